@@ -1,0 +1,35 @@
+# The two commands a user needs: `make run` (the main job) and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+
+.PHONY: run test bench install install-test clean
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[train]'
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml scripts/install_data.sh | $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[train,test,bench]'
+	bash scripts/install_data.sh $(PY)
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(PY) -m chainrule.main
+
+test: install-test
+	$(PY) -m pytest
+
+bench: install-test
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info

@@ -1,0 +1,25 @@
+"""chainrule: backpropagation written out in plain, readable code over NumPy.
+
+    import chainrule as cr
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    x.grad  # tensor([2., 4.])
+"""
+from .tensor import Tensor  # noqa: I001  (first: the ops attach themselves to it)
+from . import autograd
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import (bool_ as bool, default_dtype as get_default_dtype, float16, float32,
+                      float64, get_rng_state, int32, int64, manual_seed, set_default_dtype,
+                      set_rng_state, uint8)
+from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
+                       ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
+from .ops import (abs, add, argmax, argmin, cat, clamp, clone, concatenate, div, exp,
+                  expand, flatten, gather, log, log_softmax, matmul, max, maximum, mean, min,
+                  minimum, mul, neg, permute, pow, relu, reshape, sigmoid, softmax, sqrt,
+                  squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, view,
+                  where)
+
+__version__ = "0.1.0"
+long = int64
+double = float64
+half = float16

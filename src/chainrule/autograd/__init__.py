@@ -1,0 +1,5 @@
+"""Automatic differentiation: the graph node (`Op`), the backward engine, grad modes."""
+from .engine import backward, grad  # noqa: F401
+from .gradcheck import GradcheckError, gradcheck  # noqa: F401
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .op import Op, OpError  # noqa: F401

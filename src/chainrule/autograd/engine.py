@@ -1,0 +1,207 @@
+"""The backward engine: the chain rule applied to every node of the graph, in reverse.
+
+Each node is an op instance (`tensor.grad_fn`) that remembers its input tensors. Starting
+from the output, the engine
+
+1. walks the graph once to count, for every node, how many consumers its output has;
+2. takes nodes whose output gradient is complete (every consumer has sent its share) and
+   calls `node.backward(grad)`: the local vector-Jacobian product, i.e. the chain rule
+   dL/dinput = dL/doutput · doutput/dinput;
+3. sums each input gradient back over broadcast dimensions (`sum_to`) and adds it to the
+   gradient waiting at the input's own node, or to `.grad` when the input is a leaf.
+
+The walk is an explicit stack, so graphs thousands of ops deep need no recursion. After a
+pass the nodes drop their saved arrays unless `retain_graph` is set; a second pass through
+the same nodes then raises, as in PyTorch.
+
+With `create_graph=True` the same backward code runs on tensors instead of raw arrays
+(every op's backward is written with operators and `Op.call`), so the gradient is itself
+a differentiable function of the inputs: second derivatives come from a second pass.
+
+Gradient arrays may be shared between leaves (an add passes one gradient to both inputs),
+so nothing in chainrule writes into a gradient array in place.
+"""
+from __future__ import annotations
+
+from . import grad_mode
+from ..backend import xp
+from ..ops.shape import sum_to
+from ..tensor import Tensor
+
+FREED = ("trying to backward through the graph a second time (or to read saved values "
+         "after they were freed): pass retain_graph=True to the first backward() if you "
+         "need to go through the graph again")
+
+
+def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=False) -> None:
+    """`tensor.backward()`: accumulate d tensor / d leaf into every leaf's `.grad`."""
+    root_grad = _root_gradient(tensor, gradient, "backward()")
+    _run(tensor, root_grad, retain_graph=create_graph if retain_graph is None else retain_graph,
+         create_graph=create_graph, wanted=None)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """d outputs / d inputs as a tuple of tensors, without touching any `.grad`."""
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError(f"autograd.grad: an input of shape {t.shape} does not require grad")
+    wanted = {id(t): i for i, t in enumerate(inputs)}
+    results = [None] * len(inputs)
+    keep = create_graph if retain_graph is None else retain_graph
+    for k, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        root_grad = _root_gradient(out, g, "autograd.grad")
+        last = k == len(outputs) - 1
+        found = _run(out, root_grad, retain_graph=keep or not last,
+                     create_graph=create_graph, wanted=(wanted, inputs))
+        for i, value in found.items():
+            results[i] = value if results[i] is None else results[i] + value
+    for i, value in enumerate(results):
+        if value is None and not allow_unused:
+            raise RuntimeError(f"autograd.grad: input {i} (shape {inputs[i].shape}) was not used "
+                               "to compute the outputs; pass allow_unused=True to get None")
+    return tuple(_as_tensor(r) if r is not None else None for r in results)
+
+
+def _root_gradient(tensor: Tensor, gradient, caller: str):
+    if not tensor.requires_grad:
+        raise RuntimeError(f"{caller}: the tensor does not require grad and has no grad_fn "
+                           "(did you build it under no_grad, or from tensors without "
+                           "requires_grad=True?)")
+    if gradient is None:
+        if tensor.data.size != 1:
+            raise RuntimeError(f"{caller}: grad can be implicitly created only for scalar "
+                               f"outputs, but the output has shape {tensor.shape}; pass a "
+                               "gradient of that shape")
+        return xp(tensor.data).ones_like(tensor.data)
+    gradient = gradient.data if isinstance(gradient, Tensor) else gradient
+    if gradient.shape != tensor.shape:
+        raise RuntimeError(f"{caller}: gradient has shape {gradient.shape} but the output "
+                           f"has shape {tensor.shape}")
+    return gradient
+
+
+def _as_tensor(value):
+    return value if isinstance(value, Tensor) else Tensor._wrap(value)
+
+
+def _consumer_counts(root_node) -> dict:
+    """How many times each node's output is used by nodes reachable from `root_node`."""
+    counts = {root_node: 0}
+    stack = [root_node]
+    while stack:
+        node = stack.pop()
+        if node.inputs is None:
+            raise RuntimeError(FREED)
+        for t in node.inputs:
+            parent = t.grad_fn
+            if parent is not None:
+                if parent in counts:
+                    counts[parent] += 1
+                else:
+                    counts[parent] = 1
+                    stack.append(parent)
+    return counts
+
+
+def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted):
+    """One backward pass from `root`. With `wanted` = (ids → index, tensors), gradients
+    of those tensors are returned instead of accumulated into `.grad`."""
+    found = {}
+    if create_graph:
+        root_grad = _as_tensor(root_grad)
+    if root.grad_fn is None:  # the root is a leaf itself
+        _deliver(root, root_grad, wanted, found, create_graph)
+        return found
+    wanted_nodes = {}  # non-leaf tensors asked for by autograd.grad, by their node
+    if wanted is not None:
+        wanted_nodes = {t.grad_fn: i for i, t in enumerate(wanted[1]) if t.grad_fn is not None}
+    counts = _consumer_counts(root.grad_fn)
+    pending = {root.grad_fn: root_grad}
+    ready = [root.grad_fn]
+    previous_mode = grad_mode.state.enabled
+    grad_mode.state.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            out_grad = pending.pop(node)
+            if node in wanted_nodes:
+                found[wanted_nodes[node]] = out_grad
+            input_grads = _backward_of(node, out_grad, create_graph)
+            for t, g in zip(node.inputs, input_grads):
+                if g is None or not t.requires_grad:
+                    continue
+                if g.shape != t.data.shape:
+                    g = sum_to(g, t.data.shape)
+                parent = t.grad_fn
+                if parent is None:
+                    _deliver(t, g, wanted, found, create_graph)
+                    continue
+                if parent in pending:
+                    pending[parent] = pending[parent] + g
+                else:
+                    pending[parent] = g
+                counts[parent] -= 1
+                if counts[parent] == 0:
+                    ready.append(parent)
+            if not retain_graph:
+                node.inputs = None
+                node.saved = None
+                node.out = None
+    finally:
+        grad_mode.state.enabled = previous_mode
+    return found
+
+
+def _backward_of(node, out_grad, create_graph):
+    """Call the node's backward on arrays, or on tensors when building a graph of it."""
+    if node.saved is None:
+        raise RuntimeError(FREED)
+    if not create_graph:
+        return node.backward(out_grad)
+    arrays = node.saved
+    node.saved = _saved_as_tensors(node)
+    try:
+        return node.backward(out_grad)
+    finally:
+        node.saved = arrays
+
+
+def _saved_as_tensors(node):
+    """Saved arrays as tensors wired into the graph: an input's array becomes that input
+    tensor, the output array a tensor made by this node, anything else a constant."""
+    by_id = {id(t.data): t for t in node.inputs}
+    output = None
+    tensors = []
+    for array in node.saved:
+        if id(array) in by_id:
+            tensors.append(by_id[id(array)])
+        elif array is node.out:
+            if output is None:
+                output = Tensor._wrap(array)
+                output.grad_fn = node
+                output.requires_grad = True
+            tensors.append(output)
+        else:
+            tensors.append(array)
+    return tuple(tensors)
+
+
+def _deliver(leaf: Tensor, g, wanted, found, create_graph):
+    """A gradient arriving at a leaf: into `.grad`, or into the results of autograd.grad."""
+    if wanted is not None:
+        i = wanted[0].get(id(leaf))
+        if i is not None:
+            found[i] = g if i not in found else found[i] + g
+        return
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+    elif leaf.grad is None:
+        leaf.grad = Tensor._wrap(g)
+    else:
+        leaf.grad = Tensor._wrap(leaf.grad.data + g)

@@ -1,0 +1,78 @@
+"""Check a backward pass against central finite differences, in float64.
+
+For a function f and inputs x, the engine's gradient of  s = Σ f(x) ⊙ v  (v a fixed random
+tensor, so every output element counts) is compared element by element with
+
+    ds/dxᵢ ≈ (s(x + εeᵢ) - s(x - εeᵢ)) / 2ε.
+"""
+from __future__ import annotations
+
+import numpy
+
+from .. import backend
+from ..tensor import Tensor
+from . import engine
+from .grad_mode import no_grad
+
+
+class GradcheckError(AssertionError):
+    """The analytical and numerical gradients disagree; the message shows the worst element."""
+
+
+def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              seed: int = 0) -> bool:
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: no input requires grad")
+    for i in checked:
+        if inputs[i].dtype != backend.float64:
+            raise TypeError(f"gradcheck: input {i} is {inputs[i].dtype}; use float64 "
+                            "(finite differences in float32 are too coarse)")
+    outputs = _as_tuple(fn(*inputs))
+    generator = numpy.random.default_rng(seed)
+    weights = [generator.standard_normal(o.shape) for o in outputs]
+
+    def scalar(*xs) -> Tensor:
+        total = None
+        for o, w in zip(_as_tuple(fn(*xs)), weights):
+            term = (o * Tensor(w, dtype=o.dtype, device=o.device)).sum()
+            total = term if total is None else total + term
+        return total
+
+    analytical = engine.grad(scalar(*inputs), [inputs[i] for i in checked], allow_unused=True)
+    for i, got in zip(checked, analytical):
+        expected = _numerical(scalar, inputs, i, eps)
+        got = numpy.zeros_like(expected) if got is None else got.numpy()
+        _compare(i, got, expected, atol, rtol)
+    return True
+
+
+def _as_tuple(out):
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def _numerical(scalar, inputs, i, eps):
+    x = inputs[i].data
+    grad = numpy.zeros(x.shape)
+    with no_grad():
+        for index in numpy.ndindex(*x.shape):
+            original = x[index].item()
+            x[index] = original + eps
+            above = scalar(*inputs).item()
+            x[index] = original - eps
+            below = scalar(*inputs).item()
+            x[index] = original
+            grad[index] = (above - below) / (2 * eps)
+    return grad
+
+
+def _compare(i, got, expected, atol, rtol):
+    error = numpy.abs(got - expected) - (atol + rtol * numpy.abs(expected))
+    if error.size and error.max() > 0:
+        worst = numpy.unravel_index(int(error.argmax()), error.shape)
+        raise GradcheckError(
+            f"gradcheck: input {i}, element {tuple(int(k) for k in worst)}: backward gave "
+            f"{got[worst]:.8g}, finite differences {expected[worst]:.8g} "
+            f"(|difference| {abs(got[worst] - expected[worst]):.3g} > atol {atol} + "
+            f"rtol {rtol}·|expected|); {int((error > 0).sum())} of {error.size} elements differ")

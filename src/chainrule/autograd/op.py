@@ -1,0 +1,111 @@
+"""`Op`: one differentiable operation, its forward and its backward side by side.
+
+An op is written on raw arrays:
+
+    class Tanh(Op):
+        # y = tanh(x);  dy/dx = 1 - y²
+        def forward(ctx, x):
+            y = xp(x).tanh(x)
+            ctx.save_for_backward(y)
+            return y
+        def backward(ctx, grad):
+            (y,) = ctx.saved
+            return (grad * (1 - y * y),)
+
+`Op.apply(*tensors, **params)` runs `forward` on the tensors' arrays and, when a gradient
+is wanted, returns a tensor whose `grad_fn` is the op instance itself: that instance *is*
+the graph node, remembering its input tensors and what `forward` saved.
+
+`backward(grad)` returns one gradient per input (or None), shaped like the op's output
+broadcast to that input; the engine sums broadcast dimensions away in one place. It is
+written only with operators and `Op.call`, which work on arrays and on tensors alike, so
+the engine can run the very same code on tensors to differentiate a backward pass
+(`create_graph=True`, second derivatives).
+"""
+from __future__ import annotations
+
+from . import grad_mode
+
+
+class OpError(ValueError):
+    """An op received inputs it cannot combine: the message names the op and the shapes."""
+
+
+class Op:
+    __slots__ = ("inputs", "out", "__dict__", "__weakref__")
+
+    # What forward kept for backward (arrays); set by save_for_backward.
+    saved: tuple = ()
+
+    # Subclasses write these two as plain functions of (ctx, ...): the instance is the ctx.
+    def forward(ctx, *arrays, **params):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(ctx, grad):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def save_for_backward(self, *arrays) -> None:
+        """Keep what backward needs; dropped after backward unless `retain_graph`."""
+        self.saved = arrays
+
+    def needs_grad(self, i: int) -> bool:
+        """Whether input `i` wants a gradient (lets backward skip work for constants)."""
+        return self.inputs[i].requires_grad
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op on tensors, recording it in the graph when a gradient is wanted."""
+        ctx = cls()
+        try:
+            out = ctx.forward(*[t.data for t in inputs], **params)
+        except (ValueError, TypeError, IndexError) as err:
+            raise _explain(cls, inputs, params, err) from err
+        result = Tensor.__new__(Tensor)
+        result.data = out
+        result.grad = None
+        result.grad_fn = None
+        result.requires_grad = False
+        if grad_mode.state.enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    ctx.inputs = inputs
+                    ctx.out = out
+                    result.grad_fn = ctx
+                    result.requires_grad = True
+                    break
+        return result
+
+    @classmethod
+    def call(cls, *args, **params):
+        """The op on tensors (recorded) or on raw arrays (plain forward): backward uses this."""
+        if isinstance(args[0], Tensor):
+            return cls.apply(*args, **params)
+        return cls().forward(*args, **params)
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+def _explain(cls, inputs, params, err) -> Exception:
+    shapes = " and ".join(str(tuple(t.shape)) for t in inputs)
+    devices = {t.device for t in inputs}
+    detail = f"{cls.__name__.lower()}: cannot apply to shapes {shapes}"
+    if len(devices) > 1:
+        detail = (f"{cls.__name__.lower()}: inputs are on different devices "
+                  f"({', '.join(sorted(devices))}); move them with .to(device) first")
+    elif params:
+        shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if _short(v))
+        if shown:
+            detail += f" with {shown}"
+    return OpError(f"{detail} ({err})")
+
+
+def _short(value) -> bool:
+    return isinstance(value, (int, float, bool, str, tuple, type(None))) and len(repr(value)) < 60
+
+
+from ..tensor import Tensor  # noqa: E402  (the Tensor class needs Op first)

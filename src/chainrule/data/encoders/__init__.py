@@ -1,0 +1,15 @@
+"""Encoders: raw images and texts to the arrays a network takes.
+
+Each encoder has ``state_dict()`` (plain, JSON-friendly values) and
+``from_state_dict(state)``, so it can be saved with a model and restored to predict;
+``encoder_from_state_dict`` restores any of them.
+"""
+from .base import Encoder, encoder_from_state_dict
+from .glove import GLOVE_DIM, load_glove
+from .images import ImageEncoder
+from .text import PAD, UNK, Vocab, tokenize
+from .vectors import BagOfWords, SequenceEncoder, one_hot, pad_sequences
+
+__all__ = ["Encoder", "encoder_from_state_dict", "ImageEncoder", "tokenize", "Vocab", "PAD",
+           "UNK", "BagOfWords", "SequenceEncoder", "one_hot", "pad_sequences", "load_glove",
+           "GLOVE_DIM"]

@@ -1,0 +1,99 @@
+"""Seeded, stratified train/val/test splits and the ``Splits`` result type."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+Pair = tuple[np.ndarray, np.ndarray]
+
+# Share of all examples kept for testing when a source has no official test set.
+TEST_FRACTION = 0.2
+
+
+@dataclass
+class Splits:
+    """A data set split three ways, each part an ``(X, y)`` pair of NumPy arrays.
+
+    ``kind`` is "image" (X is (N, C, H, W), raw pixels up to ``pixel_max``),
+    "signal" (X is (N, D) float32) or "text" (X is an object array of str).
+    ``y`` is always int64 class indices into ``classes``.
+    """
+
+    train: Pair
+    val: Pair
+    test: Pair
+    kind: str
+    classes: list[str]
+    image_shape: tuple[int, int, int] | None = None  # (C, H, W) for images
+    pixel_max: float | None = None  # the largest possible pixel value, for images
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a source module hands back before splitting.
+
+    ``test`` is the official test set where the source has one, else ``None``.
+    """
+
+    train: Pair
+    test: Pair | None
+    kind: str
+    classes: list[str]
+    image_shape: tuple[int, int, int] | None = None
+    pixel_max: float | None = None
+
+
+def stratified_indices(y: np.ndarray, fractions: list[float],
+                       rng: np.random.Generator) -> list[np.ndarray]:
+    """Split ``range(len(y))`` into ``len(fractions) + 1`` disjoint parts.
+
+    Part ``i`` gets ``round(fractions[i] * n_c)`` examples of each class ``c``
+    (picked at random); the last part gets the rest. Each part is sorted, so it
+    keeps the source's order.
+    """
+    parts: list[list[np.ndarray]] = [[] for _ in range(len(fractions) + 1)]
+    for c in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == c))
+        start = 0
+        for i, frac in enumerate(fractions):
+            take = int(round(frac * len(members)))
+            parts[i].append(members[start:start + take])
+            start += take
+        parts[-1].append(members[start:])
+    return [np.sort(np.concatenate(p)).astype(np.int64) if p else np.zeros(0, np.int64)
+            for p in parts]
+
+
+def split_source(source: Source, seed: int = 0, val_fraction: float = 0.1) -> Splits:
+    """Carve validation (and, without an official one, test) examples from a source.
+
+    With an official test set, ``val_fraction`` is a share of the training set.
+    Without one, the test set takes ``TEST_FRACTION`` of all examples and
+    ``val_fraction`` is also a share of all examples (70/10/20 by default).
+    """
+    if not 0.0 <= val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    rng = np.random.default_rng(seed)
+    X, y = source.train
+    if source.test is not None:
+        val_idx, train_idx = stratified_indices(y, [val_fraction], rng)
+        test = (source.test[0].copy(), source.test[1].copy())  # never hand out the cache
+    else:
+        if val_fraction + TEST_FRACTION >= 1.0:
+            raise ValueError(f"val_fraction must be below {1 - TEST_FRACTION}, got {val_fraction}")
+        test_idx, val_idx, train_idx = stratified_indices(y, [TEST_FRACTION, val_fraction], rng)
+        test = (X[test_idx], y[test_idx])
+    return Splits(
+        train=(X[train_idx], y[train_idx]),
+        val=(X[val_idx], y[val_idx]),
+        test=test,
+        kind=source.kind,
+        classes=list(source.classes),
+        image_shape=source.image_shape,
+        pixel_max=source.pixel_max,
+    )

@@ -1,0 +1,220 @@
+"""Elementwise ops. Each backward is the local derivative times the incoming gradient.
+
+Broadcasting is not handled here: a backward returns gradients shaped like the output,
+and the engine sums them back to each input's shape (`sum_to`).
+"""
+from __future__ import annotations
+
+from ..autograd.op import Op
+from ..backend import xp
+
+
+class Add(Op):
+    # z = a + b;  dz/da = 1,  dz/db = 1
+    def forward(ctx, a, b):
+        return a + b
+
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Op):
+    # z = a - b;  dz/da = 1,  dz/db = -1
+    def forward(ctx, a, b):
+        return a - b
+
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_grad(1) else None)
+
+
+class Mul(Op):
+    # z = a · b;  dz/da = b,  dz/db = a
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        return (grad * b if ctx.needs_grad(0) else None,
+                grad * a if ctx.needs_grad(1) else None)
+
+
+class Div(Op):
+    # z = a / b;  dz/da = 1/b,  dz/db = -a/b² = -z/b
+    def forward(ctx, a, b):
+        z = a / b
+        ctx.save_for_backward(b, z)
+        return z
+
+    def backward(ctx, grad):
+        b, z = ctx.saved
+        grad_a = grad / b
+        return grad_a, (-grad_a * z if ctx.needs_grad(1) else None)
+
+
+class Neg(Op):
+    # z = -a;  dz/da = -1
+    def forward(ctx, a):
+        return -a
+
+    def backward(ctx, grad):
+        return (-grad,)
+
+
+class Pow(Op):
+    # z = a^b;  dz/da = b·a^(b-1),  dz/db = z·ln(a)
+    def forward(ctx, a, b):
+        z = a ** b
+        ctx.save_for_backward(a, b, z)
+        return z
+
+    def backward(ctx, grad):
+        a, b = ctx.saved[:2]
+        z = ctx.saved[2]
+        grad_a = grad * b * a ** (b - 1) if ctx.needs_grad(0) else None
+        grad_b = grad * z * Log.call(a) if ctx.needs_grad(1) else None
+        return grad_a, grad_b
+
+
+class Exp(Op):
+    # y = e^x;  dy/dx = e^x = y
+    def forward(ctx, x):
+        y = xp(x).exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return (grad * y,)
+
+
+class Log(Op):
+    # y = ln x;  dy/dx = 1/x
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp(x).log(x)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return (grad / x,)
+
+
+class Sqrt(Op):
+    # y = √x;  dy/dx = 1/(2√x) = 1/(2y)
+    def forward(ctx, x):
+        y = xp(x).sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return (grad / (2 * y),)
+
+
+class Abs(Op):
+    # y = |x|;  dy/dx = sign(x)  (0 at x = 0, as PyTorch)
+    def forward(ctx, x):
+        ctx.save_for_backward(xp(x).sign(x))
+        return xp(x).abs(x)
+
+    def backward(ctx, grad):
+        (sign,) = ctx.saved
+        return (grad * sign,)
+
+
+class Tanh(Op):
+    # y = tanh x;  dy/dx = 1 - y²
+    def forward(ctx, x):
+        y = xp(x).tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return (grad * (1 - y * y),)
+
+
+class Sigmoid(Op):
+    # y = 1 / (1 + e^-x);  dy/dx = y(1 - y)
+    def forward(ctx, x):
+        # Written as ½(1 + tanh(x/2)), which never overflows for large |x|.
+        y = xp(x).tanh(x * 0.5) * 0.5 + 0.5
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return (grad * y * (1 - y),)
+
+
+class Relu(Op):
+    # y = max(x, 0);  dy/dx = 1 where x > 0, else 0
+    def forward(ctx, x):
+        y = xp(x).maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return (grad * (y > 0),)
+
+
+class Clamp(Op):
+    # y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else 0
+    def forward(ctx, x, lo=None, hi=None):
+        ctx.save_for_backward(_inside(x, lo, hi))
+        return xp(x).clip(x, lo, hi)
+
+    def backward(ctx, grad):
+        (inside,) = ctx.saved
+        return (grad * inside,)
+
+
+def _inside(x, lo, hi):
+    if lo is None:
+        return x <= hi
+    if hi is None:
+        return x >= lo
+    return (x >= lo) & (x <= hi)
+
+
+class Where(Op):
+    # z = where(c, a, b);  dz/da = c,  dz/db = not c  (c is a constant mask)
+    def forward(ctx, a, b, condition=None):
+        ctx.save_for_backward(condition)
+        return xp(a).where(condition, a, b)
+
+    def backward(ctx, grad):
+        (condition,) = ctx.saved
+        return (grad * condition if ctx.needs_grad(0) else None,
+                grad * ~condition if ctx.needs_grad(1) else None)
+
+
+class Cast(Op):
+    # y = x as another dtype;  the gradient goes back as x's dtype
+    def forward(ctx, x, dtype=None):
+        ctx.source = x.dtype
+        return x.astype(dtype)
+
+    def backward(ctx, grad):
+        return (Cast.call(grad, dtype=ctx.source),)
+
+
+class ToDevice(Op):
+    # y = x copied to another device;  the gradient is copied back
+    def forward(ctx, x, device="cpu"):
+        from ..backend import device_of, to_device
+        ctx.source = device_of(x)
+        return to_device(x, device)
+
+    def backward(ctx, grad):
+        return (ToDevice.call(grad, device=ctx.source),)
+
+
+class Clone(Op):
+    # y = a copy of x;  dy/dx = 1
+    def forward(ctx, x):
+        return x.copy()
+
+    def backward(ctx, grad):
+        return (grad,)

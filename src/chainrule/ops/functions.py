@@ -1,0 +1,310 @@
+"""The public functional forms (`cr.exp(x)`, `x.exp()`): argument handling, then one op."""
+from __future__ import annotations
+
+import numpy
+
+from .. import backend
+from ..tensor import Tensor, lift
+from . import elementwise as ew
+from .indexing import Index, TakeAlongDim
+from .linalg import MatMul
+from .reduction import Extreme, Mean, Sum, argextreme
+from .shape import Cat, Expand, Permute, Reshape, Stack
+from .softmax import LogSoftmax, Softmax
+
+
+# --- arithmetic ------------------------------------------------------------------------
+def add(a, b) -> Tensor:
+    a, b = _pair(a, b)
+    return ew.Add.apply(a, b)
+
+
+def sub(a, b) -> Tensor:
+    a, b = _pair(a, b)
+    return ew.Sub.apply(a, b)
+
+
+def mul(a, b) -> Tensor:
+    a, b = _pair(a, b)
+    return ew.Mul.apply(a, b)
+
+
+def div(a, b) -> Tensor:
+    a, b = _pair(a, b)
+    if a.dtype.kind != "f" and b.dtype.kind != "f":  # true division, as PyTorch
+        a = cast(a, backend.default_dtype())
+    return ew.Div.apply(a, b)
+
+
+def pow(a, b) -> Tensor:  # noqa: A001 - PyTorch's name
+    a, b = _pair(a, b)
+    return ew.Pow.apply(a, b)
+
+
+def neg(x: Tensor) -> Tensor:
+    return ew.Neg.apply(x)
+
+
+def _pair(a, b):
+    if isinstance(a, Tensor):
+        return a, lift(b, a)
+    return lift(a, b), b
+
+
+# --- elementwise functions --------------------------------------------------------------
+def exp(x: Tensor) -> Tensor:
+    return ew.Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    return ew.Log.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return ew.Sqrt.apply(x)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+    return ew.Abs.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return ew.Tanh.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return ew.Sigmoid.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    return ew.Relu.apply(x)
+
+
+def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    if min is None and max is None:
+        raise ValueError("clamp: give at least one of min and max")
+    return ew.Clamp.apply(x, lo=min, hi=max)
+
+
+def where(condition, a, b) -> Tensor:
+    """Elements of `a` where `condition` holds, else of `b` (no gradient to the condition)."""
+    condition = condition.data if isinstance(condition, Tensor) else numpy.asarray(condition)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(a)
+    a, b = _pair(a, b)
+    return ew.Where.apply(a, b, condition=condition.astype(bool, copy=False))
+
+
+def cast(x: Tensor, dtype) -> Tensor:
+    return ew.Cast.apply(x, dtype=numpy.dtype(dtype))
+
+
+def to_device(x: Tensor, device: str) -> Tensor:
+    return ew.ToDevice.apply(x, device=device)
+
+
+def clone(x: Tensor) -> Tensor:
+    return ew.Clone.apply(x)
+
+
+# --- reductions ------------------------------------------------------------------------
+def sum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    return Sum.apply(x, dim=dim, keepdim=keepdim)
+
+
+def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if x.dtype.kind != "f":
+        raise TypeError(f"mean: needs a floating point tensor, got {x.dtype}")
+    return Mean.apply(x, dim=dim, keepdim=keepdim)
+
+
+def var(x: Tensor, dim=None, keepdim: bool = False, unbiased: bool = True,
+        correction: int | None = None) -> Tensor:
+    """Variance; unbiased (divides by n - 1) by default, as PyTorch."""
+    if correction is None:
+        correction = 1 if unbiased else 0
+    centred = x - mean(x, dim=dim, keepdim=True)
+    count = int(numpy.prod([x.shape[a] for a in _axes_of(dim, x.ndim)])) if dim is not None \
+        else x.data.size
+    return sum(centred * centred, dim=dim, keepdim=keepdim) / max(0, count - correction)
+
+
+def std(x: Tensor, dim=None, keepdim: bool = False, unbiased: bool = True,
+        correction: int | None = None) -> Tensor:
+    return sqrt(var(x, dim=dim, keepdim=keepdim, unbiased=unbiased, correction=correction))
+
+
+def max(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    """Without `dim` the largest element (ties share the gradient); with `dim` a pair
+    (values, indices) whose gradient goes to the returned index."""
+    return _extreme(x, dim, keepdim, largest=True)
+
+
+def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    return _extreme(x, dim, keepdim, largest=False)
+
+
+def _extreme(x, dim, keepdim, largest):
+    if isinstance(dim, Tensor):  # torch.max(a, b): the elementwise maximum
+        return where(x.data >= dim.data if largest else x.data <= dim.data, x, dim)
+    if dim is None:
+        return Extreme.apply(x, largest=largest)
+    index = argextreme(x.data, dim, True, largest)
+    values = TakeAlongDim.apply(x, index=index, dim=dim)
+    if not keepdim:
+        values = squeeze(values, dim)
+        index = index.squeeze(axis=dim)
+    return values, Tensor._wrap(index)
+
+
+def maximum(a: Tensor, b: Tensor) -> Tensor:
+    return _extreme(a, b, False, True)
+
+
+def minimum(a: Tensor, b: Tensor) -> Tensor:
+    return _extreme(a, b, False, False)
+
+
+def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return Tensor._wrap(argextreme(x.data, dim, keepdim, largest=True))
+
+
+def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return Tensor._wrap(argextreme(x.data, dim, keepdim, largest=False))
+
+
+def gather(x: Tensor, dim: int, index) -> Tensor:
+    """out[i][j] = x[i][index[i][j]] along `dim` (PyTorch's gather)."""
+    index = index.data if isinstance(index, Tensor) else index
+    return TakeAlongDim.apply(x, index=index, dim=dim)
+
+
+# --- shapes ----------------------------------------------------------------------------
+def _shape_arg(shape):
+    """Accept reshape(2, 3) and reshape((2, 3)) alike."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def reshape(x: Tensor, *shape) -> Tensor:
+    shape = _shape_arg(shape)
+    if shape == x.shape:
+        return x
+    return Reshape.apply(x, shape=shape)
+
+
+view = reshape
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    if x.ndim == 0:
+        return reshape(x, 1)
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    shape = x.shape[:start] + (-1,) + x.shape[end + 1:]
+    return reshape(x, shape)
+
+
+def permute(x: Tensor, *dims) -> Tensor:
+    dims = tuple(d % x.ndim for d in _shape_arg(dims))
+    if sorted(dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dims of {x.shape}")
+    return Permute.apply(x, axes=dims)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    axes = list(range(x.ndim))
+    axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+    return Permute.apply(x, axes=tuple(axes))
+
+
+def t(x: Tensor) -> Tensor:
+    return Permute.apply(x, axes=tuple(reversed(range(x.ndim))))
+
+
+def squeeze(x: Tensor, dim=None) -> Tensor:
+    if dim is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        dims = _axes_of(dim, x.ndim)
+        shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    dim = dim % (x.ndim + 1)
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def _axes_of(dim, ndim):
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    return {d % ndim for d in dims}
+
+
+def expand(x: Tensor, *shape) -> Tensor:
+    shape = _shape_arg(shape)
+    lead = len(shape) - x.ndim
+    full = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+    return Expand.apply(x, shape=full)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expects a non-empty list of tensors")
+    return Cat.apply(*tensors, dim=dim)
+
+
+concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expects a non-empty list of tensors")
+    return Stack.apply(*tensors, dim=dim)
+
+
+def index(x: Tensor, key) -> Tensor:
+    return Index.apply(x, key=_array_key(key))
+
+
+def _array_key(key):
+    """Indexing keys with tensors or lists turned into arrays (NumPy semantics)."""
+    if isinstance(key, tuple):
+        return tuple(_array_key_part(k) for k in key)
+    return _array_key_part(key)
+
+
+def _array_key_part(k):
+    if isinstance(k, Tensor):
+        return k.data
+    if isinstance(k, list):
+        return numpy.asarray(k)
+    return k
+
+
+# --- linear algebra and softmax ---------------------------------------------------------
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product with NumPy's rules: batched, broadcast, 1-D operands promoted."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes "
+                         f"{a.shape} and {b.shape}")
+    if a.ndim == 1 or b.ndim == 1:
+        left = unsqueeze(a, 0) if a.ndim == 1 else a
+        right = unsqueeze(b, -1) if b.ndim == 1 else b
+        out = MatMul.apply(left, right)
+        if b.ndim == 1:
+            out = squeeze(out, -1)
+        if a.ndim == 1:
+            out = squeeze(out, -2 if b.ndim > 1 else -1)
+        return out
+    return MatMul.apply(a, b)
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    return Softmax.apply(x, dim=dim)
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    return LogSoftmax.apply(x, dim=dim)

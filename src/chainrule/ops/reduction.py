@@ -1,0 +1,73 @@
+"""Reductions: many numbers in, fewer out. The backward spreads the gradient back out."""
+from __future__ import annotations
+
+from ..autograd.op import Op
+from ..backend import xp
+from .shape import Expand, Reshape
+
+
+def _axes(dim, ndim):
+    """`dim` (None, an int or a tuple) as a tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    return tuple(sorted(d % ndim if ndim else 0 for d in dims))
+
+
+def _kept_shape(shape, axes):
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _spread(grad, ctx):
+    """Reshape a reduced gradient to keepdim form, then broadcast it over the input shape."""
+    grad = Reshape.call(grad, shape=_kept_shape(ctx.source, ctx.axes))
+    return Expand.call(grad, shape=ctx.source)
+
+
+class Sum(Op):
+    # y = Σᵢ xᵢ;  dy/dxᵢ = 1, so every xᵢ receives the gradient of y
+    def forward(ctx, x, dim=None, keepdim=False):
+        ctx.source = x.shape
+        ctx.axes = _axes(dim, x.ndim)
+        return x.sum(axis=ctx.axes, keepdims=keepdim)
+
+    def backward(ctx, grad):
+        return (_spread(grad, ctx),)
+
+
+class Mean(Op):
+    # y = (1/n) Σᵢ xᵢ;  dy/dxᵢ = 1/n
+    def forward(ctx, x, dim=None, keepdim=False):
+        ctx.source = x.shape
+        ctx.axes = _axes(dim, x.ndim)
+        count = 1
+        for a in ctx.axes:
+            count *= x.shape[a]
+        ctx.count = count
+        return x.mean(axis=ctx.axes, keepdims=keepdim)
+
+    def backward(ctx, grad):
+        return (_spread(grad / ctx.count, ctx),)
+
+
+class Extreme(Op):
+    # y = max (or min) over all elements;  ties share the gradient evenly: dy/dxᵢ = [xᵢ = y] / #ties
+    def forward(ctx, x, largest=True):
+        y = x.max() if largest else x.min()
+        ties = x == y
+        ctx.save_for_backward(ties / ties.sum(dtype=x.dtype))
+        return y
+
+    def backward(ctx, grad):
+        (share,) = ctx.saved
+        return (grad * share,)
+
+
+def argextreme(x, dim, keepdim, largest):
+    """Index of the max (or min) along `dim` (an array; no gradient)."""
+    module = xp(x)
+    if dim is None:
+        flat = module.argmax(x) if largest else module.argmin(x)
+        return flat.reshape((1,) * x.ndim) if keepdim else flat
+    index = module.argmax(x, axis=dim) if largest else module.argmin(x, axis=dim)
+    return module.expand_dims(index, dim) if keepdim else index

@@ -1,0 +1,96 @@
+"""Ops that move numbers around without changing them: their backward moves the gradient back.
+
+Each op here has a partner that undoes it, and each backward is that partner:
+reshape ↔ reshape, permute ↔ inverse permute, expand ↔ sum_to, cat ↔ slicing.
+"""
+from __future__ import annotations
+
+from ..autograd.op import Op
+from ..backend import xp
+
+
+class Reshape(Op):
+    # y = x viewed with another shape;  the gradient is reshaped back
+    def forward(ctx, x, shape=()):
+        ctx.source = x.shape
+        return x.reshape(shape)
+
+    def backward(ctx, grad):
+        return (Reshape.call(grad, shape=ctx.source),)
+
+
+class Permute(Op):
+    # y = x with axes reordered;  the gradient goes through the inverse order
+    def forward(ctx, x, axes=()):
+        ctx.axes = axes
+        return x.transpose(axes)
+
+    def backward(ctx, grad):
+        inverse = tuple(sorted(range(len(ctx.axes)), key=ctx.axes.__getitem__))
+        return (Permute.call(grad, axes=inverse),)
+
+
+class Expand(Op):
+    # y = x broadcast to a larger shape;  the adjoint of copying is summing: sum_to(grad, x.shape)
+    def forward(ctx, x, shape=()):
+        ctx.source = x.shape
+        return xp(x).broadcast_to(x, shape)
+
+    def backward(ctx, grad):
+        return (SumTo.call(grad, shape=ctx.source),)
+
+
+class SumTo(Op):
+    # y = grad summed over the axes that broadcasting added or stretched;  adjoint: expand
+    def forward(ctx, x, shape=()):
+        ctx.source = x.shape
+        return sum_to_array(x, shape)
+
+    def backward(ctx, grad):
+        return (Expand.call(grad, shape=ctx.source),)
+
+
+def sum_to_array(x, shape):
+    """Sum `x` down to `shape`, undoing NumPy broadcasting (the one place this is done)."""
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    if axes:
+        x = x.sum(axis=axes, keepdims=True)
+    if lead:
+        x = x.reshape(shape)
+    return x
+
+
+def sum_to(x, shape):
+    """Array or tensor summed back to `shape` (used by the engine for broadcast inputs)."""
+    return SumTo.call(x, shape=shape)
+
+
+class Cat(Op):
+    # y = [x₁ x₂ …] joined along `dim`;  each xᵢ gets its own slice of the gradient
+    def forward(ctx, *xs, dim=0):
+        ctx.dim = dim
+        ctx.sizes = [x.shape[dim] for x in xs]
+        return xp(xs[0]).concatenate(xs, axis=dim)
+
+    def backward(ctx, grad):
+        lead = (slice(None),) * (ctx.dim % grad.ndim)
+        grads, start = [], 0
+        for size in ctx.sizes:
+            grads.append(grad[lead + (slice(start, start + size),)])
+            start += size
+        return tuple(grads)
+
+
+class Stack(Op):
+    # y = [x₁, x₂, …] stacked on a new axis `dim`;  xᵢ gets grad[…, i, …]
+    def forward(ctx, *xs, dim=0):
+        ctx.count = len(xs)
+        out = xp(xs[0]).stack(xs, axis=dim)
+        ctx.dim = dim % out.ndim
+        return out
+
+    def backward(ctx, grad):
+        lead = (slice(None),) * ctx.dim
+        return tuple(grad[lead + (i,)] for i in range(ctx.count))

@@ -1,0 +1,232 @@
+"""`Tensor`: an array of numbers that remembers the op that made it.
+
+A tensor wraps one array (`.data`, NumPy on the CPU or CuPy on a GPU). When it was made by
+a differentiable op from tensors that require a gradient, `.grad_fn` is that op's graph
+node; `backward()` walks these nodes in reverse and fills `.grad` of the leaves.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from . import backend
+
+
+class Tensor:
+    __slots__ = ("data", "grad", "grad_fn", "requires_grad", "__weakref__")
+
+    # NumPy hands `ndarray ⊕ Tensor` to our reflected operators instead of looping over us.
+    __array_ufunc__ = None
+
+    def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
+        self.data = _as_array(data, dtype, device)
+        self.grad = None
+        self.grad_fn = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # --- what a tensor is ----------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def size(self, dim: int | None = None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __repr__(self) -> str:
+        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        extras = []
+        if self.dtype != backend.default_dtype() and self.dtype.kind == "f":
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+        return bool(self.data)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    # --- leaving the graph ---------------------------------------------------------------
+    def numpy(self) -> numpy.ndarray:
+        return self.data if isinstance(self.data, numpy.ndarray) else backend.to_device(self.data, "cpu")
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): only a one-element tensor converts to a number, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def detach(self) -> "Tensor":
+        """The same numbers, cut from the graph (no grad_fn, no requires_grad)."""
+        return Tensor._wrap(self.data)
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def clone(self) -> "Tensor":
+        return _ops.clone(self)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and not backend.is_floating(self.dtype):
+            raise TypeError(
+                f"only tensors of floating point dtype can require gradients, got {self.dtype}")
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use detach() instead")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def zero_(self) -> "Tensor":
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value) -> "Tensor":
+        self.data[...] = value
+        return self
+
+    def copy_(self, other) -> "Tensor":
+        source = other.data if isinstance(other, Tensor) else other
+        self.data[...] = backend.to_device(backend.xp(self.data).asarray(source), self.device) \
+            if backend.device_of(source) != self.device else source
+        return self
+
+    # --- dtype and device ------------------------------------------------------------------
+    def to(self, target, dtype=None) -> "Tensor":
+        """`.to("cuda")`, `.to(cr.float64)` or `.to("cpu", cr.float32)`: differentiable."""
+        device = None
+        if isinstance(target, str):
+            device = backend.normalize_device(target)
+        elif target is not None:
+            dtype = target
+        result = self
+        if dtype is not None and numpy.dtype(dtype) != self.dtype:
+            result = _ops.cast(result, numpy.dtype(dtype))
+        if device is not None and device != self.device:
+            result = _ops.to_device(result, device)
+        return result
+
+    def float(self) -> "Tensor":
+        return self.to(backend.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(backend.float64)
+
+    def long(self) -> "Tensor":
+        return self.to(backend.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(backend.int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(backend.bool_)
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self) -> "Tensor":
+        return self.to("cuda")
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(other.dtype)
+
+    # --- autograd ----------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Fill `.grad` of every leaf this tensor depends on (accumulating, as PyTorch)."""
+        from .autograd import engine
+        engine.backward(self, gradient, retain_graph, create_graph)
+
+    # --- internal constructor --------------------------------------------------------------
+    @staticmethod
+    def _wrap(array) -> "Tensor":
+        """A constant tensor around an array, without conversion or copying."""
+        t = Tensor.__new__(Tensor)
+        t.data = array
+        t.grad = None
+        t.grad_fn = None
+        t.requires_grad = False
+        return t
+
+
+def _as_array(data, dtype=None, device=None):
+    """Turn user data into a backend array: Python floats become the default dtype,
+    Python ints int64, and an array keeps its own dtype."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        dtype = numpy.dtype(dtype)
+    elif not hasattr(data, "dtype"):
+        kind = numpy.asarray(data).dtype
+        dtype = {"f": backend.default_dtype(), "i": backend.int64, "u": backend.int64}.get(
+            kind.kind, kind)
+    here = backend.device_of(data) if hasattr(data, "shape") else "cpu"
+    array = backend.module_for(here).asarray(data, dtype=dtype)
+    if device is not None:
+        array = backend.to_device(array, device)
+    if array.dtype not in backend.SUPPORTED_DTYPES:
+        raise TypeError(f"tensor: unsupported dtype {array.dtype}; chainrule holds floats, "
+                        "integers and booleans")
+    return array
+
+
+def lift(value, like: Tensor) -> Tensor:
+    """A Python number or array as a constant tensor that combines with `like`."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        if like.dtype.kind == "f" or isinstance(value, numbers.Integral):
+            dtype = like.dtype if like.dtype.kind in "fiu" else None
+            if isinstance(value, float) and like.dtype.kind != "f":
+                dtype = backend.default_dtype()
+            return Tensor._wrap(backend.xp(like.data).asarray(value, dtype=dtype))
+        return Tensor._wrap(backend.xp(like.data).asarray(value, dtype=backend.default_dtype()))
+    return Tensor._wrap(_as_array(value, device=like.device))
+
+
+from . import ops as _ops  # noqa: E402  (ops need the Tensor class defined above)
+from .ops import methods as _methods  # noqa: E402
+
+_methods.install(Tensor)
