@@ -14,3 +14,24 @@ class MatMul(Op):
         a, b = ctx.saved
         return (grad @ b.swapaxes(-1, -2) if ctx.needs_grad(0) else None,
                 a.swapaxes(-1, -2) @ grad if ctx.needs_grad(1) else None)
+
+
+class Linear(Op):
+    # y = x Wᵀ + b, fused into one node:
+    #   dL/dx = g W,   dL/dW = gᵀ x (summed over every leading dim),   dL/db = Σ g
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        y = x @ weight.T
+        if bias is not None:
+            y += bias
+        return y
+
+    def backward(ctx, grad):
+        x, weight = ctx.saved
+        grad_x = grad @ weight if ctx.needs_grad(0) else None
+        grad_w = grad_b = None
+        if ctx.needs_grad(1):
+            grad_w = (grad.reshape(-1, grad.shape[-1]).T @ x.reshape(-1, x.shape[-1]))
+        if len(ctx.inputs) > 2 and ctx.needs_grad(2):
+            grad_b = grad.reshape(-1, grad.shape[-1]).sum(0)
+        return grad_x, grad_w, grad_b

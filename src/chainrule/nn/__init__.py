@@ -1,0 +1,6 @@
+"""`chainrule.nn`: modules, layers, losses, initialisation."""
+from . import functional, init, utils  # noqa: F401
+from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .layers import *  # noqa: F401,F403
+from .module import Module, StateDictError  # noqa: F401
+from .parameter import Parameter  # noqa: F401
