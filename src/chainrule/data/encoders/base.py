@@ -35,7 +35,7 @@ class Encoder:
     def from_state_dict(cls: type[E], state: State) -> E:
         """Rebuild an encoder saved with ``state_dict``."""
         if state.get("type", cls.__name__) != cls.__name__:
-            raise DataError(f"state dict is for a {state.get('type')}, not a {cls.__name__}")
+            raise DataError(f"state dict is for {state.get('type')}, not {cls.__name__}")
         return cls(**{k: v for k, v in state.items() if k != "type"})
 
 

@@ -1,0 +1,117 @@
+"""Adam and AdamW: steps scaled by running averages of the gradient and its square.
+
+    g   <- grad (+ weight_decay * p, Adam's L2 penalty)   (negated when maximize)
+    p   <- p * (1 - lr * weight_decay)                    (AdamW's decoupled decay instead)
+    m   <- beta1 * m + (1 - beta1) * g                    (first moment)
+    v   <- beta2 * v + (1 - beta2) * g^2                  (second moment)
+    v^  <- max(v^, v)                                     (amsgrad only; then used for v)
+    p   <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .. import backend
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+
+def _lerp_(start, end, weight: float) -> None:
+    """`start <- start + weight * (end - start)` in place, as torch.lerp_ rounds it."""
+    diff = end - start
+    if abs(weight) < 0.5:
+        diff *= weight
+        start += diff
+    else:
+        diff *= 1 - weight
+        backend.xp(start).subtract(end, diff, out=start)
+
+
+def _zeros_state(param) -> Tensor:
+    return Tensor._wrap(backend.xp(param).zeros_like(param))
+
+
+class Adam(Optimizer):
+    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
+                 maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=(float(betas[0]), float(betas[1])), eps=eps,
+                        weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _step_group(self, group: dict[str, Any]) -> None:
+        lr = float(group["lr"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        eps = float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        amsgrad = group["amsgrad"]
+        maximize = group["maximize"]
+        decoupled = group["decoupled_weight_decay"]
+        for param, grad, state in self._params_with_grad(group):
+            xp = backend.xp(param)
+            if maximize:
+                grad = -grad
+            if len(state) == 0:
+                state["step"] = 0.0
+                state["exp_avg"] = _zeros_state(param)
+                state["exp_avg_sq"] = _zeros_state(param)
+                if amsgrad:
+                    state["max_exp_avg_sq"] = _zeros_state(param)
+            state["step"] += 1
+            step = state["step"]
+
+            if weight_decay != 0:
+                if decoupled:
+                    param *= 1 - lr * weight_decay                 # shrink p, outside m and v
+                else:
+                    grad = grad + weight_decay * param             # L2 penalty through m and v
+
+            exp_avg = state["exp_avg"].data
+            exp_avg_sq = state["exp_avg_sq"].data
+            _lerp_(exp_avg, grad, 1 - beta1)                       # m <- b1 m + (1-b1) g
+            g2 = grad * grad
+            g2 *= 1 - beta2
+            exp_avg_sq *= beta2
+            exp_avg_sq += g2                                       # v <- b2 v + (1-b2) g^2
+
+            bias_correction1 = 1 - beta1 ** step
+            bias_correction2 = 1 - beta2 ** step
+            step_size = lr / bias_correction1
+            if amsgrad:
+                max_sq = state["max_exp_avg_sq"].data
+                xp.maximum(max_sq, exp_avg_sq, out=max_sq)
+                denom = xp.sqrt(max_sq)
+            else:
+                denom = xp.sqrt(exp_avg_sq)
+            denom /= bias_correction2 ** 0.5
+            denom += eps
+            xp.divide(exp_avg, denom, out=denom)                   # the update direction m^/sqrt(v^)
+            denom *= step_size
+            param -= denom
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): the decay shrinks the
+    weights directly instead of passing through the moment estimates."""
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)
+
+    def _fix_loaded_groups(self) -> None:
+        super()._fix_loaded_groups()
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

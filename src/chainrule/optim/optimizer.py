@@ -1,0 +1,269 @@
+"""`Optimizer`: the base of every gradient-descent rule in `chainrule.optim`.
+
+An optimizer holds the parameters it updates in *parameter groups* (each a dict with
+`"params"` and its own hyperparameters such as `"lr"`) and a per-parameter `state` dict
+(momentum buffers, running averages, step counts). `step()` walks every parameter that
+has a gradient and updates its array in place; subclasses write only the update rule,
+in `_step_group(group)`, as a few lines of array arithmetic.
+
+The layout of `param_groups`, `state` and `state_dict()` follows PyTorch, so that code
+and checkpoints written against `torch.optim` read the same here.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import warnings
+from collections import defaultdict
+from typing import Any, Callable, Iterable, Iterator
+
+from .. import backend
+from ..autograd import enable_grad, no_grad
+from ..tensor import Tensor
+
+
+class Optimizer:
+    """Base class: `Optimizer(params, defaults)`.
+
+    `params` is an iterable of tensors, of `(name, tensor)` pairs, or of dicts (one per
+    parameter group, each with a `"params"` entry and optional hyperparameters that
+    override `defaults`).
+    """
+
+    def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError("params given to the optimizer should be an iterable of Tensors "
+                            "or dicts, but got a Tensor")
+        self.defaults = dict(defaults)
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        self._opt_called = False
+
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for param_group in param_groups:
+            self.add_param_group(param_group)
+
+    def __init_subclass__(cls, **kwargs):
+        # A subclass that writes its own `step` still tells the LR schedulers it has stepped
+        # (they warn when `scheduler.step()` comes before the first `optimizer.step()`).
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            inner = cls.__dict__["step"]
+
+            @functools.wraps(inner)
+            def step(self, *args, **kwargs):
+                self._opt_called = True
+                return inner(self, *args, **kwargs)
+
+            cls.step = step
+
+    def __repr__(self) -> str:
+        text = self.__class__.__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            text += f"\nParameter Group {i}\n"
+            for key in sorted(group.keys()):
+                if key != "params":
+                    text += f"    {key}: {group[key]}\n"
+        return text + ")"
+
+    # --- parameter groups --------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters (with its own hyperparameters) to the optimizer,
+        e.g. to start training layers that were frozen until now."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        param_group = dict(param_group)
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets changes between runs; "
+                            "use a list instead")
+        else:
+            params = list(params)
+
+        tensors, names = [], []
+        for param in params:
+            if isinstance(param, tuple):
+                names.append(param[0])
+                tensors.append(param[1])
+            else:
+                tensors.append(param)
+        param_group["params"] = tensors
+        if names:
+            if len(names) != len(tensors):
+                raise ValueError("all optimizer params should be with/without names; "
+                                 "some param names are missing")
+            param_group["param_names"] = names
+
+        for param in tensors:
+            if not isinstance(param, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(param).__name__}")
+            if param.grad_fn is not None:
+                raise ValueError("can't optimize a non-leaf Tensor")
+
+        for name, default in self.defaults.items():
+            param_group.setdefault(name, default)
+
+        ids = [id(p) for p in tensors]
+        if len(ids) != len(set(ids)):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; "
+                          "in future, this will cause an error", stacklevel=3)
+
+        seen: set[int] = set()
+        for group in self.param_groups:
+            seen.update(id(p) for p in group["params"])
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {which} to the optimizer")
+        if not seen.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+
+        self.param_groups.append(param_group)
+
+    # --- gradients and steps -------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: `.grad = None` (default), or zeros.
+
+        With `set_to_none=False` each `.grad` tensor keeps its identity but gets a fresh
+        array of zeros: gradient arrays may be shared between tensors, so they are never
+        overwritten in place.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    g = p.grad
+                    g.grad_fn = None
+                    g.requires_grad = False
+                    g.data = backend.xp(g.data).zeros_like(g.data)
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """One update of every parameter that has a gradient (parameters whose `.grad`
+        is None are skipped). `closure`, if given, re-evaluates the model and returns the
+        loss, which `step` returns."""
+        self._opt_called = True
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                self._step_group(group)
+        return loss
+
+    def _step_group(self, group: dict[str, Any]) -> None:
+        """Update the parameters of one group in place (the rule of each optimizer)."""
+        raise NotImplementedError
+
+    def _params_with_grad(self, group: dict[str, Any]) -> Iterator[tuple[Any, Any, dict]]:
+        """`(param array, grad array, state dict)` for each parameter of `group` that has
+        a gradient. The param array is updated in place; the grad array must not be."""
+        state = self.state
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p.data, p.grad.data, state[p]
+
+    # --- saving and restoring ------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """`{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}`.
+
+        Parameters are named by their position across all groups (0, 1, 2, ...), as in
+        PyTorch; the parameters themselves are not saved. State arrays appear as tensors
+        (the optimizer's own, not copies), the step counts as numbers.
+        """
+        mapping: dict[int, int] = {}
+        start = 0
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for i, p in enumerate(group["params"], start):
+                mapping.setdefault(id(p), i)
+            packed["params"] = [mapping[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            groups.append(packed)
+        state = {(mapping[id(k)] if isinstance(k, Tensor) else k): dict(v)
+                 for k, v in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what `state_dict()` returned (from this optimizer or one built the same
+        way over other parameters). State arrays are copied onto each parameter's device
+        and, for floating parameters, cast to its dtype."""
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(list(state_dict["param_groups"]))
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                             "the size of optimizer's group")
+        id_map = {}
+        for g, s in zip(groups, saved_groups):
+            for saved_id, p in zip(s["params"], g["params"]):
+                id_map[_as_key(saved_id)] = p
+
+        state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            key = _as_key(k)
+            if key in id_map:
+                param = id_map[key]
+                state[param] = {name: _cast_state(param, value, name)
+                                for name, value in v.items()}
+            else:
+                state[k] = v
+
+        new_groups = []
+        for g, s in zip(groups, saved_groups):
+            s["params"] = g["params"]
+            if "param_names" in g and "param_names" not in s:
+                s["param_names"] = g["param_names"]
+            new_groups.append(s)
+        self.state = state
+        self.param_groups = new_groups
+        self._fix_loaded_groups()
+
+    def _fix_loaded_groups(self) -> None:
+        """After loading: hyperparameters missing from an older state dict get defaults."""
+        for group in self.param_groups:
+            for name, default in self.defaults.items():
+                group.setdefault(name, default)
+
+
+def _as_key(k):
+    """State-dict keys are ints; a file format may have turned them into strings."""
+    if isinstance(k, str) and k.lstrip("-").isdigit():
+        return int(k)
+    return k
+
+
+def _cast_state(param: Tensor, value, key=None):
+    """A copy of one saved state value placed like `param` (device, floating dtype)."""
+    if key == "step":
+        if isinstance(value, Tensor):
+            value = value.item()
+        elif hasattr(value, "item") and getattr(value, "size", 1) == 1:
+            value = value.item()
+        return float(value)
+    array = value.data if isinstance(value, Tensor) else value
+    if hasattr(array, "shape") and hasattr(array, "dtype"):  # a numpy/cupy array (or scalar)
+        array = backend.to_device(backend.xp(array).asarray(array), param.device)
+        if backend.is_floating(param.dtype):
+            array = array.astype(param.dtype, copy=True)
+        else:
+            array = array.copy()
+        return Tensor._wrap(array)
+    if isinstance(value, dict):
+        return {k: _cast_state(param, v, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast_state(param, v) for v in value)
+    return value

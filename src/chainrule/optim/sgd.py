@@ -1,0 +1,55 @@
+"""Stochastic gradient descent, optionally with (Nesterov) momentum and weight decay.
+
+    g  <- grad (+ weight_decay * p)                  (negated when maximize)
+    b  <- g                                          on the first step, then
+    b  <- momentum * b + (1 - dampening) * g         (the momentum buffer)
+    g  <- g + momentum * b   (nesterov)   or   g <- b
+    p  <- p - lr * g
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    def __init__(self, params: Iterable, lr: float = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
+                 maximize: bool = False) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _step_group(self, group: dict[str, Any]) -> None:
+        lr = float(group["lr"])
+        momentum = float(group["momentum"])
+        dampening = float(group["dampening"])
+        weight_decay = float(group["weight_decay"])
+        nesterov = group["nesterov"]
+        maximize = group["maximize"]
+        for param, grad, state in self._params_with_grad(group):
+            if maximize:
+                grad = -grad
+            if weight_decay != 0:
+                grad = grad + weight_decay * param        # L2 penalty: d(wd/2 |p|^2)/dp = wd p
+            if momentum != 0:
+                buf_t = state.get("momentum_buffer")
+                if buf_t is None:
+                    buf = grad.copy()
+                    state["momentum_buffer"] = Tensor._wrap(buf)
+                else:
+                    buf = buf_t.data
+                    buf *= momentum
+                    buf += grad if dampening == 0 else (1 - dampening) * grad
+                grad = grad + momentum * buf if nesterov else buf
+            param -= lr * grad
