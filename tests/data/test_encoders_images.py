@@ -19,7 +19,7 @@ def test_scales_by_the_known_max_and_flattens():
 
 def test_keeps_channels_height_width_when_not_flattening():
     out = ImageEncoder(flatten=False)(_images())
-    assert out.shape == (20, 3, 4, 5) and 0.0 <= out.min() and out.max() <= 1.0
+    assert out.shape == (20, 3, 4, 5) and out.min() >= 0.0 and out.max() <= 1.0
 
 
 def test_standardisation_uses_training_statistics_only():

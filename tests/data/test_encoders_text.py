@@ -3,8 +3,16 @@ import json
 import numpy as np
 import pytest
 
-from chainrule.data import (BagOfWords, DataError, SequenceEncoder, Vocab,
-                            encoder_from_state_dict, one_hot, pad_sequences, tokenize)
+from chainrule.data import (
+    BagOfWords,
+    DataError,
+    SequenceEncoder,
+    Vocab,
+    encoder_from_state_dict,
+    one_hot,
+    pad_sequences,
+    tokenize,
+)
 
 TEXTS = ["The film is good.", "The film is bad!", "A good, good film", "Bad acting"]
 

@@ -17,7 +17,7 @@ def test_parts_are_disjoint_and_cover_everything():
 
 def test_each_class_is_split_in_proportion():
     y = _labels()
-    test, val, train = stratified_indices(y, [0.2, 0.1], np.random.default_rng(0))
+    test, val, _ = stratified_indices(y, [0.2, 0.1], np.random.default_rng(0))
     for c, n in enumerate([50, 30, 10, 110]):
         assert (y[test] == c).sum() == round(0.2 * n)
         assert (y[val] == c).sum() == round(0.1 * n)
@@ -28,7 +28,7 @@ def test_same_seed_same_split_other_seed_other_split():
     a = stratified_indices(y, [0.2], np.random.default_rng(3))
     b = stratified_indices(y, [0.2], np.random.default_rng(3))
     c = stratified_indices(y, [0.2], np.random.default_rng(4))
-    assert all(np.array_equal(p, q) for p, q in zip(a, b))
+    assert all(np.array_equal(p, q) for p, q in zip(a, b, strict=True))
     assert not np.array_equal(a[0], c[0])
 
 

@@ -107,7 +107,7 @@ def test_text_with_header_and_string_labels(tmp_path):
     texts = np.concatenate([s.train[0], s.val[0], s.test[0]])
     labels = np.concatenate([s.train[1], s.val[1], s.test[1]])
     assert texts.dtype == object and len(texts) == 30
-    assert all(("great, film" in t) == (label == 1) for t, label in zip(texts, labels))
+    assert all(("great, film" in t) == (label == 1) for t, label in zip(texts, labels, strict=True))
 
 
 def test_text_tsv_without_header(tmp_path):

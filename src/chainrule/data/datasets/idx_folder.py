@@ -36,7 +36,7 @@ def load(folder: str | Path) -> Source:
 
 def from_arrays(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray] | None,
                 classes: list[str]) -> Source:
-    """A Source from raw IDX arrays: (N, H, W) images become (N, 1, H, W); (N, D) signals float32."""
+    """A Source from IDX arrays: (N, H, W) images become (N, 1, H, W), (N, D) float32 signals."""
     X = train[0]
     if X.ndim not in (2, 3):
         raise DataError(f"IDX data must have 2 or 3 dimensions (N, D) or (N, H, W), got {X.shape}")

@@ -47,7 +47,8 @@ def load(name: str, root: str | Path | None = None) -> Source:
                 rating = float(fields[1])
                 text = fields[2]
             except (IndexError, ValueError):
-                raise DataError(f"{path}:{line_number}: expected 'id<TAB>sentiment<TAB>text'") from None
+                raise DataError(f"{path}:{line_number}: expected "
+                                "'id<TAB>sentiment<TAB>text'") from None
             if rating != 0.0:
                 texts.append(text)
                 labels.append(1 if rating > 0 else 0)

@@ -10,6 +10,18 @@ from .images import ImageEncoder
 from .text import PAD, UNK, Vocab, tokenize
 from .vectors import BagOfWords, SequenceEncoder, one_hot, pad_sequences
 
-__all__ = ["Encoder", "encoder_from_state_dict", "ImageEncoder", "tokenize", "Vocab", "PAD",
-           "UNK", "BagOfWords", "SequenceEncoder", "one_hot", "pad_sequences", "load_glove",
-           "GLOVE_DIM"]
+__all__ = [
+    "GLOVE_DIM",
+    "PAD",
+    "UNK",
+    "BagOfWords",
+    "Encoder",
+    "ImageEncoder",
+    "SequenceEncoder",
+    "Vocab",
+    "encoder_from_state_dict",
+    "load_glove",
+    "one_hot",
+    "pad_sequences",
+    "tokenize",
+]

@@ -5,12 +5,14 @@ saved as JSON (or beside a model's tensors) and loaded without pickle.
 """
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError
 
+if TYPE_CHECKING:  # only read by type checkers: no runtime dependency
+    from typing_extensions import Self
+
 State = dict[str, Any]
-E = TypeVar("E", bound="Encoder")
 
 _REGISTRY: dict[str, type[Encoder]] = {}
 
@@ -32,7 +34,7 @@ class Encoder:
         return state
 
     @classmethod
-    def from_state_dict(cls: type[E], state: State) -> E:
+    def from_state_dict(cls, state: State) -> Self:
         """Rebuild an encoder saved with ``state_dict``."""
         if state.get("type", cls.__name__) != cls.__name__:
             raise DataError(f"state dict is for {state.get('type')}, not {cls.__name__}")

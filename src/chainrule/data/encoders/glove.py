@@ -44,7 +44,7 @@ def load_glove(vocab: Vocab, seed: int = 0, scale: float = 0.1) -> np.ndarray:
     out = (rng.standard_normal((len(vocab), GLOVE_DIM)) * scale).astype(np.float32)
     found = [(i, rows[t]) for i, t in enumerate(vocab.tokens) if t in rows]
     if found:
-        ours, theirs = map(list, zip(*found))
+        ours, theirs = map(list, zip(*found, strict=True))
         out[ours] = table[theirs]
     out[vocab.pad_index] = 0.0
     return out

@@ -23,9 +23,9 @@ def pad_sequences(sequences: Sequence[Sequence[int]], max_len: int,
                   pad_index: int = 0) -> np.ndarray:
     """An int64 (N, max_len) array: longer sequences cut, shorter ones padded at the end."""
     out = np.full((len(sequences), max_len), pad_index, dtype=np.int64)
-    for row, seq in zip(out, sequences):
-        seq = list(seq)[:max_len]
-        row[:len(seq)] = seq
+    for row, seq in zip(out, sequences, strict=True):
+        kept = list(seq)[:max_len]
+        row[:len(kept)] = kept
     return out
 
 
@@ -44,7 +44,7 @@ class BagOfWords(Encoder):
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), len(self.vocab)), dtype=np.float32)
-        for row, text in zip(out, texts):
+        for row, text in zip(out, texts, strict=True):
             np.add.at(row, self.vocab.encode(text), 1.0)
         out[:, self.vocab.pad_index] = 0.0
         return np.minimum(out, 1.0) if self.binary else out
