@@ -1,32 +1,40 @@
-"""`make run`: the main job. For now a tiny network learns XOR by gradient descent."""
+"""`make run`: the main job. Trains an MLP on the embedded `digits` images (8×8 pixels),
+prints the test accuracy and where the model was saved, then predicts a few test images
+and draws them, so you can see what the network saw.
+"""
 from __future__ import annotations
 
-import chainrule as cr
-from chainrule import nn
+import sys
+
+from .cli import main as cli_main
+from .train import pipeline
+
+SHADES = " .:-=+*#%@"
 
 
-def main() -> None:
-    cr.manual_seed(0)
-    inputs = cr.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    targets = cr.tensor([[0.0], [1.0], [1.0], [0.0]])
-    model = nn.Sequential(nn.Linear(2, 8), _Tanh(), nn.Linear(8, 1))
-    lr = 0.2
-    for step in range(2001):
-        loss = ((model(inputs) - targets) ** 2).mean()
-        model.zero_grad()
-        loss.backward()
-        with cr.no_grad():
-            for p in model.parameters():
-                p.data -= lr * p.grad.data
-        if step % 400 == 0:
-            print(f"step {step:4d}  loss {loss.item():.5f}")
-    print("predictions:", [round(v, 3) for v in model(inputs).numpy().ravel().tolist()])
+def draw(pixels, pixel_max: float) -> list[str]:
+    """An 8×8 image as text, darker characters for brighter pixels."""
+    rows = []
+    for row in pixels.reshape(pixels.shape[-2:]):
+        rows.append("".join(SHADES[min(len(SHADES) - 1, int(v / pixel_max * len(SHADES)))] * 2
+                            for v in row))
+    return rows
 
 
-class _Tanh(nn.Module):
-    def forward(self, x):
-        return x.tanh()
+def main() -> int:
+    code = cli_main(["train", "--data", "digits", "--model", "mlp", "--out", "runs/digits-mlp"])
+    if code:
+        return code
+    model, encoder, classes, _ = pipeline.load_model("runs/digits-mlp/model.safetensors")
+    from .data import load_dataset
+    x, y = load_dataset("digits", seed=0).test
+    print("\npredictions on five test images:")
+    for pixels, truth, (label, p) in zip(x[:5], y[:5],
+                                          pipeline.predict(model, encoder, classes, x[:5])):
+        print("\n".join(draw(pixels, encoder.pixel_max)))
+        print(f"predicted {label} (p={p:.2f}), true {classes[int(truth)]}\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
