@@ -12,23 +12,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .. import backend
-from ..tensor import Tensor
-from .optimizer import Optimizer
-
-
-def _lerp_(start, end, weight: float) -> None:
-    """`start <- start + weight * (end - start)` in place, as torch.lerp_ rounds it."""
-    diff = end - start
-    if abs(weight) < 0.5:
-        diff *= weight
-        start += diff
-    else:
-        diff *= 1 - weight
-        backend.xp(start).subtract(end, diff, out=start)
-
-
-def _zeros_state(param) -> Tensor:
-    return Tensor._wrap(backend.xp(param).zeros_like(param))
+from .optimizer import Optimizer, _lerp_, _zeros_state
 
 
 class Adam(Optimizer):
@@ -91,9 +75,9 @@ class Adam(Optimizer):
             if amsgrad:
                 max_sq = state["max_exp_avg_sq"].data
                 xp.maximum(max_sq, exp_avg_sq, out=max_sq)
-                denom = xp.sqrt(max_sq)
+                denom = xp.sqrt(max_sq, out=xp.empty_like(max_sq))
             else:
-                denom = xp.sqrt(exp_avg_sq)
+                denom = xp.sqrt(exp_avg_sq, out=xp.empty_like(exp_avg_sq))
             denom /= bias_correction2 ** 0.5
             denom += eps
             xp.divide(exp_avg, denom, out=denom)                   # the update direction m^/sqrt(v^)

@@ -166,13 +166,15 @@ class Optimizer:
         """Update the parameters of one group in place (the rule of each optimizer)."""
         raise NotImplementedError
 
-    def _params_with_grad(self, group: dict[str, Any]) -> Iterator[tuple[Any, Any, dict]]:
+    def _params_with_grad(self, group: dict[str, Any],
+                          with_state: bool = True) -> Iterator[tuple[Any, Any, dict | None]]:
         """`(param array, grad array, state dict)` for each parameter of `group` that has
-        a gradient. The param array is updated in place; the grad array must not be."""
+        a gradient. The param array is updated in place; the grad array must not be.
+        With `with_state=False` the state is None (and no empty state entry is made)."""
         state = self.state
         for p in group["params"]:
             if p.grad is not None:
-                yield p.data, p.grad.data, state[p]
+                yield p.data, p.grad.data, (state[p] if with_state else None)
 
     # --- saving and restoring ------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -267,3 +269,20 @@ def _cast_state(param: Tensor, value, key=None):
     if isinstance(value, (list, tuple)):
         return type(value)(_cast_state(param, v) for v in value)
     return value
+
+
+# --- helpers shared by the update rules ---------------------------------------------
+def _lerp_(start, end, weight: float) -> None:
+    """`start <- start + weight * (end - start)` in place, as torch.lerp_ rounds it."""
+    diff = end - start
+    if abs(weight) < 0.5:
+        diff *= weight
+        start += diff
+    else:
+        diff *= 1 - weight
+        backend.xp(start).subtract(end, diff, out=start)
+
+
+def _zeros_state(param) -> Tensor:
+    """A zero state array shaped and typed like the parameter array, as a tensor."""
+    return Tensor._wrap(backend.xp(param).zeros_like(param))

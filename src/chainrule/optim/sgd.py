@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from .. import backend
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -37,7 +38,7 @@ class SGD(Optimizer):
         weight_decay = float(group["weight_decay"])
         nesterov = group["nesterov"]
         maximize = group["maximize"]
-        for param, grad, state in self._params_with_grad(group):
+        for param, grad, state in self._params_with_grad(group, with_state=momentum != 0):
             if maximize:
                 grad = -grad
             if weight_decay != 0:
@@ -45,7 +46,9 @@ class SGD(Optimizer):
             if momentum != 0:
                 buf_t = state.get("momentum_buffer")
                 if buf_t is None:
-                    buf = grad.copy()
+                    # a new array (NumPy turns 0-d results into scalars, which can't be
+                    # updated in place), in the parameter's dtype
+                    buf = backend.xp(param).array(grad, dtype=param.dtype)
                     state["momentum_buffer"] = Tensor._wrap(buf)
                 else:
                     buf = buf_t.data
