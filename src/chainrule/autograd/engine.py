@@ -18,8 +18,10 @@ With `create_graph=True` the same backward code runs on tensors instead of raw a
 (every op's backward is written with operators and `Op.call`), so the gradient is itself
 a differentiable function of the inputs: second derivatives come from a second pass.
 
-Gradient arrays may be shared between leaves (an add passes one gradient to both inputs),
-so nothing in chainrule writes into a gradient array in place.
+Gradient arrays may be shared between nodes (an add passes one gradient to both inputs)
+or be read-only broadcast views (the gradient of a sum), so the engine never writes into
+one in place, and a leaf's first `.grad` is a fresh copy that the leaf owns: user code may
+then update it in place (`w.grad.zero_()`, `w.grad *= c`).
 """
 from __future__ import annotations
 
@@ -153,6 +155,7 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
                 node.inputs = None
                 node.saved = None
                 node.out = None
+                node.__dict__.pop("aliases", None)
     finally:
         grad_mode.state.enabled = previous_mode
     return found
@@ -175,7 +178,11 @@ def _backward_of(node, out_grad, create_graph):
 def _saved_as_tensors(node):
     """Saved arrays as tensors wired into the graph: an input's array becomes that input
     tensor, the output array a tensor made by this node, anything else a constant."""
-    by_id = {id(t.data): t for t in node.inputs}
+    by_id = {}
+    for t in node.inputs:
+        by_id.setdefault(id(t.data), t)
+    for view, i in getattr(node, "aliases", ()):  # see op._separate_shared_arrays
+        by_id[id(view)] = node.inputs[i]
     output = None
     tensors = []
     for array in node.saved:
@@ -202,6 +209,6 @@ def _deliver(leaf: Tensor, g, wanted, found, create_graph):
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is None:
-        leaf.grad = Tensor._wrap(g)
+        leaf.grad = Tensor._wrap(xp(g).array(g, copy=True))
     else:
-        leaf.grad = Tensor._wrap(leaf.grad.data + g)
+        leaf.grad = Tensor._wrap(xp(g).asarray(leaf.grad.data + g))  # 0-d: array, not scalar

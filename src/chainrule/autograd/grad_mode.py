@@ -37,13 +37,20 @@ class _GradMode:
         return wrapper
 
 
-class no_grad(_GradMode):
+class _WithoutArguments(_GradMode):
+    def __new__(cls, fn=None):
+        # `@no_grad` without parentheses decorates too, as in PyTorch.
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)
+
+
+class no_grad(_WithoutArguments):
     """Ops inside build no graph: for evaluation and for updating weights."""
 
     mode = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_WithoutArguments):
     """Turn recording back on inside a `no_grad` block."""
 
     mode = True

@@ -60,8 +60,11 @@ class Op:
     def apply(cls, *inputs, **params):
         """Run the op on tensors, recording it in the graph when a gradient is wanted."""
         ctx = cls()
+        arrays = [t.data for t in inputs]
+        if len(arrays) > 1:
+            _separate_shared_arrays(ctx, inputs, arrays)
         try:
-            out = ctx.forward(*[t.data for t in inputs], **params)
+            out = ctx.forward(*arrays, **params)
         except (ValueError, TypeError, IndexError) as err:
             raise _explain(cls, inputs, params, err) from err
         result = Tensor.__new__(Tensor)
@@ -90,10 +93,23 @@ class Op:
         return f"<{self.name}>"
 
 
+def _separate_shared_arrays(ctx, inputs, arrays) -> None:
+    """Where two different tensors hold one array (x and x.detach()), hand forward a view
+    for the later one. The engine maps saved arrays back to input tensors by identity
+    (`create_graph`); the view keeps "saved b" from being read as "saved a"."""
+    owners = {}
+    for i, t in enumerate(inputs):
+        if owners.setdefault(id(arrays[i]), t) is not t:
+            arrays[i] = arrays[i].view()
+            ctx.aliases = getattr(ctx, "aliases", ()) + ((arrays[i], i),)
+
+
 def _explain(cls, inputs, params, err) -> Exception:
     shapes = " and ".join(str(tuple(t.shape)) for t in inputs)
     devices = {t.device for t in inputs}
     detail = f"{cls.__name__.lower()}: cannot apply to shapes {shapes}"
+    if any(t.dtype.kind != "f" for t in inputs):  # often the cause: say which dtypes
+        detail += " of dtype " + " and ".join(str(t.dtype) for t in inputs)
     if len(devices) > 1:
         detail = (f"{cls.__name__.lower()}: inputs are on different devices "
                   f"({', '.join(sorted(devices))}); move them with .to(device) first")

@@ -1,1 +1,117 @@
-"""Helpers around modules: gradient clipping."""
+"""Helpers around modules: gradient clipping, parameters as one flat vector.
+
+Clipping scales gradients *out of place* (`p.grad` gets a new tensor): a gradient array
+may be shared between parameters (the engine hands one gradient to both inputs of an
+add), so writing into it would scale the others twice.
+"""
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
+           "parameters_to_vector", "vector_to_parameters"]
+
+
+def _as_list(tensors) -> list:
+    if isinstance(tensors, Tensor):
+        return [tensors]
+    return list(tensors)
+
+
+def _grads(parameters) -> list:
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach=None) -> Tensor:
+    """The norm of all `tensors` together, as if concatenated into one vector."""
+    arrays = [t.data if isinstance(t, Tensor) else t for t in _as_list(tensors)]
+    norm_type = float(norm_type)
+    if not arrays:
+        return Tensor(0.0)
+    module = backend.xp(arrays[0])
+    dtype = arrays[0].dtype
+    if math.isinf(norm_type):
+        # ‖g‖∞ = max |gᵢ|  (the smallest |gᵢ| for -inf, as PyTorch)
+        pick = module.max if norm_type > 0 else module.min
+        parts = [pick(module.abs(a)) if a.size else module.zeros((), dtype) for a in arrays]
+        total = pick(module.stack(parts))
+    elif norm_type == 0:
+        total = sum(module.count_nonzero(a) for a in arrays) * dtype.type(1)
+    else:
+        # ‖g‖ₚ = (Σ |gᵢ|ᵖ)^(1/p), accumulated per tensor
+        if norm_type == 2.0:
+            parts = [module.vdot(a.ravel(), a.ravel()) for a in arrays]
+        else:
+            parts = [(module.abs(a) ** norm_type).sum() for a in arrays]
+        total = sum(parts) ** (1.0 / norm_type)
+    total = module.asarray(total, dtype=dtype)
+    if error_if_nonfinite and not bool(module.isfinite(total)):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            "non-finite, so it cannot be clipped. To disable this error and scale the "
+            "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
+    return Tensor._wrap(total)
+
+
+def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None) -> None:
+    """Scale every gradient by max_norm / (total_norm + 1e-6) when that is below 1."""
+    parameters = _as_list(parameters)
+    total = total_norm.item() if isinstance(total_norm, Tensor) else float(total_norm)
+    coef = float(max_norm) / (total + 1e-6)
+    if coef >= 1.0:  # PyTorch multiplies by the clamped 1.0, which changes nothing
+        return
+    for p in parameters:
+        if p.grad is not None:
+            g = p.grad.data
+            p.grad = Tensor._wrap(g * g.dtype.type(coef))
+
+
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+    """Rescale gradients so that their joint norm is at most `max_norm`; returns the norm
+    before clipping (a tensor), as PyTorch."""
+    parameters = _as_list(parameters)
+    grads = _grads(parameters)
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    if grads:
+        clip_grads_with_norm_(parameters, max_norm, total)
+    return total
+
+
+def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
+    """Clamp every gradient element into [-clip_value, clip_value]."""
+    clip_value = float(clip_value)
+    for p in _as_list(parameters):
+        if p.grad is not None:
+            g = p.grad.data
+            p.grad = Tensor._wrap(backend.xp(g).clip(g, -clip_value, clip_value))
+
+
+def parameters_to_vector(parameters) -> Tensor:
+    """All parameters flattened and joined into one 1-D tensor (a copy, no graph)."""
+    arrays = [p.data.ravel() for p in _as_list(parameters)]
+    if not arrays:
+        raise ValueError("parameters_to_vector: no parameters given")
+    return Tensor._wrap(backend.xp(arrays[0]).concatenate(arrays))
+
+
+def vector_to_parameters(vec: Tensor, parameters) -> None:
+    """Copy consecutive slices of the 1-D `vec` into the parameters (the inverse of
+    `parameters_to_vector`)."""
+    if not isinstance(vec, Tensor) or vec.ndim != 1:
+        raise TypeError(f"vector_to_parameters: expected a 1-D tensor, got "
+                        f"{type(vec).__name__} of shape {getattr(vec, 'shape', None)}")
+    parameters = _as_list(parameters)
+    needed = sum(p.numel() for p in parameters)
+    if needed != vec.shape[0]:
+        raise ValueError(f"vector_to_parameters: the vector has {vec.shape[0]} elements but "
+                         f"the parameters hold {needed}")
+    start = 0
+    for p in parameters:
+        n = p.numel()
+        p.data = vec.data[start:start + n].reshape(p.shape).astype(p.dtype, copy=True)
+        start += n

@@ -1,15 +1,18 @@
 """The public functional forms (`cr.exp(x)`, `x.exp()`): argument handling, then one op."""
 from __future__ import annotations
 
+import builtins
+
 import numpy
 
 from .. import backend
+from ..autograd.op import OpError
 from ..tensor import Tensor, lift
 from . import elementwise as ew
 from .indexing import Index, TakeAlongDim
 from .linalg import MatMul
 from .reduction import Extreme, Mean, Sum, argextreme
-from .shape import Cat, Expand, Permute, Reshape, Stack
+from .shape import Cat, Expand, Permute, Reshape, Stack, axis
 from .softmax import LogSoftmax, Softmax
 
 
@@ -31,8 +34,8 @@ def mul(a, b) -> Tensor:
 
 def div(a, b) -> Tensor:
     a, b = _pair(a, b)
-    if a.dtype.kind != "f" and b.dtype.kind != "f":  # true division, as PyTorch
-        a = cast(a, backend.default_dtype())
+    if a.dtype.kind != "f":  # true division of integers gives the default float, as PyTorch
+        a, b = cast(a, backend.default_dtype()), cast(b, backend.default_dtype())
     return ew.Div.apply(a, b)
 
 
@@ -46,22 +49,32 @@ def neg(x: Tensor) -> Tensor:
 
 
 def _pair(a, b):
-    if isinstance(a, Tensor):
-        return a, lift(b, a)
-    return lift(a, b), b
+    """Both operands as tensors. An integer (or bool) tensor meeting a float one takes the
+    float's dtype, as in PyTorch (NumPy would widen int64 with float32 to float64)."""
+    a, b = (a, lift(b, a)) if isinstance(a, Tensor) else (lift(a, b), b)
+    if a.dtype.kind != "f" and b.dtype.kind == "f":
+        a = cast(a, b.dtype)
+    elif b.dtype.kind != "f" and a.dtype.kind == "f":
+        b = cast(b, a.dtype)
+    return a, b
+
+
+def _floating(x: Tensor) -> Tensor:
+    """Integers become the default float for exp, log, …, as in PyTorch (NumPy: float64)."""
+    return x if x.dtype.kind == "f" else cast(x, backend.default_dtype())
 
 
 # --- elementwise functions --------------------------------------------------------------
 def exp(x: Tensor) -> Tensor:
-    return ew.Exp.apply(x)
+    return ew.Exp.apply(_floating(x))
 
 
 def log(x: Tensor) -> Tensor:
-    return ew.Log.apply(x)
+    return ew.Log.apply(_floating(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return ew.Sqrt.apply(x)
+    return ew.Sqrt.apply(_floating(x))
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
@@ -69,11 +82,11 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
 
 
 def tanh(x: Tensor) -> Tensor:
-    return ew.Tanh.apply(x)
+    return ew.Tanh.apply(_floating(x))
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return ew.Sigmoid.apply(x)
+    return ew.Sigmoid.apply(_floating(x))
 
 
 def relu(x: Tensor) -> Tensor:
@@ -123,10 +136,12 @@ def var(x: Tensor, dim=None, keepdim: bool = False, unbiased: bool = True,
     """Variance; unbiased (divides by n - 1) by default, as PyTorch."""
     if correction is None:
         correction = 1 if unbiased else 0
+    count = int(numpy.prod([x.shape[a] for a in _axes_of(dim, x.ndim, "var")])) \
+        if dim is not None and x.ndim else x.data.size
     centred = x - mean(x, dim=dim, keepdim=True)
-    count = int(numpy.prod([x.shape[a] for a in _axes_of(dim, x.ndim)])) if dim is not None \
-        else x.data.size
-    return sum(centred * centred, dim=dim, keepdim=keepdim) / max(0, count - correction)
+    # builtins.max: this module's own `max` is the tensor reduction
+    dof = builtins.max(0, count - correction)
+    return sum(centred * centred, dim=dim, keepdim=keepdim) / dof
 
 
 def std(x: Tensor, dim=None, keepdim: bool = False, unbiased: bool = True,
@@ -149,6 +164,7 @@ def _extreme(x, dim, keepdim, largest):
         return where(x.data >= dim.data if largest else x.data <= dim.data, x, dim)
     if dim is None:
         return Extreme.apply(x, largest=largest)
+    axis(dim, x.ndim, "max" if largest else "min")
     index = argextreme(x.data, dim, True, largest)
     values = TakeAlongDim.apply(x, index=index, dim=dim)
     if not keepdim:
@@ -166,16 +182,30 @@ def minimum(a: Tensor, b: Tensor) -> Tensor:
 
 
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if dim is not None:
+        axis(dim, x.ndim, "argmax")
     return Tensor._wrap(argextreme(x.data, dim, keepdim, largest=True))
 
 
 def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if dim is not None:
+        axis(dim, x.ndim, "argmin")
     return Tensor._wrap(argextreme(x.data, dim, keepdim, largest=False))
 
 
 def gather(x: Tensor, dim: int, index) -> Tensor:
-    """out[i][j] = x[i][index[i][j]] along `dim` (PyTorch's gather)."""
-    index = index.data if isinstance(index, Tensor) else index
+    """out[i][j] = x[i][index[i][j]] along `dim` (PyTorch's gather). As in PyTorch, `index`
+    may be smaller than `x` along the other dims: it then reads x's leading part."""
+    index = index.data if isinstance(index, Tensor) else numpy.asarray(index)
+    along = axis(dim, x.ndim, "gather")
+    others = [d for d in range(x.ndim) if d != along]
+    if index.ndim != x.ndim or any(index.shape[d] > x.shape[d] for d in others):
+        raise OpError(f"gather: index of shape {tuple(index.shape)} does not fit input of "
+                      f"shape {x.shape} along dim {dim} (same number of dims, and no larger "
+                      "than the input in the other dims)")
+    if any(index.shape[d] < x.shape[d] for d in others):
+        x = x[tuple(slice(None) if d == along else slice(0, n)
+                    for d, n in enumerate(index.shape))]
     return TakeAlongDim.apply(x, index=index, dim=dim)
 
 
@@ -200,13 +230,13 @@ view = reshape
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if x.ndim == 0:
         return reshape(x, 1)
-    start, end = start_dim % x.ndim, end_dim % x.ndim
+    start, end = axis(start_dim, x.ndim, "flatten"), axis(end_dim, x.ndim, "flatten")
     shape = x.shape[:start] + (-1,) + x.shape[end + 1:]
     return reshape(x, shape)
 
 
 def permute(x: Tensor, *dims) -> Tensor:
-    dims = tuple(d % x.ndim for d in _shape_arg(dims))
+    dims = tuple(axis(d, x.ndim, "permute") for d in _shape_arg(dims))
     if sorted(dims) != list(range(x.ndim)):
         raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dims of {x.shape}")
     return Permute.apply(x, axes=dims)
@@ -214,6 +244,7 @@ def permute(x: Tensor, *dims) -> Tensor:
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     axes = list(range(x.ndim))
+    dim0, dim1 = axis(dim0, x.ndim, "transpose"), axis(dim1, x.ndim, "transpose")
     axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
     return Permute.apply(x, axes=tuple(axes))
 
@@ -226,19 +257,19 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        dims = _axes_of(dim, x.ndim)
+        dims = _axes_of(dim, x.ndim, "squeeze")
         shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
     return reshape(x, shape)
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
-    dim = dim % (x.ndim + 1)
+    dim = axis(dim, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
-def _axes_of(dim, ndim):
+def _axes_of(dim, ndim, op):
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    return {d % ndim for d in dims}
+    return {axis(d, ndim, op) for d in dims}
 
 
 def expand(x: Tensor, *shape) -> Tensor:
@@ -290,6 +321,10 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes "
                          f"{a.shape} and {b.shape}")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else -1]:
+        raise OpError(f"matmul: cannot multiply shapes {a.shape} and {b.shape} (inner "
+                      f"dimensions {a.shape[-1]} and {b.shape[-2 if b.ndim > 1 else -1]} "
+                      "differ)")
     if a.ndim == 1 or b.ndim == 1:
         left = unsqueeze(a, 0) if a.ndim == 1 else a
         right = unsqueeze(b, -1) if b.ndim == 1 else b

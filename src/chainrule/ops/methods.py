@@ -1,6 +1,8 @@
 """Tensor methods and operators (`x + y`, `x.sum(1)`, `x[0]`), each one a functional form."""
 from __future__ import annotations
 
+from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..autograd.op import OpError
 from ..tensor import lift
 from . import elementwise as ew
 from . import functions as f
@@ -18,10 +20,38 @@ def _compare(name):
 def _binary(op, reflected=False):
     if reflected:
         def method(self, other):
-            return op.apply(lift(other, self), self)
+            return op.apply(*f._pair(other, self))
     else:
         def method(self, other):
-            return op.apply(self, lift(other, self))
+            return op.apply(*f._pair(self, other))
+    return method
+
+
+def _inplace(name):
+    """`x -= y` and friends change x's array in place, as in PyTorch (how a weight is updated
+    under `no_grad`). The graph cannot record an in-place change, so while grad mode is on
+    and either side requires grad, a leaf that requires grad refuses it (as PyTorch) and
+    anything else gets the out-of-place result (`x = x - y`), which has the same gradient."""
+    binary = getattr(f, name)
+
+    def method(self, other):
+        if is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False)):
+            if self.requires_grad and self.is_leaf:
+                raise RuntimeError(f"in-place {name} on a leaf tensor that requires grad: "
+                                   "update weights under cr.no_grad()")
+            return binary(self, other)
+        with no_grad():
+            result = binary(self, other).data
+        if result.shape != self.shape or (result.dtype.kind == "f" and self.dtype.kind != "f"):
+            raise OpError(f"in-place {name}: the result ({result.dtype}, shape "
+                          f"{result.shape}) does not fit the tensor ({self.dtype}, shape "
+                          f"{self.shape})")
+        if hasattr(self.data, "__setitem__"):
+            self.data[...] = result
+        else:  # a NumPy scalar (what a NumPy reduction returns) is immutable: replace it
+            self.data = result.astype(self.dtype)
+        return self
+    method.__name__ = f"__i{name}__"
     return method
 
 
@@ -65,6 +95,10 @@ def install(cls) -> None:
     cls.__matmul__ = lambda self, other: f.matmul(self, lift(other, self))
     cls.__rmatmul__ = _rmatmul
     cls.__neg__ = f.neg
+    cls.__iadd__ = _inplace("add")
+    cls.__isub__ = _inplace("sub")
+    cls.__imul__ = _inplace("mul")
+    cls.__itruediv__ = _inplace("div")
     cls.__abs__ = f.abs
     cls.__getitem__ = _getitem
     cls.__setitem__ = _setitem

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..autograd.op import Op
 from ..backend import xp
-from .shape import Expand, Reshape
+from .shape import Expand, Reshape, axis
 
 
 def _axes(dim, ndim):
@@ -11,7 +11,8 @@ def _axes(dim, ndim):
     if dim is None:
         return tuple(range(ndim))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    return tuple(sorted(d % ndim if ndim else 0 for d in dims))
+    axes = tuple(sorted(axis(d, ndim) for d in dims))
+    return axes if ndim else ()  # a 0-d tensor: dim 0 (or -1) reduces nothing
 
 
 def _kept_shape(shape, axes):

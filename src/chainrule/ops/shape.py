@@ -9,6 +9,16 @@ from ..autograd.op import Op
 from ..backend import xp
 
 
+def axis(dim: int, ndim: int, op: str = "") -> int:
+    """`dim` (negative counts from the end) as an axis in [0, ndim). Out of range is an
+    error, as in PyTorch, never wrapped around. A 0-d tensor accepts dim 0 and -1."""
+    n = ndim if ndim else 1
+    if not -n <= dim < n:
+        raise IndexError(f"{op + ': ' if op else ''}dim {dim} is out of range (expected "
+                         f"{-n} to {n - 1})")
+    return dim % n
+
+
 class Reshape(Op):
     # y = x viewed with another shape;  the gradient is reshaped back
     def forward(ctx, x, shape=()):

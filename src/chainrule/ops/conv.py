@@ -1,0 +1,246 @@
+"""2-D convolution as a matrix product (im2col), and the two products of its backward.
+
+    y[n, o, r, s] = b[o] + Σ_{c,i,j} w[o, c, i, j] · x[n, c, r·sh + i·dh - pt, s·sw + j·dw - pl]
+
+Unfold every receptive field of x into a column of a matrix `cols` (im2col), and the sum
+is a matrix product per group: Y = W · cols. The backward is two more products with the
+same matrices:
+
+    dL/dW    = dL/dY · colsᵀ
+    dL/dcols = Wᵀ · dL/dY, then col2im (each column added back where it was read from)
+
+Note [im2col layout]. `cols` is laid out (C·kh·kw, N·oh·ow): one row per weight, one
+column per output pixel of the whole batch. Then
+- the weight gradient is ONE contiguous GEMM per group over the whole batch (the batch is
+  part of the contraction: no per-image products summed afterwards);
+- the forward product and Wᵀ · dL/dY read and write each image's (·, oh·ow) block in
+  place: with many pixels per image they run image by image inside one batched `matmul`
+  call, writing the NCHW output directly; with few, as one GEMM whose result is then
+  transposed (`_product_nchw`, measured both ways);
+- im2col and col2im move runs of output pixels. The transposed layout (N·oh·ow, C·kh·kw)
+  makes equally large GEMMs, but its unfolding moves single elements (the fastest axis is
+  a kernel offset) and its result comes out NHWC; on W3 it was 2-3× slower to build.
+Unfolding is two copies through strided views, never a loop over pixels: first the kw
+column shifts of every input row, then the kh row shifts, which copy whole (oh·ow)
+planes at a time. col2im is the same in reverse: kh adds of whole planes, then kw adds of
+column-shifted rows. Each stage is a small loop over kernel offsets.
+
+Note [workspace]. The columns are not kept for the backward pass (as in PyTorch): the
+weight gradient unfolds x again. Every large temporary that never leaves an op (the
+columns, their gradient, the intermediate rows) lives in a reused per-thread scratch
+buffer. Fresh large arrays cost a page fault per 4 KiB on first touch; on W3 those faults
+were ~40% of a training step, more than the unfolding they replace.
+
+Double backward: the input gradient (`ConvTranspose`) and the weight gradient
+(`ConvWeightGrad`) are ops too, and each one's backward is made of the other two and of
+`Conv2d`: all three are bilinear, so differentiating one gives the others.
+"""
+from __future__ import annotations
+
+import math
+import threading
+
+from ..autograd.op import Op
+from ..backend import xp
+from .reduction import Sum
+
+# Per-image products pay once an image has this many output pixels (measured on W3).
+PER_IMAGE_PIXELS = 256
+# Scratch buffers larger than this are allocated afresh each time instead of kept.
+WORKSPACE_LIMIT = 256 * 2 ** 20
+
+
+class _Workspace(threading.local):
+    """Reusable scratch arrays, one per (slot, dtype) and thread (see Note [workspace])."""
+
+    def __init__(self):
+        self.buffers = {}
+
+    def take(self, slot: str, shape, dtype, module):
+        """An uninitialised array of `shape`, valid until the next `take` of `slot`.
+        NumPy only: CuPy keeps freed device memory in its own pool."""
+        count = math.prod(shape)
+        if module.__name__ != "numpy" or count * module.dtype(dtype).itemsize > WORKSPACE_LIMIT:
+            return module.empty(shape, dtype=dtype)
+        key = (slot, module.dtype(dtype).str)
+        buffer = self.buffers.get(key)
+        if buffer is None or buffer.size < count:
+            buffer = self.buffers[key] = module.empty(count, dtype=dtype)
+        return buffer[:count].reshape(shape)
+
+
+workspace = _Workspace()
+
+
+def out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
+    """Output length of a convolution along one axis (PyTorch's formula, floor mode)."""
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _zeros(shape, dtype, module, slot=None):
+    """Zeros, written into memory malloc can recycle (`zeros` maps fresh pages)."""
+    out = workspace.take(slot, shape, dtype, module) if slot else module.empty(shape, dtype)
+    out.fill(0)
+    return out
+
+
+def im2col(x, kernel, stride, padding, dilation):
+    """Every receptive field of x (N, C, H, W) as a column: an array (C, kh, kw, N, oh, ow)
+    with cols[c, i, j, n, r, s] = x_padded[n, c, r·sh + i·dh, s·sw + j·dw].
+    The result is scratch: valid until the next im2col call on this thread."""
+    module = xp(x)
+    strided = module.lib.stride_tricks.as_strided
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = kernel, stride, dilation, padding
+    if pt or pb or pl or pr:
+        padded = _zeros((n, c, h + pt + pb, w + pl + pr), x.dtype, module, "im2col.pad")
+        padded[:, :, pt:pt + h, pl:pl + w] = x
+        x = padded
+    n, c, hp, wp = x.shape
+    oh, ow = out_size(hp, kh, sh, 0, dh), out_size(wp, kw, sw, 0, dw)
+    s_n, s_c, s_h, s_w = x.strides
+    # Stage 1: rows[c, j, n, y, s] = x[n, c, y, j·dw + s·sw]  (the kw column shifts of each row)
+    rows = strided(x, (c, kw, n, hp, ow), (s_c, dw * s_w, s_n, s_h, sw * s_w))
+    if kw > 1 or sw > 1:
+        rows = _copy(rows, "im2col.rows", module)
+    # Stage 2: cols[c, i, j, n, r, s] = rows[c, j, n, i·dh + r·sh, s]  (whole planes when sh = 1)
+    r_c, r_j, r_n, r_y, r_s = rows.strides
+    cols = strided(rows, (c, kh, kw, n, oh, ow), (r_c, dh * r_y, r_j, r_n, sh * r_y, r_s))
+    return _copy(cols, "im2col.cols", module)
+
+
+def _copy(view, slot, module):
+    out = workspace.take(slot, view.shape, view.dtype, module)
+    out[...] = view
+    return out
+
+
+def col2im(dcols, x_shape, kernel, stride, padding, dilation):
+    """The adjoint of im2col: dcols (C, kh, kw, N, oh, ow) summed back into (N, C, H, W)."""
+    module = xp(dcols)
+    c, kh, kw, n, oh, ow = dcols.shape
+    (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = stride, dilation, padding
+    h, w = x_shape[2], x_shape[3]
+    hp, wp = h + pt + pb, w + pl + pr
+    # Stage 1 (adjoint of im2col's stage 2): rows[c, j, n, i·dh + r·sh, s] += dcols[c, i, j, n, r, s]
+    rows = _zeros((c, kw, n, hp, ow), dcols.dtype, module, "col2im.rows")
+    span_h = (oh - 1) * sh + 1
+    for i in range(kh):
+        rows[:, :, :, i * dh:i * dh + span_h:sh] += dcols[:, i]
+    # Stage 2: dx[n, c, y, j·dw + s·sw] += rows[c, j, n, y, s]
+    padded = pt or pb or pl or pr
+    dx = _zeros((n, c, hp, wp), dcols.dtype, module, "col2im.pad" if padded else None)
+    target = dx.transpose(1, 0, 2, 3)
+    span_w = (ow - 1) * sw + 1
+    for j in range(kw):
+        target[:, :, :, j * dw:j * dw + span_w:sw] += rows[:, j]
+    if padded:
+        dx = module.ascontiguousarray(dx[:, :, pt:pt + h, pl:pl + w])
+    return dx
+
+
+def _product_nchw(weight, cols, groups):
+    """Y = W · cols for every group, returned as a fresh (N, O, oh, ow) array: image by
+    image when images are large (each block written in place), else one GEMM whose
+    result is transposed afterwards."""
+    module = xp(cols)
+    o = weight.shape[0]
+    c, kh, kw, n, oh, ow = cols.shape
+    k = c // groups * kh * kw
+    w = weight.reshape(groups, o // groups, k)
+    cols = cols.reshape(groups, k, n, oh * ow)
+    dtype = module.result_type(weight, cols)
+    out = module.empty((n, o, oh, ow), dtype=dtype)
+    if oh * ow >= PER_IMAGE_PIXELS and module.__name__ == "numpy":  # (cuBLAS: one GEMM)
+        # out[n, g] = w[g] @ cols[g, :, n]  (the images broadcast against the weights)
+        module.matmul(w, cols.transpose(2, 0, 1, 3),
+                      out=out.reshape(n, groups, o // groups, oh * ow))
+    else:
+        y = workspace.take("product", (groups, o // groups, n * oh * ow), dtype, module)
+        module.matmul(w, cols.reshape(groups, k, n * oh * ow), out=y)
+        out[...] = y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+    return out
+
+
+class Conv2d(Op):
+    # y = W ⋆ x + b  (cross-correlation, as every framework's "conv"):
+    #   dL/dx = W ⋆ᵀ g  (ConvTranspose),  dL/dW = g ⋆ x  (ConvWeightGrad),  dL/db = Σ_{n,r,s} g
+    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)),
+                dilation=(1, 1), groups=1):
+        cols = im2col(x, weight.shape[2:], stride, padding, dilation)
+        out = _product_nchw(weight, cols, groups)
+        if bias is not None:
+            out += bias.reshape(1, -1, 1, 1)
+        ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        ctx.save_for_backward(x, weight)
+        return out
+
+    def backward(ctx, grad):
+        x, weight = ctx.saved
+        g = ctx.geometry
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_grad(0):
+            grad_x = ConvTranspose.call(grad, weight, x_shape=tuple(x.shape), **g)
+        if ctx.needs_grad(1):
+            grad_w = ConvWeightGrad.call(x, grad, w_shape=tuple(weight.shape), **g)
+        if len(ctx.inputs) > 2 and ctx.needs_grad(2):
+            grad_b = Sum.call(grad, dim=(0, 2, 3))
+        return grad_x, grad_w, grad_b
+
+
+class ConvTranspose(Op):
+    # dx = W ⋆ᵀ g: the input gradient of Conv2d, linear in g and in W:
+    #   dL/dg = Conv2d(h, W),  dL/dW = ConvWeightGrad(h, g)   (h the incoming gradient)
+    def forward(ctx, grad, weight, x_shape=(), stride=(1, 1), padding=((0, 0), (0, 0)),
+                dilation=(1, 1), groups=1):
+        module = xp(grad)
+        o, cg, kh, kw = weight.shape
+        n, _, oh, ow = grad.shape
+        k = cg * kh * kw
+        # dcols[g, :, n] = w[g]ᵀ @ grad[n, g], image by image, straight into the
+        # (C·kh·kw, N, oh·ow) layout col2im reads: no transposed copy of grad
+        dcols = workspace.take("dcols", (groups, k, n, oh * ow),
+                               module.result_type(grad, weight), module)
+        module.matmul(weight.reshape(groups, o // groups, k).transpose(0, 2, 1),
+                      grad.reshape(n, groups, o // groups, oh * ow),
+                      out=dcols.transpose(2, 0, 1, 3))
+        ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        ctx.save_for_backward(grad, weight)
+        return col2im(dcols.reshape(groups * cg, kh, kw, n, oh, ow), x_shape, (kh, kw),
+                      stride, padding, dilation)
+
+    def backward(ctx, h):
+        grad, weight = ctx.saved
+        g = ctx.geometry
+        d_grad = Conv2d.call(h, weight, **g) if ctx.needs_grad(0) else None
+        d_weight = ConvWeightGrad.call(h, grad, w_shape=tuple(weight.shape), **g) \
+            if ctx.needs_grad(1) else None
+        return d_grad, d_weight
+
+
+class ConvWeightGrad(Op):
+    # dW = g ⋆ x: the weight gradient of Conv2d, linear in x and in g:
+    #   dL/dx = ConvTranspose(g, H),  dL/dg = Conv2d(x, H)   (H the incoming gradient)
+    def forward(ctx, x, grad, w_shape=(), stride=(1, 1), padding=((0, 0), (0, 0)),
+                dilation=(1, 1), groups=1):
+        module = xp(x)
+        o, cg, kh, kw = w_shape
+        n, _, oh, ow = grad.shape
+        cols = im2col(x, (kh, kw), stride, padding, dilation).reshape(groups, cg * kh * kw, -1)
+        grad_cols = workspace.take("grad_cols", (o, n, oh * ow), grad.dtype, module)
+        grad_cols[...] = grad.reshape(n, o, oh * ow).transpose(1, 0, 2)
+        grad_cols = grad_cols.reshape(groups, o // groups, n * oh * ow)
+        ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        ctx.save_for_backward(x, grad)
+        # dW[g] = grad[g] @ cols[g]ᵀ, one GEMM over the whole batch; BLAS was faster at
+        # these long, thin operands as (cols[g] @ grad[g]ᵀ)ᵀ
+        product = module.matmul(cols, grad_cols.transpose(0, 2, 1))
+        return module.ascontiguousarray(product.transpose(0, 2, 1)).reshape(w_shape)
+
+    def backward(ctx, h):
+        x, grad = ctx.saved
+        g = ctx.geometry
+        d_x = ConvTranspose.call(grad, h, x_shape=tuple(x.shape), **g) \
+            if ctx.needs_grad(0) else None
+        d_grad = Conv2d.call(x, h, **g) if ctx.needs_grad(1) else None
+        return d_x, d_grad

@@ -1,0 +1,245 @@
+"""Embedding lookups. The forward reads rows of a table W; the backward adds gradient rows
+back into a zero table at the same row ids (a scatter-add), touching only the rows used.
+
+    y[t] = W[id_t]          dL/dW[v] = Σ_{t: id_t = v} dL/dy[t]
+
+Ids repeat (a frequent word appears many times in a batch), so the scatter must add, not
+assign. NumPy's unbuffered `add.at` does that but is slow for rows; `scatter_rows` below
+sorts the ids once and adds in rounds instead (see its note). EmbeddingBag reduces each
+bag of rows (sum, mean or max) in the same op, so its backward scatters the bag's
+gradient, scaled, once per token.
+"""
+from __future__ import annotations
+
+from ..autograd.op import Op
+from ..backend import device_of, xp
+from .indexing import IndexAdd
+from .reduction import Sum
+from .shape import Reshape
+
+
+class Embedding(Op):
+    # y[i…] = W[ids[i…]];  dL/dW = scatter-add of dL/dy rows at ids (padding_idx rows: 0)
+    def forward(ctx, weight, indices=None, padding_idx=None):
+        ctx.indices = indices
+        ctx.num_rows = weight.shape[0]
+        ctx.padding_idx = padding_idx
+        return weight.take(indices, axis=0)
+
+    def backward(ctx, grad):
+        ids = ctx.indices.reshape(-1)
+        keep = None
+        if ctx.padding_idx is not None:
+            keep = ids != ctx.padding_idx
+            ids = ids[keep]
+        rows = Reshape.call(grad, shape=(ctx.indices.size, grad.shape[-1]))
+        return (ScatterRows.call(rows, ids=ids, num_rows=ctx.num_rows, keep=keep),)
+
+
+class ScatterRows(Op):
+    # Z = zeros(V, D) with Z[ids_t] += c_t·x[source_t] for every token t;
+    # dL/dx[s] = Σ_{t: source_t = s} c_t·dL/dZ[ids_t]   (a gather, summed per source row)
+    # `keep` (a mask over x's rows) drops rows first; `source`/`coef` default to "row t
+    # of the kept rows" and 1.
+    def forward(ctx, x, ids=None, num_rows=0, keep=None, source=None, coef=None):
+        ctx.params = (x.shape, ids, keep, source, coef)
+        values = x if keep is None else x[keep]
+        return scatter_rows(num_rows, ids, values, source, coef)
+
+    def backward(ctx, grad):
+        shape, ids, keep, source, coef = ctx.params
+        rows = Embedding.call(grad, indices=ids)
+        if coef is not None:
+            rows = rows * coef[:, None]
+        if source is not None:
+            return (IndexAdd.call(rows, shape=shape, key=source),)
+        if keep is not None:
+            return (IndexAdd.call(rows, shape=shape, key=xp(ids).flatnonzero(keep)),)
+        return (rows,)
+
+
+class EmbeddingBag(Op):
+    # out[b] = Σ_{t ∈ bag b} c_t·W[id_t]  with c_t = 1 ('sum'), per_sample_weights[t]
+    # ('sum'), or 1/|bag b| ('mean');  bags are rows of a (B, L) id matrix, `valid`
+    # masking the slots that count (padding_idx, ends of shorter bags).
+    #   dL/dW[v] = Σ_{t: id_t = v} c_t·dL/dout[bag_t],   dL/dc_t = dL/dout[bag_t]·W[id_t]
+    def forward(ctx, weight, *per_sample, ids=None, valid=None, mean=False):
+        module = xp(weight)
+        rows = weight.take(ids, axis=0)  # (B, L, D)
+        bags, width = ids.shape
+        # Each bag's sum is a (1, L) @ (L, D) product with its token coefficients, which
+        # BLAS runs faster than a sum over the middle axis; slots that do not count get 0.
+        token_weights = scale = None
+        if per_sample:
+            token_weights = per_sample[0] if valid is None else per_sample[0] * valid
+            ctx.rows = rows
+            coefficients = token_weights
+        else:
+            if mean:  # 1/|bag| (an empty bag's sum stays 0)
+                if valid is None:
+                    scale = weight.dtype.type(1.0 / max(width, 1))
+                else:
+                    counts = module.maximum(valid.sum(axis=1), 1).astype(weight.dtype)
+                    scale = (1.0 / counts)[:, None]
+            if valid is None:
+                coefficients = module.full((bags, width), 1 if scale is None else scale,
+                                           dtype=weight.dtype)
+            else:
+                coefficients = valid.astype(weight.dtype)
+                if scale is not None:
+                    coefficients *= scale
+        summed = (coefficients[:, None, :] @ rows)[:, 0, :]
+        ctx.layout = (weight.shape[0], ids, valid, scale, token_weights, bags)
+        ctx.save_for_backward(weight)
+        return summed
+
+    def backward(ctx, grad):
+        num_rows, ids, valid, scale, token_weights, bags = ctx.layout
+        grad_w = grad_c = None
+        if ctx.needs_grad(0):
+            scaled = grad if scale is None else grad * scale
+            width = ids.shape[1]
+            if valid is None:
+                tokens_ids = ids.reshape(-1)
+                source = xp(ids).arange(bags).repeat(width)
+            else:
+                kept = xp(ids).flatnonzero(valid.reshape(-1))
+                tokens_ids = ids.reshape(-1)[kept]
+                source = kept // width
+            coef = None
+            if token_weights is not None:
+                coef = token_weights.reshape(-1)
+                coef = coef if valid is None else coef[kept]
+            grad_w = ScatterRows.call(scaled, ids=tokens_ids, num_rows=num_rows,
+                                      source=source, coef=coef)
+        if len(ctx.inputs) > 1 and ctx.needs_grad(1):
+            # dL/dc_t = dL/dout[bag_t] · W[id_t]   (zero on slots that do not count)
+            rows = ctx.rows if not _is_tensor(grad) else Embedding.call(ctx.saved[0], indices=ids)
+            grad_c = Sum.call(rows * Reshape.call(grad, shape=(bags, 1, grad.shape[-1])), dim=2)
+            if valid is not None:
+                grad_c = grad_c * valid
+        return grad_w, grad_c
+
+
+class EmbeddingBagMax(Op):
+    # out[b, d] = max_{t ∈ bag b} W[id_t, d]  (0 for an empty bag);
+    #   dL/dW[v, d] = Σ_b dL/dout[b, d] where bag b's maximum in column d came from row v
+    def forward(ctx, weight, ids=None, valid=None):
+        module = xp(weight)
+        rows = weight.take(ids, axis=0)  # (B, L, D)
+        if valid is not None:
+            rows[~valid] = -module.inf
+        position = rows.argmax(axis=1)  # (B, D): which slot won, first on ties
+        out = module.take_along_axis(rows, position[:, None, :], axis=1)[:, 0, :]
+        width = weight.shape[1]
+        winner = module.take_along_axis(ids, position, axis=1)  # (B, D) row ids
+        ctx.flat = (winner * width + module.arange(width)).reshape(-1)
+        ctx.shape = weight.shape
+        ctx.nonempty = None
+        if valid is not None:
+            nonempty = valid.any(axis=1)
+            if not bool(nonempty.all()):
+                ctx.nonempty = nonempty[:, None]
+                out = module.where(ctx.nonempty, out, 0)
+        return out
+
+    def backward(ctx, grad):
+        if ctx.nonempty is not None:
+            grad = grad * ctx.nonempty
+        flat = Reshape.call(grad, shape=(grad.shape[0] * grad.shape[1],))
+        size = ctx.shape[0] * ctx.shape[1]
+        return (Reshape.call(IndexAdd.call(flat, shape=(size,), key=ctx.flat), shape=ctx.shape),)
+
+
+def _is_tensor(value) -> bool:
+    return hasattr(value, "grad_fn")
+
+
+# --- the scatter-add of rows -------------------------------------------------------------
+# NumPy's `add.at(Z, ids, rows)` handles repeated ids but runs one row at a time (about
+# 1 µs a row). Instead: sort the token ids once (a radix sort when ids fit in 16 bits);
+# the k-th occurrence of each id then forms "round k", in which no id repeats, so one
+# vectorised `Z[ids] += rows` per round is exact. Only the first few rounds are done so:
+# the remaining occurrences belong to a few frequent ids (real text is Zipfian), which are
+# summed per id in one go — as a small matrix product when the rows come from a small
+# source (EmbeddingBag: one gradient row per bag), else with `add.reduceat` over the
+# sorted tokens. On a GPU, CuPy's `add.at` is an atomic kernel and is used directly.
+_ROUNDS = 4
+_PRODUCT_LIMIT = 1 << 22  # largest (frequent ids × source rows) matrix built
+
+
+def scatter_rows(num_rows, ids, values, source=None, coef=None):
+    """zeros((num_rows, D)) with row ids[t] += coef[t]·values[source[t]] for every t
+    (source[t] = t and coef[t] = 1 when not given)."""
+    module = xp(values)
+    width = values.shape[-1]
+    if ids.size == 0:
+        return module.zeros((num_rows, width), dtype=values.dtype)
+
+    def rows_of(tokens, out=None):
+        where = tokens if source is None else source.take(tokens)
+        picked = module.take(values, where, axis=0, out=out)
+        if coef is not None:
+            picked *= coef.take(tokens)[:, None]
+        return picked
+
+    if device_of(values) != "cpu":
+        out = module.zeros((num_rows, width), dtype=values.dtype)
+        module.add.at(out, ids, rows_of(module.arange(ids.size)))
+        return out
+    # Sums are built in a compact table, one row per distinct id plus a zero row, and
+    # spread to the full table by one `take` at the end (cheaper than zeros + setitem).
+    order, sorted_ids, first, starts, run = _sorted_runs(ids, num_rows, module)
+    distinct = starts.size
+    compact = module.empty((distinct + 1, width), dtype=values.dtype)
+    compact[distinct] = 0
+    rows_of(order[starts], out=compact[:distinct])  # round 0: each id's first occurrence
+    segment = module.cumsum(first) - 1  # sorted token → its id's row in `compact`
+    for k in range(1, _ROUNDS):
+        chosen = module.flatnonzero(run == k)
+        if chosen.size == 0:
+            break
+        compact[segment[chosen]] += rows_of(order[chosen])
+    deep = module.flatnonzero(run >= _ROUNDS)
+    if deep.size:
+        _add_frequent(compact, deep, order, segment, values, source, coef, rows_of, module)
+    position = module.full(num_rows, distinct, dtype=module.intp)
+    position[sorted_ids[starts]] = module.arange(distinct)
+    return compact.take(position, axis=0)
+
+
+def _add_frequent(compact, deep, order, segment, values, source, coef, rows_of, module):
+    """Add the occurrences past the rounds (all of a few frequent ids) to `compact`."""
+    tokens = order[deep]
+    deep_segments = segment[deep]
+    new = module.empty(deep.size, dtype=bool)
+    new[0] = True
+    module.not_equal(deep_segments[1:], deep_segments[:-1], out=new[1:])
+    segment_starts = module.flatnonzero(new)
+    frequent = deep_segments[segment_starts]
+    sources = values.shape[0]
+    if source is not None and frequent.size * sources <= _PRODUCT_LIMIT:
+        # compact[frequent] += M @ values, M[h, s] = Σ coef over id h's tokens from row s
+        local = module.cumsum(new) - 1
+        counts = module.bincount(local * sources + source[tokens],
+                                 weights=None if coef is None else coef[tokens],
+                                 minlength=frequent.size * sources)
+        matrix = counts.reshape(frequent.size, sources).astype(values.dtype)
+        compact[frequent] += matrix @ values
+    else:
+        compact[frequent] += module.add.reduceat(rows_of(tokens), segment_starts, axis=0)
+
+
+def _sorted_runs(ids, num_rows, module):
+    """Tokens sorted by id: the order, the sorted ids, a mask and the positions of each
+    id's first occurrence, and each token's place in its id's run (0, 1, 2…)."""
+    n = ids.size
+    key = ids.astype(module.uint16) if num_rows <= 65536 else ids
+    order = module.argsort(key, kind="stable")
+    sorted_ids = ids[order]
+    first = module.empty(n, dtype=bool)
+    first[0] = True
+    module.not_equal(sorted_ids[1:], sorted_ids[:-1], out=first[1:])
+    starts = module.flatnonzero(first)
+    run = module.arange(n) - module.repeat(starts, module.diff(module.append(starts, n)))
+    return order, sorted_ids, first, starts, run

@@ -1,0 +1,140 @@
+"""Built-in recipes: a model, the encoder that turns raw inputs into its numbers, and the
+training defaults that reach the accuracies in docs/results.md.
+
+A recipe's `config` (plain numbers and strings) is saved with the weights, so `predict`
+rebuilds exactly the trained network and feeds it exactly the numbers it was trained on.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+from dataclasses import dataclass, field
+
+from ..data import BagOfWords, ImageEncoder, SequenceEncoder, Splits, Vocab
+from . import models
+
+TEXT_VOCAB = {"min_freq": 2, "max_size": 20000}
+
+
+@dataclass
+class Recipe:
+    name: str
+    kinds: tuple          # data kinds it accepts: "image", "signal", "text"
+    summary: str
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    options: dict = field(default_factory=dict)
+
+
+RECIPES = {r.name: r for r in [
+    Recipe("mlp", ("image", "signal"), "fully connected network on flattened inputs",
+           epochs=20, batch_size=64),
+    Recipe("cnn", ("image", "signal"), "convolutional network (Conv2d on images, Conv1d on "
+           "signals)", epochs=10, batch_size=64),
+    Recipe("gru", ("signal", "text"), "GRU over a signal or over word embeddings",
+           epochs=10, batch_size=64),
+    Recipe("lstm", ("signal", "text"), "LSTM over a signal or over word embeddings",
+           epochs=10, batch_size=64),
+    Recipe("bow-mlp", ("text",), "one-hot bag of words into a small MLP", epochs=8,
+           batch_size=64, weight_decay=1e-4),
+    Recipe("embed-mlp", ("text",), "averaged word embeddings (EmbeddingBag) into an MLP",
+           epochs=10, batch_size=64),
+    Recipe("text-cnn", ("text",), "Conv1d filters over word vectors (GloVe when installed)",
+           epochs=8, batch_size=50),
+]}
+
+
+class RecipeError(ValueError):
+    """Unknown recipe, or one that does not fit the data."""
+
+
+def get_recipe(name: str) -> Recipe:
+    if name in RECIPES:
+        return RECIPES[name]
+    if name.endswith(".py"):
+        return Recipe(name, ("image", "signal", "text"), "model from a Python file")
+    raise RecipeError(f"unknown model {name!r}; known: {', '.join(RECIPES)} "
+                      "(or a path to a .py file defining build_model)")
+
+
+# --- encoders ----------------------------------------------------------------------------
+def fit_encoder(recipe: Recipe, splits: Splits):
+    """The encoder for this recipe and data, fitted on the training split only."""
+    check_fits(recipe, splits.kind)
+    if splits.kind == "text":
+        vocab = Vocab.build(splits.train[0], **TEXT_VOCAB)
+        if recipe.name == "bow-mlp":
+            return BagOfWords(vocab, binary=True)
+        return SequenceEncoder(vocab, max_len=60)
+    if splits.kind == "image":
+        encoder = ImageEncoder(pixel_max=splits.pixel_max or 255.0, standardize=True,
+                               flatten=recipe.name not in ("cnn",))
+    else:
+        encoder = ImageEncoder(pixel_max=1.0, standardize=True, flatten=True)
+    return encoder.fit(splits.train[0])
+
+
+# --- models ------------------------------------------------------------------------------
+def model_config(recipe: Recipe, splits: Splits, encoder) -> dict:
+    """The plain-valued arguments `build_model` needs; saved with the weights."""
+    config = {"recipe": recipe.name, "kind": splits.kind, "num_classes": splits.num_classes}
+    if splits.kind == "text":
+        config["vocab_size"] = len(encoder.vocab)
+    elif splits.kind == "image":
+        config["image_shape"] = list(splits.image_shape)
+    else:
+        config["length"] = int(math.prod(splits.train[0].shape[1:]))
+    return config
+
+
+def build_model(config: dict):
+    """The network a config describes (built-in recipe or a user's Python file)."""
+    name, kind, classes = config["recipe"], config["kind"], config["num_classes"]
+    if name.endswith(".py"):
+        return _from_file(name, config)
+    if kind == "text":
+        vocab = config["vocab_size"]
+        if name == "bow-mlp":
+            return models.mlp(vocab, classes, hidden=(64,), dropout=0.5)
+        if name == "embed-mlp":
+            return models.EmbedMLP(vocab, classes)
+        if name == "text-cnn":
+            return models.TextCNN(vocab, classes)
+        return models.RecurrentClassifier(name, classes, vocab_size=vocab)
+    if kind == "image":
+        shape = tuple(config["image_shape"])
+        if name == "cnn":
+            return models.cnn2d(shape, classes)
+        size = models.flat_size(shape)
+        hidden = (512, 256) if size >= 256 else (128,)
+        return models.mlp(size, classes, hidden=hidden, dropout=0.2 if size >= 256 else 0.0)
+    length = config["length"]
+    if name == "cnn":
+        return models.cnn1d(length, classes)
+    if name in ("gru", "lstm"):
+        return models.RecurrentClassifier(name, classes, hidden=64)
+    return models.mlp(length, classes, hidden=(100, 100), dropout=0.0)
+
+
+def _from_file(path: str, config: dict):
+    """A user's model: a Python file defining build_model(config) → nn.Module."""
+    spec = importlib.util.spec_from_file_location("chainrule_user_model", path)
+    if spec is None or spec.loader is None:
+        raise RecipeError(f"cannot load a model from {path}")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except FileNotFoundError as err:
+        raise RecipeError(f"model file not found: {path}") from err
+    if not hasattr(module, "build_model"):
+        raise RecipeError(f"{path} must define build_model(config) returning an nn.Module")
+    return module.build_model(config)
+
+
+def check_fits(recipe: Recipe, kind: str) -> None:
+    if kind not in recipe.kinds:
+        raise RecipeError(f"model {recipe.name!r} does not take {kind} data; it takes "
+                        f"{', '.join(recipe.kinds)}")

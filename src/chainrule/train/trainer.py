@@ -1,0 +1,183 @@
+"""The training loop: forward, loss, backward, update — epoch after epoch, with validation,
+progress bars, schedules, early stopping and checkpoints a killed run resumes from.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy
+
+from .. import backend
+from ..autograd.grad_mode import no_grad
+from ..nn import functional as F
+from ..nn.utils import clip_grad_norm_
+from . import checkpoint as ckpt
+from .metrics import accuracy
+
+
+@dataclass
+class History:
+    """One dict per finished epoch: losses, accuracies, learning rate, seconds."""
+
+    epochs: list = field(default_factory=list)
+
+    def last(self, key: str, default=None):
+        return self.epochs[-1].get(key, default) if self.epochs else default
+
+    def series(self, key: str) -> list:
+        return [e.get(key) for e in self.epochs]
+
+
+class Callback:
+    """Hooks into the loop; the explain report records gradient norms through these."""
+
+    def on_batch_end(self, trainer: "Trainer", step: int, loss: float) -> None:
+        pass
+
+    def on_epoch_end(self, trainer: "Trainer", record: dict) -> None:
+        pass
+
+
+class Trainer:
+    def __init__(self, model, optimizer, loss_fn=F.cross_entropy, scheduler=None,
+                 scheduler_interval: str | None = None, clip_grad_norm: float | None = None,
+                 early_stopping: int | None = None, checkpoint_path: str | None = None,
+                 progress: bool = True, callbacks=()):
+        self.model = model
+        self.optimizer = optimizer
+        self.loss_fn = loss_fn
+        self.scheduler = scheduler
+        self.scheduler_interval = scheduler_interval or _default_interval(scheduler)
+        self.clip_grad_norm = clip_grad_norm
+        self.early_stopping = early_stopping
+        self.checkpoint_path = checkpoint_path
+        self.progress = progress
+        self.callbacks = list(callbacks)
+        self.history = History()
+        self.best = {"val_loss": float("inf"), "epoch": -1, "state": None}
+        self.stale_epochs = 0
+        self.global_step = 0
+
+    # --- one pass over the data ----------------------------------------------------------
+    def train_epoch(self, loader, epoch: int, epochs: int) -> dict:
+        self.model.train()
+        total_loss, correct, seen = 0.0, 0, 0
+        bar = _progress(loader, f"epoch {epoch + 1}/{epochs}", self.progress)
+        for inputs, targets in bar:
+            logits = self.model(inputs)
+            loss = self.loss_fn(logits, targets)
+            self.optimizer.zero_grad()
+            loss.backward()
+            if self.clip_grad_norm:
+                clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
+            self.optimizer.step()
+            if self.scheduler is not None and self.scheduler_interval == "batch":
+                self.scheduler.step()
+            n = len(targets)
+            value = loss.item()
+            total_loss += value * n
+            correct += int((logits.data.argmax(-1) == targets.data).sum())
+            seen += n
+            self.global_step += 1
+            for callback in self.callbacks:
+                callback.on_batch_end(self, self.global_step, value)
+            if self.progress:
+                bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.3f}")
+        return {"train_loss": total_loss / max(seen, 1), "train_acc": correct / max(seen, 1)}
+
+    @no_grad()
+    def evaluate(self, loader) -> dict:
+        """Mean loss, accuracy, and every prediction and target (for metrics)."""
+        was_training = self.model.training
+        self.model.eval()
+        total_loss, predictions, targets = 0.0, [], []
+        for inputs, target in loader:
+            logits = self.model(inputs)
+            total_loss += self.loss_fn(logits, target).item() * len(target)
+            predictions.append(backend.to_device(logits.data.argmax(-1), "cpu"))
+            targets.append(backend.to_device(target.data, "cpu"))
+        self.model.train(was_training)
+        predicted = numpy.concatenate(predictions) if predictions else numpy.zeros(0, int)
+        actual = numpy.concatenate(targets) if targets else numpy.zeros(0, int)
+        return {"loss": total_loss / max(len(actual), 1), "accuracy": accuracy(predicted, actual),
+                "predictions": predicted, "targets": actual}
+
+    # --- the whole run ---------------------------------------------------------------------
+    def fit(self, train_loader, val_loader=None, epochs: int = 10, resume: bool = False) -> History:
+        start_epoch = 0
+        if resume and self.checkpoint_path and os.path.exists(self.checkpoint_path):
+            start_epoch = self._restore(train_loader)
+        for epoch in range(start_epoch, epochs):
+            started = time.perf_counter()
+            record = {"epoch": epoch + 1, "lr": self.optimizer.param_groups[0]["lr"]}
+            record.update(self.train_epoch(train_loader, epoch, epochs))
+            if val_loader is not None:
+                result = self.evaluate(val_loader)
+                record.update(val_loss=result["loss"], val_acc=result["accuracy"])
+            record["seconds"] = time.perf_counter() - started
+            self.history.epochs.append(record)
+            self._after_epoch(record)
+            for callback in self.callbacks:
+                callback.on_epoch_end(self, record)
+            if self.checkpoint_path:
+                self._save(epoch + 1)
+            if self.early_stopping and self.stale_epochs >= self.early_stopping:
+                if self.progress:
+                    print(f"early stopping: no better validation loss for "
+                          f"{self.stale_epochs} epochs")
+                break
+        if self.best["state"] is not None and self.early_stopping:
+            self.model.load_state_dict(self.best["state"])
+        return self.history
+
+    def _after_epoch(self, record: dict) -> None:
+        if self.scheduler is not None and self.scheduler_interval == "epoch":
+            if _is_plateau(self.scheduler):
+                self.scheduler.step(record.get("val_loss", record["train_loss"]))
+            else:
+                self.scheduler.step()
+        val_loss = record.get("val_loss")
+        if val_loss is None:
+            return
+        if val_loss < self.best["val_loss"]:
+            self.best = {"val_loss": val_loss, "epoch": record["epoch"],
+                         "state": {k: v.clone() for k, v in self.model.state_dict().items()}
+                         if self.early_stopping else None}
+            self.stale_epochs = 0
+        else:
+            self.stale_epochs += 1
+
+    # --- checkpoints ---------------------------------------------------------------------
+    def _save(self, epoch: int) -> None:
+        ckpt.save_training_state(self.checkpoint_path, epoch=epoch, model=self.model,
+                                 optimizer=self.optimizer, scheduler=self.scheduler,
+                                 history=self.history.epochs, global_step=self.global_step,
+                                 best=self.best, stale_epochs=self.stale_epochs)
+
+    def _restore(self, train_loader) -> int:
+        state = ckpt.load_training_state(self.checkpoint_path, self.model, self.optimizer,
+                                         self.scheduler)
+        self.history.epochs = state["history"]
+        self.global_step = state["global_step"]
+        self.stale_epochs = state["stale_epochs"]
+        self.best = state["best"]
+        if hasattr(train_loader, "epoch"):
+            train_loader.epoch = state["epoch"]
+        return state["epoch"]
+
+
+def _default_interval(scheduler) -> str:
+    return "batch" if type(scheduler).__name__ == "OneCycleLR" else "epoch"
+
+
+def _is_plateau(scheduler) -> bool:
+    return type(scheduler).__name__ == "ReduceLROnPlateau"
+
+
+def _progress(loader, description: str, enabled: bool):
+    if not enabled:
+        return loader
+    from tqdm import tqdm
+    return tqdm(loader, desc=description, leave=False, unit="batch", dynamic_ncols=True)

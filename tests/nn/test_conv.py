@@ -1,0 +1,264 @@
+"""conv1d / conv2d and the Conv1d / Conv2d layers against PyTorch, finite differences and
+their own error messages."""
+from __future__ import annotations
+
+import math
+
+import numpy
+import pytest
+import torch
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule.ops import conv as conv_ops
+
+# PyTorch warns that it copies the input for 'same' padding with even kernels
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
+
+RTOL, ATOL = 1e-4, 1e-5  # float32 against PyTorch (sums of up to a few hundred products)
+
+
+def arrays(*shapes, seed=0, dtype=numpy.float32):
+    generator = numpy.random.default_rng(seed)
+    return [generator.standard_normal(s).astype(dtype) for s in shapes]
+
+
+def close(got, expected, what=""):
+    got = got.numpy() if isinstance(got, cr.Tensor) else got
+    expected = expected.detach().numpy() if isinstance(expected, torch.Tensor) else expected
+    assert got.shape == expected.shape, f"{what}: shape {got.shape} != {expected.shape}"
+    scale = max(1.0, float(numpy.abs(expected).max())) if expected.size else 1.0
+    numpy.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL * scale, err_msg=what)
+
+
+def compare(nd, x_shape, w_shape, bias=True, seed=0, **kwargs):
+    """Output and the gradients of input, weight and bias equal PyTorch's."""
+    x, w, b, = arrays(x_shape, w_shape, (w_shape[0],), seed=seed)
+    ours, theirs = (F.conv1d, torch.nn.functional.conv1d) if nd == 1 else \
+        (F.conv2d, torch.nn.functional.conv2d)
+    cx, cw, cb = (cr.tensor(a, requires_grad=True) for a in (x, w, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    got = ours(cx, cw, cb if bias else None, **kwargs)
+    expected = theirs(tx, tw, tb if bias else None, **kwargs)
+    close(got, expected, "forward")
+    upstream = arrays(tuple(expected.shape), seed=seed + 1)[0]
+    got.backward(cr.tensor(upstream))
+    expected.backward(torch.tensor(upstream))
+    close(cx.grad, tx.grad, "d/dinput")
+    close(cw.grad, tw.grad, "d/dweight")
+    if bias:
+        close(cb.grad, tb.grad, "d/dbias")
+    else:
+        assert cb.grad is None
+
+
+CONV2D = [  # (input shape, weight shape, keyword arguments, bias)
+    ((2, 3, 7, 9), (4, 3, 3, 3), {}, True),
+    ((1, 1, 5, 5), (2, 1, 5, 5), {}, False),  # batch 1, kernel = image
+    ((2, 3, 8, 8), (5, 3, 3, 2), dict(stride=2, padding=1), True),
+    ((2, 3, 9, 7), (4, 3, 3, 3), dict(stride=(2, 1), padding=(0, 2)), False),
+    ((2, 2, 10, 11), (3, 2, 3, 3), dict(dilation=2), True),
+    ((2, 2, 10, 11), (3, 2, 2, 3), dict(dilation=(1, 3), padding=2, stride=(1, 2)), True),
+    ((2, 4, 6, 7), (6, 2, 3, 3), dict(groups=2, padding=1), True),
+    ((2, 4, 6, 7), (4, 1, 3, 3), dict(groups=4, padding=1), True),  # depthwise
+    ((2, 3, 6, 7), (6, 1, 3, 3), dict(groups=3, stride=2), False),  # depthwise × 2
+    ((2, 3, 7, 8), (4, 3, 3, 3), dict(padding="same"), True),
+    ((2, 3, 7, 8), (4, 3, 4, 2), dict(padding="same"), True),  # even kernel: pad after
+    ((2, 3, 7, 8), (4, 3, 2, 3), dict(padding="same", dilation=(3, 2)), True),
+    ((2, 3, 7, 8), (4, 3, 3, 3), dict(padding="valid"), True),
+    ((3, 2, 6, 11), (5, 2, 1, 1), dict(stride=3), True),  # 1×1 kernel
+    ((2, 4, 20, 18), (6, 2, 3, 3), dict(groups=2, padding=1), True),  # ≥ 256 pixels/image
+    ((2, 3, 17, 19), (5, 3, 2, 3), dict(dilation=(1, 2)), True),
+    ((4, 1, 28, 28), (16, 1, 5, 5), {}, True),  # W3's first layer
+    ((4, 16, 12, 12), (32, 16, 5, 5), {}, True),  # W3's second layer
+]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kwargs, bias", CONV2D,
+                         ids=[f"{x}-{w}-{k}-bias{b}" for x, w, k, b in CONV2D])
+def test_conv2d_matches_torch(x_shape, w_shape, kwargs, bias):
+    compare(2, x_shape, w_shape, bias, **kwargs)
+
+
+CONV1D = [
+    ((2, 3, 10), (4, 3, 3), {}, True),
+    ((1, 2, 9), (3, 2, 4), dict(stride=2, padding=1), False),
+    ((2, 4, 12), (4, 2, 3), dict(groups=2, dilation=2), True),
+    ((2, 4, 11), (8, 1, 3), dict(groups=4, padding="same"), True),
+    ((2, 3, 300), (2, 3, 5), dict(padding=2), True),  # ≥ 256 pixels/image
+]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kwargs, bias", CONV1D,
+                         ids=[f"{x}-{w}-{k}-bias{b}" for x, w, k, b in CONV1D])
+def test_conv1d_matches_torch(x_shape, w_shape, kwargs, bias):
+    compare(1, x_shape, w_shape, bias, **kwargs)
+
+
+def test_unbatched_input():
+    x, w = arrays((3, 6, 7), (2, 3, 3, 3))
+    got = F.conv2d(cr.tensor(x), cr.tensor(w), padding=1)
+    close(got, torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1))
+    x, w = arrays((3, 8), (2, 3, 3))
+    got = F.conv1d(cr.tensor(x), cr.tensor(w))
+    close(got, torch.nn.functional.conv1d(torch.tensor(x), torch.tensor(w)))
+
+
+def test_float64_stays_float64():
+    x, w = arrays((2, 2, 5, 5), (3, 2, 3, 3), dtype=numpy.float64)
+    cx = cr.tensor(x, requires_grad=True)
+    y = F.conv2d(cx, cr.tensor(w))
+    assert y.dtype == cr.float64
+    y.sum().backward()
+    assert cx.grad.dtype == cr.float64
+
+
+@pytest.mark.parametrize("kwargs", [dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2),
+                                         groups=2), dict(padding="same")])
+def test_conv2d_gradcheck(kwargs):
+    x, w, b = arrays((2, 4, 6, 5), (6, 2, 3, 2), (6,), dtype=numpy.float64)
+    if kwargs.get("padding") == "same":
+        w = w.reshape(3, 4, 3, 2)
+        b = b[:3]
+    inputs = [cr.tensor(a, requires_grad=True) for a in (x, w, b)]
+    assert cr.autograd.gradcheck(lambda x, w, b: F.conv2d(x, w, b, **kwargs), inputs)
+
+
+def test_conv1d_gradcheck():
+    x, w, b = arrays((2, 4, 9), (4, 2, 3), (4,), dtype=numpy.float64)
+    inputs = [cr.tensor(a, requires_grad=True) for a in (x, w, b)]
+    assert cr.autograd.gradcheck(
+        lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1, groups=2), inputs)
+
+
+@pytest.mark.parametrize("kwargs", [dict(stride=(2, 1), padding=1, groups=2),
+                                    dict(dilation=2, padding=(2, 0), groups=2)])
+def test_second_derivatives_match_torch(kwargs):
+    """d/d(x, W) of  |dL/dx|² + Σ (dL/dW)³  with L = Σ conv(x, W)²: exercises the
+    backward of the input-gradient and weight-gradient ops."""
+    x, w = arrays((2, 4, 7, 6), (6, 2, 3, 3), dtype=numpy.float64)
+    results = []
+    for m, conv, grad, tensor in ((cr, F.conv2d, cr.autograd.grad, cr.tensor),
+                                  (torch, torch.nn.functional.conv2d, torch.autograd.grad,
+                                   torch.tensor)):
+        tx, tw = tensor(x, requires_grad=True), tensor(w, requires_grad=True)
+        y = conv(tx, tw, **kwargs)
+        gx, gw = grad((y * y).sum(), (tx, tw), create_graph=True)
+        ((gx * gx).sum() + (gw * gw * gw).sum()).backward()
+        results.append((tx.grad, tw.grad))
+    for got, expected in zip(*results):
+        numpy.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_small_cnn_training_step_matches_torch():
+    """W3's network, one forward and backward: two convolutions interleaved through the
+    shared scratch buffers still give PyTorch's gradients."""
+    cr.manual_seed(0)
+    ours = cr.nn.Sequential(cr.nn.Conv2d(1, 4, 5), cr.nn.MaxPool2d(2), cr.nn.Conv2d(4, 6, 5),
+                            cr.nn.MaxPool2d(2), cr.nn.Flatten(), cr.nn.Linear(6 * 4 * 4, 3))
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 5), torch.nn.MaxPool2d(2),
+                                 torch.nn.Conv2d(4, 6, 5), torch.nn.MaxPool2d(2),
+                                 torch.nn.Flatten(), torch.nn.Linear(6 * 4 * 4, 3))
+    with torch.no_grad():
+        for t, c in zip(theirs.parameters(), ours.parameters()):
+            t.copy_(torch.tensor(c.numpy()))
+    (x,) = arrays((3, 1, 28, 28))
+    got = ours(cr.tensor(x))
+    expected = theirs(torch.tensor(x))
+    close(got, expected, "forward")
+    (got * got).sum().backward()
+    (expected * expected).sum().backward()
+    for (name, c), t in zip(ours.named_parameters(), theirs.parameters()):
+        close(c.grad, t.grad, name)
+
+
+# --- layers ----------------------------------------------------------------------------
+def test_conv2d_layer_shapes_init_and_repr():
+    cr.manual_seed(0)
+    layer = cr.nn.Conv2d(4, 8, (3, 5), stride=2, padding=1, groups=2)
+    assert layer.weight.shape == (8, 2, 3, 5) and layer.bias.shape == (8,)
+    bound = 1 / math.sqrt(2 * 3 * 5)  # kaiming_uniform(a=√5): U(-1/√fan_in, 1/√fan_in)
+    for p in (layer.weight, layer.bias):
+        assert numpy.abs(p.numpy()).max() <= bound
+        assert numpy.abs(p.numpy()).max() > 0.8 * bound
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+    assert repr(layer) == repr(torch.nn.Conv2d(4, 8, (3, 5), stride=2, padding=1, groups=2))
+    assert layer(cr.randn(2, 4, 9, 9)).shape == (2, 8, 5, 4)
+
+
+def test_conv1d_layer_without_bias():
+    layer = cr.nn.Conv1d(3, 6, 3, padding="same", bias=False)
+    assert layer.bias is None and len(list(layer.parameters())) == 1
+    assert repr(layer) == repr(torch.nn.Conv1d(3, 6, 3, padding="same", bias=False))
+    assert layer(cr.randn(2, 3, 10)).shape == (2, 6, 10)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("nd, padding", [(2, 1), (2, "same"), (1, 2)])
+def test_padding_modes_match_torch(mode, nd, padding):
+    cr.manual_seed(0)
+    ours = (cr.nn.Conv1d if nd == 1 else cr.nn.Conv2d)(3, 4, 3, padding=padding,
+                                                       padding_mode=mode)
+    theirs = (torch.nn.Conv1d if nd == 1 else torch.nn.Conv2d)(3, 4, 3, padding=padding,
+                                                               padding_mode=mode)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(ours.weight.numpy()))
+        theirs.bias.copy_(torch.tensor(ours.bias.numpy()))
+    (x,) = arrays((2, 3) + (6,) * nd)
+    cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    got, expected = ours(cx), theirs(tx)
+    close(got, expected, "forward")
+    got.sum().backward()
+    expected.sum().backward()
+    close(cx.grad, tx.grad, "d/dinput")
+    close(ours.weight.grad, theirs.weight.grad, "d/dweight")
+
+
+# --- errors ----------------------------------------------------------------------------
+def test_wrong_channels_names_the_layer_and_both_shapes():
+    layer = cr.nn.Conv2d(3, 8, 3)
+    with pytest.raises(ValueError) as info:
+        layer(cr.randn(2, 4, 10, 10))
+    message = str(info.value)
+    assert message.startswith("Conv2d(3, 8, kernel_size=(3, 3)")
+    assert "(2, 4, 10, 10)" in message and "(8, 3, 3, 3)" in message
+    assert "expected input with 3 channels" in message
+
+
+def test_input_smaller_than_kernel_says_so():
+    with pytest.raises(ValueError, match=r"smaller than the kernel.*\(4 x 4\).*\(5 x 5\)"):
+        cr.nn.Conv2d(3, 8, 5)(cr.randn(2, 3, 4, 4))
+    with pytest.raises(ValueError, match="dilated to 5"):
+        F.conv1d(cr.randn(1, 1, 4), cr.randn(1, 1, 3), dilation=2)
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: F.conv2d(cr.randn(1, 2, 5, 5), cr.randn(2, 2, 3)), "weight must have 4"),
+    (lambda: F.conv2d(cr.randn(2, 5, 5), cr.randn(2, 3, 3, 3)), "expected input with 3"),
+    (lambda: F.conv2d(cr.randn(1, 2, 5, 5, 1), cr.randn(2, 2, 3, 3)), "4-D"),
+    (lambda: F.conv2d(cr.randn(1, 4, 5, 5), cr.randn(3, 2, 3, 3), groups=2), "divisible"),
+    (lambda: F.conv2d(cr.randn(1, 2, 5, 5), cr.randn(3, 2, 3, 3), stride=2, padding="same"),
+     "not supported for strided"),
+    (lambda: F.conv2d(cr.randn(1, 2, 5, 5), cr.randn(3, 2, 3, 3), padding="full"),
+     "padding must be"),
+    (lambda: F.conv2d(cr.randn(1, 2, 5, 5), cr.randn(3, 2, 3, 3), cr.randn(2)), "bias"),
+    (lambda: F.conv2d(cr.randn(1, 2, 5, 5), cr.randn(3, 2, 3, 3), stride=0), "stride"),
+    (lambda: cr.nn.Conv2d(3, 4, 3, groups=2), "divisible by groups"),
+    (lambda: cr.nn.Conv2d(3, 4, 3, padding_mode="mirror"), "padding_mode"),
+])
+def test_argument_errors(call, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        call()
+
+
+def test_workspace_is_reused_and_not_returned():
+    """Scratch buffers hold only temporaries: outputs never alias them."""
+    (x,) = arrays((2, 3, 8, 8))
+    w = cr.randn(4, 3, 3, 3)
+    y1 = F.conv2d(cr.tensor(x), w, padding=1)
+    kept = y1.numpy().copy()
+    F.conv2d(cr.randn(2, 3, 8, 8), w, padding=1)
+    numpy.testing.assert_array_equal(y1.numpy(), kept)
+    assert conv_ops.workspace.buffers
+    for buffer in conv_ops.workspace.buffers.values():
+        assert not numpy.shares_memory(buffer, y1.numpy())

@@ -1,0 +1,102 @@
+"""Indexing and gather (ops/indexing.py): the gradient of a read is a scatter-add, so
+repeated indices accumulate."""
+from __future__ import annotations
+
+import numpy
+import pytest
+import torch
+
+import chainrule as cr
+
+from .harness import (Case, case, check_backward, check_forward, check_gradcheck,
+                      check_second_derivative, ids)
+
+S = (4, 5)
+
+CASES = [
+    case("int", lambda m, x: x[1] ** 2, S),
+    case("int-negative", lambda m, x: x[-1] ** 2, S),
+    case("int-int", lambda m, x: x[2, -3] * x, S),
+    case("slice", lambda m, x: x[:, 1:3] ** 2, S),
+    case("slice-step", lambda m, x: x[1:, ::2] ** 2, S),
+    case("ellipsis", lambda m, x: x[..., 0] ** 2, (2, 3, 4)),
+    case("none", lambda m, x: x[None, :, 1] ** 2, S),
+    case("int-list-repeated", lambda m, x: x[[0, 0, 2, 0]] ** 2, S),
+    case("int-lists-repeated-pairs", lambda m, x: x[[0, 1, 0, 0], [1, 1, 1, 4]] ** 2, S),
+    case("int-array-2d", lambda m, x: x[m.tensor([[0, 1], [1, 1]])] ** 2, S),
+    case("tensor-key-repeated", lambda m, x: x[m.tensor([3, 0, 3, 3])] * 2, S),
+    case("tensor-key-and-slice", lambda m, x: x[m.tensor([0, 2, 2]), 1:4] ** 2, S),
+    case("slice-and-int-list", lambda m, x: x[1:3, [4, 0, 4]] ** 2, S),
+    case("negative-int-list", lambda m, x: x[[-1, -1, 0]] ** 2, S),
+    case("bool-mask", lambda m, x: x[x > 0] ** 2, S, kinks=(0,)),
+    case("bool-mask-rows", lambda m, x: x[m.tensor([True, False, True, True])] ** 2, S),
+    case("bool-list", lambda m, x: x[[True, False, True, False]] ** 2, S),
+    case("chained", lambda m, x: x[1:][:, 2][[0, 0, 1]] ** 2, S),
+    case("read-twice", lambda m, x: x[0] * x[:, 0][:, None], S),
+    # gather: out[i][j] = x[i][index[i][j]] (dim=1), repeated indices accumulate
+    case("gather-dim1", lambda m, x: m.gather(x, 1, m.tensor([[0, 0, 4], [1, 3, 3],
+                                                               [2, 2, 2], [4, 0, 1]])) ** 2, S),
+    case("gather-dim0", lambda m, x: x.gather(0, m.tensor([[3, 0, 0, 1, 1]])) ** 2, S),
+    case("gather-dim-neg", lambda m, x: m.gather(x, -1, m.tensor([[1], [0], [4], [4]])) ** 2,
+         S),
+    case("gather-smaller-index", lambda m, x: m.gather(x, 1, m.tensor([[0, 2], [1, 1]])) ** 2,
+         S),
+]
+
+
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_forward_matches_torch(case: Case, dtype) -> None:
+    check_forward(case, dtype)
+
+
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_gradient_matches_torch(case: Case, dtype) -> None:
+    check_backward(case, dtype)
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_gradcheck(case: Case) -> None:
+    check_gradcheck(case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_second_derivative_matches_torch(case: Case) -> None:
+    check_second_derivative(case)
+
+
+def test_repeated_indices_accumulate_exact_counts() -> None:
+    x = cr.zeros(3, requires_grad=True)
+    x[[0, 2, 0, 0, 2]].sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 2.0]
+
+
+def test_gradient_of_a_slice_lands_in_place_with_zeros_elsewhere() -> None:
+    x = cr.zeros(2, 4, requires_grad=True)
+    x[1, 1:3].sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0]]
+
+
+def test_index_a_non_grad_tensor_builds_no_graph() -> None:
+    y = cr.arange(6).reshape(2, 3)[:, 1]
+    assert y.tolist() == [1, 4] and y.grad_fn is None
+
+
+def test_setitem_on_a_leaf_that_requires_grad_is_refused() -> None:
+    x = cr.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="in place"):
+        x[0] = 1.0
+    with cr.no_grad():
+        x.data[0] = 1.0
+    assert x.tolist() == [1.0, 0.0, 0.0]
+    y = cr.zeros(3)
+    y[cr.tensor([0, 2])] = 5.0
+    assert y.tolist() == [5.0, 0.0, 5.0]
+
+
+def test_gather_index_values_match_torch() -> None:
+    x = numpy.arange(12.0).reshape(3, 4)
+    index = [[3, 3, 0], [1, 2, 2], [0, 0, 0]]
+    got = cr.gather(cr.tensor(x), 1, cr.tensor(index))
+    assert got.tolist() == torch.gather(torch.tensor(x), 1, torch.tensor(index)).tolist()
