@@ -43,8 +43,8 @@ def test_training_loop_memory_stays_flat_over_10000_steps() -> None:
     must be freed by reference counting alone; `gc.collect()` at each measurement must find
     nothing, and also empties CPython's free lists (bounded caches of freed tuples and
     floats that tracemalloc would otherwise count). Traced memory at step 10,000 then
-    equals that at step 1,000 up to NumPy's small allocation caches: a leak of even one
-    small array per step would add ~1 MB over the 9,000 steps."""
+    equals that at step 1,000 up to NumPy's small allocation caches (a few KB); a leak of
+    even 4 bytes per step would exceed the bound, one small array per step adds ~1 MB."""
     cr.manual_seed(0)
     x = cr.randn(16, 4)
     target = (x[:, :1] * 2 - x[:, 1:2]).tanh()
@@ -86,7 +86,7 @@ def test_training_loop_memory_stays_flat_over_10000_steps() -> None:
     assert last_loss < first_loss / 10, (first_loss, last_loss)  # it did train
     assert all(p.requires_grad and p.is_leaf for p in params)
     grew = at_10000 - at_1000
-    assert grew < 16 * 1024, f"traced memory grew by {grew} bytes from step 1,000 to 10,000"
+    assert grew < 32 * 1024, f"traced memory grew by {grew} bytes from step 1,000 to 10,000"
     assert seconds < 60, f"10,000 steps took {seconds:.1f} s"
 
 
@@ -111,15 +111,15 @@ def test_second_order_training_loop_memory_stays_flat() -> None:
     gc.disable()
     tracemalloc.start()
     try:
-        for _ in range(100):
+        for _ in range(500):  # NumPy's small-allocation caches fill up meanwhile
             step()
         assert gc.collect() == 0
-        at_100 = tracemalloc.get_traced_memory()[0]
+        at_500 = tracemalloc.get_traced_memory()[0]
         for _ in range(500):
             step()
         assert gc.collect() == 0
-        at_600 = tracemalloc.get_traced_memory()[0]
+        at_1000 = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
         gc.enable()
-    assert at_600 - at_100 < 16 * 1024
+    assert at_1000 - at_500 < 32 * 1024, f"grew by {at_1000 - at_500} bytes in 500 steps"
