@@ -6,8 +6,12 @@ from .tensor import Tensor
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor from a number, a (nested) list or an array; floats become float32."""
-    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    """A new tensor from a number, a (nested) list or an array; floats become float32.
+    Like torch.tensor it copies (`from_numpy` shares the array's memory instead)."""
+    t = Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    if hasattr(data, "shape"):
+        t.data = t.data.copy()
+    return t
 
 
 def _shape(shape) -> tuple:

@@ -118,13 +118,15 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
     if create_graph:
         root_grad = _as_tensor(root_grad)
     if root.grad_fn is None:  # the root is a leaf itself
-        _deliver(root, root_grad, wanted, found, create_graph)
+        _deliver(root, xp(root_grad).array(root_grad, copy=True) if not create_graph else root_grad,
+                 wanted, found, create_graph, set())
         return found
     wanted_nodes = {}  # non-leaf tensors asked for by autograd.grad, by their node
     if wanted is not None:
         wanted_nodes = {t.grad_fn: i for i, t in enumerate(wanted[1]) if t.grad_fn is not None}
     counts = _consumer_counts(root.grad_fn)
     pending = {root.grad_fn: root_grad}
+    delivered = {id(root_grad)}  # ids of gradient arrays already owned by some leaf
     ready = [root.grad_fn]
     previous_mode = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph
@@ -142,7 +144,7 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
                     g = sum_to(g, t.data.shape)
                 parent = t.grad_fn
                 if parent is None:
-                    _deliver(t, g, wanted, found, create_graph)
+                    _deliver(t, g, wanted, found, create_graph, delivered)
                     continue
                 if parent in pending:
                     pending[parent] = pending[parent] + g
@@ -199,7 +201,7 @@ def _saved_as_tensors(node):
     return tuple(tensors)
 
 
-def _deliver(leaf: Tensor, g, wanted, found, create_graph):
+def _deliver(leaf: Tensor, g, wanted, found, create_graph, delivered):
     """A gradient arriving at a leaf: into `.grad`, or into the results of autograd.grad."""
     if wanted is not None:
         i = wanted[0].get(id(leaf))
@@ -209,6 +211,11 @@ def _deliver(leaf: Tensor, g, wanted, found, create_graph):
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is None:
-        leaf.grad = Tensor._wrap(xp(g).array(g, copy=True))
+        # The leaf must own its gradient (user code may update it in place): copy views and
+        # arrays already handed to another leaf, keep fresh arrays as they are.
+        if g.base is not None or id(g) in delivered:
+            g = xp(g).array(g, copy=True)
+        delivered.add(id(g))
+        leaf.grad = Tensor._wrap(g)
     else:
         leaf.grad = Tensor._wrap(xp(g).asarray(leaf.grad.data + g))  # 0-d: array, not scalar

@@ -61,7 +61,10 @@ class Op:
         """Run the op on tensors, recording it in the graph when a gradient is wanted."""
         ctx = cls()
         arrays = [t.data for t in inputs]
-        if len(arrays) > 1:
+        if len(arrays) == 2:
+            if arrays[0] is arrays[1] and inputs[0] is not inputs[1]:
+                _separate_shared_arrays(ctx, inputs, arrays)
+        elif len(arrays) > 2:
             _separate_shared_arrays(ctx, inputs, arrays)
         try:
             out = ctx.forward(*arrays, **params)
