@@ -11,11 +11,12 @@ import time
 
 from .. import backend, optim
 from ..data import DataLoader, TensorDataset, encoder_from_state_dict, load_dataset
+from ..optim.lr_scheduler import CosineAnnealingLR
 from ..serialize import load, save
 from ..tensor import Tensor
 from . import recipes
 from .metrics import report
-from .trainer import Trainer
+from .trainer import Callback, Trainer
 
 MODEL_FILE = "model.safetensors"
 CHECKPOINT_FILE = "checkpoint.safetensors"
@@ -29,12 +30,26 @@ def make_optimizer(name: str, parameters, lr: float, weight_decay: float = 0.0):
     choices = {"sgd": lambda: optim.SGD(parameters, lr=lr, momentum=0.9,
                                         weight_decay=weight_decay),
                "adam": lambda: optim.Adam(parameters, lr=lr, weight_decay=weight_decay),
-               "adamw": lambda: optim.AdamW(parameters, lr=lr, weight_decay=weight_decay or 1e-2),
+               "adamw": lambda: optim.AdamW(parameters, lr=lr, weight_decay=weight_decay),
                "rmsprop": lambda: optim.RMSprop(parameters, lr=lr, weight_decay=weight_decay),
                "adagrad": lambda: optim.Adagrad(parameters, lr=lr, weight_decay=weight_decay)}
     if name not in choices:
         raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(choices)}")
     return choices[name]()
+
+
+class EpochLog(Callback):
+    """One line per finished epoch: the numbers a learner watches fall and rise."""
+
+    def __init__(self, log):
+        self.log = log
+
+    def on_epoch_end(self, trainer, record: dict) -> None:
+        line = (f"epoch {record['epoch']:3d}  train loss {record['train_loss']:.4f}  "
+                f"acc {record['train_acc']:.4f}")
+        if "val_loss" in record:
+            line += f"  val loss {record['val_loss']:.4f}  acc {record['val_acc']:.4f}"
+        self.log(line + f"  lr {record['lr']:.2e}  ({record['seconds']:.1f} s)")
 
 
 def _loader(x, y, batch_size, shuffle=False, seed=None):
@@ -52,25 +67,22 @@ def train(dataset: str = "digits", model: str = "mlp", epochs: int | None = None
     encoder = recipes.fit_encoder(recipe, splits)
     config = recipes.model_config(recipe, splits, encoder)
     network = recipes.build_model(config)
-    epochs = epochs or recipe.epochs
+    epochs = epochs or recipe.epochs_for(len(splits.train[1]))
     batch_size = batch_size or recipe.batch_size
     opt = make_optimizer(optimizer or recipe.optimizer, network.parameters(), lr or recipe.lr,
                          recipe.weight_decay)
+    scheduler = CosineAnnealingLR(opt, epochs) if recipe.scheduler == "cosine" else None
     encoded = {part: (encoder.transform(x), y) for part, (x, y) in
                (("train", splits.train), ("val", splits.val), ("test", splits.test))}
     log(f"{dataset}: {len(splits.train[1])} train / {len(splits.val[1])} val / "
         f"{len(splits.test[1])} test examples, {splits.num_classes} classes; model {model} "
         f"with {sum(p.numel() for p in network.parameters()):,} parameters")
     os.makedirs(out_dir, exist_ok=True)
-    trainer = Trainer(network, opt, checkpoint_path=os.path.join(out_dir, CHECKPOINT_FILE),
-                      progress=progress, callbacks=callbacks)
+    trainer = Trainer(network, opt, scheduler=scheduler, checkpoint_path=os.path.join(out_dir, CHECKPOINT_FILE),
+                      progress=progress, callbacks=[EpochLog(log), *callbacks])
     started = time.perf_counter()
     history = trainer.fit(_loader(*encoded["train"], batch_size, shuffle=True, seed=seed),
                           _loader(*encoded["val"], 512), epochs=epochs, resume=resume)
-    for record in history.epochs:
-        log(f"epoch {record['epoch']:3d}  train loss {record['train_loss']:.4f}  "
-            f"acc {record['train_acc']:.4f}  val loss {record['val_loss']:.4f}  "
-            f"acc {record['val_acc']:.4f}")
     result = trainer.evaluate(_loader(*encoded["test"], 512))
     metrics = report(result["predictions"], result["targets"], splits.num_classes)
     path = os.path.join(out_dir, MODEL_FILE)

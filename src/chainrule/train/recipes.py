@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..data import BagOfWords, ImageEncoder, SequenceEncoder, Splits, Vocab
 from . import models
@@ -21,17 +21,21 @@ class Recipe:
     name: str
     kinds: tuple          # data kinds it accepts: "image", "signal", "text"
     summary: str
-    epochs: int = 10
+    epochs: int = 10               # on data sets of 10,000 examples or more
+    small_data_epochs: int = 40    # on smaller ones, where an epoch is a few steps
     batch_size: int = 64
     lr: float = 1e-3
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    options: dict = field(default_factory=dict)
+    optimizer: str = "adamw"
+    weight_decay: float = 0.05
+    scheduler: str | None = "cosine"  # the learning rate follows half a cosine to 0
+
+    def epochs_for(self, train_size: int) -> int:
+        return self.epochs if train_size >= 10_000 else self.small_data_epochs
 
 
 RECIPES = {r.name: r for r in [
     Recipe("mlp", ("image", "signal"), "fully connected network on flattened inputs",
-           epochs=20, batch_size=64),
+           batch_size=32),
     Recipe("cnn", ("image", "signal"), "convolutional network (Conv2d on images, Conv1d on "
            "signals)", epochs=10, batch_size=64),
     Recipe("gru", ("signal", "text"), "GRU over a signal or over word embeddings",
@@ -70,8 +74,9 @@ def fit_encoder(recipe: Recipe, splits: Splits):
             return BagOfWords(vocab, binary=True)
         return SequenceEncoder(vocab, max_len=60)
     if splits.kind == "image":
-        encoder = ImageEncoder(pixel_max=splits.pixel_max or 255.0, standardize=True,
-                               flatten=recipe.name not in ("cnn",))
+        flat = recipe.name != "cnn"
+        encoder = ImageEncoder(pixel_max=splits.pixel_max or 255.0,
+                               standardize="pixel" if flat else True, flatten=flat)
     else:
         encoder = ImageEncoder(pixel_max=1.0, standardize=True, flatten=True)
     return encoder.fit(splits.train[0])
@@ -109,8 +114,8 @@ def build_model(config: dict):
         if name == "cnn":
             return models.cnn2d(shape, classes)
         size = models.flat_size(shape)
-        hidden = (512, 256) if size >= 256 else (128,)
-        return models.mlp(size, classes, hidden=hidden, dropout=0.2 if size >= 256 else 0.0)
+        hidden = (512, 256) if size >= 256 else (256, 128)
+        return models.mlp(size, classes, hidden=hidden, dropout=0.2)
     length = config["length"]
     if name == "cnn":
         return models.cnn1d(length, classes)
