@@ -7,13 +7,19 @@ import math
 import numpy
 import pytest
 import torch
+from ops.harness import (  # tests/ops
+    Case,
+    case,
+    check_backward,
+    check_forward,
+    check_gradcheck,
+    check_second_derivative,
+    ids,
+)
 
 import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule.ops.activation import erf
-
-from ops.harness import (Case, case, check_backward, check_forward, check_gradcheck,  # tests/ops
-                         check_second_derivative, ids)
 
 CASES = [
     case("relu", lambda m, x: m.nn.functional.relu(x), (3, 4), kinks=(0,)),

@@ -6,12 +6,18 @@ from __future__ import annotations
 import numpy
 import pytest
 import torch
+from ops.harness import (  # tests/ops
+    Case,
+    case,
+    check_backward,
+    check_forward,
+    check_gradcheck,
+    check_second_derivative,
+    ids,
+)
 
 import chainrule as cr
 import chainrule.nn.functional as F
-
-from ops.harness import (Case, case, check_backward, check_forward,  # tests/ops
-                         check_gradcheck, check_second_derivative, ids)
 
 GEN = numpy.random.default_rng(7)
 Y4 = numpy.array([0, 2, 1, 2])  # class indices for 4 samples of 3 classes
@@ -32,6 +38,10 @@ CASES = [
          (5,), (5,)),
     case("mse-none", lambda m, x, y: m.nn.functional.mse_loss(x, y, reduction="none"),
          (2, 3), (2, 3)),
+    case("mse-weight", lambda m, x, y, w: m.nn.functional.mse_loss(x, y, weight=w.sigmoid()),
+         (3, 4), (3, 4), (3, 4)),
+    case("l1-weight-sum", lambda m, x, y, w: m.nn.functional.l1_loss(
+        x * 3, y, weight=w.sigmoid(), reduction="sum"), (3, 4), (3, 4), (3, 4)),
     case("l1", lambda m, x, y: m.nn.functional.l1_loss(x * 3, y), (3, 4), (3, 4)),
     case("l1-none", lambda m, x, y: m.nn.functional.l1_loss(x * 3, y, reduction="none"),
          (2, 3), (2, 3)),

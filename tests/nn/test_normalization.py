@@ -6,12 +6,18 @@ from __future__ import annotations
 import numpy
 import pytest
 import torch
+from ops.harness import (  # tests/ops
+    Case,
+    case,
+    check_backward,
+    check_forward,
+    check_gradcheck,
+    check_second_derivative,
+    ids,
+)
 
 import chainrule as cr
 import chainrule.nn.functional as F
-
-from ops.harness import (Case, case, check_backward, check_forward,  # tests/ops
-                         check_gradcheck, check_second_derivative, ids)
 
 GEN = numpy.random.default_rng(11)
 RUNNING_MEAN = GEN.standard_normal(3)
@@ -110,7 +116,7 @@ BATCH_NORMS = [
 
 @pytest.mark.parametrize("ours_cls, theirs_cls, shape", BATCH_NORMS)
 @pytest.mark.parametrize("options", [{}, dict(momentum=None), dict(momentum=0.3, eps=1e-3),
-                                     dict(affine=False)])
+                                     dict(affine=False), dict(bias=False)])
 def test_batch_norm_trains_and_evaluates_like_torch(ours_cls, theirs_cls, shape, options):
     ours, theirs = ours_cls(shape[1], **options), theirs_cls(shape[1], **options)
     twin_layers(ours, theirs)
@@ -148,6 +154,8 @@ def test_batch_norm_layers_match_torch_structure() -> None:
     assert repr(ours) == repr(theirs)
     assert repr(cr.nn.BatchNorm1d(3, momentum=None, affine=False)) == \
         repr(torch.nn.BatchNorm1d(3, momentum=None, affine=False))
+    assert list(cr.nn.BatchNorm1d(3, bias=False).state_dict()) == \
+        list(torch.nn.BatchNorm1d(3, bias=False).state_dict())
     assert ours.weight.tolist() == [1.0] * 5 and ours.bias.tolist() == [0.0] * 5
     assert ours.running_var.tolist() == [1.0] * 5
     assert list(cr.nn.BatchNorm1d(2, affine=False).parameters()) == []

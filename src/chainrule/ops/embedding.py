@@ -131,9 +131,9 @@ class EmbeddingBagMax(Op):
             rows[~valid] = -module.inf
         position = rows.argmax(axis=1)  # (B, D): which slot won, first on ties
         out = module.take_along_axis(rows, position[:, None, :], axis=1)[:, 0, :]
-        width = weight.shape[1]
         winner = module.take_along_axis(ids, position, axis=1)  # (B, D) row ids
-        ctx.flat = (winner * width + module.arange(width)).reshape(-1)
+        columns = module.broadcast_to(module.arange(weight.shape[1]), winner.shape)
+        ctx.key = (winner.reshape(-1), columns.reshape(-1))  # where each output came from
         ctx.shape = weight.shape
         ctx.nonempty = None
         if valid is not None:
@@ -147,8 +147,7 @@ class EmbeddingBagMax(Op):
         if ctx.nonempty is not None:
             grad = grad * ctx.nonempty
         flat = Reshape.call(grad, shape=(grad.shape[0] * grad.shape[1],))
-        size = ctx.shape[0] * ctx.shape[1]
-        return (Reshape.call(IndexAdd.call(flat, shape=(size,), key=ctx.flat), shape=ctx.shape),)
+        return (IndexAdd.call(flat, shape=ctx.shape, key=ctx.key),)
 
 
 def _is_tensor(value) -> bool:

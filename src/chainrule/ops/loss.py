@@ -72,8 +72,8 @@ class CrossEntropy(Op):
         log_totals = module.log(totals)
         valid = target != ignore_index if masked else None
         safe = target if valid is None else module.where(valid, target, 0)
-        picked = module.take_along_axis(shifted, safe[:, None], axis=1)[:, 0]
-        nll = log_totals - picked  # -log p[i, y_i]
+        ctx.row_index = module.arange(rows)
+        nll = log_totals - shifted[ctx.row_index, safe]  # -log p[i, y_i]
 
         # a_i: weight of row i's one-hot part (None: all ones); b_i: of its uniform part
         if weight is not None:
@@ -94,6 +94,8 @@ class CrossEntropy(Op):
             loss = loss * (1 - eps) + smooth * b
         ctx.save_for_backward(x, exps, totals)
         ctx.details = (safe, a, b, eps, weight, reduction, denominator)
+        if a is None or reduction != "mean":
+            return module.asarray(_reduce(loss, reduction, denominator), dtype=x.dtype)
         with _quiet(module):  # every target ignored: the mean is 0/0 = nan, as PyTorch
             return module.asarray(_reduce(loss, reduction, denominator), dtype=x.dtype)
 
@@ -110,12 +112,12 @@ class CrossEntropy(Op):
             qsum = qsum + b * (classes if weight is None else weight.sum())
         if isinstance(x, Tensor):  # differentiating the backward: dense, with ops
             onehot = module.zeros(exps.shape, dtype=exps.dtype)
-            onehot[module.arange(rows), safe] = 1
+            onehot[ctx.row_index, safe] = 1
             grad_x = (Softmax.call(x, dim=1) * _column(r * qsum, rows)
                       - onehot * _column(r * one_hot_part, rows))
         else:
             grad_x = exps * ((r * qsum) / totals)[:, None]
-            grad_x[module.arange(rows), safe] -= r * one_hot_part
+            grad_x[ctx.row_index, safe] -= r * one_hot_part
         if b is not None:
             uniform = 1 if weight is None else weight
             grad_x = grad_x - _column(r * b, rows) * uniform

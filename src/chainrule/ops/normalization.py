@@ -72,6 +72,7 @@ class BatchNorm(Op):
             mean, var = (s.reshape(ctx.shape).astype(x.dtype, copy=False) for s in stats)
             inv_std = 1.0 / xp(x).sqrt(var + eps)
             x_hat = (x - mean) * inv_std
+            ctx.given_mean = mean
         ctx.save_for_backward(x, x_hat, inv_std, *affine)
         y = x_hat
         if has_weight:
@@ -83,8 +84,11 @@ class BatchNorm(Op):
     def backward(ctx, grad):
         x, x_hat, inv_std = ctx.saved[:3]
         affine = ctx.saved[3:]
-        if ctx.batch_stats and isinstance(x, Tensor):
-            x_hat, inv_std = _standardise(x, ctx.axes, ctx.eps)
+        if isinstance(x, Tensor):  # differentiating the backward: x̂ as a function of x
+            if ctx.batch_stats:
+                x_hat, inv_std = _standardise(x, ctx.axes, ctx.eps)
+            else:
+                x_hat = (x - ctx.given_mean) * inv_std
         channels = ctx.shape[1]
         grads = [None, None, None][:1 + len(affine)]
         scale = inv_std

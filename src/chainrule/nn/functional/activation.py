@@ -8,8 +8,8 @@ from __future__ import annotations
 import warnings
 
 from ...ops import elementwise as ew
-from ...ops.activation import Gelu, GeluTanh, LeakyRelu, LogSigmoid
 from ...ops import functions
+from ...ops.activation import Gelu, GeluTanh, LeakyRelu, LogSigmoid
 from ...ops.softmax import LogSoftmax, Softmax
 from ...tensor import Tensor
 

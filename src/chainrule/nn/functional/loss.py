@@ -12,8 +12,12 @@ import warnings
 
 from ... import backend
 from ...ops.indexing import TakeAlongDim
-from ...ops.loss import (BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy,
-                         CrossEntropyProbs)
+from ...ops.loss import (
+    BinaryCrossEntropy,
+    BinaryCrossEntropyWithLogits,
+    CrossEntropy,
+    CrossEntropyProbs,
+)
 from ...tensor import Tensor
 
 __all__ = ["mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
@@ -77,22 +81,38 @@ def _same_size_warning(input: Tensor, target: Tensor, name: str) -> None:  # noq
 
 # --- regression ------------------------------------------------------------------------
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,  # noqa: A002
-             reduction: str = "mean") -> Tensor:
-    """Mean squared error: (x - y)²."""
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean squared error: (x - y)², optionally weighted elementwise (the weighted mean
+    divides by Σ weight)."""
     reduction = legacy_reduction(size_average, reduce, reduction, "mse_loss")
     target = _as_tensor(target, input, "mse_loss")
     _same_size_warning(input, target, "mse_loss")
     diff = input - target
-    return _reduce(diff * diff, reduction)
+    return _weighted_reduce(diff * diff, reduction, weight, input, "mse_loss")
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,  # noqa: A002
-            reduction: str = "mean") -> Tensor:
-    """Mean absolute error: |x - y| (gradient sign(x - y), 0 where they are equal)."""
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean absolute error: |x - y| (gradient sign(x - y), 0 where they are equal),
+    optionally weighted elementwise."""
     reduction = legacy_reduction(size_average, reduce, reduction, "l1_loss")
     target = _as_tensor(target, input, "l1_loss")
     _same_size_warning(input, target, "l1_loss")
-    return _reduce((input - target).abs(), reduction)
+    return _weighted_reduce((input - target).abs(), reduction, weight, input, "l1_loss")
+
+
+def _weighted_reduce(loss: Tensor, reduction: str, weight, input: Tensor,  # noqa: A002
+                     name: str) -> Tensor:
+    if weight is None:
+        return _reduce(loss, reduction)
+    weight = _as_tensor(weight, input, name)
+    if weight.shape != input.shape:
+        raise ValueError(f"{name}: weight of shape {weight.shape} must have the input's size "
+                         f"{input.shape}")
+    loss = loss * weight
+    if reduction == "mean":
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
 
 
 # --- classification ----------------------------------------------------------------------
@@ -259,7 +279,8 @@ def _classes_last(x: Tensor, class_dim: int) -> Tensor:
     return x.permute(order).reshape(-1, x.shape[1])
 
 
-def _check_index_target(input: Tensor, target: Tensor, class_dim: int, name: str) -> None:  # noqa: A002
+def _check_index_target(input: Tensor, target: Tensor,  # noqa: A002
+                        class_dim: int, name: str) -> None:
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
     if target.shape != expected:
         raise ValueError(

@@ -67,7 +67,7 @@ class Embedding(_Table):
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,
                         max_norm: float | None = None, norm_type: float = 2.0,
-                        scale_grad_by_freq: bool = False, sparse: bool = False) -> "Embedding":
+                        scale_grad_by_freq: bool = False, sparse: bool = False) -> Embedding:
         """An Embedding holding a copy of the 2-D `embeddings`; frozen (no gradient) unless
         freeze=False."""
         if embeddings.ndim != 2:
@@ -120,7 +120,7 @@ class EmbeddingBag(_Table):
                         norm_type: float = 2.0, scale_grad_by_freq: bool = False,
                         mode: str = "mean", sparse: bool = False,
                         include_last_offset: bool = False,
-                        padding_idx: int | None = None) -> "EmbeddingBag":
+                        padding_idx: int | None = None) -> EmbeddingBag:
         if embeddings.ndim != 2:
             raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D, got "
                              f"shape {tuple(embeddings.shape)}")
