@@ -67,3 +67,17 @@ def test_state_dict_is_json_and_restores_the_same_encoder():
 def test_from_state_dict_refuses_another_encoders_state():
     with pytest.raises(DataError, match="for Vocab, not ImageEncoder"):
         ImageEncoder.from_state_dict({"type": "Vocab", "tokens": ["<pad>", "<unk>"]})
+
+
+def test_per_pixel_standardisation_uses_training_statistics_per_position():
+    rng = np.random.default_rng(0)
+    train = rng.integers(0, 256, (50, 1, 4, 4)).astype(np.uint8)
+    train[:, 0, 0, 0] = 0  # an always-blank corner pixel
+    encoder = ImageEncoder(standardize="pixel").fit(train)
+    x = encoder.transform(train)
+    scaled = train.reshape(50, -1) / 255.0
+    expected = (scaled - scaled.mean(0)) / (scaled.std(0) + 0.1)
+    np.testing.assert_allclose(x, expected, rtol=1e-5, atol=1e-6)
+    assert np.all(x[:, 0] == 0)  # the blank pixel stays 0 instead of exploding
+    restored = ImageEncoder.from_state_dict(encoder.state_dict())
+    np.testing.assert_array_equal(restored.transform(train), x)
