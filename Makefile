@@ -13,9 +13,10 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet -e '.[train]'
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml scripts/install_data.sh | $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[train,test,bench]'
+$(VENV)/.installed-test: pyproject.toml scripts/install_data.sh scripts/install_system.sh | $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[train,plot,test,bench]'
 	bash scripts/install_data.sh $(PY)
+	bash scripts/install_system.sh
 	touch $@
 
 install: $(VENV)/.installed

@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("inputs", nargs="*", help="image files, or sentences; '-' reads "
                          "sentences from stdin")
     predict.add_argument("--file", help="a text file with one sentence per line")
+
+    from .explain.cli import add_parser as add_explain
+    add_explain(commands)
     return parser
 
 
@@ -58,6 +61,8 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if hasattr(args, "func"):  # subcommands that carry their own runner (explain, bench)
+            return args.func(args) or 0
         return {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command](args)
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
