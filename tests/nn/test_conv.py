@@ -124,23 +124,26 @@ def test_conv2d_gradcheck(kwargs):
     assert cr.autograd.gradcheck(lambda x, w, b: F.conv2d(x, w, b, **kwargs), inputs)
 
 
-def test_conv1d_gradcheck():
-    x, w, b = arrays((2, 4, 9), (4, 2, 3), (4,), dtype=numpy.float64)
+@pytest.mark.parametrize("length", [9, 260])  # 260: the per-image products (≥ 256 outputs)
+def test_conv1d_gradcheck(length):
+    x, w, b = arrays((2, 4, length), (4, 2, 3), (4,), dtype=numpy.float64)
     inputs = [cr.tensor(a, requires_grad=True) for a in (x, w, b)]
     assert cr.autograd.gradcheck(
-        lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1, groups=2), inputs)
+        lambda x, w, b: F.conv1d(x, w, b, padding=1, groups=2), inputs)
 
 
-@pytest.mark.parametrize("kwargs", [dict(stride=(2, 1), padding=1, groups=2),
-                                    dict(dilation=2, padding=(2, 0), groups=2)])
-def test_second_derivatives_match_torch(kwargs):
+@pytest.mark.parametrize("x_shape, kwargs", [
+    ((2, 4, 7, 6), dict(stride=(2, 1), padding=1, groups=2)),
+    ((2, 4, 7, 6), dict(dilation=2, padding=(2, 0), groups=2)),
+    ((1, 4, 17, 16), dict(padding=1, groups=2)),  # the per-image products
+])
+def test_second_derivatives_match_torch(x_shape, kwargs):
     """d/d(x, W) of  |dL/dx|² + Σ (dL/dW)³  with L = Σ conv(x, W)²: exercises the
     backward of the input-gradient and weight-gradient ops."""
-    x, w = arrays((2, 4, 7, 6), (6, 2, 3, 3), dtype=numpy.float64)
+    x, w = arrays(x_shape, (6, 2, 3, 3), dtype=numpy.float64)
     results = []
-    for m, conv, grad, tensor in ((cr, F.conv2d, cr.autograd.grad, cr.tensor),
-                                  (torch, torch.nn.functional.conv2d, torch.autograd.grad,
-                                   torch.tensor)):
+    for conv, grad, tensor in ((F.conv2d, cr.autograd.grad, cr.tensor),
+                               (torch.nn.functional.conv2d, torch.autograd.grad, torch.tensor)):
         tx, tw = tensor(x, requires_grad=True), tensor(w, requires_grad=True)
         y = conv(tx, tw, **kwargs)
         gx, gw = grad((y * y).sum(), (tx, tw), create_graph=True)

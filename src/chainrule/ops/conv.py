@@ -10,16 +10,17 @@ same matrices:
     dL/dcols = Wᵀ · dL/dY, then col2im (each column added back where it was read from)
 
 Note [im2col layout]. `cols` is laid out (C·kh·kw, N·oh·ow): one row per weight, one
-column per output pixel of the whole batch. Then
-- the weight gradient is ONE contiguous GEMM per group over the whole batch (the batch is
-  part of the contraction: no per-image products summed afterwards);
-- the forward product and Wᵀ · dL/dY read and write each image's (·, oh·ow) block in
-  place: with many pixels per image they run image by image inside one batched `matmul`
-  call, writing the NCHW output directly; with few, as one GEMM whose result is then
-  transposed (`_product_nchw`, measured both ways);
-- im2col and col2im move runs of output pixels. The transposed layout (N·oh·ow, C·kh·kw)
-  makes equally large GEMMs, but its unfolding moves single elements (the fastest axis is
-  a kernel offset) and its result comes out NHWC; on W3 it was 2-3× slower to build.
+column per output pixel of the whole batch, so every image owns a (C·kh·kw, oh·ow) block
+of it. The three products use that in the way measured fastest with NumPy/OpenBLAS:
+- Y = W · cols and dcols = Wᵀ · dY run image by image inside ONE batched `matmul` call,
+  each writing its block in place (the forward straight into the NCHW output, so no
+  transposed copy); for small images (< PER_IMAGE_PIXELS outputs) the forward is one
+  GEMM over the batch instead, transposed to NCHW afterwards;
+- dW = dY · colsᵀ is ONE GEMM over the whole batch (the batch joins the contraction);
+  for large images the per-image products are cheaper, and are summed.
+The transposed layout (N·oh·ow, C·kh·kw) makes equally large GEMMs, but its unfolding
+moves single elements (the fastest axis is a kernel offset) and its result comes out
+NHWC; on W3 it was 2-3× slower to build.
 Unfolding is two copies through strided views, never a loop over pixels: first the kw
 column shifts of every input row, then the kh row shifts, which copy whole (oh·ow)
 planes at a time. col2im is the same in reverse: kh adds of whole planes, then kw adds of
@@ -122,7 +123,8 @@ def col2im(dcols, x_shape, kernel, stride, padding, dilation):
     (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = stride, dilation, padding
     h, w = x_shape[2], x_shape[3]
     hp, wp = h + pt + pb, w + pl + pr
-    # Stage 1 (adjoint of im2col's stage 2): rows[c, j, n, i·dh + r·sh, s] += dcols[c, i, j, n, r, s]
+    # Stage 1 (adjoint of im2col's stage 2):
+    #   rows[c, j, n, i·dh + r·sh, s] += dcols[c, i, j, n, r, s]
     rows = _zeros((c, kw, n, hp, ow), dcols.dtype, module, "col2im.rows")
     span_h = (oh - 1) * sh + 1
     for i in range(kh):
@@ -226,15 +228,23 @@ class ConvWeightGrad(Op):
         module = xp(x)
         o, cg, kh, kw = w_shape
         n, _, oh, ow = grad.shape
-        cols = im2col(x, (kh, kw), stride, padding, dilation).reshape(groups, cg * kh * kw, -1)
-        grad_cols = workspace.take("grad_cols", (o, n, oh * ow), grad.dtype, module)
-        grad_cols[...] = grad.reshape(n, o, oh * ow).transpose(1, 0, 2)
-        grad_cols = grad_cols.reshape(groups, o // groups, n * oh * ow)
+        k = cg * kh * kw
+        cols = im2col(x, (kh, kw), stride, padding, dilation).reshape(groups, k, n, oh * ow)
         ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         ctx.save_for_backward(x, grad)
-        # dW[g] = grad[g] @ cols[g]ᵀ, one GEMM over the whole batch; BLAS was faster at
-        # these long, thin operands as (cols[g] @ grad[g]ᵀ)ᵀ
-        product = module.matmul(cols, grad_cols.transpose(0, 2, 1))
+        if oh * ow >= PER_IMAGE_PIXELS and module.__name__ == "numpy":
+            # dW[g] = Σ_n grad[n, g] @ cols[g, :, n]ᵀ: large images make good GEMMs, and
+            # the per-image products (N, O, C·kh·kw) are small to sum
+            per_image = module.matmul(grad.reshape(n, groups, o // groups, oh * ow),
+                                      cols.transpose(2, 0, 3, 1))
+            return per_image.sum(axis=0).reshape(w_shape)
+        # dW[g] = grad[g] @ cols[g]ᵀ as one GEMM over the whole batch, which BLAS ran
+        # faster as (cols[g] @ grad[g]ᵀ)ᵀ for these long, thin operands
+        grad_cols = workspace.take("grad_cols", (o, n, oh * ow), grad.dtype, module)
+        grad_cols[...] = grad.reshape(n, o, oh * ow).transpose(1, 0, 2)
+        product = module.matmul(cols.reshape(groups, k, n * oh * ow),
+                                grad_cols.reshape(groups, o // groups, n * oh * ow)
+                                .transpose(0, 2, 1))
         return module.ascontiguousarray(product.transpose(0, 2, 1)).reshape(w_shape)
 
     def backward(ctx, h):

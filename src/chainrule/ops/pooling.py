@@ -45,7 +45,7 @@ class Windows:
     dilation, output size, and the padded frame that holds every window whole."""
 
     __slots__ = ("kernel", "stride", "padding", "dilation", "in_size", "out_size",
-                 "frame", "overlap")
+                 "frame", "overlap", "tiles")
 
     def __init__(self, in_size, kernel, stride, padding, dilation=(1, 1), ceil_mode=False):
         self.in_size = tuple(in_size)
@@ -59,6 +59,10 @@ class Windows:
                            for n, p, o, s, k, d in zip(in_size, padding, self.out_size,
                                                        stride, kernel, dilation))
         self.overlap = any((k - 1) * d + 1 > s for k, s, d in zip(kernel, stride, dilation))
+        # Whether the windows cover the frame exactly once (kernel = stride, sizes divisible)
+        self.tiles = self.frame_shape(()) == in_size and all(
+            d == 1 and s == k and o * s == n for n, k, s, d, o in
+            zip(in_size, kernel, stride, dilation, self.out_size))
 
     def offsets(self):
         """The kernel offsets (i, j) in row-major order (PyTorch's scan order)."""
@@ -152,7 +156,11 @@ class WindowScatter(Op):
         ctx.windows, ctx.weights, ctx.scale = windows, weights, scale
         if scale is not None:
             grad = grad * scale
-        frame = module.zeros(windows.frame_shape(grad.shape[:2]), dtype=grad.dtype)
+        shape = windows.frame_shape(grad.shape[:2])
+        if windows.tiles:  # every element is written below
+            frame = module.empty(shape, dtype=grad.dtype)
+        else:
+            frame = module.zeros(shape, dtype=grad.dtype)
         for p, (i, j) in enumerate(windows.offsets()):
             part = grad if weights is None else grad * weights[p]
             view = frame[windows.slice(i, j)]

@@ -1,6 +1,6 @@
 """Convolutions: `conv1d` and `conv2d` with PyTorch's arguments and shapes.
 
-Both run the one 2-D op (`ops.conv.Conv2d`, im2col + one GEMM per group); a 1-D
+Both run the one 2-D op (`ops.conv.Conv2d`: im2col and matrix products); a 1-D
 convolution is a 2-D one over images of height 1.
 """
 from __future__ import annotations
@@ -29,9 +29,10 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
 
 
 def convolution(input, weight, bias, stride, padding, dilation, groups, nd: int,  # noqa: A002
-                where: str) -> Tensor:
+                caller) -> Tensor:
     """Check the arguments of an `nd`-dimensional convolution (1 or 2) and run it.
-    `where` names the caller (a layer's repr, or the function) in error messages."""
+    Error messages name `caller`: the function's name, or the layer (shown as its repr)."""
+    where = _Name(caller)
     if weight.ndim != nd + 2:
         raise ValueError(f"{where}: weight must have {nd + 2} dimensions (out_channels, "
                          f"in_channels/groups, {'kernel' if nd == 1 else 'kh, kw'}), "
@@ -79,7 +80,19 @@ def convolution(input, weight, bias, stride, padding, dilation, groups, nd: int,
     return reshape(y, y.shape[1:]) if unbatched else y
 
 
-def _tuple(value, nd: int, name: str, where: str) -> tuple:
+class _Name:
+    """Formats as the caller's name; a layer's repr is built only if a message needs it."""
+
+    __slots__ = ("caller",)
+
+    def __init__(self, caller):
+        self.caller = caller
+
+    def __format__(self, spec) -> str:
+        return self.caller if isinstance(self.caller, str) else repr(self.caller)
+
+
+def _tuple(value, nd: int, name: str, where) -> tuple:
     if isinstance(value, int):
         value = (value,) * nd
     value = tuple(int(v) for v in value)
@@ -91,7 +104,7 @@ def _tuple(value, nd: int, name: str, where: str) -> tuple:
     return value
 
 
-def _padding(padding, kernel, stride, dilation, nd: int, where: str) -> tuple:
+def _padding(padding, kernel, stride, dilation, nd: int, where) -> tuple:
     """Padding as ((before, after), ...) per spatial axis."""
     if isinstance(padding, str):
         if padding == "valid":

@@ -7,8 +7,15 @@ from __future__ import annotations
 
 from ...backend import xp
 from ...ops.functions import mean, reshape
-from ...ops.pooling import (MaxPool2d, Separable2d, WindowGather, Windows, avg_divisor,
-                            averaging_matrix, winners)
+from ...ops.pooling import (
+    MaxPool2d,
+    Separable2d,
+    WindowGather,
+    Windows,
+    averaging_matrix,
+    avg_divisor,
+    winners,
+)
 from ...tensor import Tensor
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",

@@ -54,7 +54,6 @@ class _ConvNd(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):  # noqa: A002
-        where = f"{type(self).__name__}({self.extra_repr()})"
         padding = self.padding
         if self.padding_mode != "zeros":  # pad explicitly, then convolve without padding
             widths = _explicit_padding(padding, self.kernel_size, self.dilation)
@@ -62,7 +61,7 @@ class _ConvNd(Module):
             input = pad(input, flat, mode=self.padding_mode)  # noqa: A001
             padding = 0
         return convolution(input, self.weight, self.bias, self.stride, padding, self.dilation,
-                           self.groups, self.nd, where)
+                           self.groups, self.nd, self)
 
     def extra_repr(self) -> str:
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
