@@ -164,7 +164,9 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
 
 
 def _backward_of(node, out_grad, create_graph):
-    """Call the node's backward on arrays, or on tensors when building a graph of it."""
+    """Call the node's backward on arrays, or on tensors when building a graph of it.
+    Looked up by name on each call: anomaly mode replaces it with a checking version, and
+    `explain.trace` calls it for the local vector-Jacobian products."""
     if node.saved is None:
         raise RuntimeError(FREED)
     if not create_graph:

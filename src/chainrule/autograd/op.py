@@ -21,6 +21,9 @@ broadcast to that input; the engine sums broadcast dimensions away in one place.
 written only with operators and `Op.call`, which work on arrays and on tensors alike, so
 the engine can run the very same code on tensors to differentiate a backward pass
 (`create_graph=True`, second derivatives).
+
+Anomaly mode (autograd/anomaly.py) swaps `Op.apply` for a checking version while it is on,
+so this one stays free of any per-op test.
 """
 from __future__ import annotations
 

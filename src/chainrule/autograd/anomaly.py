@@ -1,0 +1,425 @@
+"""Anomaly mode: stop at the first op that makes a NaN or an infinity, and say why.
+
+    with cr.autograd.detect_anomaly():
+        loss = loss_fn(model(x), y)   # forward: every op's output is checked
+        loss.backward()               # backward: every gradient an op returns is checked
+
+The first op whose output (forward) or returned gradient (backward) holds NaN or ±Inf
+raises `AnomalyError`, naming the op, the pass, its inputs (shape, min, max, NaN?, Inf?),
+the line of your code that created the op, and a likely cause with a fix.
+
+No cost when off. While the mode is on, `Op.apply` and the engine's `_backward_of` are
+replaced by checking versions (which also record, for each graph node, the line of user
+code that created it); switching the mode off puts the plain ones back. The hot path has
+not even a flag test.
+
+What counts as an anomaly. A NaN always does. An infinity does when this op created it from
+finite numbers, or when a parameter (a leaf that requires grad) already holds one; an
+infinity passed along from a constant is not flagged, since models use -inf on purpose
+(attention masks: scores + mask, then softmax gives exactly 0).
+"""
+from __future__ import annotations
+
+import functools
+import linecache
+import math
+import os
+import sys
+import traceback
+
+import numpy
+
+from ..backend import xp
+from ..tensor import Tensor
+from . import engine
+from .op import Op
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+class AnomalyError(RuntimeError):
+    """A NaN or an infinity appeared. Attributes: `op` (its name), `phase` ("forward" or
+    "backward"), `kind` (a short code for the cause, below), `cause` (the explanation),
+    `origin` (a `traceback.FrameSummary` of the user code that created the op, or None),
+    `input_index` (backward: whose gradient went bad).
+
+    Kinds: log-zero, log-negative, exp-overflow, division-by-zero, sqrt-negative,
+    sqrt-zero, pow-zero, negative-fractional-power, zero-times-inf, inf-minus-inf,
+    overflow, gradient-overflow, lr-too-high, bad-input, bad-gradient, unknown."""
+
+    def __init__(self, message: str, op: str, phase: str, kind: str, cause: str,
+                 origin=None, input_index=None):
+        super().__init__(message)
+        self.op = op
+        self.phase = phase
+        self.kind = kind
+        self.cause = cause
+        self.origin = origin
+        self.input_index = input_index
+
+
+class _State:
+    enabled = False
+    check_forward = True
+    backward_node = None  # the node whose backward is running (its tensor ops are checked too)
+
+
+state = _State()
+
+_PLAIN_APPLY = Op.__dict__["apply"]
+_PLAIN_BACKWARD_OF = engine._backward_of
+
+
+def is_anomaly_enabled() -> bool:
+    return state.enabled
+
+
+def _switch(enabled: bool, check_forward: bool = True) -> None:
+    state.enabled = enabled
+    state.check_forward = check_forward
+    Op.apply = _CHECKING_APPLY if enabled else _PLAIN_APPLY
+    engine._backward_of = _checking_backward_of if enabled else _PLAIN_BACKWARD_OF
+
+
+class detect_anomaly:
+    """Context manager and decorator: anomaly mode on inside, previous mode restored after.
+    `check_forward=False` checks only the backward pass (as PyTorch does)."""
+
+    def __init__(self, check_forward: bool = True):
+        self.check_forward = check_forward
+
+    def __enter__(self):
+        self.previous = (state.enabled, state.check_forward)
+        _switch(True, self.check_forward)
+        return self
+
+    def __exit__(self, *exc):
+        _switch(*self.previous)
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.check_forward):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class set_detect_anomaly:
+    """`set_detect_anomaly(True)` turns the mode on now (off with False); used as a context
+    manager it restores the previous mode on exit."""
+
+    def __init__(self, mode: bool, check_forward: bool = True):
+        self.previous = (state.enabled, state.check_forward)
+        _switch(bool(mode), check_forward)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _switch(*self.previous)
+        return False
+
+
+# --- the checking versions ------------------------------------------------------------------
+def _checking_apply(cls, *inputs, **params):
+    result = _PLAIN_APPLY.__func__(cls, *inputs, **params)
+    if result.grad_fn is not None:
+        result.grad_fn.anomaly_origin = _user_frame()
+    if state.check_forward and _nonfinite(result.data):
+        _check_forward(cls, inputs, result.data)
+    return result
+
+
+_CHECKING_APPLY = classmethod(_checking_apply)
+
+
+def _checking_backward_of(node, out_grad, create_graph):
+    incoming = _array(out_grad)
+    if _nonfinite(incoming):
+        _report_backward(node, incoming, None, None)
+    outer, state.backward_node = state.backward_node, node
+    try:
+        grads = _PLAIN_BACKWARD_OF(node, out_grad, create_graph)
+    finally:
+        state.backward_node = outer
+    for i, g in enumerate(grads):
+        if g is not None and _nonfinite(_array(g)):
+            _report_backward(node, incoming, [None if x is None else _array(x) for x in grads], i)
+    return grads
+
+
+def _user_frame():
+    """(file, line, function) of the innermost caller outside the chainrule package."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
+
+
+# --- forward ---------------------------------------------------------------------------------
+def _check_forward(cls, inputs, out) -> None:
+    has_nan = _count(out, "nan") > 0
+    param_bad = any(_is_parameter(t) and _nonfinite(t.data) for t in inputs)
+    inherited_inf = any(_count(t.data, "inf") for t in inputs if not _is_parameter(t))
+    if not has_nan and not param_bad and inherited_inf:
+        return  # an infinity handed on from a constant (a mask), not made here
+    kind, cause = _forward_cause(cls.__name__, inputs, out)
+    origin = _frame_summary(_user_frame())
+    op, phase = cls.__name__, "forward"
+    head = f"the forward pass of {op} produced {_what(out)}"
+    node = state.backward_node
+    if node is not None:  # a tensor op run by a backward (autograd.Function, create_graph)
+        op, phase = node.name, "backward"
+        head = f"the backward pass of {op} produced {_what(out)} (in its {cls.__name__})"
+    lines = [f"anomaly mode: {head}"]
+    lines += _origin_lines(origin, "called at")
+    lines += [_row(f"input {i}", _stats(t.data)) for i, t in enumerate(inputs)]
+    lines.append(_row("output", _where_bad(out)))
+    lines.append(_row("likely cause", cause))
+    raise AnomalyError("\n".join(lines), op, phase, kind, cause, origin)
+
+
+def _forward_cause(name: str, inputs, out) -> tuple[str, str]:
+    for i, t in enumerate(inputs):
+        if _nonfinite(t.data):
+            if _is_parameter(t):
+                return "lr-too-high", _lr_too_high(i)
+            if _count(t.data, "nan"):
+                made = ("is data (not a parameter): check the data set and its "
+                        "preprocessing" if t.is_leaf else
+                        "was computed before anomaly mode was switched on")
+                return "bad-input", f"input {i} already contains NaN; it {made}"
+    data = [t.data for t in inputs]
+    x = data[0]
+    if name == "Log":
+        if (x == 0).any():
+            return "log-zero", ("log of 0 = -inf (often a probability that underflowed to "
+                                "0): add a small epsilon or clamp (x.clamp(min=1e-12)), or "
+                                "use log_softmax / a *WithLogits loss, which never take log 0")
+        if (x < 0).any():
+            return "log-negative", ("log of a negative number is NaN: the input should be "
+                                    "positive. If this log is the branch of where() that "
+                                    "is not taken, give it a safe input instead: "
+                                    "log(where(x > 0, x, 1))")
+    if name == "Exp":
+        limit = math.log(float(numpy.finfo(x.dtype).max))
+        return "exp-overflow", (f"exp overflow: an input is {float(x.max()):.4g}, and e^x "
+                                f"overflows {x.dtype} above {limit:.1f}: use a stable form "
+                                "(subtract the maximum first, logsumexp, softmax / "
+                                "log_softmax, BCEWithLogitsLoss), or lower the learning rate")
+    if name == "Div" and len(data) > 1 and (data[1] == 0).any():
+        return "division-by-zero", (f"division by zero: the divisor has "
+                                    f"{int((data[1] == 0).sum())} zero(s) (x/0 = ±inf, "
+                                    "0/0 = NaN): add a small epsilon to the divisor, or "
+                                    "mask the zeros out before dividing")
+    if name == "Sqrt" and (x < 0).any():
+        return "sqrt-negative", ("sqrt of a negative number is NaN: clamp the input "
+                                 "(x.clamp(min=0)), or check the sign of what goes in "
+                                 "(a variance made negative by rounding?)")
+    if name == "Pow" and len(data) > 1:
+        base, exponent = numpy.broadcast_arrays(_host(x), _host(data[1]))
+        if ((base == 0) & (exponent < 0)).any():
+            return "division-by-zero", "0 to a negative power is a division by zero"
+        if ((base < 0) & (exponent != numpy.round(exponent))).any():
+            return "negative-fractional-power", ("a negative number to a fractional "
+                                                 "power is NaN: clamp the base first")
+    infinite = [i for i, d in enumerate(data) if _count(d, "inf")]
+    if _count(out, "nan") and infinite:
+        if name in ("Add", "Sub"):
+            return "inf-minus-inf", "∞ − ∞ = NaN: both inputs hold infinities of opposite sign"
+        return "zero-times-inf", _zero_times_inf(name, f"input {infinite[0]} holds ±Inf")
+    if _count(out, "inf") and not infinite:
+        big = max(_max_abs(d) for d in data)
+        return "overflow", (f"overflow: the result is beyond the largest {out.dtype} "
+                            f"({float(numpy.finfo(out.dtype).max):.3g}), with inputs as "
+                            f"large as {big:.3g}. Values this large usually mean training "
+                            "diverged (a learning rate too high); otherwise use a stable "
+                            "formulation or float64")
+    return "unknown", f"{name} produced {_what(out)} from these inputs"
+
+
+# --- backward --------------------------------------------------------------------------------
+def _report_backward(node, incoming, grads, index) -> None:
+    kind, cause = _backward_cause(node, incoming, grads, index)
+    origin = _frame_summary(getattr(node, "anomaly_origin", None))
+    inputs = node.inputs or ()
+    if grads is None:
+        head = f"the gradient arriving at {node.name} in the backward pass is {_what(incoming)}"
+    else:
+        head = (f"the backward pass of {node.name} produced {_what(grads[index])} in the "
+                f"gradient for input {index}")
+    lines = [f"anomaly mode: {head}"]
+    lines += _origin_lines(origin, "created at") or [
+        _row("created at", "unknown (the graph was built before anomaly mode was on)")]
+    lines += [_row(f"input {i}", _stats(t.data)) for i, t in enumerate(inputs)]
+    lines.append(_row("incoming", _stats(incoming) + "  (dloss/doutput)"))
+    if grads is not None:
+        lines.append(_row(f"gradient {index}", _where_bad(grads[index])))
+    lines.append(_row("likely cause", cause))
+    raise AnomalyError("\n".join(lines), node.name, "backward", kind, cause, origin, index)
+
+
+def _backward_cause(node, incoming, grads, index) -> tuple[str, str]:
+    inputs = node.inputs or ()
+    for i, t in enumerate(inputs):
+        if _is_parameter(t) and _nonfinite(t.data):
+            return "lr-too-high", _lr_too_high(i)
+    if grads is None:
+        return "bad-gradient", ("the gradient arriving at this op was already NaN/Inf before "
+                                "its backward ran: the gradient given to backward() is not "
+                                "finite, or a sum of gradients overflowed")
+    g = grads[index]
+    slope = _infinite_slope(node, index)
+    if _count(g, "nan") and _masked(g, incoming):
+        return "zero-times-inf", _zero_times_inf(
+            node.name, "the gradient arriving here is 0 where this value was not used (the "
+            "other branch of where(), or a factor 0), but "
+            + (slope[1] if slope else "the local derivative is infinite there"))
+    if slope:
+        return slope[0], f"{slope[1]}: {slope[2]}"
+    if _count(g, "inf") and not _nonfinite(incoming):
+        return "gradient-overflow", (f"the gradient overflowed {g.dtype}: gradients as large "
+                                     f"as {_max_abs(incoming):.3g} arrive at {node.name}. "
+                                     "Exploding gradients: lower the learning rate, clip "
+                                     "gradients (cr.nn.utils.clip_grad_norm_), or normalise")
+    if node.out is not None and _nonfinite(node.out):
+        return "bad-gradient", ("this op's forward output was already NaN/Inf (computed "
+                                "before anomaly mode was on?): the loss exploded, which "
+                                "usually means a learning rate too high")
+    return "unknown", (f"the local derivative of {node.name} is infinite or undefined at "
+                       "these inputs")
+
+
+def _infinite_slope(node, index):
+    """A local derivative that is infinite at these inputs, for the ops where that happens."""
+    name = node.name
+    saved = tuple(_array(s) for s in (node.saved or ()) if s is not None)
+    if name == "Sqrt" and saved and (saved[0] == 0).any():
+        return ("sqrt-zero", "the slope of √x at x = 0 is 1/(2√0) = ∞",
+                "keep the input away from 0 (sqrt(x + 1e-12)) or clamp it")
+    if name == "Log" and saved and (saved[0] == 0).any():
+        return ("log-zero", "the slope of ln x at x = 0 is 1/0 = ∞",
+                "add a small epsilon or clamp the input")
+    if name == "Div" and saved and (saved[0] == 0).any():
+        return ("division-by-zero", "the derivatives of a/b (1/b and −a/b²) divide by b = 0",
+                "add a small epsilon to the divisor")
+    if name == "Pow" and len(saved) >= 2:
+        base, exponent = numpy.broadcast_arrays(_host(saved[0]), _host(saved[1]))
+        if index == 0 and ((base == 0) & (exponent < 1)).any():
+            return ("pow-zero", "the slope of a^b at a = 0 is b·0^(b−1) = ∞ for b < 1",
+                    "keep the base away from 0")
+        if index == 1 and (base <= 0).any():
+            return ("log-zero", "d(a^b)/db = a^b·ln a needs ln a, undefined for a ≤ 0",
+                    "keep the base positive")
+    return None
+
+
+def _masked(g, incoming) -> bool:
+    """NaN in the returned gradient exactly where the incoming gradient is 0 (0·∞)."""
+    try:
+        zero = numpy.broadcast_to(_host(incoming) == 0, g.shape)
+    except ValueError:
+        return False
+    return bool((numpy.isnan(_host(g)) & zero).any())
+
+
+# --- shared pieces ---------------------------------------------------------------------------
+def _lr_too_high(i: int) -> str:
+    return (f"input {i} is a parameter that already holds NaN/Inf: an earlier update "
+            "diverged. The usual cause is a learning rate too high (or exploding gradients): "
+            "lower the learning rate, clip gradients (cr.nn.utils.clip_grad_norm_), or "
+            "scale the inputs")
+
+
+def _zero_times_inf(name: str, detail: str) -> str:
+    return (f"0·∞ in a masked branch at {name}: {detail}; and 0·∞ = NaN. Masking with "
+            "where() or a 0/1 mask does not remove an infinity: give the op a safe input "
+            "in the unused branch, e.g. sqrt(where(x > 0, x, 1)) instead of "
+            "where(x > 0, sqrt(x), 0)")
+
+
+def _is_parameter(t) -> bool:
+    return t.grad_fn is None and t.requires_grad
+
+
+def _array(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _host(x):
+    return numpy.asarray(x) if isinstance(x, (numpy.ndarray, numpy.generic)) else \
+        numpy.asarray(x.get() if hasattr(x, "get") else x)
+
+
+def _nonfinite(a) -> bool:
+    return a.dtype.kind in "fc" and not bool(xp(a).isfinite(a).all())
+
+
+def _count(a, what: str) -> int:
+    if a.dtype.kind not in "fc":
+        return 0
+    test = xp(a).isnan if what == "nan" else xp(a).isinf
+    return int(test(a).sum())
+
+
+def _what(a) -> str:
+    host = _host(a)
+    kinds = []
+    if numpy.isnan(host).any():
+        kinds.append("NaN")
+    if numpy.isposinf(host).any():
+        kinds.append("+Inf")
+    if numpy.isneginf(host).any():
+        kinds.append("-Inf")
+    return " and ".join(kinds) or "no NaN or Inf"
+
+
+def _max_abs(a) -> float:
+    host = _host(a)
+    finite = host[numpy.isfinite(host)] if host.dtype.kind in "fc" else host
+    return float(numpy.abs(finite).max()) if finite.size else float("nan")
+
+
+def _stats(a) -> str:
+    host = _host(a)
+    text = f"shape {tuple(host.shape)} {host.dtype}"
+    if host.dtype.kind not in "fc":
+        return text
+    finite = host[numpy.isfinite(host)]
+    if finite.size:
+        text += f"  min {float(finite.min()):.4g}  max {float(finite.max()):.4g}"
+    nan, inf = int(numpy.isnan(host).sum()), int(numpy.isinf(host).sum())
+    return text + f"  NaN {'yes (' + str(nan) + ')' if nan else 'no'}" \
+                  f"  Inf {'yes (' + str(inf) + ')' if inf else 'no'}"
+
+
+def _where_bad(a) -> str:
+    host = _host(a)
+    bad = ~numpy.isfinite(host)
+    first = tuple(int(k) for k in numpy.argwhere(bad)[0]) if bad.any() else ()
+    return (f"shape {tuple(host.shape)}: {int(bad.sum())} of {host.size} elements are "
+            f"{_what(host)}, the first at index {first}")
+
+
+def _frame_summary(frame):
+    if frame is None:
+        return None
+    filename, lineno, name = frame
+    return traceback.FrameSummary(filename, lineno, name,
+                                  line=linecache.getline(filename, lineno).strip() or None)
+
+
+def _row(label: str, text: str) -> str:
+    return f"  {label:<13} {text}"
+
+
+def _origin_lines(origin, label: str) -> list:
+    if origin is None:
+        return []
+    lines = [_row(label, f"{origin.filename}:{origin.lineno}, in {origin.name}")]
+    if origin.line:
+        lines.append(_row("", origin.line))
+    return lines

@@ -1,0 +1,257 @@
+"""`Function`: a differentiable op written by the user, PyTorch style, on tensors.
+
+    class Cube(cr.autograd.Function):
+        # y = x³;  dy/dx = 3x²
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 3 * x * x
+
+    y = Cube.apply(x)                          # recorded in the graph like any built-in op
+    Cube.verify(cr.randn(3))                   # backward against finite differences (float64)
+
+Each subclass gets its own `Op` subclass (an adapter named after it), and `apply` goes
+through `Op.apply`: the node in the graph is an ordinary op, so the engine, `explain`
+traces and anomaly mode treat it like the built-in ones.
+
+`forward` runs under `no_grad` on tensors that share the inputs' arrays; `backward` gets one
+gradient tensor per output and returns one gradient per argument of `forward` (None for
+non-tensor arguments and for inputs that need none: see `ctx.needs_input_grad`). With
+`create_graph=True` the backward runs with recording on and the saved tensors wired into
+the graph, so a backward written with tensor operations is differentiated in turn.
+
+Design note: the user's `ctx` is not the graph node. The node keeps the saved arrays where
+the engine expects them (`node.saved`, freed after backward unless `retain_graph`) and lends
+them to `ctx.saved_tensors` only while `backward` runs. So nothing the user sets on `ctx`
+can collide with the engine's fields, and `ctx` holds no reference back to the node (no
+reference cycle: a graph is freed by reference counting alone).
+"""
+from __future__ import annotations
+
+import inspect
+import re
+
+import numpy
+
+from ..backend import xp
+from ..tensor import Tensor
+from . import grad_mode
+from .gradcheck import GradcheckError, gradcheck
+from .op import Op
+
+_TENSOR = object()  # marks where a tensor sits among forward's arguments
+
+
+class FunctionCtx:
+    """What `forward` hands to `backward`: saved tensors, plus any attribute set on it."""
+
+    def __init__(self, needs_input_grad: tuple):
+        self.needs_input_grad = needs_input_grad
+        self._to_save = ()
+        self._saved = None
+        self._out_shapes = None  # shapes of the outputs, when forward returned several
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep tensors (or None) for backward; released after backward unless retain_graph.
+        Keep other values (ints, shapes, flags) as plain attributes: `ctx.dim = dim`."""
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward takes tensors (or None), got "
+                                f"{type(t).__name__}; keep other values as ctx attributes")
+        self._to_save = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._saved is None:
+            raise RuntimeError("saved_tensors can be read only inside backward")
+        return self._saved
+
+
+class Function:
+    """Base class for user-defined ops: static `forward(ctx, *args)` and
+    `backward(ctx, *grads)`, called as `MyFunction.apply(*args)`."""
+
+    _node_class: type | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # The graph node of this function: an Op subclass named after it, so that errors,
+        # traces and anomaly reports say "Cube", not "FunctionNode".
+        cls._node_class = type(cls.__name__, (_FunctionNode,), {"function": cls})
+
+    @staticmethod
+    def forward(ctx, *args):  # pragma: no cover - abstract
+        raise NotImplementedError("a Function subclass defines forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grads):  # pragma: no cover - abstract
+        raise NotImplementedError("a Function subclass defines backward(ctx, grad) to be "
+                                  "differentiated")
+
+    @classmethod
+    def apply(cls, *args):
+        """Run `forward` on the arguments; record the op when a gradient is wanted."""
+        if cls._node_class is None:
+            raise TypeError("call apply() on a subclass of Function, not on Function itself")
+        tensors = tuple(a for a in args if isinstance(a, Tensor))
+        if not tensors:
+            raise TypeError(f"{cls.__name__}.apply: no tensor among the arguments")
+        recording = grad_mode.state.enabled
+        ctx = FunctionCtx(tuple(isinstance(a, Tensor) and a.requires_grad and recording
+                                for a in args))
+        template = tuple(_TENSOR if isinstance(a, Tensor) else a for a in args)
+        try:
+            result = cls._node_class.apply(*tensors, template=template, function_ctx=ctx)
+        except _UserError as carrier:  # the user's own exception, unchanged
+            raise carrier.error.with_traceback(carrier.error.__traceback__) from None
+        if ctx._out_shapes is None:
+            return result
+        return _unpack(result, ctx._out_shapes)
+
+    @classmethod
+    def verify(cls, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> bool:
+        """Check `backward` against central finite differences, in float64.
+
+        Floating tensors among `inputs` become float64 copies that require grad; other
+        arguments are passed unchanged. Returns True, or raises `GradcheckError` naming the
+        input and the element where backward and the finite difference disagree."""
+        args = tuple(Tensor(a.data.astype(numpy.float64), requires_grad=True)
+                     if isinstance(a, Tensor) and a.dtype.kind == "f" else a for a in inputs)
+        try:
+            return gradcheck(lambda *xs: cls.apply(*xs), args, eps=eps, atol=atol, rtol=rtol)
+        except GradcheckError as err:
+            names = _argument_names(cls.forward)
+
+            def named(match):
+                i = int(match.group(1))
+                return f"input {i} ({names[i]})," if i < len(names) else match.group(0)
+            text = re.sub(r"input (\d+),", named, str(err).removeprefix("gradcheck: "), count=1)
+            raise GradcheckError(f"{cls.__name__}.backward disagrees with finite "
+                                 f"differences: {text}") from None
+
+
+class _UserError(Exception):
+    """Carries an exception raised by the user's forward past `Op.apply`, which would
+    otherwise rewrite a ValueError or TypeError as a message about input shapes."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(str(error))
+        self.error = error
+
+
+class _FunctionNode(Op):
+    """The adapter: an Op whose forward and backward call the user's static methods."""
+
+    function: type = None
+
+    def forward(node, *arrays, template=(), function_ctx=None):
+        ctx = node.ctx = function_ctx
+        arrays = iter(arrays)
+        args = [Tensor._wrap(next(arrays)) if a is _TENSOR else a for a in template]
+        node.arg_slots = tuple(i for i, a in enumerate(template) if a is _TENSOR)
+        try:
+            with grad_mode.no_grad():
+                outputs = node.function.forward(ctx, *args)
+        except Exception as err:
+            raise _UserError(err) from err
+        node.saved = tuple(None if t is None else t.data for t in ctx._to_save)
+        ctx._to_save = ()
+        if isinstance(outputs, Tensor):
+            return outputs.data
+        if isinstance(outputs, (tuple, list)) and outputs and all(
+                isinstance(o, Tensor) for o in outputs):
+            return _pack(node, ctx, outputs)
+        raise _UserError(TypeError(f"{node.name}.forward must return a tensor or a tuple of "
+                                   f"tensors, got {type(outputs).__name__}"))
+
+    def backward(node, grad):
+        on_tensors = isinstance(grad, Tensor)  # create_graph: the backward is recorded too
+        shapes = node.ctx._out_shapes
+        if shapes is None:
+            grads = (grad if on_tensors else Tensor._wrap(grad),)
+        else:
+            grads = tuple(g if on_tensors else Tensor._wrap(g) for g in _split(grad, shapes))
+        ctx = node.ctx
+        ctx._saved = tuple(s if s is None or isinstance(s, Tensor) else Tensor._wrap(s)
+                           for s in node.saved)
+        try:
+            returned = node.function.backward(ctx, *grads)
+        finally:
+            ctx._saved = None
+        return _input_grads(node, returned, on_tensors)
+
+
+def _pack(node, ctx, outputs):
+    """Several outputs travel as one flat array (the engine's nodes have one output each);
+    `Function.apply` cuts it back into tensors with recorded slicing and reshaping."""
+    dtypes = {o.dtype for o in outputs}
+    if len(dtypes) > 1 or next(iter(dtypes)).kind != "f":
+        raise _UserError(TypeError(f"{node.name}.forward: several outputs must all be "
+                                   f"floating tensors of one dtype, got {sorted(map(str, dtypes))}"))
+    ctx._out_shapes = tuple(o.shape for o in outputs)
+    return xp(outputs[0].data).concatenate([o.data.reshape(-1) for o in outputs])
+
+
+def _split(flat, shapes):
+    start = 0
+    for shape in shapes:
+        size = int(numpy.prod(shape))
+        yield flat[start:start + size].reshape(shape)
+        start += size
+
+
+def _unpack(result: Tensor, shapes) -> tuple:
+    return tuple(_split(result, shapes))
+
+
+def _input_grads(node, returned, on_tensors) -> tuple:
+    """The user's gradients, one per forward argument, as the engine wants them: one per
+    tensor input, arrays (or tensors when building a graph), checked against the shapes."""
+    if not isinstance(returned, (tuple, list)):
+        returned = (returned,)
+    expected = len(node.ctx.needs_input_grad)
+    if len(returned) < expected or any(g is not None for g in returned[expected:]):
+        raise RuntimeError(f"{node.name}.backward returned {len(returned)} gradients but "
+                           f"forward took {expected} arguments: return one per argument "
+                           "(None for the non-tensor ones)")
+    grads = []
+    for k, slot in enumerate(node.arg_slots):
+        g = returned[slot]
+        if g is not None:
+            g = _as_gradient(node, g, slot, node.inputs[k] if node.inputs else None, on_tensors)
+        grads.append(g)
+    return tuple(grads)
+
+
+def _as_gradient(node, g, slot, tensor, on_tensors):
+    if isinstance(g, Tensor):
+        value = g if on_tensors else g.data
+    elif hasattr(g, "shape") and not on_tensors:
+        value = g
+    else:
+        raise TypeError(f"{node.name}.backward: the gradient for argument {slot} is a "
+                        f"{type(g).__name__}; return a tensor (or None)")
+    if tensor is not None and g.shape != tensor.shape:
+        try:
+            fits = numpy.broadcast_shapes(g.shape, tensor.shape) == tuple(g.shape)
+        except ValueError:
+            fits = False
+        if not fits:  # a broadcast gradient is fine: the engine sums it back to the input
+            raise RuntimeError(f"{node.name}.backward: the gradient for argument {slot} has "
+                               f"shape {tuple(g.shape)} but that input has shape "
+                               f"{tuple(tensor.shape)}")
+    return value
+
+
+def _argument_names(forward) -> list:
+    """forward's parameter names after ctx, for error messages ("input 1 (weight)")."""
+    try:
+        parameters = list(inspect.signature(forward).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
