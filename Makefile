@@ -30,7 +30,7 @@ test: install-test
 	$(PY) -m pytest
 
 bench: install-test
-	$(PY) bench/run.py
+	$(PY) -m chainrule.cli bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .explain.cli import add_parser as add_explain
     add_explain(commands)
+    from .bench.cli import add_parser as add_bench
+    add_bench(commands)
     return parser
 
 
@@ -91,10 +93,12 @@ def _train(args) -> int:
     result = pipeline.train(args.data, args.model, epochs=args.epochs,
                             batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
                             seed=args.seed, out_dir=out, resume=args.resume,
-                            progress=not args.no_progress)
+                            progress=not args.no_progress, report=args.report)
     print(f"test accuracy {result['test_accuracy']:.4f}  macro F1 {result['macro_f1']:.4f}  "
           f"({result['seconds']:.1f} s)")
     print(f"model saved to {result['model_path']}")
+    if args.report:
+        print(f"report written to {args.report}")
     return 0
 
 

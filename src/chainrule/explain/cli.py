@@ -5,7 +5,7 @@ import importlib
 
 # Each of these modules defines add_parser(subparsers), which registers its subcommand
 # with `func=` set to the function that runs it.
-SUBCOMMANDS = ()
+SUBCOMMANDS = ("descent", "lr_finder", "chain")  # lr_finder registers `explain lr`
 
 
 def add_parser(commands) -> None:

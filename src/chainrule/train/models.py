@@ -91,12 +91,20 @@ class EmbedMLP(nn.Module):
 
 
 class TextCNN(nn.Module):
-    """Word vectors → parallel Conv1d filters of widths 3, 4, 5 → max over time → Linear."""
+    """Word vectors → parallel Conv1d filters of widths 3, 4, 5 → max over time → Linear.
+
+    `pretrained` (e.g. GloVe rows for the vocabulary) initialises the word vectors; a model
+    rebuilt for predicting leaves it out and gets its vectors from the saved weights."""
 
     def __init__(self, vocab_size: int, num_classes: int, embedding_dim: int = 50,
-                 filters: int = 100, widths=(3, 4, 5), dropout: float = 0.5):
+                 filters: int = 100, widths=(3, 4, 5), dropout: float = 0.5,
+                 pretrained=None):
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+        if pretrained is not None:  # (vocab_size, embedding_dim) word vectors, fine-tuned
+            self.embedding = nn.Embedding.from_pretrained(pretrained, freeze=False,
+                                                          padding_idx=0)
+        else:
+            self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
         self.convs = nn.ModuleList(nn.Conv1d(embedding_dim, filters, w, padding=w // 2)
                                    for w in widths)
         self.dropout = nn.Dropout(dropout)

