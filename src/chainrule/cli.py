@@ -90,15 +90,21 @@ def _one_line(err: Exception) -> str:
 def _train(args) -> int:
     from .train import pipeline
     out = args.out or os.path.join("runs", f"{_slug(args.data)}-{_slug(args.model)}")
+    recorder = None
+    if args.report:
+        from .explain.report import ReportRecorder
+        recorder = ReportRecorder()
     result = pipeline.train(args.data, args.model, epochs=args.epochs,
                             batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
                             seed=args.seed, out_dir=out, resume=args.resume,
-                            progress=not args.no_progress, report=args.report)
+                            progress=not args.no_progress,
+                            callbacks=[recorder] if recorder else ())
     print(f"test accuracy {result['test_accuracy']:.4f}  macro F1 {result['macro_f1']:.4f}  "
           f"({result['seconds']:.1f} s)")
     print(f"model saved to {result['model_path']}")
     if args.report:
-        print(f"report written to {args.report}")
+        from .explain.report import write_training_report
+        print(f"report written to {write_training_report(args.report, result, recorder)}")
     return 0
 
 

@@ -1,7 +1,8 @@
 """The training report: one self-contained HTML page on how a network learned.
 
-    recorder = ReportRecorder(model)            # a Trainer callback
-    Trainer(model, opt, callbacks=[recorder]).fit(train_loader, val_loader, epochs=5)
+    recorder = ReportRecorder()                 # a Trainer callback
+    trainer = Trainer(model, opt, callbacks=[recorder])
+    trainer.fit(train_loader, val_loader, epochs=5)
     write_report("report.html", model, trainer.history, recorder, splits, encoder)
 
 or simply `chainrule train --report report.html`. The page holds loss and accuracy curves,
@@ -35,11 +36,16 @@ COLORS = ["#1f4e79", "#e07b00", "#2a9d3f", "#c0392b", "#7d3c98", "#17a2b8", "#8c
 class ReportRecorder(Callback):
     """Records, while training runs, what the report draws: every batch's loss and, every
     `every` steps, the norm of each module's parameter gradients (‖∂L/∂θ‖ over the
-    module's parameters θ); the weights as they were at the start."""
+    module's parameters θ); the weights as they were at the start. By default about 400
+    gradient samples are taken over the whole run."""
 
-    def __init__(self, model, every: int = 5):
-        self.model = model
-        self.every = max(1, int(every))
+    def __init__(self, every: int | None = None):
+        self.every = every
+
+    def on_fit_start(self, trainer, train_loader, epochs: int) -> None:
+        model = self.model = trainer.model
+        if self.every is None:
+            self.every = max(1, epochs * len(train_loader) // 400)
         self.groups = _parameter_groups(model)
         kinds = {path: type(m).__name__ for path, m in model.named_modules()}
         self.labels = {path: f"{path} ({kinds.get(path, type(model).__name__)})"
@@ -78,6 +84,17 @@ def _cpu(array) -> numpy.ndarray:
 
 
 # --- the page ------------------------------------------------------------------------------
+def write_training_report(path: str, run: dict, recorder: ReportRecorder) -> str:
+    """The report of a `chainrule train` run (the dict `train.pipeline.train` returns)."""
+    settings = run["settings"]
+    return write_report(path, run["model"], run["history"], recorder, run["splits"],
+                        run["encoder"], predictions=run["predictions"],
+                        metrics={"test accuracy": run["test_accuracy"],
+                                 "macro F1": run["macro_f1"]},
+                        title=f"Training report: {settings['model']} on {settings['data set']}",
+                        info=settings)
+
+
 def write_report(path: str, model, history, recorder: ReportRecorder | None = None,
                  splits=None, encoder=None, predictions=None, metrics: dict | None = None,
                  title: str | None = None, info: dict | None = None, graph: bool = True) -> str:

@@ -59,9 +59,9 @@ def _loader(x, y, batch_size, shuffle=False, seed=None):
 def train(dataset: str = "digits", model: str = "mlp", epochs: int | None = None,
           batch_size: int | None = None, optimizer: str | None = None, lr: float | None = None,
           seed: int = 0, out_dir: str = "runs/digits-mlp", resume: bool = False,
-          progress: bool = True, callbacks=(), log=print, report: str | None = None) -> dict:
-    """Train `model` on `dataset`; returns the test metrics and where the model was saved.
-    With `report`, an HTML training report is written to that path (chainrule.explain)."""
+          progress: bool = True, callbacks=(), log=print) -> dict:
+    """Train `model` on `dataset`; returns the test metrics, where the model was saved, and
+    what a report needs (model, history, splits, encoder, test predictions)."""
     recipe = recipes.get_recipe(model)
     backend.manual_seed(seed)
     splits = load_dataset(dataset, seed=seed)
@@ -79,14 +79,8 @@ def train(dataset: str = "digits", model: str = "mlp", epochs: int | None = None
         f"{len(splits.test[1])} test examples, {splits.num_classes} classes; model {model} "
         f"with {sum(p.numel() for p in network.parameters()):,} parameters")
     os.makedirs(out_dir, exist_ok=True)
-    recorder = None
-    if report:
-        from ..explain.report import ReportRecorder
-        steps = epochs * -(-len(splits.train[1]) // batch_size)
-        recorder = ReportRecorder(network, every=max(1, steps // 400))
-        callbacks = [*callbacks, recorder]
-    trainer = Trainer(network, opt, scheduler=scheduler, checkpoint_path=os.path.join(out_dir, CHECKPOINT_FILE),
-                      progress=progress, callbacks=[EpochLog(log), *callbacks])
+    trainer = Trainer(network, opt, scheduler=scheduler,
+                      checkpoint_path=os.path.join(out_dir, CHECKPOINT_FILE), progress=progress, callbacks=[EpochLog(log), *callbacks])
     started = time.perf_counter()
     history = trainer.fit(_loader(*encoded["train"], batch_size, shuffle=True, seed=seed),
                           _loader(*encoded["val"], 512), epochs=epochs, resume=resume)
@@ -94,20 +88,13 @@ def train(dataset: str = "digits", model: str = "mlp", epochs: int | None = None
     metrics = metrics_report(result["predictions"], result["targets"], splits.num_classes)
     path = os.path.join(out_dir, MODEL_FILE)
     save_model(path, network, config, encoder, splits.classes)
-    if report:
-        from ..explain.report import write_report
-        write_report(report, network, history, recorder, splits, encoder,
-                     predictions=result["predictions"],
-                     metrics={"test accuracy": metrics["accuracy"],
-                              "macro F1": metrics["macro_f1"]},
-                     title=f"Training report: {model} on {dataset}",
-                     info={"data set": dataset, "model": model,
-                           "optimizer": optimizer or recipe.optimizer,
-                           "learning rate": lr or recipe.lr, "batch size": batch_size})
     return {"test_accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
             "confusion": metrics["confusion"], "model_path": path, "history": history,
             "seconds": time.perf_counter() - started, "model": network, "encoder": encoder,
-            "splits": splits, "classes": splits.classes, "report_path": report}
+            "splits": splits, "classes": splits.classes, "predictions": result["predictions"],
+            "settings": {"data set": dataset, "model": model,
+                         "optimizer": optimizer or recipe.optimizer,
+                         "learning rate": lr or recipe.lr, "batch size": batch_size}}
 
 
 # --- the model file ------------------------------------------------------------------------

@@ -33,6 +33,9 @@ class History:
 class Callback:
     """Hooks into the loop; the explain report records gradient norms through these."""
 
+    def on_fit_start(self, trainer: "Trainer", train_loader, epochs: int) -> None:
+        pass
+
     def on_batch_end(self, trainer: "Trainer", step: int, loss: float) -> None:
         pass
 
@@ -109,6 +112,8 @@ class Trainer:
         start_epoch = 0
         if resume and self.checkpoint_path and os.path.exists(self.checkpoint_path):
             start_epoch = self._restore(train_loader)
+        for callback in self.callbacks:
+            callback.on_fit_start(self, train_loader, epochs)
         for epoch in range(start_epoch, epochs):
             started = time.perf_counter()
             record = {"epoch": epoch + 1, "lr": self.optimizer.param_groups[0]["lr"]}
