@@ -42,8 +42,10 @@ def test_table_has_the_rows_and_positive_ratios(quick):
     assert set(rows) == {"W0", "W1", "W2 b32", "W2 b128", "W2 b1024"}  # W2 brings W0
     for name in ("W1", "W2 b32", "W2 b128", "W2 b1024"):
         for column in ("speed ÷PyTorch", "speed ÷NumPy"):
-            ratio = re.fullmatch(r"(\d+(?:\.\d+)?)×", rows[name][column])
-            assert ratio and float(ratio.group(1)) > 0, (name, column, rows[name][column])
+            ratio = re.fullmatch(r"(\d+(?:\.\d+)?)× \(best (\d+(?:\.\d+)?)×\)",
+                                 rows[name][column])  # medians' ratio (best repeats' ratio)
+            assert ratio, (name, column, rows[name][column])
+            assert float(ratio.group(1)) > 0 and float(ratio.group(2)) > 0
         assert rows[name]["target"].startswith("≥")
         assert rows[name]["met"] in ("✓", "✗")
     assert re.search(r"\(\d+%\)", rows["W2 b1024"]["cr GFLOP/s (% W0)"])

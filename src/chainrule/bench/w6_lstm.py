@@ -86,22 +86,26 @@ def _numpy_step(x, y, hidden):
 
     def step():
         nonlocal w_x, w_h, b, w_out, b_out
-        projected = (x.reshape(-1, features) @ w_x + b).reshape(batch, steps, 4 * H)
+        # time-major, so that each step's rows are contiguous
+        inputs = x.transpose(1, 0, 2).reshape(steps * batch, features)
+        projected = (inputs @ w_x + b).reshape(steps, batch, 4 * H)
         h = np.zeros((batch, H), np.float32)
         c = np.zeros((batch, H), np.float32)
-        hs = np.empty((batch, steps, H), np.float32)   # h entering each step
-        cs, gates, tanh_cs = [], [], []
+        hs = np.empty((steps, batch, H), np.float32)   # h entering each step
+        cs = np.empty((steps, batch, H), np.float32)   # c entering each step
+        sig = np.empty((steps, batch, 4 * H), np.float32)  # σ(i), σ(f), tanh(g), σ(o)
+        tanh_cs = np.empty((steps, batch, H), np.float32)
         for t in range(steps):
-            hs[:, t] = h
-            a = projected[:, t] + h @ w_h
-            i, f, o = _sigmoid(a[:, :H]), _sigmoid(a[:, H:2 * H]), _sigmoid(a[:, 3 * H:])
-            g = np.tanh(a[:, 2 * H:3 * H])
-            cs.append(c)
+            hs[t], cs[t] = h, c
+            a = projected[t] + h @ w_h
+            gates = sig[t]
+            np.tanh(a[:, 2 * H:3 * H], out=gates[:, 2 * H:3 * H])
+            gates[:, :2 * H] = _sigmoid(a[:, :2 * H])
+            gates[:, 3 * H:] = _sigmoid(a[:, 3 * H:])
+            i, f, g, o = (gates[:, k * H:(k + 1) * H] for k in range(4))
             c = f * c + i * g
-            tanh_c = np.tanh(c)
-            h = o * tanh_c
-            gates.append((i, f, g, o))
-            tanh_cs.append(tanh_c)
+            np.tanh(c, out=tanh_cs[t])
+            h = o * tanh_cs[t]
         logits = h @ w_out + b_out
         e = np.exp(logits - logits.max(1, keepdims=True))
         d = e / e.sum(1, keepdims=True)
@@ -110,19 +114,19 @@ def _numpy_step(x, y, hidden):
         grad_w_out, grad_b_out = h.T @ d, d.sum(0)
         dh = d @ w_out.T
         dc = np.zeros_like(dh)
-        da = np.empty((batch, steps, 4 * H), np.float32)
+        da = np.empty((steps, batch, 4 * H), np.float32)
         for t in reversed(range(steps)):
-            i, f, g, o = gates[t]
+            i, f, g, o = (sig[t][:, k * H:(k + 1) * H] for k in range(4))
             tanh_c = tanh_cs[t]
             dc += dh * o * (1 - tanh_c * tanh_c)
-            da[:, t, :H] = dc * g * i * (1 - i)
-            da[:, t, H:2 * H] = dc * cs[t] * f * (1 - f)
-            da[:, t, 2 * H:3 * H] = dc * i * (1 - g * g)
-            da[:, t, 3 * H:] = dh * tanh_c * o * (1 - o)
+            da[t, :, :H] = dc * g * i * (1 - i)
+            da[t, :, H:2 * H] = dc * cs[t] * f * (1 - f)
+            da[t, :, 2 * H:3 * H] = dc * i * (1 - g * g)
+            da[t, :, 3 * H:] = dh * tanh_c * o * (1 - o)
             dc *= f
-            dh = da[:, t] @ w_h.T
+            dh = da[t] @ w_h.T
         flat_da = da.reshape(-1, 4 * H)
-        w_x -= LR * (x.reshape(-1, features).T @ flat_da)
+        w_x -= LR * (inputs.T @ flat_da)
         w_h -= LR * (hs.reshape(-1, H).T @ flat_da)
         b = b - LR * flat_da.sum(0)
         w_out -= LR * grad_w_out
