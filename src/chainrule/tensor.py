@@ -92,7 +92,8 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item(): only a one-element tensor converts to a number, got shape {self.shape}")
+            raise ValueError("item(): only a one-element tensor converts to a number, "
+                             f"got shape {self.shape}")
         return self.data.reshape(()).item()
 
     def tolist(self):

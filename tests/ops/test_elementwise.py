@@ -11,9 +11,18 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import chainrule as cr
 
-from .harness import (Case, assert_close, case, check_backward, check_forward,
-                      check_gradcheck, check_second_derivative, chainrule_inputs, ids,
-                      torch_inputs)
+from .harness import (
+    Case,
+    assert_close,
+    case,
+    chainrule_inputs,
+    check_backward,
+    check_forward,
+    check_gradcheck,
+    check_second_derivative,
+    ids,
+    torch_inputs,
+)
 
 CASES = [
     # binary arithmetic, operators and functional forms, with broadcasting

@@ -8,8 +8,15 @@ import torch
 
 import chainrule as cr
 
-from .harness import (Case, case, check_backward, check_forward, check_gradcheck,
-                      check_second_derivative, ids)
+from .harness import (
+    Case,
+    case,
+    check_backward,
+    check_forward,
+    check_gradcheck,
+    check_second_derivative,
+    ids,
+)
 
 S = (4, 5)
 

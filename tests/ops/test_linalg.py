@@ -10,8 +10,16 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import chainrule as cr
 
-from .harness import (Case, assert_close, case, check_backward, check_forward,
-                      check_gradcheck, check_second_derivative, ids)
+from .harness import (
+    Case,
+    assert_close,
+    case,
+    check_backward,
+    check_forward,
+    check_gradcheck,
+    check_second_derivative,
+    ids,
+)
 
 CASES = [
     case("vec-vec", lambda m, a, b: a @ b, (3,), (3,)),

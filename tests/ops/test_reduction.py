@@ -11,8 +11,16 @@ from hypothesis.extra.numpy import array_shapes
 
 import chainrule as cr
 
-from .harness import (Case, assert_close, case, check_backward, check_forward,
-                      check_gradcheck, check_second_derivative, ids)
+from .harness import (
+    Case,
+    assert_close,
+    case,
+    check_backward,
+    check_forward,
+    check_gradcheck,
+    check_second_derivative,
+    ids,
+)
 
 S = (2, 3, 4)
 

@@ -7,8 +7,15 @@ import pytest
 
 import chainrule as cr
 
-from .harness import (Case, case, check_backward, check_forward, check_gradcheck,
-                      check_second_derivative, ids)
+from .harness import (
+    Case,
+    case,
+    check_backward,
+    check_forward,
+    check_gradcheck,
+    check_second_derivative,
+    ids,
+)
 
 CASES = [
     case("reshape-ints", lambda m, x: x.reshape(3, -1) * x.reshape(3, 4), (2, 6)),

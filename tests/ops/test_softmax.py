@@ -7,8 +7,15 @@ import torch
 
 import chainrule as cr
 
-from .harness import (Case, case, check_backward, check_forward, check_gradcheck,
-                      check_second_derivative, ids)
+from .harness import (
+    Case,
+    case,
+    check_backward,
+    check_forward,
+    check_gradcheck,
+    check_second_derivative,
+    ids,
+)
 
 CASES = [
     case("softmax", lambda m, x: m.softmax(x, dim=-1), (3, 4)),

@@ -95,7 +95,7 @@ def test_matches_torch_over_20_steps(case):
         opt.step()
         topt.step()
         # the gradients are read, never written
-        for i, (p, g) in enumerate(zip(ours, grads)):
+        for _i, (p, g) in enumerate(zip(ours, grads)):
             if p.grad is not None:
                 np.testing.assert_array_equal(p.grad.data, g)
         _assert_params_close(ours, theirs)
@@ -286,7 +286,7 @@ def test_state_dict_round_trip_continues_identically(case):
         _set_grads(copies2, theirs, g)
         for o in (opt, restored, from_torch, topt):
             o.step()
-    for a, b, c in zip(ours, copies, copies2):
+    for a, b, _c in zip(ours, copies, copies2):
         np.testing.assert_array_equal(a.data, b.data)
     _assert_params_close(ours, theirs)
     _assert_params_close(copies2, theirs)  # torch's state continued by chainrule

@@ -25,10 +25,10 @@ then update it in place (`w.grad.zero_()`, `w.grad *= c`).
 """
 from __future__ import annotations
 
-from . import grad_mode
 from ..backend import xp
 from ..ops.shape import sum_to
 from ..tensor import Tensor
+from . import grad_mode
 
 FREED = ("trying to backward through the graph a second time (or to read saved values "
          "after they were freed): pass retain_graph=True to the first backward() if you "

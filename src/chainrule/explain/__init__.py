@@ -3,8 +3,8 @@
 Everything here reads the graph the engine walks and the history the trainer records;
 it never changes either.
 """
-from .graph import draw, render, watch  # noqa: F401  (graph drawings)
 from .descent import draw_descent  # noqa: F401  (the slope picture)
+from .graph import draw, render, watch  # noqa: F401  (graph drawings)
 from .lr_finder import LRRangeResult, lr_range_test  # noqa: F401  (learning-rate range test)
 from .report import ReportRecorder, write_report  # noqa: F401  (the HTML training report)
 from .trace import trace  # noqa: F401

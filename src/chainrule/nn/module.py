@@ -8,7 +8,7 @@ reading `self.weight` costs no more than any attribute read.
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from typing import Iterator
+from collections.abc import Iterator
 
 from .. import backend
 from ..tensor import Tensor

@@ -6,7 +6,6 @@ from ..autograd.op import OpError
 from ..tensor import lift
 from . import elementwise as ew
 from . import functions as f
-from .linalg import MatMul
 
 
 def _compare(name):

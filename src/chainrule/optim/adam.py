@@ -9,7 +9,8 @@
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .. import backend
 from .optimizer import Optimizer, _lerp_, _zeros_state

@@ -15,7 +15,8 @@ import copy
 import functools
 import warnings
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from .. import backend
 from ..autograd import enable_grad, no_grad

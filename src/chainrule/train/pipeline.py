@@ -80,7 +80,8 @@ def train(dataset: str = "digits", model: str = "mlp", epochs: int | None = None
         f"with {sum(p.numel() for p in network.parameters()):,} parameters")
     os.makedirs(out_dir, exist_ok=True)
     trainer = Trainer(network, opt, scheduler=scheduler,
-                      checkpoint_path=os.path.join(out_dir, CHECKPOINT_FILE), progress=progress, callbacks=[EpochLog(log), *callbacks])
+                      checkpoint_path=os.path.join(out_dir, CHECKPOINT_FILE), progress=progress,
+                      callbacks=[EpochLog(log), *callbacks])
     started = time.perf_counter()
     history = trainer.fit(_loader(*encoded["train"], batch_size, shuffle=True, seed=seed),
                           _loader(*encoded["val"], 512), epochs=epochs, resume=resume)
