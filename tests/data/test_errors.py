@@ -2,6 +2,7 @@
 import importlib.util
 import re
 
+import numpy as np
 import pytest
 
 from chainrule.data import (
@@ -92,3 +93,14 @@ def test_missing_glove_gives_the_pip_command(no_optional_packages):
 
 def test_digits_is_always_available():
     assert missing_requirement("digits") is None
+
+
+def test_labels_missing_from_training_are_named(tmp_path):
+    from chainrule.data.idx import write_idx
+    rng = np.random.default_rng(0)
+    write_idx(tmp_path / "train-images-idx3-ubyte", rng.integers(0, 255, (20, 4, 4), dtype=np.uint8))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.array([0, 1] * 10, dtype=np.uint8))
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", rng.integers(0, 255, (4, 4, 4), dtype=np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.array([0, 1, 7, 7], dtype=np.uint8))
+    with pytest.raises(DataError, match="7 occur in the test split but not in the training"):
+        load_dataset(f"idx:{tmp_path}")

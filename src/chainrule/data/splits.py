@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import DataError
+
 Pair = tuple[np.ndarray, np.ndarray]
 
 # Share of all examples kept for testing when a source has no official test set.
@@ -88,6 +90,7 @@ def split_source(source: Source, seed: int = 0, val_fraction: float = 0.1) -> Sp
             raise ValueError(f"val_fraction must be below {1 - TEST_FRACTION}, got {val_fraction}")
         test_idx, val_idx, train_idx = stratified_indices(y, [TEST_FRACTION, val_fraction], rng)
         test = (X[test_idx], y[test_idx])
+    _check_labels_seen(y[train_idx], {"validation": y[val_idx], "test": test[1]}, source.classes)
     return Splits(
         train=(X[train_idx], y[train_idx]),
         val=(X[val_idx], y[val_idx]),
@@ -97,3 +100,14 @@ def split_source(source: Source, seed: int = 0, val_fraction: float = 0.1) -> Sp
         image_shape=source.image_shape,
         pixel_max=source.pixel_max,
     )
+
+
+def _check_labels_seen(train_labels: np.ndarray, others: dict, classes) -> None:
+    """A class the model never sees in training cannot be learned: say which, and where."""
+    seen = set(np.unique(train_labels).tolist())
+    for part, labels in others.items():
+        unseen = sorted(set(np.unique(labels).tolist()) - seen)
+        if unseen:
+            names = ", ".join(str(classes[k]) if k < len(classes) else str(k) for k in unseen)
+            raise DataError(f"labels {names} occur in the {part} split but not in the training "
+                            f"split; give at least a few training examples of every class")
