@@ -44,8 +44,9 @@ class Unsqueeze(nn.Module):
         return x.unsqueeze(self.dim)
 
 
-def cnn1d(length: int, num_classes: int, channels: int = 25) -> nn.Module:
-    """Three strided conv layers over a 1-D signal (the MNIST-1D paper's shape)."""
+def cnn1d(length: int, num_classes: int, channels: int = 64) -> nn.Module:
+    """Three strided conv layers over a 1-D signal, then a Linear layer: the MNIST-1D
+    paper's shape, with 64 channels where it had 25 (about 1.5 points better there)."""
     layers, in_channels = [Unsqueeze(1)], 1
     for kernel in (5, 3, 3):
         layers += [nn.Conv1d(in_channels, channels, kernel, stride=2, padding=1), nn.ReLU()]
@@ -60,9 +61,9 @@ class RecurrentClassifier(nn.Module):
     classified. Token ids go through an Embedding first; signals are read one value a step."""
 
     def __init__(self, cell: str, num_classes: int, hidden: int = 128, vocab_size: int = 0,
-                 embedding_dim: int = 64, input_size: int = 1):
+                 embedding_dim: int = 64, input_size: int = 1, pretrained=None):
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0) \
+        self.embedding = _embedding(vocab_size, embedding_dim, pretrained) \
             if vocab_size else None
         width = embedding_dim if vocab_size else input_size
         layer = {"gru": nn.GRU, "lstm": nn.LSTM}[cell]
@@ -100,11 +101,7 @@ class TextCNN(nn.Module):
                  filters: int = 100, widths=(3, 4, 5), dropout: float = 0.5,
                  pretrained=None):
         super().__init__()
-        if pretrained is not None:  # (vocab_size, embedding_dim) word vectors, fine-tuned
-            self.embedding = nn.Embedding.from_pretrained(pretrained, freeze=False,
-                                                          padding_idx=0)
-        else:
-            self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+        self.embedding = _embedding(vocab_size, embedding_dim, pretrained)
         self.convs = nn.ModuleList(nn.Conv1d(embedding_dim, filters, w, padding=w // 2)
                                    for w in widths)
         self.dropout = nn.Dropout(dropout)
@@ -114,6 +111,14 @@ class TextCNN(nn.Module):
         x = self.embedding(token_ids).transpose(1, 2)  # (N, L, E) → (N, E, L)
         pooled = [conv(x).relu().max(dim=2)[0] for conv in self.convs]
         return self.head(self.dropout(ops.cat(pooled, dim=1)))
+
+
+def _embedding(vocab_size: int, embedding_dim: int, pretrained=None):
+    """Word vectors for ids (id 0 pads): learned from scratch, or starting from `pretrained`
+    (a (vocab_size, embedding_dim) array such as GloVe rows) and fine-tuned."""
+    if pretrained is None:
+        return nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+    return nn.Embedding.from_pretrained(pretrained, freeze=False, padding_idx=0)
 
 
 def flat_size(shape) -> int:

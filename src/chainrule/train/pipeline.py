@@ -65,6 +65,7 @@ def train(dataset: str = "digits", model: str = "mlp", epochs: int | None = None
     recipe = recipes.get_recipe(model)
     backend.manual_seed(seed)
     splits = load_dataset(dataset, seed=seed)
+    recipe = recipe.for_kind(splits.kind)
     encoder = recipes.fit_encoder(recipe, splits)
     config = recipes.model_config(recipe, splits, encoder)
     network = recipes.build_model(config, encoder)
