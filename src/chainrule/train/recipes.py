@@ -130,10 +130,10 @@ def build_model(config: dict, encoder=None):
             return models.EmbedMLP(vocab, classes)
         glove = config.get("glove", False)
         vectors = load_glove(encoder.vocab) if glove and encoder is not None else None
-        dim = GLOVE_DIM if glove else 64
-        if name == "text-cnn":
-            return models.TextCNN(vocab, classes, embedding_dim=dim, pretrained=vectors)
-        return models.RecurrentClassifier(name, classes, vocab_size=vocab, embedding_dim=dim,
+        if name == "text-cnn":  # 50-d word vectors, GloVe's size, with or without GloVe
+            return models.TextCNN(vocab, classes, embedding_dim=GLOVE_DIM, pretrained=vectors)
+        return models.RecurrentClassifier(name, classes, vocab_size=vocab,
+                                          embedding_dim=GLOVE_DIM if glove else 64,
                                           pretrained=vectors)
     if kind == "image":
         shape = tuple(config["image_shape"])
