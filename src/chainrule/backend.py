@@ -116,3 +116,33 @@ def get_rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     _rng.bit_generator.state = state
+
+
+# --- memory ------------------------------------------------------------------------------
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to reuse freed arrays instead of returning them to the system.
+
+    A training step allocates and frees the same large arrays again and again. By default
+    glibc gives arrays above a threshold back to the kernel at once, and every new array
+    then costs one page fault per 4 KiB touched (measured: ~40% of a W3 step, ~20% of W2 at
+    batch 1024). Raising the mmap threshold to its maximum (32 MiB) and the trim threshold
+    keeps such memory in the process for reuse, as PyTorch's caching allocators do. It is
+    process-wide and only on glibc; returns whether it was applied.
+    """
+    import ctypes
+    import ctypes.util
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_mmap_threshold, 32 * 2 ** 20)) and \
+        bool(libc.mallopt(m_trim_threshold, 512 * 2 ** 20))
+
+
+keep_freed_memory()
