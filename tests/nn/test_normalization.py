@@ -6,14 +6,9 @@ from __future__ import annotations
 import numpy
 import pytest
 import torch
-from ops.harness import (  # tests/ops
-    Case,
+from ops.harness import (
     case,
-    check_backward,
-    check_forward,
-    check_gradcheck,
-    check_second_derivative,
-    ids,
+    op_table_tests,  # tests/ops
 )
 
 import chainrule as cr
@@ -53,26 +48,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_forward_matches_torch(case: Case, dtype) -> None:
-    check_forward(case, dtype)
-
-
-@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_gradient_matches_torch(case: Case, dtype) -> None:
-    check_backward(case, dtype)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_gradcheck(case: Case) -> None:
-    check_gradcheck(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_second_derivative_matches_torch(case: Case) -> None:
-    check_second_derivative(case)
+(test_forward_matches_torch, test_gradient_matches_torch, test_gradcheck,
+ test_second_derivative_matches_torch) = op_table_tests(CASES)
 
 
 # --- the layers, step by step against PyTorch -----------------------------------------------

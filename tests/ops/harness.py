@@ -169,3 +169,33 @@ def _second(m, grad, tensor, case, xs, v, ws):
 
 def _numpy(t):
     return t.numpy() if isinstance(t, cr.Tensor) else t.detach().numpy(force=True)  # ZeroTensor
+
+
+def op_table_tests(cases):
+    """The four checks every op table gets, as pytest test functions:
+
+        (test_forward_matches_torch, test_gradient_matches_torch, test_gradcheck,
+         test_second_derivative_matches_torch) = op_table_tests(CASES)
+    """
+    by_case = pytest.mark.parametrize("case", cases, ids=ids(cases))
+    by_dtype = pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
+
+    @by_dtype
+    @by_case
+    def forward(case: Case, dtype) -> None:
+        check_forward(case, dtype)
+
+    @by_dtype
+    @by_case
+    def gradient(case: Case, dtype) -> None:
+        check_backward(case, dtype)
+
+    @by_case
+    def gradcheck(case: Case) -> None:
+        check_gradcheck(case)
+
+    @by_case
+    def second_derivative(case: Case) -> None:
+        check_second_derivative(case)
+
+    return forward, gradient, gradcheck, second_derivative

@@ -12,15 +12,10 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 import chainrule as cr
 
 from .harness import (
-    Case,
     assert_close,
     case,
     chainrule_inputs,
-    check_backward,
-    check_forward,
-    check_gradcheck,
-    check_second_derivative,
-    ids,
+    op_table_tests,
     torch_inputs,
 )
 
@@ -91,26 +86,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_forward_matches_torch(case: Case, dtype) -> None:
-    check_forward(case, dtype)
-
-
-@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_gradient_matches_torch(case: Case, dtype) -> None:
-    check_backward(case, dtype)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_gradcheck(case: Case) -> None:
-    check_gradcheck(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_second_derivative_matches_torch(case: Case) -> None:
-    check_second_derivative(case)
+(test_forward_matches_torch, test_gradient_matches_torch, test_gradcheck,
+ test_second_derivative_matches_torch) = op_table_tests(CASES)
 
 
 # --- broadcasting, shapes drawn by hypothesis ----------------------------------------------

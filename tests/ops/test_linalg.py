@@ -3,7 +3,6 @@ broadcast; batch shapes drawn by hypothesis."""
 from __future__ import annotations
 
 import numpy
-import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
@@ -11,14 +10,9 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 import chainrule as cr
 
 from .harness import (
-    Case,
     assert_close,
     case,
-    check_backward,
-    check_forward,
-    check_gradcheck,
-    check_second_derivative,
-    ids,
+    op_table_tests,
 )
 
 CASES = [
@@ -38,26 +32,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_forward_matches_torch(case: Case, dtype) -> None:
-    check_forward(case, dtype)
-
-
-@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_gradient_matches_torch(case: Case, dtype) -> None:
-    check_backward(case, dtype)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_gradcheck(case: Case) -> None:
-    check_gradcheck(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_second_derivative_matches_torch(case: Case) -> None:
-    check_second_derivative(case)
+(test_forward_matches_torch, test_gradient_matches_torch, test_gradcheck,
+ test_second_derivative_matches_torch) = op_table_tests(CASES)
 
 
 @settings(max_examples=25, deadline=None)
