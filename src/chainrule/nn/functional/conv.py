@@ -92,12 +92,16 @@ class _Name:
         return self.caller if isinstance(self.caller, str) else repr(self.caller)
 
 
-def _tuple(value, nd: int, name: str, where) -> tuple:
+def _per_axis(value, nd: int) -> tuple:
+    """An int, or a 1-tuple, repeated for each of the `nd` spatial axes (a longer tuple as is)."""
     if isinstance(value, int):
         value = (value,) * nd
     value = tuple(int(v) for v in value)
-    if len(value) == 1 and nd > 1:
-        value = value * nd
+    return value * nd if len(value) == 1 and nd > 1 else value
+
+
+def _tuple(value, nd: int, name: str, where) -> tuple:
+    value = _per_axis(value, nd)
     if len(value) != nd or any(v < 1 for v in value):
         raise ValueError(f"{where}: {name} must be a positive int or {nd} positive ints, "
                          f"got {value}")
@@ -117,11 +121,7 @@ def _padding(padding, kernel, stride, dilation, nd: int, where) -> tuple:
                              f"convolutions (stride={stride})")
         total = [d * (k - 1) for k, d in zip(kernel, dilation)]
         return tuple((t // 2, t - t // 2) for t in total)
-    if isinstance(padding, int):
-        padding = (padding,) * nd
-    padding = tuple(int(p) for p in padding)
-    if len(padding) == 1 and nd > 1:
-        padding = padding * nd
+    padding = _per_axis(padding, nd)
     if len(padding) != nd or any(p < 0 for p in padding):
         raise ValueError(f"{where}: padding must be a non-negative int or {nd} of them, "
                          f"'valid' or 'same', got {padding}")
