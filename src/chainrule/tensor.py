@@ -18,6 +18,7 @@ class Tensor:
 
     # NumPy hands `ndarray ⊕ Tensor` to our reflected operators instead of looping over us.
     __array_ufunc__ = None
+    is_sparse = False  # (gradients of Embedding(sparse=True) are chainrule.sparse tensors)
 
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
         self.data = _as_array(data, dtype, device)

@@ -22,11 +22,15 @@ Gradient arrays may be shared between nodes (an add passes one gradient to both 
 or be read-only broadcast views (the gradient of a sum), so the engine never writes into
 one in place, and a leaf's first `.grad` is a fresh copy that the leaf owns: user code may
 then update it in place (`w.grad.zero_()`, `w.grad *= c`).
+
+A row-sparse gradient (`Embedding(sparse=True)`, see chainrule.sparse) reaches a leaf as
+it is; a node that needs it as its output gradient gets the dense array.
 """
 from __future__ import annotations
 
 from ..backend import xp
 from ..ops.shape import sum_to
+from ..sparse import RowSparseTensor, dense
 from ..tensor import Tensor
 from . import grad_mode
 
@@ -89,7 +93,7 @@ def _root_gradient(tensor: Tensor, gradient, caller: str):
 
 
 def _as_tensor(value):
-    return value if isinstance(value, Tensor) else Tensor._wrap(value)
+    return value if isinstance(value, (Tensor, RowSparseTensor)) else Tensor._wrap(value)
 
 
 def _consumer_counts(root_node) -> dict:
@@ -146,6 +150,7 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
                 if parent is None:
                     _deliver(t, g, wanted, found, create_graph, delivered)
                     continue
+                g = dense(g)
                 if parent in pending:
                     pending[parent] = pending[parent] + g
                 else:
@@ -212,6 +217,13 @@ def _deliver(leaf: Tensor, g, wanted, found, create_graph, delivered):
         return
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
+    elif isinstance(g, RowSparseTensor) or isinstance(leaf.grad, RowSparseTensor):
+        # sparse + sparse stays sparse; with a dense gradient the sum is a new dense array
+        if leaf.grad is None:
+            leaf.grad = g
+        else:
+            total = (leaf.grad if leaf.grad.is_sparse else leaf.grad.data) + g
+            leaf.grad = total if isinstance(total, RowSparseTensor) else Tensor._wrap(total)
     elif leaf.grad is None:
         # The leaf must own its gradient (user code may update it in place): copy views and
         # arrays already handed to another leaf, keep fresh arrays as they are.

@@ -3,10 +3,9 @@
     ids (128, 100) from a vocabulary of 20000 → EmbeddingBag(20000, 64, mode='mean')
     → linear 64→2 → cross-entropy → SGD step
 
-Two rows: "sparse" is the target's row (PyTorch with sparse=True gradients, its reference
-figure; the NumPy reference updates only the rows that were read); "dense" gives PyTorch a
-dense (20000, 64) gradient and the NumPy reference a dense update. chainrule has no sparse
-gradients: it runs the same (dense-gradient) step in both rows.
+Two rows: "sparse" is the target's row (sparse=True: chainrule's and PyTorch's gradients
+hold only the rows that were read, and SGD updates only those; the NumPy reference does
+the same); "dense" gives every framework a dense (20000, 64) gradient and update.
 """
 from __future__ import annotations
 
@@ -45,7 +44,7 @@ def make(framework: str, batch: int, length: int, vocab: int, dim: int, sparse: 
     if framework == "chainrule":
         import chainrule as cr
         cr.manual_seed(0)
-        bag = cr.nn.EmbeddingBag(vocab, dim, mode="mean")  # (no sparse gradients)
+        bag = cr.nn.EmbeddingBag(vocab, dim, mode="mean", sparse=sparse)
         return _framework_step(cr.nn.functional, bag, cr.nn.Linear(dim, 2), cr.optim,
                                cr.from_numpy(ids), cr.from_numpy(y))
     if framework == "torch":

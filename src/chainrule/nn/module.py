@@ -11,6 +11,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Iterator
 
 from .. import backend
+from ..sparse import RowSparseTensor
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -148,6 +149,8 @@ class Module:
         for p in self.parameters():
             if set_to_none or p.grad is None:
                 p.grad = None
+            elif p.grad.is_sparse:
+                p.grad = RowSparseTensor.no_rows(p.shape, p.data)
             else:
                 p.grad = Tensor._wrap(backend.xp(p.data).zeros_like(p.grad.data))
 
@@ -221,7 +224,8 @@ class Module:
                 array = backend.to_device(array, device)
             t.data = array
             if t.grad is not None and device is not None:
-                t.grad = Tensor._wrap(backend.to_device(t.grad.data, device))
+                t.grad = (t.grad.to(device) if t.grad.is_sparse
+                          else Tensor._wrap(backend.to_device(t.grad.data, device)))
         return self
 
     def float(self) -> "Module":

@@ -22,7 +22,19 @@ def _as_list(tensors) -> list:
 
 
 def _grads(parameters) -> list:
-    return [p.grad for p in parameters if p.grad is not None]
+    """The gradients that exist; of a row-sparse one (chainrule.sparse), its stored rows,
+    which hold all of its non-zero entries."""
+    return [p.grad.values() if p.grad.is_sparse else p.grad
+            for p in parameters if p.grad is not None]
+
+
+def _map_grads(parameters, change) -> None:
+    """p.grad ← change(its array), out of place; a row-sparse gradient keeps its rows."""
+    for p in parameters:
+        g = p.grad
+        if g is None:
+            continue
+        p.grad = g.with_values(change(g._values)) if g.is_sparse else Tensor._wrap(change(g.data))
 
 
 def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
@@ -64,10 +76,7 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
     coef = float(max_norm) / (total + 1e-6)
     if coef >= 1.0:  # PyTorch multiplies by the clamped 1.0, which changes nothing
         return
-    for p in parameters:
-        if p.grad is not None:
-            g = p.grad.data
-            p.grad = Tensor._wrap(g * g.dtype.type(coef))
+    _map_grads(parameters, lambda g: g * g.dtype.type(coef))
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
@@ -85,10 +94,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clamp every gradient element into [-clip_value, clip_value]."""
     clip_value = float(clip_value)
-    for p in _as_list(parameters):
-        if p.grad is not None:
-            g = p.grad.data
-            p.grad = Tensor._wrap(backend.xp(g).clip(g, -clip_value, clip_value))
+    _map_grads(_as_list(parameters), lambda g: backend.xp(g).clip(g, -clip_value, clip_value))
 
 
 def parameters_to_vector(parameters) -> Tensor:

@@ -7,23 +7,29 @@ Ids repeat (a frequent word appears many times in a batch), so the scatter must 
 assign. NumPy's unbuffered `add.at` does that but is slow for rows; `scatter_rows` below
 sorts the ids once and adds in rounds instead (see its note). EmbeddingBag reduces each
 bag of rows (sum, mean or max) in the same op, so its backward scatters the bag's
-gradient, scaled, once per token.
+gradient, scaled, once per token. With `sparse=True` the backward stops before the
+spread into a full table and returns the summed rows with their ids (a RowSparseTensor,
+see chainrule.sparse), so an optimizer can update those rows alone.
 """
 from __future__ import annotations
 
 from ..autograd.op import Op
 from ..backend import device_of, xp
+from ..sparse import RowSparseTensor
 from .indexing import IndexAdd
 from .reduction import Sum
+from .rows import add_rows
 from .shape import Reshape
 
 
 class Embedding(Op):
     # y[i…] = W[ids[i…]];  dL/dW = scatter-add of dL/dy rows at ids (padding_idx rows: 0)
-    def forward(ctx, weight, indices=None, padding_idx=None):
+    # With `sparse`, dL/dW comes as the summed rows alone (a RowSparseTensor).
+    def forward(ctx, weight, indices=None, padding_idx=None, sparse=False):
         ctx.indices = indices
-        ctx.num_rows = weight.shape[0]
+        ctx.table_shape = weight.shape
         ctx.padding_idx = padding_idx
+        ctx.sparse = sparse
         return weight.take(indices, axis=0)
 
     def backward(ctx, grad):
@@ -33,7 +39,9 @@ class Embedding(Op):
             keep = ids != ctx.padding_idx
             ids = ids[keep]
         rows = Reshape.call(grad, shape=(ctx.indices.size, grad.shape[-1]))
-        return (ScatterRows.call(rows, ids=ids, num_rows=ctx.num_rows, keep=keep),)
+        if ctx.sparse and not _is_tensor(grad):
+            return (_sparse_gradient(ctx.table_shape, ids, rows if keep is None else rows[keep]),)
+        return (ScatterRows.call(rows, ids=ids, num_rows=ctx.table_shape[0], keep=keep),)
 
 
 class ScatterRows(Op):
@@ -63,7 +71,7 @@ class EmbeddingBag(Op):
     # ('sum'), or 1/|bag b| ('mean');  bags are rows of a (B, L) id matrix, `valid`
     # masking the slots that count (padding_idx, ends of shorter bags).
     #   dL/dW[v] = Σ_{t: id_t = v} c_t·dL/dout[bag_t],   dL/dc_t = dL/dout[bag_t]·W[id_t]
-    def forward(ctx, weight, *per_sample, ids=None, valid=None, mean=False):
+    def forward(ctx, weight, *per_sample, ids=None, valid=None, mean=False, sparse=False):
         module = xp(weight)
         rows = weight.take(ids, axis=0)  # (B, L, D)
         bags, width = ids.shape
@@ -89,12 +97,12 @@ class EmbeddingBag(Op):
                 if scale is not None:
                     coefficients *= scale
         summed = (coefficients[:, None, :] @ rows)[:, 0, :]
-        ctx.layout = (weight.shape[0], ids, valid, scale, token_weights, bags)
+        ctx.layout = (weight.shape, ids, valid, scale, token_weights, bags, sparse)
         ctx.save_for_backward(weight)
         return summed
 
     def backward(ctx, grad):
-        num_rows, ids, valid, scale, token_weights, bags = ctx.layout
+        table_shape, ids, valid, scale, token_weights, bags, sparse = ctx.layout
         grad_w = grad_c = None
         if ctx.needs_grad(0):
             scaled = grad if scale is None else grad * scale
@@ -110,8 +118,11 @@ class EmbeddingBag(Op):
             if token_weights is not None:
                 coef = token_weights.reshape(-1)
                 coef = coef if valid is None else coef[kept]
-            grad_w = ScatterRows.call(scaled, ids=tokens_ids, num_rows=num_rows,
-                                      source=source, coef=coef)
+            if sparse and not _is_tensor(grad):
+                grad_w = _sparse_gradient(table_shape, tokens_ids, scaled, source, coef)
+            else:
+                grad_w = ScatterRows.call(scaled, ids=tokens_ids, num_rows=table_shape[0],
+                                          source=source, coef=coef)
         if len(ctx.inputs) > 1 and ctx.needs_grad(1):
             # dL/dc_t = dL/dout[bag_t] · W[id_t]   (zero on slots that do not count)
             rows = ctx.rows if not _is_tensor(grad) else Embedding.call(ctx.saved[0], indices=ids)
@@ -154,6 +165,13 @@ def _is_tensor(value) -> bool:
     return hasattr(value, "grad_fn")
 
 
+def _sparse_gradient(table_shape, ids, values, source=None, coef=None) -> RowSparseTensor:
+    """The table's gradient as its summed rows alone (see `scatter_rows`)."""
+    if ids.size == 0:
+        return RowSparseTensor.no_rows(table_shape, values)
+    return RowSparseTensor(*sum_rows(ids, values, source, coef), table_shape)
+
+
 # --- the scatter-add of rows -------------------------------------------------------------
 # NumPy's `add.at(Z, ids, rows)` handles repeated ids but runs one row at a time (about
 # 1 µs a row). Instead: sort the token ids once (a radix sort when ids fit in 16 bits);
@@ -171,44 +189,57 @@ def scatter_rows(num_rows, ids, values, source=None, coef=None):
     """zeros((num_rows, D)) with row ids[t] += coef[t]·values[source[t]] for every t
     (source[t] = t and coef[t] = 1 when not given)."""
     module = xp(values)
-    width = values.shape[-1]
     if ids.size == 0:
-        return module.zeros((num_rows, width), dtype=values.dtype)
+        return module.zeros((num_rows, values.shape[-1]), dtype=values.dtype)
+    # The sums come in a compact table, one row per distinct id plus a zero row, spread
+    # to the full table by one `take` (cheaper than zeros + setitem).
+    distinct, sums = sum_rows(ids, values, source, coef, zero_row=True)
+    position = module.full(num_rows, distinct.size, dtype=module.intp)
+    position[distinct] = module.arange(distinct.size)
+    return sums.take(position, axis=0)
+
+
+def sum_rows(ids, values, source=None, coef=None, zero_row=False):
+    """The distinct ids, ascending, and for each one Σ coef[t]·values[source[t]] over the
+    tokens t with that id (one row per id; with `zero_row`, one more row of zeros)."""
+    module = xp(values)
+    width = values.shape[-1]
 
     def rows_of(tokens, out=None):
         where = tokens if source is None else source.take(tokens)
-        picked = module.take(values, where, axis=0, out=out)
+        # (mode="clip" only because NumPy copies through a buffer with out= otherwise;
+        # the positions are in range)
+        picked = module.take(values, where, axis=0, out=out, mode="clip")
         if coef is not None:
             picked *= coef.take(tokens)[:, None]
         return picked
 
     if device_of(values) != "cpu":
-        out = module.zeros((num_rows, width), dtype=values.dtype)
-        module.add.at(out, ids, rows_of(module.arange(ids.size)))
-        return out
-    # Sums are built in a compact table, one row per distinct id plus a zero row, and
-    # spread to the full table by one `take` at the end (cheaper than zeros + setitem).
-    order, sorted_ids, first, starts, run = _sorted_runs(ids, num_rows, module)
+        distinct, slot = module.unique(ids, return_inverse=True)
+        sums = module.zeros((distinct.size + zero_row, width), dtype=values.dtype)
+        module.add.at(sums, slot.reshape(-1), rows_of(module.arange(ids.size)))
+        return distinct, sums
+    order, sorted_ids, starts, segment, run = _sorted_runs(ids, module)
     distinct = starts.size
-    compact = module.empty((distinct + 1, width), dtype=values.dtype)
-    compact[distinct] = 0
-    rows_of(order[starts], out=compact[:distinct])  # round 0: each id's first occurrence
-    segment = module.cumsum(first) - 1  # sorted token → its id's row in `compact`
+    sums = module.empty((distinct + zero_row, width), dtype=values.dtype)
+    if zero_row:
+        sums[distinct] = 0
+    rows_of(order.take(starts), out=sums[:distinct])  # round 0: each id's first occurrence
+    repeats = module.flatnonzero(run)  # the later occurrences, in rounds 1, 2…
+    repeat_run = run.take(repeats)
     for k in range(1, _ROUNDS):
-        chosen = module.flatnonzero(run == k)
+        chosen = repeats[repeat_run == k]
         if chosen.size == 0:
             break
-        compact[segment[chosen]] += rows_of(order[chosen])
-    deep = module.flatnonzero(run >= _ROUNDS)
+        add_rows(sums, segment.take(chosen), rows_of(order.take(chosen)))
+    deep = repeats[repeat_run >= _ROUNDS]
     if deep.size:
-        _add_frequent(compact, deep, order, segment, values, source, coef, rows_of, module)
-    position = module.full(num_rows, distinct, dtype=module.intp)
-    position[sorted_ids[starts]] = module.arange(distinct)
-    return compact.take(position, axis=0)
+        _add_frequent(sums, deep, order, segment, values, source, coef, rows_of, module)
+    return sorted_ids.take(starts), sums
 
 
-def _add_frequent(compact, deep, order, segment, values, source, coef, rows_of, module):
-    """Add the occurrences past the rounds (all of a few frequent ids) to `compact`."""
+def _add_frequent(sums, deep, order, segment, values, source, coef, rows_of, module):
+    """Add the occurrences past the rounds (all of a few frequent ids) to `sums`."""
     tokens = order[deep]
     deep_segments = segment[deep]
     new = module.empty(deep.size, dtype=bool)
@@ -218,27 +249,29 @@ def _add_frequent(compact, deep, order, segment, values, source, coef, rows_of, 
     frequent = deep_segments[segment_starts]
     sources = values.shape[0]
     if source is not None and frequent.size * sources <= _PRODUCT_LIMIT:
-        # compact[frequent] += M @ values, M[h, s] = Σ coef over id h's tokens from row s
+        # sums[frequent] += M @ values, M[h, s] = Σ coef over id h's tokens from row s
         local = module.cumsum(new) - 1
         counts = module.bincount(local * sources + source[tokens],
                                  weights=None if coef is None else coef[tokens],
                                  minlength=frequent.size * sources)
         matrix = counts.reshape(frequent.size, sources).astype(values.dtype)
-        compact[frequent] += matrix @ values
+        sums[frequent] += matrix @ values
     else:
-        compact[frequent] += module.add.reduceat(rows_of(tokens), segment_starts, axis=0)
+        sums[frequent] += module.add.reduceat(rows_of(tokens), segment_starts, axis=0)
 
 
-def _sorted_runs(ids, num_rows, module):
-    """Tokens sorted by id: the order, the sorted ids, a mask and the positions of each
-    id's first occurrence, and each token's place in its id's run (0, 1, 2…)."""
+def _sorted_runs(ids, module):
+    """Tokens sorted by id: the order, the sorted ids, the position of each id's first
+    occurrence, each sorted token's id number (0, 1… over the distinct ids, its row in
+    the sums) and its place in its id's run (0, 1, 2…)."""
     n = ids.size
-    key = ids.astype(module.uint16) if num_rows <= 65536 else ids
+    key = ids.astype(module.uint16) if int(ids.max()) < 65536 else ids
     order = module.argsort(key, kind="stable")
-    sorted_ids = ids[order]
+    sorted_ids = ids.take(order)
     first = module.empty(n, dtype=bool)
     first[0] = True
     module.not_equal(sorted_ids[1:], sorted_ids[:-1], out=first[1:])
     starts = module.flatnonzero(first)
-    run = module.arange(n) - module.repeat(starts, module.diff(module.append(starts, n)))
-    return order, sorted_ids, first, starts, run
+    segment = module.cumsum(first) - 1
+    run = module.arange(n) - starts.take(segment)
+    return order, sorted_ids, starts, segment, run

@@ -49,7 +49,10 @@ class Adagrad(Optimizer):
         eps = float(group["eps"])
         weight_decay = float(group["weight_decay"])
         maximize = group["maximize"]
-        for param, grad, state in self._params_with_grad(group):
+        self._refuse_sparse_with("weight_decay", weight_decay, group)
+        # A zero gradient row leaves both its sum and its parameters as they are, so a
+        # row-sparse gradient can be taken densely (the same numbers as PyTorch's row rule).
+        for param, grad, state in self._params_with_grad(group, sparse="dense"):
             xp = backend.xp(param)
             if maximize:
                 grad = -grad

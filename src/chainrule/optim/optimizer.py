@@ -20,6 +20,7 @@ from typing import Any
 
 from .. import backend
 from ..autograd import enable_grad, no_grad
+from ..sparse import RowSparseTensor
 from ..tensor import Tensor
 
 
@@ -141,10 +142,12 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                g = p.grad
                 if set_to_none:
                     p.grad = None
+                elif g.is_sparse:
+                    p.grad = RowSparseTensor.no_rows(g.shape, g._values)
                 else:
-                    g = p.grad
                     g.grad_fn = None
                     g.requires_grad = False
                     g.data = backend.xp(g.data).zeros_like(g.data)
@@ -167,15 +170,39 @@ class Optimizer:
         """Update the parameters of one group in place (the rule of each optimizer)."""
         raise NotImplementedError
 
-    def _params_with_grad(self, group: dict[str, Any],
-                          with_state: bool = True) -> Iterator[tuple[Any, Any, dict | None]]:
+    def _params_with_grad(self, group: dict[str, Any], with_state: bool = True,
+                          sparse: str = "refuse") -> Iterator[tuple[Any, Any, dict | None]]:
         """`(param array, grad array, state dict)` for each parameter of `group` that has
         a gradient. The param array is updated in place; the grad array must not be.
-        With `with_state=False` the state is None (and no empty state entry is made)."""
+        With `with_state=False` the state is None (and no empty state entry is made).
+
+        A row-sparse gradient (`Embedding(sparse=True)`, see chainrule.sparse) is refused
+        unless the rule says how to take it: `sparse="dense"` hands it over as a dense
+        array (right for rules where a zero gradient row leaves its parameter row alone),
+        `sparse="rows"` as the RowSparseTensor itself.
+        """
         state = self.state
         for p in group["params"]:
-            if p.grad is not None:
-                yield p.data, p.grad.data, (state[p] if with_state else None)
+            grad = p.grad
+            if grad is None:
+                continue
+            if not grad.is_sparse:
+                grad = grad.data
+            elif sparse == "dense":
+                grad = grad.dense_array()
+            elif sparse != "rows":
+                raise RuntimeError(
+                    f"{type(self).__name__} does not support sparse gradients (a parameter of "
+                    f"shape {p.shape} has one, from Embedding or EmbeddingBag with "
+                    "sparse=True): use SGD or Adagrad, or sparse=False")
+            yield p.data, grad, (state[p] if with_state else None)
+
+    def _refuse_sparse_with(self, option: str, value: float, group: dict[str, Any]) -> None:
+        """PyTorch's rule: weight decay would make every row of a sparse gradient dense."""
+        if value != 0 and any(p.grad is not None and p.grad.is_sparse for p in group["params"]):
+            raise RuntimeError(f"{type(self).__name__}: {option}={value} is not compatible "
+                               "with sparse gradients (Embedding or EmbeddingBag with "
+                               "sparse=True)")
 
     # --- saving and restoring ------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import backend
+from ..sparse import RowSparseTensor
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -39,7 +40,15 @@ class SGD(Optimizer):
         weight_decay = float(group["weight_decay"])
         nesterov = group["nesterov"]
         maximize = group["maximize"]
-        for param, grad, state in self._params_with_grad(group, with_state=momentum != 0):
+        self._refuse_sparse_with("weight_decay", weight_decay, group)
+        # Plain SGD moves only the rows of a row-sparse gradient (Embedding(sparse=True));
+        # with momentum every row of the buffer moves, so it gets the dense gradient.
+        sparse = "rows" if momentum == 0 else "dense"
+        for param, grad, state in self._params_with_grad(group, with_state=momentum != 0,
+                                                         sparse=sparse):
+            if isinstance(grad, RowSparseTensor):
+                grad.add_to(param, lr if maximize else -lr)  # p[rows] -= lr · values
+                continue
             if maximize:
                 grad = -grad
             if weight_decay != 0:

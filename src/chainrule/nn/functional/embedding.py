@@ -2,8 +2,6 @@
 scatter-add into the rows that were read)."""
 from __future__ import annotations
 
-import warnings
-
 from ... import backend
 from ...ops.embedding import Embedding, EmbeddingBag, EmbeddingBagMax
 from ...tensor import Tensor
@@ -15,15 +13,17 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """weight[input]: for ids of any shape (*), rows of shape (*, embedding_dim). Rows at
-    `padding_idx` get no gradient."""
-    _unsupported("embedding", max_norm, scale_grad_by_freq, sparse)
+    `padding_idx` get no gradient. With `sparse=True` the weight's gradient holds only the
+    rows that were read (a RowSparseTensor, see chainrule.sparse), which SGD and Adagrad
+    accept."""
+    _unsupported("embedding", max_norm, scale_grad_by_freq)
     ids = _ids(input, "embedding")
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be a 2-D table (num_embeddings, "
                          f"embedding_dim), got shape {weight.shape}")
     padding_idx = _padding_index(padding_idx, weight.shape[0], "embedding")
     _check_range(ids, weight.shape[0], "embedding")
-    return Embedding.apply(weight, indices=ids, padding_idx=padding_idx)
+    return Embedding.apply(weight, indices=ids, padding_idx=padding_idx, sparse=sparse)
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,  # noqa: A002
@@ -38,12 +38,15 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     (B,): bag b holds input[offsets[b]:offsets[b+1]] (with include_last_offset, offsets
     has B+1 entries, the last one n). Ids equal to `padding_idx` are left out of every bag
     (and of the mean's count); an empty bag gives zeros. per_sample_weights (same shape as
-    input, mode='sum' only) scales each row before the sum.
+    input, mode='sum' only) scales each row before the sum. `sparse` as in `embedding`
+    (sum and mean only).
     """
-    _unsupported("embedding_bag", max_norm, scale_grad_by_freq, sparse)
+    _unsupported("embedding_bag", max_norm, scale_grad_by_freq)
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"embedding_bag: mode has to be one of 'sum', 'mean' or 'max', got "
                          f"{mode!r}")
+    if mode == "max" and sparse:
+        raise ValueError("embedding_bag: max mode does not support sparse weights")
     ids = _ids(input, "embedding_bag")
     if weight.ndim != 2:
         raise ValueError(f"embedding_bag: weight must be a 2-D table (num_embeddings, "
@@ -86,7 +89,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     if mode == "max":
         return EmbeddingBagMax.apply(weight, ids=bags, valid=valid)
     extra = () if per_sample_weights is None else (per_sample_weights,)
-    return EmbeddingBag.apply(weight, *extra, ids=bags, valid=valid, mean=mode == "mean")
+    return EmbeddingBag.apply(weight, *extra, ids=bags, valid=valid, mean=mode == "mean",
+                              sparse=sparse)
 
 
 def _bags_from_offsets(ids, offsets, include_last_offset, module):
@@ -149,11 +153,8 @@ def _padding_index(padding_idx, rows: int, name: str):
     return padding_idx % rows
 
 
-def _unsupported(name: str, max_norm, scale_grad_by_freq, sparse) -> None:
+def _unsupported(name: str, max_norm, scale_grad_by_freq) -> None:
     if max_norm is not None:
         raise NotImplementedError(f"{name}: max_norm is not supported")
     if scale_grad_by_freq:
         raise NotImplementedError(f"{name}: scale_grad_by_freq is not supported")
-    if sparse:
-        warnings.warn(f"{name}: sparse gradients are not supported; the weight gets a "
-                      "dense gradient (only the rows used are non-zero)", stacklevel=3)

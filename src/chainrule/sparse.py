@@ -1,0 +1,143 @@
+"""Row-sparse gradients: what `Embedding(sparse=True)` and `EmbeddingBag(sparse=True)` put
+in `weight.grad`.
+
+A batch reads a few thousand rows of a table that may hold millions. The table's gradient
+is zero on every other row, so instead of a dense (V, D) array it is kept as the rows
+that were read and their sums:
+
+    dense[indices[i]] = values[i]      (every other row 0; indices unique and ascending)
+
+Plain SGD then updates only those rows (`p[indices] -= lr * values`), which is what makes
+large vocabularies cheap to train. The layout is PyTorch's coalesced sparse COO tensor
+with one sparse dimension (`indices()` has shape (1, nnz)).
+
+A row-sparse gradient stays sparse only while it is on its way to a leaf: summed with
+another sparse gradient it stays sparse, summed with a dense one it becomes dense, and
+an op that needs it as an input (the weight was itself computed) gets the dense array.
+"""
+from __future__ import annotations
+
+from . import backend
+
+
+class RowSparseTensor:
+    __slots__ = ("_indices", "_values", "shape")
+
+    # NumPy hands `ndarray + RowSparseTensor` to our __radd__ instead of looping over us.
+    __array_ufunc__ = None
+    is_sparse = True
+    layout = "sparse_coo"
+    grad_fn = None
+    requires_grad = False
+
+    def __init__(self, indices, values, shape: tuple) -> None:
+        """`indices` (nnz,) unique ascending row numbers, `values` (nnz, *shape[1:])."""
+        if values.shape[1:] != tuple(shape[1:]) or indices.shape != values.shape[:1]:
+            raise ValueError(f"RowSparseTensor: {indices.shape[0]} indices and values of "
+                             f"shape {values.shape} do not describe rows of shape {shape}")
+        self._indices = indices
+        self._values = values
+        self.shape = tuple(shape)
+
+    @classmethod
+    def no_rows(cls, shape: tuple, like) -> RowSparseTensor:
+        """The zero gradient: no stored rows (dtype and device of the array `like`)."""
+        module = backend.xp(like)
+        return cls(module.zeros(0, dtype=module.intp),
+                   module.zeros((0,) + tuple(shape[1:]), dtype=like.dtype), shape)
+
+    @classmethod
+    def from_rows(cls, indices, values, shape: tuple) -> RowSparseTensor:
+        """Rows that may repeat and come in any order, summed per row (coalesced)."""
+        module = backend.xp(values)
+        unique, where = module.unique(indices, return_inverse=True)
+        summed = module.zeros((unique.shape[0],) + values.shape[1:], dtype=values.dtype)
+        module.add.at(summed, where.reshape(-1), values)
+        return cls(unique, summed, shape)
+
+    # --- what it is ----------------------------------------------------------------------
+    @property
+    def dtype(self):
+        return self._values.dtype
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self._values)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def size(self, dim: int | None = None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        return len(self.shape)
+
+    def _nnz(self) -> int:
+        return int(self._indices.shape[0])
+
+    def indices(self):
+        """The row numbers, shape (1, nnz), as PyTorch's COO indices."""
+        from .tensor import Tensor
+        return Tensor._wrap(self._indices.reshape(1, -1))
+
+    def values(self):
+        """The rows' values, shape (nnz, *shape[1:])."""
+        from .tensor import Tensor
+        return Tensor._wrap(self._values)
+
+    def is_coalesced(self) -> bool:
+        return True
+
+    def coalesce(self) -> RowSparseTensor:
+        return self
+
+    def __repr__(self) -> str:
+        return (f"RowSparseTensor(indices={self._indices.tolist()}, values of shape "
+                f"{tuple(self._values.shape)}, size={self.shape}, nnz={self._nnz()})")
+
+    # --- to and from dense ---------------------------------------------------------------
+    def dense_array(self):
+        module = backend.xp(self._values)
+        out = module.zeros(self.shape, dtype=self._values.dtype)
+        out[self._indices] = self._values
+        return out
+
+    def to_dense(self):
+        from .tensor import Tensor
+        return Tensor._wrap(self.dense_array())
+
+    def to(self, device) -> RowSparseTensor:
+        return RowSparseTensor(backend.to_device(self._indices, device),
+                               backend.to_device(self._values, device), self.shape)
+
+    def with_values(self, values) -> RowSparseTensor:
+        """The same rows holding other values (a scaled or clipped gradient)."""
+        return RowSparseTensor(self._indices, values, self.shape)
+
+    # --- sums ----------------------------------------------------------------------------
+    def __add__(self, other):
+        if isinstance(other, RowSparseTensor):
+            module = backend.xp(self._values)
+            return RowSparseTensor.from_rows(
+                module.concatenate([self._indices, other._indices]),
+                module.concatenate([self._values, other._values]), self.shape)
+        return other + self  # dense + sparse is dense
+
+    def __radd__(self, other):
+        """dense + sparse: a new dense array."""
+        out = backend.xp(other).array(other, dtype=self._values.dtype, copy=True)
+        self.add_to(out)
+        return out
+
+    def add_to(self, dense, alpha: float = 1.0) -> None:
+        """dense += alpha · self, in place, touching only the stored rows."""
+        from .ops.rows import add_rows
+        add_rows(dense, self._indices, self._values if alpha == 1.0
+                 else dense.dtype.type(alpha) * self._values)
+
+
+def dense(grad):
+    """The gradient as an array: a dense array as it is, a row-sparse one spread out."""
+    return grad.dense_array() if isinstance(grad, RowSparseTensor) else grad
