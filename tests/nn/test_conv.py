@@ -95,6 +95,18 @@ def test_conv1d_matches_torch(x_shape, w_shape, kwargs, bias):
     compare(1, x_shape, w_shape, bias, **kwargs)
 
 
+def test_stacked_convolutions_keep_their_own_columns():
+    """Each Conv2d keeps its forward's columns for the weight gradient: a later convolution
+    of the same shape must not overwrite them (the scratch buffers are shared)."""
+    x, w1, w2 = arrays((2, 3, 8, 8), (3, 3, 3, 3), (3, 3, 3, 3))
+    ours = [cr.tensor(a, requires_grad=True) for a in (x, w1, w2)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w1, w2)]
+    for (a, b, c), conv in ((ours, F.conv2d), (theirs, torch.nn.functional.conv2d)):
+        (conv(conv(a, b, padding=1), c, padding=1) ** 2).sum().backward()
+    for got, expected, what in zip(ours, theirs, ("d/dinput", "d/dw1", "d/dw2")):
+        close(got.grad, expected.grad, what)
+
+
 def test_unbatched_input():
     x, w = arrays((3, 6, 7), (2, 3, 3, 3))
     got = F.conv2d(cr.tensor(x), cr.tensor(w), padding=1)

@@ -26,11 +26,14 @@ column shifts of every input row, then the kh row shifts, which copy whole (oh·
 planes at a time. col2im is the same in reverse: kh adds of whole planes, then kw adds of
 column-shifted rows. Each stage is a small loop over kernel offsets.
 
-Note [workspace]. The columns are not kept for the backward pass (as in PyTorch): the
-weight gradient unfolds x again. Every large temporary that never leaves an op (the
-columns, their gradient, the intermediate rows) lives in a reused per-thread scratch
-buffer. Fresh large arrays cost a page fault per 4 KiB on first touch; on W3 those faults
-were ~40% of a training step, more than the unfolding they replace.
+Note [workspace]. The forward's columns are kept for the backward pass, where the weight
+gradient needs them again: one array of C·kh·kw·N·oh·ow numbers per convolution, alive
+until its backward has run. Unfolding x again instead cost more on W3 (~0.8 ms of an
+11 ms step), since the unfolding runs on one core while the products use all of them.
+Every other large temporary, one that never leaves an op (the columns when nothing keeps
+them, their gradient, the intermediate rows), lives in a reused per-thread scratch buffer.
+Fresh large arrays cost a page fault per 4 KiB on first touch unless malloc recycles
+them (backend.keep_freed_memory); on W3 those faults were ~40% of a training step.
 
 Double backward: the input gradient (`ConvTranspose`) and the weight gradient
 (`ConvWeightGrad`) are ops too, and each one's backward is made of the other two and of
@@ -85,10 +88,11 @@ def _zeros(shape, dtype, module, slot=None):
     return out
 
 
-def im2col(x, kernel, stride, padding, dilation):
+def im2col(x, kernel, stride, padding, dilation, keep=False):
     """Every receptive field of x (N, C, H, W) as a column: an array (C, kh, kw, N, oh, ow)
     with cols[c, i, j, n, r, s] = x_padded[n, c, r·sh + i·dh, s·sw + j·dw].
-    The result is scratch: valid until the next im2col call on this thread."""
+    The result is scratch, valid until the next im2col call on this thread, unless `keep`
+    asks for an array of its own."""
     module = xp(x)
     strided = module.lib.stride_tricks.as_strided
     n, c, h, w = x.shape
@@ -107,11 +111,13 @@ def im2col(x, kernel, stride, padding, dilation):
     # Stage 2: cols[c, i, j, n, r, s] = rows[c, j, n, i·dh + r·sh, s]  (whole planes when sh = 1)
     r_c, r_j, r_n, r_y, r_s = rows.strides
     cols = strided(rows, (c, kh, kw, n, oh, ow), (r_c, dh * r_y, r_j, r_n, sh * r_y, r_s))
-    return _copy(cols, "im2col.cols", module)
+    return _copy(cols, None if keep else "im2col.cols", module)
 
 
 def _copy(view, slot, module):
-    out = workspace.take(slot, view.shape, view.dtype, module)
+    """A copy of `view` into the scratch buffer `slot`, or into a fresh array (slot None)."""
+    out = workspace.take(slot, view.shape, view.dtype, module) if slot else \
+        module.empty(view.shape, view.dtype)
     out[...] = view
     return out
 
@@ -169,22 +175,23 @@ class Conv2d(Op):
     #   dL/dx = W ⋆ᵀ g  (ConvTranspose),  dL/dW = g ⋆ x  (ConvWeightGrad),  dL/db = Σ_{n,r,s} g
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)),
                 dilation=(1, 1), groups=1):
-        cols = im2col(x, weight.shape[2:], stride, padding, dilation)
+        # the columns are kept for the weight gradient (see Note [workspace])
+        cols = im2col(x, weight.shape[2:], stride, padding, dilation, keep=True)
         out = _product_nchw(weight, cols, groups)
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
         ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        ctx.save_for_backward(x, weight)
+        ctx.save_for_backward(x, weight, cols)
         return out
 
     def backward(ctx, grad):
-        x, weight = ctx.saved
+        x, weight, cols = ctx.saved
         g = ctx.geometry
         grad_x = grad_w = grad_b = None
         if ctx.needs_grad(0):
             grad_x = ConvTranspose.call(grad, weight, x_shape=tuple(x.shape), **g)
         if ctx.needs_grad(1):
-            grad_w = ConvWeightGrad.call(x, grad, w_shape=tuple(weight.shape), **g)
+            grad_w = ConvWeightGrad.call(x, grad, w_shape=tuple(weight.shape), cols=cols, **g)
         if len(ctx.inputs) > 2 and ctx.needs_grad(2):
             grad_b = Sum.call(grad, dim=(0, 2, 3))
         return grad_x, grad_w, grad_b
@@ -223,13 +230,16 @@ class ConvTranspose(Op):
 class ConvWeightGrad(Op):
     # dW = g ⋆ x: the weight gradient of Conv2d, linear in x and in g:
     #   dL/dx = ConvTranspose(g, H),  dL/dg = Conv2d(x, H)   (H the incoming gradient)
-    def forward(ctx, x, grad, w_shape=(), stride=(1, 1), padding=((0, 0), (0, 0)),
+    # `cols`, when given, is im2col(x) already made (by Conv2d's forward).
+    def forward(ctx, x, grad, w_shape=(), cols=None, stride=(1, 1), padding=((0, 0), (0, 0)),
                 dilation=(1, 1), groups=1):
         module = xp(x)
         o, cg, kh, kw = w_shape
         n, _, oh, ow = grad.shape
         k = cg * kh * kw
-        cols = im2col(x, (kh, kw), stride, padding, dilation).reshape(groups, k, n, oh * ow)
+        if cols is None:
+            cols = im2col(x, (kh, kw), stride, padding, dilation)
+        cols = cols.reshape(groups, k, n, oh * ow)
         ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         ctx.save_for_backward(x, grad)
         if oh * ow >= PER_IMAGE_PIXELS and module.__name__ == "numpy":
