@@ -277,3 +277,24 @@ def test_workspace_is_reused_and_not_returned():
     assert conv_ops.workspace.buffers
     for buffer in conv_ops.workspace.buffers.values():
         assert not numpy.shares_memory(buffer, y1.numpy())
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, dilation, groups", [
+    ((2, 3, 9, 8), (4, 3, 3, 2), (1, 1), (1, 1), 1),
+    ((2, 3, 9, 8), (4, 3, 3, 3), (2, 3), (1, 1), 1),
+    ((2, 4, 11, 10), (6, 2, 2, 3), (1, 2), (2, 2), 2),
+    ((2, 1, 12, 12), (5, 1, 5, 5), (1, 1), (1, 1), 1),  # W3's first layer: few inputs
+])
+def test_both_ways_to_the_input_gradient_agree(x_shape, w_shape, stride, dilation, groups):
+    """The input gradient spreads grad's columns before the product or after it, whichever
+    moves fewer numbers (see conv.py, Note [input gradient]); both give the same rows."""
+    (n, _, h, w), (o, cg, kh, kw) = x_shape, w_shape
+    oh, ow = (conv_ops.out_size(s, k, st, 0, d)
+              for s, k, st, d in zip((h, w), (kh, kw), stride, dilation))
+    grad, weight = arrays((n, o, oh, ow), w_shape, dtype=numpy.float64)
+    results = []
+    for make_rows in (conv_ops._spread_then_multiply, conv_ops._multiply_then_spread):
+        rows = numpy.full((groups, kh, cg, n, oh, w), numpy.nan)
+        make_rows(grad, weight, stride, dilation, groups, rows)
+        results.append(rows)
+    numpy.testing.assert_allclose(*results, rtol=1e-12, atol=1e-12)

@@ -7,13 +7,14 @@ is a matrix product per group: Y = W · cols. The backward is two more products 
 same matrices:
 
     dL/dW    = dL/dY · colsᵀ
-    dL/dcols = Wᵀ · dL/dY, then col2im (each column added back where it was read from)
+    dL/dx    = Wᵀ · dL/dY, each column added back where it was read from (col2im; the
+               product and the adding are interleaved, see Note [input gradient])
 
 Note [im2col layout]. `cols` is laid out (C·kh·kw, N·oh·ow): one row per weight, one
 column per output pixel of the whole batch, so every image owns a (C·kh·kw, oh·ow) block
 of it. The three products use that in the way measured fastest with NumPy/OpenBLAS:
-- Y = W · cols and dcols = Wᵀ · dY run image by image inside ONE batched `matmul` call,
-  each writing its block in place (the forward straight into the NCHW output, so no
+- Y = W · cols (and dcols = Wᵀ · dY, where it is made) run image by image inside ONE
+  batched `matmul` call, each writing its block in place (the forward straight into the NCHW output, so no
   transposed copy); for small images (< PER_IMAGE_PIXELS outputs) the forward is one
   GEMM over the batch instead, transposed to NCHW afterwards;
 - dW = dY · colsᵀ is ONE GEMM over the whole batch (the batch joins the contraction);
@@ -23,8 +24,27 @@ moves single elements (the fastest axis is a kernel offset) and its result comes
 NHWC; on W3 it was 2-3× slower to build.
 Unfolding is two copies through strided views, never a loop over pixels: first the kw
 column shifts of every input row, then the kh row shifts, which copy whole (oh·ow)
-planes at a time. col2im is the same in reverse: kh adds of whole planes, then kw adds of
-column-shifted rows. Each stage is a small loop over kernel offsets.
+planes at a time. Each stage is a small loop over kernel offsets.
+
+Note [input gradient]. Written out, the input gradient (padded) is
+
+    dx[n, c, y, x] = Σ_{o,i,j,r,s} w[o, c, i, j] · g[n, o, r, s] · [y = r·sh + i·dh] · [x = s·sw + j·dw]
+
+The sum over the column offsets j moves columns s to x, the one over the row offsets i
+moves rows r to y, and the products over o fit between them. So the rows
+
+    rows[i, c, n, r, x] = Σ_{o,j} w[o, c, i, j] · g[n, o, r, s] · [x = s·sw + j·dw]
+
+are made first, and then dx[n, c, i·dh + r·sh, :] += rows[i, c, n, r, :]: kh adds of whole
+rows. The rows are made in one of two ways, whichever moves fewer numbers:
+- spread first: place g's columns at x = j·dw + s·sw for every j (O·kw·wp numbers per
+  image row, zeros between), then ONE product over (o, j) gives the rows;
+- multiply first: dcols = Wᵀ · g (C·kh·kw·ow numbers per image row), then kw adds of
+  dcols' columns, shifted, into the rows.
+On W3's second layer (O = 32 < C·kh = 80) spreading first made the input gradient ~1.5×
+faster: its product is wider (wp/ow times the multiplications) but has kw times the
+contraction length, and the adds of short (ow-long) runs it saves were the slow part.
+Layers with few input channels (W3's first: C = 1) multiply first.
 
 Note [workspace]. The forward's columns are kept for the backward pass, where the weight
 gradient needs them again: one array of C·kh·kw·N·oh·ow numbers per convolution, alive
@@ -122,29 +142,73 @@ def _copy(view, slot, module):
     return out
 
 
-def col2im(dcols, x_shape, kernel, stride, padding, dilation):
-    """The adjoint of im2col: dcols (C, kh, kw, N, oh, ow) summed back into (N, C, H, W)."""
-    module = xp(dcols)
-    c, kh, kw, n, oh, ow = dcols.shape
-    (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = stride, dilation, padding
+def conv_transpose(grad, weight, x_shape, stride, padding, dilation, groups):
+    """The adjoint of the convolution: dL/dx (N, C, H, W) from grad (N, O, oh, ow), the
+    column shifts first, then the row shifts (see Note [input gradient])."""
+    module = xp(grad)
+    o, cg, kh, kw = weight.shape
+    n, _, oh, ow = grad.shape
+    (sh, _), (dh, _), ((pt, pb), (pl, pr)) = stride, dilation, padding
     h, w = x_shape[2], x_shape[3]
     hp, wp = h + pt + pb, w + pl + pr
-    # Stage 1 (adjoint of im2col's stage 2):
-    #   rows[c, j, n, i·dh + r·sh, s] += dcols[c, i, j, n, r, s]
-    rows = _zeros((c, kw, n, hp, ow), dcols.dtype, module, "col2im.rows")
+    dtype = module.result_type(grad, weight)
+    rows = workspace.take("rows", (groups, kh, cg, n, oh, wp), dtype, module)
+    if o * wp < groups * cg * kh * ow:
+        _spread_then_multiply(grad, weight, stride, dilation, groups, rows)
+    else:
+        _multiply_then_spread(grad, weight, stride, dilation, groups, rows)
+    # dx[n, (g, c), i·dh + r·sh, x] += rows[g, i, c, n, r, x]: kh adds of whole rows
+    padded = pt or pb or pl or pr
+    dx = workspace.take("dx.pad", (n, groups * cg, hp, wp), dtype, module) if padded \
+        else module.empty((n, groups * cg, hp, wp), dtype)
+    dx.fill(0)
+    target = dx.transpose(1, 0, 2, 3).reshape(groups, cg, n, hp, wp)
     span_h = (oh - 1) * sh + 1
     for i in range(kh):
-        rows[:, :, :, i * dh:i * dh + span_h:sh] += dcols[:, i]
-    # Stage 2: dx[n, c, y, j·dw + s·sw] += rows[c, j, n, y, s]
-    padded = pt or pb or pl or pr
-    dx = _zeros((n, c, hp, wp), dcols.dtype, module, "col2im.pad" if padded else None)
-    target = dx.transpose(1, 0, 2, 3)
-    span_w = (ow - 1) * sw + 1
-    for j in range(kw):
-        target[:, :, :, j * dw:j * dw + span_w:sw] += rows[:, j]
+        target[:, :, :, i * dh:i * dh + span_h:sh] += rows[:, i]
     if padded:
         dx = module.ascontiguousarray(dx[:, :, pt:pt + h, pl:pl + w])
     return dx
+
+
+def _spread_then_multiply(grad, weight, stride, dilation, groups, rows):
+    """rows[g, i, c, n, r, x] = Σ_{o,j} w[g, o, c, i, j] · spread[g, o, j, n, r, x], where
+    spread[o, j, n, r, j·dw + s·sw] = grad[n, o, r, s] and is zero elsewhere."""
+    module = xp(grad)
+    o, cg, kh, kw = weight.shape
+    n, _, oh, ow = grad.shape
+    (_, sw), (_, dw), wp = stride, dilation, rows.shape[-1]
+    spread = workspace.take("spread", (o, kw, n, oh, wp), rows.dtype, module)
+    spread.fill(0)
+    span_w = (ow - 1) * sw + 1
+    for j in range(kw):
+        spread[:, j, :, :, j * dw:j * dw + span_w:sw] = grad.transpose(1, 0, 2, 3)
+    # one product per group, the weights reordered to rows (i, c) and columns (o, j)
+    og, pixels = o // groups, n * oh * wp
+    w_rows = weight.reshape(groups, og, cg, kh, kw).transpose(0, 3, 2, 1, 4)
+    module.matmul(w_rows.reshape(groups, kh * cg, og * kw),
+                  spread.reshape(groups, og * kw, pixels),
+                  out=rows.reshape(groups, kh * cg, pixels))
+
+
+def _multiply_then_spread(grad, weight, stride, dilation, groups, rows):
+    """rows[g, i, c, n, r, j·dw + s·sw] += dcols[g, i, c, j, n, r, s], summed over j, where
+    dcols[g, i, c, j, n] = Σ_o w[g, o, c, i, j] · grad[n, g, o] (image by image)."""
+    module = xp(grad)
+    o, cg, kh, kw = weight.shape
+    n, _, oh, ow = grad.shape
+    (_, sw), (_, dw) = stride, dilation
+    og, k = o // groups, kh * cg * kw
+    # one batched matmul writing each image's block of dcols in place (no transposed copy)
+    dcols = workspace.take("dcols", (groups, k, n, oh * ow), rows.dtype, module)
+    w_cols = weight.reshape(groups, og, cg, kh, kw).transpose(0, 3, 2, 4, 1)
+    module.matmul(w_cols.reshape(groups, k, og), grad.reshape(n, groups, og, oh * ow),
+                  out=dcols.transpose(2, 0, 1, 3))
+    dcols = dcols.reshape(groups, kh, cg, kw, n, oh, ow)
+    rows.fill(0)
+    span_w = (ow - 1) * sw + 1
+    for j in range(kw):
+        rows[..., j * dw:j * dw + span_w:sw] += dcols[:, :, :, j]
 
 
 def _product_nchw(weight, cols, groups):
@@ -202,21 +266,9 @@ class ConvTranspose(Op):
     #   dL/dg = Conv2d(h, W),  dL/dW = ConvWeightGrad(h, g)   (h the incoming gradient)
     def forward(ctx, grad, weight, x_shape=(), stride=(1, 1), padding=((0, 0), (0, 0)),
                 dilation=(1, 1), groups=1):
-        module = xp(grad)
-        o, cg, kh, kw = weight.shape
-        n, _, oh, ow = grad.shape
-        k = cg * kh * kw
-        # dcols[g, :, n] = w[g]ᵀ @ grad[n, g], image by image, straight into the
-        # (C·kh·kw, N, oh·ow) layout col2im reads: no transposed copy of grad
-        dcols = workspace.take("dcols", (groups, k, n, oh * ow),
-                               module.result_type(grad, weight), module)
-        module.matmul(weight.reshape(groups, o // groups, k).transpose(0, 2, 1),
-                      grad.reshape(n, groups, o // groups, oh * ow),
-                      out=dcols.transpose(2, 0, 1, 3))
         ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         ctx.save_for_backward(grad, weight)
-        return col2im(dcols.reshape(groups * cg, kh, kw, n, oh, ow), x_shape, (kh, kw),
-                      stride, padding, dilation)
+        return conv_transpose(grad, weight, x_shape, stride, padding, dilation, groups)
 
     def backward(ctx, h):
         grad, weight = ctx.saved
