@@ -178,13 +178,20 @@ def _spread_then_multiply(grad, weight, stride, dilation, groups, rows):
     o, cg, kh, kw = weight.shape
     n, _, oh, ow = grad.shape
     (_, sw), (_, dw), wp = stride, dilation, rows.shape[-1]
-    spread = workspace.take("spread", (o, kw, n, oh, wp), rows.dtype, module)
-    spread.fill(0)
-    span_w = (ow - 1) * sw + 1
-    for j in range(kw):
-        spread[:, j, :, :, j * dw:j * dw + span_w:sw] = grad.transpose(1, 0, 2, 3)
-    # one product per group, the weights reordered to rows (i, c) and columns (o, j)
     og, pixels = o // groups, n * oh * wp
+    spread = workspace.take("spread", (o, kw, pixels), rows.dtype, module)
+    # j = 0: grad's columns placed at s·sw in rows of width wp, zeros between and after
+    placed = spread[:, 0].reshape(o, n, oh, wp)
+    placed.fill(0)
+    placed[..., :(ow - 1) * sw + 1:sw] = grad.transpose(1, 0, 2, 3)
+    # j > 0: the same rows shifted right by j·dw. Every row ends in at least (kw-1)·dw
+    # zeros, so shifting the flattened rows moves only zeros into the next row: one long
+    # contiguous copy per channel, not one short copy per row.
+    for j in range(1, kw):
+        shift = j * dw
+        spread[:, j, :shift] = 0
+        spread[:, j, shift:] = spread[:, 0, :pixels - shift]
+    # one product per group, the weights reordered to rows (i, c) and columns (o, j)
     w_rows = weight.reshape(groups, og, cg, kh, kw).transpose(0, 3, 2, 1, 4)
     module.matmul(w_rows.reshape(groups, kh * cg, og * kw),
                   spread.reshape(groups, og * kw, pixels),
