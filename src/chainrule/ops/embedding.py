@@ -219,15 +219,13 @@ def sum_rows(ids, values, source=None, coef=None, zero_row=False):
         sums = module.zeros((distinct.size + zero_row, width), dtype=values.dtype)
         module.add.at(sums, slot.reshape(-1), rows_of(module.arange(ids.size)))
         return distinct, sums
-    order, sorted_ids, starts, segment, run = _sorted_runs(ids, module)
+    order, sorted_ids, starts, segment, repeats, repeat_run = _sorted_runs(ids, module)
     distinct = starts.size
     sums = module.empty((distinct + zero_row, width), dtype=values.dtype)
     if zero_row:
         sums[distinct] = 0
     rows_of(order.take(starts), out=sums[:distinct])  # round 0: each id's first occurrence
-    repeats = module.flatnonzero(run)  # the later occurrences, in rounds 1, 2…
-    repeat_run = run.take(repeats)
-    for k in range(1, _ROUNDS):
+    for k in range(1, _ROUNDS):  # round k: each id's (k+1)-th occurrence
         chosen = repeats[repeat_run == k]
         if chosen.size == 0:
             break
@@ -263,7 +261,8 @@ def _add_frequent(sums, deep, order, segment, values, source, coef, rows_of, mod
 def _sorted_runs(ids, module):
     """Tokens sorted by id: the order, the sorted ids, the position of each id's first
     occurrence, each sorted token's id number (0, 1… over the distinct ids, its row in
-    the sums) and its place in its id's run (0, 1, 2…)."""
+    the sums), and the positions of the repeats (tokens after their id's first) with
+    each one's place in its id's run (1, 2…)."""
     n = ids.size
     key = ids.astype(module.uint16) if int(ids.max()) < 65536 else ids
     order = module.argsort(key, kind="stable")
@@ -273,5 +272,6 @@ def _sorted_runs(ids, module):
     module.not_equal(sorted_ids[1:], sorted_ids[:-1], out=first[1:])
     starts = module.flatnonzero(first)
     segment = module.cumsum(first) - 1
-    run = module.arange(n) - starts.take(segment)
-    return order, sorted_ids, starts, segment, run
+    repeats = module.flatnonzero(~first)
+    repeat_run = repeats - starts.take(segment.take(repeats))
+    return order, sorted_ids, starts, segment, repeats, repeat_run
