@@ -18,6 +18,7 @@ an op that needs it as an input (the weight was itself computed) gets the dense 
 from __future__ import annotations
 
 from . import backend
+from .tensor import Tensor
 
 
 class RowSparseTensor:
@@ -79,12 +80,10 @@ class RowSparseTensor:
 
     def indices(self):
         """The row numbers, shape (1, nnz), as PyTorch's COO indices."""
-        from .tensor import Tensor
         return Tensor._wrap(self._indices.reshape(1, -1))
 
     def values(self):
         """The rows' values, shape (nnz, *shape[1:])."""
-        from .tensor import Tensor
         return Tensor._wrap(self._values)
 
     def is_coalesced(self) -> bool:
@@ -105,7 +104,6 @@ class RowSparseTensor:
         return out
 
     def to_dense(self):
-        from .tensor import Tensor
         return Tensor._wrap(self.dense_array())
 
     def to(self, device) -> RowSparseTensor:
@@ -133,7 +131,7 @@ class RowSparseTensor:
 
     def add_to(self, dense, alpha: float = 1.0) -> None:
         """dense += alpha · self, in place, touching only the stored rows."""
-        from .ops.rows import add_rows
+        from .ops.rows import add_rows  # (here: the ops package imports this module)
         add_rows(dense, self._indices, self._values if alpha == 1.0
                  else dense.dtype.type(alpha) * self._values)
 
