@@ -54,6 +54,7 @@ MAX_POOL2D = [
     ((1, 2, 10, 11), dict(kernel_size=4, stride=3, ceil_mode=True), False),
     ((1, 2, 7, 7), dict(kernel_size=2, ceil_mode=True, return_indices=True), True),
     ((3, 10, 11), dict(kernel_size=2, stride=1), False),  # unbatched
+    ((8, 16, 24, 24), dict(kernel_size=2), True),  # W3's first pool, after a ReLU
 ]
 
 
@@ -126,7 +127,8 @@ def test_gradcheck(fn):
 
 
 @pytest.mark.parametrize("name, kwargs", [
-    ("max_pool2d", dict(kernel_size=3, stride=2, padding=1)),
+    ("max_pool2d", dict(kernel_size=3, stride=2, padding=1)),  # overlapping windows
+    ("max_pool2d", dict(kernel_size=2)),  # windows tiling the input
     ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
     ("adaptive_avg_pool2d", dict(output_size=(3, 4))),
 ])
