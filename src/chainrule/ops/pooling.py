@@ -194,13 +194,13 @@ class WindowScatter(Op):
             frame = module.empty(shape, dtype=grad.dtype)
         else:
             frame = module.zeros(shape, dtype=grad.dtype)
-        for p, (i, j) in enumerate(windows.offsets()):
-            part = grad if weights is None else grad * weights[p]
-            view = frame[windows.slice(i, j)]
+        for p, view in enumerate(windows.slices(frame)):
             if windows.overlap:
-                view += part
-            else:  # every frame element belongs to one window at most: assign
-                view[...] = part
+                view += grad if weights is None else grad * weights[p]
+            elif weights is None:  # every frame element belongs to one window at most
+                view[...] = grad
+            else:
+                module.multiply(grad, weights[p], out=view)
         return windows.crop(frame)
 
     def backward(ctx, h):
