@@ -14,9 +14,9 @@ Note [im2col layout]. `cols` is laid out (C·kh·kw, N·oh·ow): one row per wei
 column per output pixel of the whole batch, so every image owns a (C·kh·kw, oh·ow) block
 of it. The three products use that in the way measured fastest with NumPy/OpenBLAS:
 - Y = W · cols (and dcols = Wᵀ · dY, where it is made) run image by image inside ONE
-  batched `matmul` call, each writing its block in place (the forward straight into the NCHW output, so no
-  transposed copy); for small images (< PER_IMAGE_PIXELS outputs) the forward is one
-  GEMM over the batch instead, transposed to NCHW afterwards;
+  batched `matmul` call, each writing its block in place (the forward straight into the
+  NCHW output, so no transposed copy); for small images (< PER_IMAGE_PIXELS outputs) the
+  forward is one GEMM over the batch instead, transposed to NCHW afterwards;
 - dW = dY · colsᵀ is ONE GEMM over the whole batch (the batch joins the contraction);
   for large images the per-image products are cheaper, and are summed.
 The transposed layout (N·oh·ow, C·kh·kw) makes equally large GEMMs, but its unfolding
@@ -38,7 +38,8 @@ moves rows r to y, and the products over o fit between them. So the rows
 are made first, and then dx[n, c, i·dh + r·sh, :] += rows[i, c, n, r, :]: kh adds of whole
 rows. The rows are made in one of two ways, whichever moves fewer numbers:
 - spread first: place g's columns at x = j·dw + s·sw for every j (O·kw·wp numbers per
-  image row, zeros between), then ONE product over (o, j) gives the rows;
+  image row, zeros between; the placement for j is the one for j = 0 shifted by j·dw),
+  then ONE product over (o, j) gives the rows;
 - multiply first: dcols = Wᵀ · g (C·kh·kw·ow numbers per image row), then kw adds of
   dcols' columns, shifted, into the rows.
 On W3's second layer (O = 32 < C·kh = 80) spreading first made the input gradient ~1.5×
