@@ -260,3 +260,31 @@ def test_layers_carry_the_flag() -> None:
     assert repr(cr.nn.Embedding(10, 3, sparse=True)) == repr(torch.nn.Embedding(10, 3,
                                                                                sparse=True))
     assert cr.nn.EmbeddingBag(10, 3, sparse=True).sparse
+
+
+@pytest.mark.parametrize("name", ["bag-mean", "bag-sum-padding", "bag-offsets", "bag-weighted"])
+def test_sgd_adds_a_bags_sums_unread_as_if_they_had_been_read(name) -> None:
+    """An EmbeddingBag's sparse gradient is summed when first read; plain SGD adds the
+    sums straight into the rows without reading them. Both give the same step."""
+    tables = []
+    for read_first in (False, True):
+        w = _weights(cr, "float64")
+        _loss(LOOKUPS[name](cr, w)).backward()
+        if read_first:
+            w.grad.values()
+        cr.optim.SGD([w], lr=0.3).step()
+        tables.append(w.numpy())
+    numpy.testing.assert_allclose(tables[0], tables[1], rtol=1e-14, atol=1e-14)
+    assert numpy.abs(tables[0] - TABLE).max() > 1e-3  # the step moved the rows
+
+
+def test_a_sparse_gradient_does_not_change_with_the_arrays_it_came_from() -> None:
+    """The sums are done late; the gradient that fed them may be changed in between."""
+    w = _weights(cr, "float64")
+    seed = numpy.ones((IDS.shape[0], 3))
+    out = cr.nn.functional.embedding_bag(cr.tensor(IDS), w, mode="sum", sparse=True)
+    out.backward(seed)
+    seed[...] = 100.0
+    counts = numpy.bincount(IDS.reshape(-1), minlength=TABLE.shape[0])
+    numpy.testing.assert_array_equal(w.grad.to_dense().numpy(),
+                                     numpy.repeat(counts[:, None], 3, axis=1).astype(float))

@@ -65,7 +65,7 @@ class ReportRecorder(Callback):
             total = 0.0
             for p in params:
                 if p.grad is not None:
-                    g = p.grad._values if p.grad.is_sparse else p.grad.data
+                    g = p.grad.values().data if p.grad.is_sparse else p.grad.data
                     total += float((g * g).sum())
             self.grad_norms[module].append(math.sqrt(total))
 

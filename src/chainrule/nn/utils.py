@@ -34,7 +34,8 @@ def _map_grads(parameters, change) -> None:
         g = p.grad
         if g is None:
             continue
-        p.grad = g.with_values(change(g._values)) if g.is_sparse else Tensor._wrap(change(g.data))
+        p.grad = (g.with_values(change(g.values().data)) if g.is_sparse
+                  else Tensor._wrap(change(g.data)))
 
 
 def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,

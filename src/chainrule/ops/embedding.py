@@ -169,7 +169,13 @@ def _sparse_gradient(table_shape, ids, values, source=None, coef=None) -> RowSpa
     """The table's gradient as its summed rows alone (see `scatter_rows`)."""
     if ids.size == 0:
         return RowSparseTensor.no_rows(table_shape, values)
-    return RowSparseTensor(*sum_rows(ids, values, source, coef), table_shape)
+    if device_of(values) != "cpu" or source is None:
+        return RowSparseTensor(*sum_rows(ids, values, source, coef), table_shape)
+    # An EmbeddingBag's rows come from one small row per bag: the gradient keeps the plan
+    # and copies of those rows and weights (the caller's arrays may change before the
+    # sums are read), and the sums are done when first needed (see RowSums).
+    plan = RowSums(ids, source, None if coef is None else coef.copy())
+    return RowSparseTensor.summed_later(plan.distinct, plan, values.copy(), table_shape)
 
 
 # --- the scatter-add of rows -------------------------------------------------------------
@@ -203,59 +209,94 @@ def sum_rows(ids, values, source=None, coef=None, zero_row=False):
     """The distinct ids, ascending, and for each one Σ coef[t]·values[source[t]] over the
     tokens t with that id (one row per id; with `zero_row`, one more row of zeros)."""
     module = xp(values)
-    width = values.shape[-1]
-
-    def rows_of(tokens, out=None):
-        where = tokens if source is None else source.take(tokens)
-        # (mode="clip" only because NumPy copies through a buffer with out= otherwise;
-        # the positions are in range)
-        picked = module.take(values, where, axis=0, out=out, mode="clip")
-        if coef is not None:
-            picked *= coef.take(tokens)[:, None]
-        return picked
-
     if device_of(values) != "cpu":
         distinct, slot = module.unique(ids, return_inverse=True)
-        sums = module.zeros((distinct.size + zero_row, width), dtype=values.dtype)
-        module.add.at(sums, slot.reshape(-1), rows_of(module.arange(ids.size)))
+        sums = module.zeros((distinct.size + zero_row, values.shape[-1]), dtype=values.dtype)
+        module.add.at(sums, slot.reshape(-1), _token_rows(values, source, coef,
+                                                           module.arange(ids.size)))
         return distinct, sums
-    order, sorted_ids, starts, segment, repeats, repeat_run = _sorted_runs(ids, module)
-    distinct = starts.size
-    sums = module.empty((distinct + zero_row, width), dtype=values.dtype)
-    if zero_row:
-        sums[distinct] = 0
-    rows_of(order.take(starts), out=sums[:distinct])  # round 0: each id's first occurrence
-    for k in range(1, _ROUNDS):  # round k: each id's (k+1)-th occurrence
-        chosen = repeats[repeat_run == k]
-        if chosen.size == 0:
-            break
-        add_rows(sums, segment.take(chosen), rows_of(order.take(chosen)))
-    deep = repeats[repeat_run >= _ROUNDS]
-    if deep.size:
-        _add_frequent(sums, deep, order, segment, values, source, coef, rows_of, module)
-    return sorted_ids.take(starts), sums
+    plan = RowSums(ids, source, coef)
+    return plan.distinct, plan.sums(values, zero_row)
 
 
-def _add_frequent(sums, deep, order, segment, values, source, coef, rows_of, module):
-    """Add the occurrences past the rounds (all of a few frequent ids) to `sums`."""
-    tokens = order[deep]
-    deep_segments = segment[deep]
-    new = module.empty(deep.size, dtype=bool)
-    new[0] = True
-    module.not_equal(deep_segments[1:], deep_segments[:-1], out=new[1:])
-    segment_starts = module.flatnonzero(new)
-    frequent = deep_segments[segment_starts]
-    sources = values.shape[0]
-    if source is not None and frequent.size * sources <= _PRODUCT_LIMIT:
-        # sums[frequent] += M @ values, M[h, s] = Σ coef over id h's tokens from row s
-        local = module.cumsum(new) - 1
-        counts = module.bincount(local * sources + source[tokens],
-                                 weights=None if coef is None else coef[tokens],
-                                 minlength=frequent.size * sources)
-        matrix = counts.reshape(frequent.size, sources).astype(values.dtype)
-        sums[frequent] += matrix @ values
-    else:
-        sums[frequent] += module.add.reduceat(rows_of(tokens), segment_starts, axis=0)
+class RowSums:
+    """How the tokens' rows add up into one row per distinct id, worked out once from
+    the ids (the rounds of the note above); `sums(values)` then adds up any values laid
+    out that way. A sparse gradient keeps the plan and its small source of values, so
+    that SGD can add the sums straight into the table's rows (`add_into`)."""
+
+    def __init__(self, ids, source=None, coef=None):
+        module = xp(ids)
+        order, sorted_ids, starts, segment, repeats, repeat_run = _sorted_runs(ids, module)
+        self.distinct = sorted_ids.take(starts)
+        self.source, self.coef = source, coef
+        self.first = order.take(starts)  # round 0: each id's first token
+        self.rounds = []  # round k ≥ 1: (rows of the sums, tokens), each id's (k+1)-th token
+        for k in range(1, _ROUNDS):
+            chosen = repeats[repeat_run == k]
+            if chosen.size == 0:
+                break
+            self.rounds.append((segment.take(chosen), order.take(chosen)))
+        deep = repeats[repeat_run >= _ROUNDS]
+        self.deep = (order.take(deep), segment.take(deep)) if deep.size else None
+
+    def sums(self, values, zero_row=False):
+        """One row per distinct id (and a row of zeros after them with `zero_row`)."""
+        module = xp(values)
+        k = self.distinct.size
+        total = module.empty((k + zero_row, values.shape[-1]), dtype=values.dtype)
+        if zero_row:
+            total[k] = 0
+        self._rows(values, self.first, out=total[:k])
+        self._add_rest(total, values)
+        return total
+
+    def add_into(self, total, values) -> None:
+        """total += sums(values), for a (distinct ids, D) array."""
+        total += self._rows(values, self.first)
+        self._add_rest(total, values)
+
+    def _rows(self, values, tokens, out=None):
+        return _token_rows(values, self.source, self.coef, tokens, out)
+
+    def _add_rest(self, total, values) -> None:
+        for rows, tokens in self.rounds:
+            add_rows(total, rows, self._rows(values, tokens))
+        if self.deep is not None:
+            self._add_frequent(total, values, *self.deep)
+
+    def _add_frequent(self, total, values, tokens, rows) -> None:
+        """The tokens past the rounds (all of a few frequent ids), summed per id."""
+        module = xp(values)
+        new = module.empty(rows.size, dtype=bool)
+        new[0] = True
+        module.not_equal(rows[1:], rows[:-1], out=new[1:])
+        starts = module.flatnonzero(new)
+        frequent = rows.take(starts)
+        sources = values.shape[0]
+        if self.source is not None and frequent.size * sources <= _PRODUCT_LIMIT:
+            # total[frequent] += M @ values, M[h, s] = Σ coef over id h's tokens from row s
+            local = module.cumsum(new) - 1
+            counts = module.bincount(
+                local * sources + self.source.take(tokens),
+                weights=None if self.coef is None else self.coef.take(tokens),
+                minlength=frequent.size * sources)
+            matrix = counts.reshape(frequent.size, sources).astype(values.dtype)
+            add_rows(total, frequent, matrix @ values)
+        else:
+            add_rows(total, frequent,
+                     module.add.reduceat(self._rows(values, tokens), starts, axis=0))
+
+
+def _token_rows(values, source, coef, tokens, out=None):
+    """coef[t]·values[source[t]] for the given tokens t (source[t] = t, coef 1 if None)."""
+    where = tokens if source is None else source.take(tokens)
+    # (mode="clip" only because NumPy copies through a buffer with out= otherwise; the
+    # positions are in range)
+    picked = xp(values).take(values, where, axis=0, out=out, mode="clip")
+    if coef is not None:
+        picked *= coef.take(tokens)[:, None]
+    return picked
 
 
 def _sorted_runs(ids, module):

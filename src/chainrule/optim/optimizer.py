@@ -146,7 +146,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif g.is_sparse:
-                    p.grad = RowSparseTensor.no_rows(g.shape, g._values)
+                    p.grad = RowSparseTensor.no_rows(g.shape, p.data)
                 else:
                     g.grad_fn = None
                     g.requires_grad = False
