@@ -288,3 +288,20 @@ def test_a_sparse_gradient_does_not_change_with_the_arrays_it_came_from() -> Non
     counts = numpy.bincount(IDS.reshape(-1), minlength=TABLE.shape[0])
     numpy.testing.assert_array_equal(w.grad.to_dense().numpy(),
                                      numpy.repeat(counts[:, None], 3, axis=1).astype(float))
+
+
+def test_accumulating_many_sparse_gradients_sums_each_row() -> None:
+    """Gradient accumulation over several batches without zero_grad: the stored rows are
+    the union of the batches' rows, each holding the sum over all of them."""
+    w = _weights(cr, "float64")
+    gen = numpy.random.default_rng(7)
+    expected = numpy.zeros_like(TABLE)
+    for _ in range(5):
+        ids = gen.integers(0, TABLE.shape[0], (3, 4))
+        cr.nn.functional.embedding_bag(cr.tensor(ids), w, mode="sum", sparse=True).sum().backward()
+        numpy.add.at(expected, ids.reshape(-1), 1.0)
+    assert w.grad.is_sparse
+    numpy.testing.assert_array_equal(w.grad.indices().numpy()[0], numpy.flatnonzero(expected[:, 0]))
+    numpy.testing.assert_allclose(w.grad.to_dense().numpy(), expected, rtol=1e-14)
+    empty = RowSparseTensor.no_rows((4, 2), numpy.zeros(1))
+    assert (empty + empty)._nnz() == 0
