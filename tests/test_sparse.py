@@ -305,3 +305,26 @@ def test_accumulating_many_sparse_gradients_sums_each_row() -> None:
     numpy.testing.assert_allclose(w.grad.to_dense().numpy(), expected, rtol=1e-14)
     empty = RowSparseTensor.no_rows((4, 2), numpy.zeros(1))
     assert (empty + empty)._nnz() == 0
+
+
+def test_checks_and_pictures_read_a_sparse_gradient_densely() -> None:
+    """gradcheck, trace and the graph's gradient norms spread a sparse gradient out."""
+    w = _weights(cr, "float64")
+    assert cr.autograd.gradcheck(lambda t: _loss(LOOKUPS["bag-mean"](cr, t)), (w,))
+    loss = _loss(LOOKUPS["bag-sum-padding"](cr, w))
+    traced = cr.explain.trace(loss, w)
+    (g,) = cr.autograd.grad(loss, [w], retain_graph=True)
+    numpy.testing.assert_allclose(traced.gradient, g.to_dense().numpy())
+    assert traced.agrees_with_engine
+    graph = cr.explain.draw(loss, grads=True)
+    assert f"{numpy.linalg.norm(g.to_dense().numpy()):.3g}" in graph
+
+
+def test_anomaly_mode_checks_a_sparse_gradient_and_names_the_op() -> None:
+    w = _weights(cr, "float64")
+    with cr.autograd.detect_anomaly():
+        _loss(LOOKUPS["bag-mean"](cr, w)).backward()  # finite: no complaint
+        assert w.grad.is_sparse
+        out = LOOKUPS["bag-mean"](cr, w)
+        with pytest.raises(RuntimeError, match="EmbeddingBag"):
+            out.backward(numpy.full(out.shape, numpy.inf))

@@ -168,3 +168,9 @@ class RowSparseTensor:
 def dense(grad):
     """The gradient as an array: a dense array as it is, a row-sparse one spread out."""
     return grad.dense_array() if isinstance(grad, RowSparseTensor) else grad
+
+
+def dense_tensor(grad):
+    """The gradient as a Tensor: a dense one as it is, a row-sparse one spread out (for
+    code that reads every element, such as checks against finite differences)."""
+    return grad.to_dense() if grad.is_sparse else grad

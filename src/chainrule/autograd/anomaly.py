@@ -30,6 +30,7 @@ import traceback
 import numpy
 
 from ..backend import xp
+from ..sparse import RowSparseTensor
 from ..tensor import Tensor
 from . import engine
 from .op import Op
@@ -346,6 +347,10 @@ def _is_parameter(t) -> bool:
 
 
 def _array(x):
+    """The array behind a tensor or gradient (a row-sparse gradient's stored rows, which
+    hold every value it has that could be NaN or Inf)."""
+    if isinstance(x, RowSparseTensor):
+        return x.values().data
     return x.data if isinstance(x, Tensor) else x
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy
 
 from .. import backend
+from ..sparse import dense_tensor
 from ..tensor import Tensor
 from . import engine
 from .grad_mode import no_grad
@@ -43,7 +44,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     analytical = engine.grad(scalar(*inputs), [inputs[i] for i in checked], allow_unused=True)
     for i, got in zip(checked, analytical):
         expected = _numerical(scalar, inputs, i, eps)
-        got = numpy.zeros_like(expected) if got is None else got.numpy()
+        got = numpy.zeros_like(expected) if got is None else dense_tensor(got).numpy()
         _compare(i, got, expected, atol, rtol)
     return True
 

@@ -22,6 +22,7 @@ from .. import backend, nn
 from ..autograd import engine
 from ..autograd.grad_mode import no_grad
 from ..nn import functional as F
+from ..sparse import dense_tensor
 from ..tensor import Tensor
 
 MODELS = ("logreg", "mlp")
@@ -91,7 +92,7 @@ class _OneWeight:
         self.set(w)
         loss = F.cross_entropy(self.model(self.inputs), self.targets)
         (g,) = engine.grad(loss, [self.param])
-        return float(g.data[self.index])
+        return float(dense_tensor(g).data[self.index])
 
     def descend(self, w: float, lr: float, steps: int) -> list:
         """[(w, L(w))] for `steps` steps of w ← w − lr·∂L/∂w, stopping if L blows up."""
@@ -134,7 +135,7 @@ def draw_descent(model: str = "logreg", param: str | None = None, index=None,
     chosen = _OneWeight.param_named(network, param)
     if index is None:
         loss = F.cross_entropy(network(inputs), targets)
-        (g,) = engine.grad(loss, [chosen])
+        g = dense_tensor(engine.grad(loss, [chosen])[0])
         index = tuple(int(i) for i in numpy.unravel_index(
             numpy.abs(backend.to_device(g.data, "cpu")).argmax(), g.shape))
     index = tuple(int(i) for i in index)

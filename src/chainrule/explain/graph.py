@@ -33,6 +33,7 @@ import numpy
 
 from .. import backend
 from ..autograd import engine
+from ..sparse import dense_tensor
 from ..tensor import Tensor
 
 INSTALL_HINT = "apt-get install graphviz (or run scripts/install_system.sh)"
@@ -179,7 +180,7 @@ def gradient_norms(tensor: Tensor, ops, leaves) -> dict:
     norms = {}
     for key, g in zip(keys, grads):
         if g is not None:
-            norms[key] = float(numpy.linalg.norm(backend.to_device(g.data, "cpu")))
+            norms[key] = float(numpy.linalg.norm(backend.to_device(dense_tensor(g).data, "cpu")))
     return norms
 
 

@@ -33,6 +33,7 @@ from ..autograd import engine
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
 from ..ops.shape import sum_to
+from ..sparse import dense, dense_tensor
 from ..tensor import Tensor
 
 MAX_PATHS = 256
@@ -172,7 +173,7 @@ def trace(loss: Tensor, param: Tensor, fn=None, names=None, eps: float | None = 
     rules = {}
     with no_grad():
         paths = _walk(loss, param, counts, names_of, rules)
-        (engine_grad,) = engine.grad(loss, param, retain_graph=True)
+        engine_grad = dense_tensor(engine.grad(loss, param, retain_graph=True)[0])
     grouped = any(s.input_named for p in paths for s in p.steps[:-1])
     for path in paths:
         for step in path.steps:
@@ -260,9 +261,11 @@ def _unroll(trail) -> list:
 
 
 def _fit(g, t):
-    """A gradient in the input's shape: None is zero; broadcast dims summed (engine's sum_to)."""
+    """A gradient in the input's shape: None is zero; broadcast dims summed (engine's sum_to);
+    a row-sparse one (Embedding(sparse=True)) spread out."""
     if g is None:
         return xp(t.data).zeros_like(t.data)
+    g = dense(g)
     return g if g.shape == t.data.shape else sum_to(g, t.data.shape)
 
 
