@@ -328,3 +328,21 @@ def test_anomaly_mode_checks_a_sparse_gradient_and_names_the_op() -> None:
         out = LOOKUPS["bag-mean"](cr, w)
         with pytest.raises(RuntimeError, match="EmbeddingBag"):
             out.backward(numpy.full(out.shape, numpy.inf))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_late_sums_of_a_frequent_id_match_torch(weighted) -> None:
+    """An id read many times (past the rounds of ops/embedding.py, summed by a small
+    matrix product): SGD's late sums and the read values both match torch."""
+    ids = numpy.array([[3, 3, 3, 3, 3, 3], [3, 1, 3, 3, 5, 3], [3, 3, 2, 3, 3, 3]])
+    coef = numpy.linspace(0.5, 2.0, ids.size, dtype="float32").reshape(ids.shape)
+    results = []
+    for m in (cr, torch):
+        w = _weights(m)
+        extra = {"per_sample_weights": m.tensor(coef)} if weighted else {}
+        _loss(m.nn.functional.embedding_bag(m.tensor(ids), w, mode="sum", sparse=True,
+                                            **extra)).backward()
+        m.optim.SGD([w], lr=0.01).step()
+        results.append(w.detach().numpy())
+    numpy.testing.assert_allclose(results[0], results[1], rtol=1e-5, atol=1e-6)
+    assert numpy.abs(results[0][3] - TABLE[3]).max() > 1e-3
