@@ -8,13 +8,8 @@ import numpy
 import pytest
 import torch
 from ops.harness import (  # tests/ops
-    Case,
     case,
-    check_backward,
-    check_forward,
-    check_gradcheck,
-    check_second_derivative,
-    ids,
+    op_table_tests,
 )
 
 import chainrule as cr
@@ -49,26 +44,8 @@ MODULES = [
 ]
 
 
-@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
-@pytest.mark.parametrize("case", CASES + MODULES, ids=ids(CASES + MODULES))
-def test_forward_matches_torch(case: Case, dtype) -> None:
-    check_forward(case, dtype)
-
-
-@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
-@pytest.mark.parametrize("case", CASES + MODULES, ids=ids(CASES + MODULES))
-def test_gradient_matches_torch(case: Case, dtype) -> None:
-    check_backward(case, dtype)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_gradcheck(case: Case) -> None:
-    check_gradcheck(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_second_derivative_matches_torch(case: Case) -> None:
-    check_second_derivative(case)
+(test_forward_matches_torch, test_gradient_matches_torch, test_gradcheck,
+ test_second_derivative_matches_torch) = op_table_tests(CASES, compared=MODULES)
 
 
 def test_erf_matches_torch_to_float64_precision() -> None:

@@ -171,26 +171,34 @@ def _numpy(t):
     return t.numpy() if isinstance(t, cr.Tensor) else t.detach().numpy(force=True)  # ZeroTensor
 
 
-def op_table_tests(cases):
+def op_table_tests(cases, first_order=(), compared=()):
     """The four checks every op table gets, as pytest test functions:
 
         (test_forward_matches_torch, test_gradient_matches_torch, test_gradcheck,
          test_second_derivative_matches_torch) = op_table_tests(CASES)
+
+    `first_order` cases skip the second derivative, and `compared` cases (modules wrapping
+    ops already checked) are only compared with torch, forward and gradient.
     """
+    cases, first_order, compared = list(cases), list(first_order), list(compared)
     by_case = pytest.mark.parametrize("case", cases, ids=ids(cases))
+    gradchecked = cases + first_order
+    by_gradchecked_case = pytest.mark.parametrize("case", gradchecked, ids=ids(gradchecked))
+    everything = gradchecked + compared
+    by_any_case = pytest.mark.parametrize("case", everything, ids=ids(everything))
     by_dtype = pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
 
     @by_dtype
-    @by_case
+    @by_any_case
     def forward(case: Case, dtype) -> None:
         check_forward(case, dtype)
 
     @by_dtype
-    @by_case
+    @by_any_case
     def gradient(case: Case, dtype) -> None:
         check_backward(case, dtype)
 
-    @by_case
+    @by_gradchecked_case
     def gradcheck(case: Case) -> None:
         check_gradcheck(case)
 
