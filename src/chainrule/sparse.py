@@ -76,7 +76,7 @@ class RowSparseTensor:
         from .ops.embedding import sum_rows  # (here: ops imports this module)
         if indices.size == 0:
             return cls.no_rows(shape, values)
-        return cls(*sum_rows(indices, values), shape)
+        return cls(*sum_rows(shape[0], indices, values), shape)
 
     # --- what it is ----------------------------------------------------------------------
     @property

@@ -170,11 +170,11 @@ def _sparse_gradient(table_shape, ids, values, source=None, coef=None) -> RowSpa
     if ids.size == 0:
         return RowSparseTensor.no_rows(table_shape, values)
     if device_of(values) != "cpu" or source is None:
-        return RowSparseTensor(*sum_rows(ids, values, source, coef), table_shape)
+        return RowSparseTensor(*sum_rows(table_shape[0], ids, values, source, coef), table_shape)
     # An EmbeddingBag's rows come from one small row per bag: the gradient keeps the plan
     # and copies of those rows and weights (the caller's arrays may change before the
     # sums are read), and the sums are done when first needed (see RowSums).
-    plan = RowSums(ids, source, None if coef is None else coef.copy())
+    plan = RowSums(table_shape[0], ids, source, None if coef is None else coef.copy())
     return RowSparseTensor.summed_later(plan.distinct, plan, values.copy(), table_shape)
 
 
@@ -199,14 +199,14 @@ def scatter_rows(num_rows, ids, values, source=None, coef=None):
         return module.zeros((num_rows, values.shape[-1]), dtype=values.dtype)
     # The sums come in a compact table, one row per distinct id plus a zero row, spread
     # to the full table by one `take` (cheaper than zeros + setitem).
-    distinct, sums = sum_rows(ids, values, source, coef, zero_row=True)
+    distinct, sums = sum_rows(num_rows, ids, values, source, coef, zero_row=True)
     position = module.full(num_rows, distinct.size, dtype=module.intp)
     position[distinct] = module.arange(distinct.size)
     return sums.take(position, axis=0)
 
 
-def sum_rows(ids, values, source=None, coef=None, zero_row=False):
-    """The distinct ids, ascending, and for each one Σ coef[t]·values[source[t]] over the
+def sum_rows(num_rows, ids, values, source=None, coef=None, zero_row=False):
+    """The distinct ids (all below num_rows), ascending, and for each one Σ coef[t]·values[source[t]] over the
     tokens t with that id (one row per id; with `zero_row`, one more row of zeros)."""
     module = xp(values)
     if device_of(values) != "cpu":
@@ -215,7 +215,7 @@ def sum_rows(ids, values, source=None, coef=None, zero_row=False):
         module.add.at(sums, slot.reshape(-1), _token_rows(values, source, coef,
                                                            module.arange(ids.size)))
         return distinct, sums
-    plan = RowSums(ids, source, coef)
+    plan = RowSums(num_rows, ids, source, coef)
     return plan.distinct, plan.sums(values, zero_row)
 
 
@@ -225,9 +225,10 @@ class RowSums:
     out that way. A sparse gradient keeps the plan and its small source of values, so
     that SGD can add the sums straight into the table's rows (`add_into`)."""
 
-    def __init__(self, ids, source=None, coef=None):
+    def __init__(self, num_rows, ids, source=None, coef=None):
         module = xp(ids)
-        order, sorted_ids, starts, segment, repeats, repeat_run = _sorted_runs(ids, module)
+        runs = _sorted_runs(num_rows, ids, module)
+        order, sorted_ids, starts, segment, repeats, repeat_run = runs
         self.distinct = sorted_ids.take(starts)
         self.source, self.coef = source, coef
         self.first = order.take(starts)  # round 0: each id's first token
@@ -299,13 +300,13 @@ def _token_rows(values, source, coef, tokens, out=None):
     return picked
 
 
-def _sorted_runs(ids, module):
+def _sorted_runs(num_rows, ids, module):
     """Tokens sorted by id: the order, the sorted ids, the position of each id's first
     occurrence, each sorted token's id number (0, 1… over the distinct ids, its row in
     the sums), and the positions of the repeats (tokens after their id's first) with
     each one's place in its id's run (1, 2…)."""
     n = ids.size
-    key = ids.astype(module.uint16) if int(ids.max()) < 65536 else ids
+    key = ids.astype(module.uint16) if num_rows <= 65536 else ids
     order = module.argsort(key, kind="stable")
     sorted_ids = ids.take(order)
     first = module.empty(n, dtype=bool)
