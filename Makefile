@@ -10,11 +10,11 @@ $(VENV)/bin/python:
 	$(PIP) install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[train]'
+	$(PIP) install --quiet -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml scripts/install_data.sh scripts/install_system.sh | $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[train,plot,test,bench]'
+	$(PIP) install --quiet -e '.[test,bench,tensorboard]'
 	bash scripts/install_data.sh $(PY)
 	bash scripts/install_system.sh
 	touch $@

@@ -15,6 +15,7 @@ from ..nn import functional as F
 from ..nn.utils import clip_grad_norm_
 from . import checkpoint as ckpt
 from .metrics import accuracy
+from .progress import progress_bar, show_running
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Trainer:
     def __init__(self, model, optimizer, loss_fn=F.cross_entropy, scheduler=None,
                  scheduler_interval: str | None = None, clip_grad_norm: float | None = None,
                  early_stopping: int | None = None, checkpoint_path: str | None = None,
-                 progress: bool = True, callbacks=()):
+                 progress: bool = True, callbacks=(), device: str | None = None):
         self.model = model
         self.optimizer = optimizer
         self.loss_fn = loss_fn
@@ -58,6 +59,7 @@ class Trainer:
         self.checkpoint_path = checkpoint_path
         self.progress = progress
         self.callbacks = list(callbacks)
+        self.device = device  # batches are moved here ("cuda" with CuPy); None: as they come
         self.history = History()
         self.best = {"val_loss": float("inf"), "epoch": -1, "state": None}
         self.stale_epochs = 0
@@ -67,8 +69,9 @@ class Trainer:
     def train_epoch(self, loader, epoch: int, epochs: int) -> dict:
         self.model.train()
         total_loss, correct, seen = 0.0, 0, 0
-        bar = _progress(loader, f"epoch {epoch + 1}/{epochs}", self.progress)
+        bar = progress_bar(loader, f"epoch {epoch + 1}/{epochs}", self.progress)
         for inputs, targets in bar:
+            inputs, targets = self._on_device(inputs), self._on_device(targets)
             logits = self.model(inputs)
             loss = self.loss_fn(logits, targets)
             self.optimizer.zero_grad()
@@ -81,13 +84,12 @@ class Trainer:
             n = len(targets)
             value = loss.item()
             total_loss += value * n
-            correct += int((logits.data.argmax(-1) == targets.data).sum())
+            correct += int((logits.array.argmax(-1) == targets.array).sum())
             seen += n
             self.global_step += 1
             for callback in self.callbacks:
                 callback.on_batch_end(self, self.global_step, value)
-            if self.progress:
-                bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.3f}")
+            show_running(bar, total_loss / seen, correct / seen)
         return {"train_loss": total_loss / max(seen, 1), "train_acc": correct / max(seen, 1)}
 
     @no_grad()
@@ -97,15 +99,19 @@ class Trainer:
         self.model.eval()
         total_loss, predictions, targets = 0.0, [], []
         for inputs, target in loader:
+            inputs, target = self._on_device(inputs), self._on_device(target)
             logits = self.model(inputs)
             total_loss += self.loss_fn(logits, target).item() * len(target)
-            predictions.append(backend.to_device(logits.data.argmax(-1), "cpu"))
-            targets.append(backend.to_device(target.data, "cpu"))
+            predictions.append(backend.to_device(logits.array.argmax(-1), "cpu"))
+            targets.append(backend.to_device(target.array, "cpu"))
         self.model.train(was_training)
         predicted = numpy.concatenate(predictions) if predictions else numpy.zeros(0, int)
         actual = numpy.concatenate(targets) if targets else numpy.zeros(0, int)
         return {"loss": total_loss / max(len(actual), 1), "accuracy": accuracy(predicted, actual),
                 "predictions": predicted, "targets": actual}
+
+    def _on_device(self, tensor):
+        return tensor if self.device is None else tensor.to(self.device)
 
     # --- the whole run ---------------------------------------------------------------------
     def fit(self, train_loader, val_loader=None, epochs: int = 10, resume: bool = False) -> History:
@@ -180,9 +186,3 @@ def _default_interval(scheduler) -> str:
 def _is_plateau(scheduler) -> bool:
     return type(scheduler).__name__ == "ReduceLROnPlateau"
 
-
-def _progress(loader, description: str, enabled: bool):
-    if not enabled:
-        return loader
-    from tqdm import tqdm
-    return tqdm(loader, desc=description, leave=False, unit="batch", dynamic_ncols=True)

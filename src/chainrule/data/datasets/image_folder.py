@@ -10,7 +10,7 @@ from ..splits import Source
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 GRAY_MODES = ("1", "L", "LA")  # anything else is read as RGB
-INSTALL_PILLOW = "pip install 'pillow>=9,<13'"
+INSTALL_PILLOW = "pip install 'pillow>=9,<14'"
 
 
 def load(folder: str | Path) -> Source:
