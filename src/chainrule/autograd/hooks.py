@@ -1,0 +1,173 @@
+"""Hooks: the one way to watch, or adjust, the forward and backward passes from outside.
+
+Two kinds, both returning a `RemovableHandle` (`handle.remove()`, or use it in `with`):
+
+* An **op hook** (`OpHook`, Chainer's FunctionHook in spirit) sees every op application
+  and every node's backward, process-wide, while it is registered:
+
+      class CountOps(OpHook):
+          def __init__(self):
+              self.count = 0
+          def after_forward(self, node, inputs, output):
+              self.count += 1
+
+      with CountOps() as counter:        # or: handle = register_op_hook(CountOps())
+          loss = model(x).sum()
+      print(counter.count)
+
+  The four methods (each optional) are called as
+
+      before_forward(node, inputs, params)     before `node.forward` runs on the inputs' arrays
+      after_forward(node, inputs, output)      `output` is the result tensor
+      before_backward(node, grad)              `grad` is dL/d(node's output)
+      after_backward(node, grad, input_grads)  may return replacement input gradients
+
+  `node` is the op instance (the graph node, when one is recorded). Anomaly mode, the
+  chain-rule trace and the training report's recorders are op hooks; nothing patches the
+  engine. `backward_node()` tells a hook whose backward is running (ops applied inside a
+  backward, as with `create_graph=True`, run their forward hooks too).
+
+* A **tensor hook** (`tensor.register_hook(fn)`, PyTorch's semantics) is called with the
+  gradient of that one tensor once it is complete in a backward pass; if it returns a
+  tensor, that replaces the gradient (for a leaf: before it is added into `.grad`; for a
+  non-leaf: before it flows on into the op that made the tensor).
+
+When no hook is registered the engine and `Op.apply` test one empty tuple per op.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import weakref
+
+active: tuple = ()     # the registered op hooks, in registration order
+_op_hooks: dict = {}   # handle id -> op hook
+_ids = itertools.count()
+_running = threading.local()  # .node: the node whose backward runs on this thread
+
+
+class RemovableHandle:
+    """What a `register_*` call returns: `remove()` unregisters (twice is harmless)."""
+
+    def __init__(self, hooks: dict, key: int, on_remove=None):
+        self._hooks = hooks
+        self._key = key
+        self._on_remove = on_remove
+
+    def remove(self) -> None:
+        self._hooks.pop(self._key, None)
+        if self._on_remove is not None:
+            self._on_remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+class OpHook:
+    """Base class of op hooks: override any of the four methods (module docstring). Used
+    as a context manager it is registered inside the block and removed after it."""
+
+    def before_forward(self, node, inputs, params) -> None:
+        pass
+
+    def after_forward(self, node, inputs, output) -> None:
+        pass
+
+    def before_backward(self, node, grad) -> None:
+        pass
+
+    def after_backward(self, node, grad, input_grads):
+        return None
+
+    def __enter__(self):
+        self._handle = register_op_hook(self)
+        return self
+
+    def __exit__(self, *exc):
+        self._handle.remove()
+        return False
+
+
+def register_op_hook(hook: OpHook) -> RemovableHandle:
+    """Call `hook`'s methods around every op's forward and every node's backward."""
+    key = next(_ids)
+    _op_hooks[key] = hook
+    _refresh()
+    return RemovableHandle(_op_hooks, key, on_remove=_refresh)
+
+
+def _refresh() -> None:
+    global active
+    active = tuple(_op_hooks.values())
+
+
+def backward_node():
+    """The node whose backward is running on this thread, or None (in a forward pass)."""
+    return getattr(_running, "node", None)
+
+
+# --- called by Op.apply and the engine (only while `active` is not empty) -----------------
+def before_forward(node, inputs, params) -> None:
+    for hook in active:
+        hook.before_forward(node, inputs, params)
+
+
+def after_forward(node, inputs, output) -> None:
+    for hook in active:
+        hook.after_forward(node, inputs, output)
+
+
+def run_backward(node, grad, backward):
+    """`backward(node, grad)` with the op hooks called around it."""
+    outer, _running.node = backward_node(), node
+    try:
+        for hook in active:
+            hook.before_backward(node, grad)
+        input_grads = backward(node, grad)
+        for hook in active:
+            replaced = hook.after_backward(node, grad, input_grads)
+            if replaced is not None:
+                input_grads = tuple(replaced)
+    finally:
+        _running.node = outer
+    return input_grads
+
+
+# --- tensor hooks ------------------------------------------------------------------------
+# A non-leaf's hooks live on the node that made it (`node.grad_hooks`, one output per
+# node); a leaf's, here by the leaf's id, dropped when the leaf is collected.
+leaf_hooks: dict = {}
+
+
+def register_tensor_hook(tensor, fn) -> RemovableHandle:
+    """`tensor.register_hook(fn)`: fn(grad) -> None or a replacement gradient."""
+    if not tensor.requires_grad:
+        raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
+                           "require grad")
+    if tensor.grad_fn is not None:
+        node = tensor.grad_fn
+        if "grad_hooks" not in node.__dict__:
+            node.grad_hooks = {}
+        hooks = node.grad_hooks
+    else:
+        key = id(tensor)
+        if key not in leaf_hooks:
+            leaf_hooks[key] = {}
+            weakref.finalize(tensor, leaf_hooks.pop, key, None)
+        hooks = leaf_hooks[key]
+    key = next(_ids)
+    hooks[key] = fn
+    return RemovableHandle(hooks, key)
+
+
+def run_tensor_hooks(hooks: dict, grad, wrap, unwrap):
+    """Each hook in turn on the gradient (as a tensor: `wrap`); a returned tensor replaces it."""
+    for fn in list(hooks.values()):
+        replaced = fn(wrap(grad))
+        if replaced is not None:
+            grad = unwrap(replaced)
+    return grad
