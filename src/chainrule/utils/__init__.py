@@ -1,0 +1,2 @@
+"""`chainrule.utils`: helpers at PyTorch's paths (`chainrule.utils.data`)."""
+from . import data  # noqa: F401
