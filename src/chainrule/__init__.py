@@ -13,7 +13,7 @@ from .backend import (bool_ as bool, default_dtype as get_default_dtype, float16
                       set_rng_state, uint8)
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
                        ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
-from . import data, explain, nn, optim, train  # noqa: E402
+from . import data, explain, nn, optim, train, utils  # noqa: E402
 from .serialize import LoadError, SaveError, load, save  # noqa: E402
 from .ops import (abs, add, argmax, argmin, cat, clamp, clone, concatenate, div, exp,
                   expand, flatten, gather, log, log_softmax, matmul, max, maximum, mean, min,
