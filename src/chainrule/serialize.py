@@ -298,11 +298,14 @@ def load(path, device=None):
     chainrule Tensors (on `device` when given, else the CPU), NumPy arrays as NumPy
     arrays, and every other value as it was saved. A safetensors file from another tool
     loads as a flat {name: Tensor} dict."""
-    safetensors = _safetensors()
     path = os.fspath(path)
     device = backend.normalize_device(device) if device is not None else None
     if not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, f"no checkpoint file at {path}", path)
+    from .io import foreign  # noqa: PLC0415 - io builds on this module
+    if foreign.is_foreign(path):  # a torch.save file or a Hugging Face folder
+        return foreign.load_foreign(path, device)
+    safetensors = _safetensors()
     if os.path.isdir(path):
         raise IsADirectoryError(errno.EISDIR, f"{path} is a directory, not a checkpoint",
                                 path)
@@ -345,13 +348,7 @@ def _read_file(safetensors, path: str):
     except OSError:
         raise
     except Exception as err:  # safetensors' SafetensorError, and what it lets through
-        detail = str(err)
-        with open(path, "rb") as fh:
-            magic = fh.read(4)
-        if magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80":
-            detail += (" (this looks like a pickle/torch.save file; chainrule never "
-                       "unpickles -- re-save it with safetensors.torch.save_file)")
-        raise foreign(detail) from None
+        raise foreign(str(err)) from None
     return arrays, metadata
 
 
