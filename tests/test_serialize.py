@@ -176,7 +176,7 @@ def test_numpy_arrays_stay_numpy_and_odd_layouts_are_saved_right(tmp_path):
     assert out["big_endian"].dtype == np.float32
     np.testing.assert_array_equal(out["as_tensor"].numpy(), base.T)
     out["transposed"][0, 0] = -1                      # loaded arrays are writable
-    out["as_tensor"].data[0, 0] = -1
+    out["as_tensor"].array[0, 0] = -1
 
 
 def test_colliding_names_and_shared_arrays(tmp_path):
@@ -188,7 +188,7 @@ def test_colliding_names_and_shared_arrays(tmp_path):
     _same(obj, out)
     names = st_load_file(str(tmp_path / "ckpt.safetensors"))
     assert len(names) == 6 and "a.b" in names and "enc.weight" in names
-    assert out["enc.weight"].data is out["dec.weight"].data
+    assert out["enc.weight"].array is out["dec.weight"].array
 
 
 def test_load_on_device_and_bad_device(tmp_path):

@@ -10,7 +10,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     Like torch.tensor it copies (`from_numpy` shares the array's memory instead)."""
     t = Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
     if hasattr(data, "shape"):
-        t.data = t.data.copy()
+        t.array = t.array.copy()
     return t
 
 
@@ -46,7 +46,7 @@ def empty(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
 def full(shape, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
     t = _filled("empty", (shape,) if isinstance(shape, int) else shape, dtype, device,
                 requires_grad)
-    t.data[...] = fill_value
+    t.array[...] = fill_value
     return t
 
 

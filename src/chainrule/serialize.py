@@ -122,7 +122,7 @@ class _Encoder:
             value = float(value)
             return value if math.isfinite(value) else {"t": "float", "v": repr(value)}
         if isinstance(value, Tensor):
-            return {"t": "tensor", "k": self._store(value.data, path)}
+            return {"t": "tensor", "k": self._store(value.array, path)}
         if isinstance(value, numpy.ndarray):
             return {"t": "ndarray", "k": self._store(value, path)}
         if isinstance(value, numpy.dtype) and value.names is None:

@@ -1,6 +1,6 @@
 """`Tensor`: an array of numbers that remembers the op that made it.
 
-A tensor wraps one array (`.data`, NumPy on the CPU or CuPy on a GPU). When it was made by
+A tensor wraps one array (`.array`, NumPy on the CPU or CuPy on a GPU). When it was made by
 a differentiable op from tensors that require a gradient, `.grad_fn` is that op's graph
 node; `backward()` walks these nodes in reverse and fills `.grad` of the leaves.
 """
@@ -14,14 +14,14 @@ from . import backend
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "grad_fn", "requires_grad", "__weakref__")
+    __slots__ = ("array", "grad", "grad_fn", "requires_grad", "__weakref__")
 
     # NumPy hands `ndarray ⊕ Tensor` to our reflected operators instead of looping over us.
     __array_ufunc__ = None
     is_sparse = False  # (gradients of Embedding(sparse=True) are chainrule.sparse tensors)
 
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
-        self.data = _as_array(data, dtype, device)
+        self.array = _as_array(data, dtype, device)
         self.grad = None
         self.grad_fn = None
         self.requires_grad = False
@@ -31,37 +31,49 @@ class Tensor:
     # --- what a tensor is ----------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self) -> str:
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self.array.shape if dim is None else self.array.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
+
+    @property
+    def data(self) -> "Tensor":
+        """As PyTorch's: a tensor sharing this one's array that autograd does not track, so
+        `p.data -= lr * p.grad` or `p.data.copy_(x)` change `p` in place, unrecorded. The
+        raw array itself is `.array` (or `.numpy()` on the CPU)."""
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value) -> None:
+        """`p.data = t` makes `p` hold `t`'s array (shared, not copied), as PyTorch."""
+        self.array = value.array if isinstance(value, Tensor) else _as_array(value)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __repr__(self) -> str:
         body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(")
@@ -77,9 +89,9 @@ class Tensor:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.data)
+        return bool(self.array)
 
     def __hash__(self) -> int:
         return id(self)
@@ -89,20 +101,45 @@ class Tensor:
 
     # --- leaving the graph ---------------------------------------------------------------
     def numpy(self) -> numpy.ndarray:
-        return self.data if isinstance(self.data, numpy.ndarray) else backend.to_device(self.data, "cpu")
+        return self.array if isinstance(self.array, numpy.ndarray) \
+            else backend.to_device(self.array, "cpu")
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError("item(): only a one-element tensor converts to a number, "
                              f"got shape {self.shape}")
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        """A one-element integer tensor used as a list index (`xs[i]`), as PyTorch."""
+        if self.dtype.kind not in "iub" or self.array.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            f"index, got {self.dtype} of shape {self.shape}")
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        """`f"{loss:.4f}"` formats a 0-d tensor's number; other tensors print as `str()`."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return format(str(self), spec)
+
+    def __array__(self, dtype=None, copy=None):
+        """NumPy sees a CPU tensor as its array (`numpy.asarray(t)`), as PyTorch."""
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype, copy=False)
 
     def tolist(self):
         return self.numpy().tolist()
 
     def detach(self) -> "Tensor":
         """The same numbers, cut from the graph (no grad_fn, no requires_grad)."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self.array)
 
     def detach_(self) -> "Tensor":
         self.grad_fn = None
@@ -122,16 +159,16 @@ class Tensor:
         return self
 
     def zero_(self) -> "Tensor":
-        self.data[...] = 0
+        self.array[...] = 0
         return self
 
     def fill_(self, value) -> "Tensor":
-        self.data[...] = value
+        self.array[...] = value
         return self
 
     def copy_(self, other) -> "Tensor":
-        source = other.data if isinstance(other, Tensor) else other
-        self.data[...] = backend.to_device(backend.xp(self.data).asarray(source), self.device) \
+        source = other.array if isinstance(other, Tensor) else other
+        self.array[...] = backend.to_device(backend.xp(self.array).asarray(source), self.device) \
             if backend.device_of(source) != self.device else source
         return self
 
@@ -186,7 +223,7 @@ class Tensor:
     def _wrap(array) -> "Tensor":
         """A constant tensor around an array, without conversion or copying."""
         t = Tensor.__new__(Tensor)
-        t.data = array
+        t.array = array
         t.grad = None
         t.grad_fn = None
         t.requires_grad = False
@@ -197,7 +234,7 @@ def _as_array(data, dtype=None, device=None):
     """Turn user data into a backend array: Python floats become the default dtype,
     Python ints int64, and an array keeps its own dtype."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if dtype is not None:
         dtype = numpy.dtype(dtype)
     elif not hasattr(data, "dtype"):
@@ -223,8 +260,8 @@ def lift(value, like: Tensor) -> Tensor:
             dtype = like.dtype if like.dtype.kind in "fiu" else None
             if isinstance(value, float) and like.dtype.kind != "f":
                 dtype = backend.default_dtype()
-            return Tensor._wrap(backend.xp(like.data).asarray(value, dtype=dtype))
-        return Tensor._wrap(backend.xp(like.data).asarray(value, dtype=backend.default_dtype()))
+            return Tensor._wrap(backend.xp(like.array).asarray(value, dtype=dtype))
+        return Tensor._wrap(backend.xp(like.array).asarray(value, dtype=backend.default_dtype()))
     return Tensor._wrap(_as_array(value, device=like.device))
 
 

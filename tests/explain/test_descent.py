@@ -59,7 +59,7 @@ def test_steps_walk_down_overshoot_and_crawl(result):
 def test_the_model_is_left_as_it_was(problem, result):
     model, _, _ = problem
     weight = dict(model.named_parameters())[result["param"]]
-    assert float(weight.data[result["index"]]) == result["weight"]
+    assert float(weight.array[result["index"]]) == result["weight"]
 
 
 def test_explicit_weight_and_learning_rate(problem):

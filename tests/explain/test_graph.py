@@ -110,14 +110,14 @@ def test_edge_labels_are_the_engines_gradient_norms():
     b = a.tanh()
     loss = (b * b).sum()
     dot = draw(loss, grads=True, names={x: "x", w: "w"})
-    av = x.data * w.data
+    av = x.array * w.array
     db = 2 * np.tanh(av)
     da = db * (1 - np.tanh(av) ** 2)
     labels = {(s, t): float(lbl) for s, t, lbl in
               re.findall(r"^\s+(\w+) -> (\w+) \[label=\"([^\"]+)\"", dot, flags=re.MULTILINE)}
     values = sorted(labels.values())
     # edges carry x, w, a, b (one edge: both inputs of b * b are b), and b * b (∂/∂ = 1)
-    expected = sorted([np.linalg.norm(da * w.data), np.linalg.norm(da * x.data),
+    expected = sorted([np.linalg.norm(da * w.array), np.linalg.norm(da * x.array),
                        np.linalg.norm(da), np.linalg.norm(db), np.sqrt(3)])
     np.testing.assert_allclose(values, expected, rtol=5e-3)
     assert '"x\\n(3,)"' in dot and '"w\\n(3,)"' in dot

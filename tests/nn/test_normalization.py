@@ -66,7 +66,7 @@ def twin_layers(ours, theirs):
     with torch.no_grad():
         for (name, p), (tname, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
             assert name == tname
-            p.data[...] = generator.uniform(0.5, 1.5, p.shape).astype(p.dtype)
+            p.array[...] = generator.uniform(0.5, 1.5, p.shape).astype(p.dtype)
             tp.copy_(torch.tensor(p.numpy()))
 
 

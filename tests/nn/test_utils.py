@@ -80,7 +80,7 @@ def test_clip_grad_norm_skips_missing_grads_and_takes_one_tensor() -> None:
 
 def test_non_finite_norm_raises_only_when_asked() -> None:
     ours, theirs = twins()
-    ours[0].grad.data[0, 0] = numpy.nan
+    ours[0].grad.array[0, 0] = numpy.nan
     theirs[0].grad[0, 0] = float("nan")
     with pytest.raises(RuntimeError, match="non-finite"):
         utils.clip_grad_norm_(ours, 1.0, error_if_nonfinite=True)

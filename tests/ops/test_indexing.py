@@ -72,7 +72,7 @@ def test_setitem_on_a_leaf_that_requires_grad_is_refused() -> None:
     with pytest.raises(RuntimeError, match="in place"):
         x[0] = 1.0
     with cr.no_grad():
-        x.data[0] = 1.0
+        x.array[0] = 1.0
     assert x.tolist() == [1.0, 0.0, 0.0]
     y = cr.zeros(3)
     y[cr.tensor([0, 2])] = 5.0

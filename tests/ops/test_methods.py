@@ -12,14 +12,14 @@ from chainrule.autograd import OpError
 
 def test_inplace_update_of_a_weight_under_no_grad_keeps_it_a_leaf_as_torch() -> None:
     w = cr.tensor([1.0, 2.0], requires_grad=True)
-    array = w.data
+    array = w.array
     (w * w).sum().backward()
     with cr.no_grad():
         w -= 0.25 * w.grad
         w *= 2
         w += 1
         w /= 2
-    assert w.data is array  # the same array, changed in place
+    assert w.array is array  # the same array, changed in place
     assert w.requires_grad and w.is_leaf and w.grad_fn is None
     t = torch.tensor([1.0, 2.0], requires_grad=True)
     (t * t).sum().backward()

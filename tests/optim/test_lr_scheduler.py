@@ -169,7 +169,7 @@ def test_scheduler_drives_the_optimizer_update():
         p.grad = cr.Tensor(np.ones(1))
         opt.step()
         sched.step()
-    np.testing.assert_allclose(p.data, [-(1.0 + 0.5 + 0.25)])
+    np.testing.assert_allclose(p.array, [-(1.0 + 0.5 + 0.25)])
 
 
 def test_warns_when_scheduler_steps_before_optimizer():
@@ -212,7 +212,7 @@ def test_custom_optimizer_with_its_own_step_is_seen_as_stepped():
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        p.data -= group["lr"] * np.sign(p.grad.data)
+                        p.array -= group["lr"] * np.sign(p.grad.array)
 
     p = cr.Tensor(np.zeros(2))
     p.grad = cr.Tensor(np.array([3.0, -2.0]))
@@ -222,5 +222,5 @@ def test_custom_optimizer_with_its_own_step_is_seen_as_stepped():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sched.step()
-    np.testing.assert_allclose(p.data, [-0.1, 0.1])
+    np.testing.assert_allclose(p.array, [-0.1, 0.1])
     assert opt.param_groups[0]["lr"] == 0.05

@@ -74,7 +74,7 @@ def _set_grads(ours, theirs, grads, skip=()):
 
 def _assert_params_close(ours, theirs, atol=1e-10):
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=atol)
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-10, atol=atol)
 
 
 def _skip_for(step):
@@ -97,7 +97,7 @@ def test_matches_torch_over_20_steps(case):
         # the gradients are read, never written
         for _i, (p, g) in enumerate(zip(ours, grads)):
             if p.grad is not None:
-                np.testing.assert_array_equal(p.grad.data, g)
+                np.testing.assert_array_equal(p.grad.array, g)
         _assert_params_close(ours, theirs)
 
     # same state, under the same keys
@@ -110,7 +110,7 @@ def test_matches_torch_over_20_steps(case):
             if key == "step":
                 assert value == float(expected)
             else:
-                np.testing.assert_allclose(value.data, expected.numpy(), rtol=1e-10, atol=1e-12)
+                np.testing.assert_allclose(value.array, expected.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("cls", [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop,
@@ -195,13 +195,13 @@ def test_zero_grad():
     grad_tensor = p.grad
     opt.zero_grad(set_to_none=False)
     assert p.grad is grad_tensor
-    np.testing.assert_array_equal(p.grad.data, np.zeros(3))
-    np.testing.assert_array_equal(q.grad.data, np.arange(3.0))  # not written through
+    np.testing.assert_array_equal(p.grad.array, np.zeros(3))
+    np.testing.assert_array_equal(q.grad.array, np.arange(3.0))  # not written through
     opt.zero_grad()
     assert p.grad is None
     assert q.grad is not None
     opt.step()                                              # no grads: nothing happens
-    np.testing.assert_array_equal(p.data, np.ones(3))
+    np.testing.assert_array_equal(p.array, np.ones(3))
 
 
 def test_step_with_closure_returns_loss_and_runs_without_grad():
@@ -216,7 +216,7 @@ def test_step_with_closure_returns_loss_and_runs_without_grad():
 
     loss = opt.step(closure)
     assert float(loss.item()) == pytest.approx(5.0)
-    np.testing.assert_allclose(w.data, [0.8, -1.6])
+    np.testing.assert_allclose(w.array, [0.8, -1.6])
     assert w.grad_fn is None and w.requires_grad
 
 
@@ -235,7 +235,7 @@ def test_trains_through_autograd_like_torch():
         topt.zero_grad()
         ((tw - tt) * (tw - tt)).sum().backward()
         topt.step()
-    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w.array, tw.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def _state_to_numpy(state_dict):
@@ -270,12 +270,12 @@ def test_state_dict_round_trip_continues_identically(case):
         assert set(g) == set(tg) - TORCH_ONLY_KEYS
 
     # restore into a fresh optimizer over fresh copies of the parameters
-    copies = [cr.Tensor(p.data.copy(), requires_grad=True) for p in ours]
+    copies = [cr.Tensor(p.array.copy(), requires_grad=True) for p in ours]
     restored = cls(copies, lr=123.0)
     restored.load_state_dict(sd)
     assert restored.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
     # and one restored from torch's own state dict (arrays, as loaded from a file)
-    copies2 = [cr.Tensor(p.data.copy(), requires_grad=True) for p in ours]
+    copies2 = [cr.Tensor(p.array.copy(), requires_grad=True) for p in ours]
     from_torch = cls(copies2)
     from_torch.load_state_dict(_state_to_numpy(tsd))
 
@@ -287,7 +287,7 @@ def test_state_dict_round_trip_continues_identically(case):
         for o in (opt, restored, from_torch, topt):
             o.step()
     for a, b, _c in zip(ours, copies, copies2):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.array, b.array)
     _assert_params_close(ours, theirs)
     _assert_params_close(copies2, theirs)  # torch's state continued by chainrule
 
@@ -303,7 +303,7 @@ def test_load_state_dict_copies_and_casts_to_param_dtype():
     opt2.load_state_dict({"state": {"0": sd["state"][0]}, "param_groups": sd["param_groups"]})
     s = opt2.state[q]
     assert s["exp_avg"].dtype == np.float32 and s["step"] == 1.0
-    assert s["exp_avg"].data is not opt.state[p]["exp_avg"].data  # no aliasing
+    assert s["exp_avg"].array is not opt.state[p]["exp_avg"].array  # no aliasing
     assert opt2.param_groups[0]["params"][0] is q
 
 
@@ -329,7 +329,7 @@ def test_float32_params_stay_float32(case):
     cls, kw = case
     ours, _ = _make_params(dtype=np.float32)
     opt = cls(ours, **kw)
-    theirs = [torch.tensor(p.data.copy(), requires_grad=True) for p in ours]
+    theirs = [torch.tensor(p.array.copy(), requires_grad=True) for p in ours]
     topt = _torch_cls(cls)(theirs, **kw)
     for step in range(3):
         grads = [g.astype(np.float32) for g in _grads(step)]
@@ -343,7 +343,7 @@ def test_float32_params_stay_float32(case):
         for k, v in opt.state[p].items():
             if k != "step":
                 assert v.dtype == np.float32, k
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_argument_errors():
@@ -397,7 +397,7 @@ def test_checkpoint_through_cr_save_continues_identically(tmp_path, cls, kw):
              "plateau": plateau.state_dict()}, tmp_path / "ckpt")
     ckpt = cr.load(tmp_path / "ckpt")
 
-    copies = [cr.Tensor(p.data.copy(), requires_grad=True) for p in ours]
+    copies = [cr.Tensor(p.array.copy(), requires_grad=True) for p in ours]
     opt2 = cls(copies, **kw)
     sched2 = lr_scheduler.OneCycleLR(opt2, max_lr=0.1, total_steps=20)
     plateau2 = lr_scheduler.ReduceLROnPlateau(opt2)
@@ -414,4 +414,4 @@ def test_checkpoint_through_cr_save_continues_identically(tmp_path, cls, kw):
         sched2.step()
         assert sched.get_last_lr() == sched2.get_last_lr()
     for a, b in zip(ours, copies):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.array, b.array)

@@ -85,7 +85,7 @@ def test_gradient_clipping_is_applied():
 
     class Probe(cr.train.Callback):
         def on_batch_end(self, trainer, step, loss):
-            total = sum(float((p.grad.data ** 2).sum()) for p in trainer.model.parameters())
+            total = sum(float((p.grad.array ** 2).sum()) for p in trainer.model.parameters())
             seen.append(total ** 0.5)
 
     trainer.callbacks.append(Probe())

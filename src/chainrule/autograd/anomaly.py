@@ -127,8 +127,8 @@ def _checking_apply(cls, *inputs, **params):
     result = _PLAIN_APPLY.__func__(cls, *inputs, **params)
     if result.grad_fn is not None:
         result.grad_fn.anomaly_origin = _user_frame()
-    if state.check_forward and _nonfinite(result.data):
-        _check_forward(cls, inputs, result.data)
+    if state.check_forward and _nonfinite(result.array):
+        _check_forward(cls, inputs, result.array)
     return result
 
 
@@ -163,8 +163,8 @@ def _user_frame():
 # --- forward ---------------------------------------------------------------------------------
 def _check_forward(cls, inputs, out) -> None:
     has_nan = _count(out, "nan") > 0
-    param_bad = any(_is_parameter(t) and _nonfinite(t.data) for t in inputs)
-    inherited_inf = any(_count(t.data, "inf") for t in inputs if not _is_parameter(t))
+    param_bad = any(_is_parameter(t) and _nonfinite(t.array) for t in inputs)
+    inherited_inf = any(_count(t.array, "inf") for t in inputs if not _is_parameter(t))
     if not has_nan and not param_bad and inherited_inf:
         return  # an infinity handed on from a constant (a mask), not made here
     kind, cause = _forward_cause(cls.__name__, inputs, out)
@@ -177,7 +177,7 @@ def _check_forward(cls, inputs, out) -> None:
         head = f"the backward pass of {op} produced {_what(out)} (in its {cls.__name__})"
     lines = [f"anomaly mode: {head}"]
     lines += _origin_lines(origin, "called at")
-    lines += [_row(f"input {i}", _stats(t.data)) for i, t in enumerate(inputs)]
+    lines += [_row(f"input {i}", _stats(t.array)) for i, t in enumerate(inputs)]
     lines.append(_row("output", _where_bad(out)))
     lines.append(_row("likely cause", cause))
     raise AnomalyError("\n".join(lines), op, phase, kind, cause, origin)
@@ -185,15 +185,15 @@ def _check_forward(cls, inputs, out) -> None:
 
 def _forward_cause(name: str, inputs, out) -> tuple[str, str]:
     for i, t in enumerate(inputs):
-        if _nonfinite(t.data):
+        if _nonfinite(t.array):
             if _is_parameter(t):
                 return "lr-too-high", _lr_too_high(i)
-            if _count(t.data, "nan"):
+            if _count(t.array, "nan"):
                 made = ("is data (not a parameter): check the data set and its "
                         "preprocessing" if t.is_leaf else
                         "was computed before anomaly mode was switched on")
                 return "bad-input", f"input {i} already contains NaN; it {made}"
-    data = [t.data for t in inputs]
+    data = [t.array for t in inputs]
     x = data[0]
     if name == "Log":
         if (x == 0).any():
@@ -255,7 +255,7 @@ def _report_backward(node, incoming, grads, index) -> None:
     lines = [f"anomaly mode: {head}"]
     lines += _origin_lines(origin, "created at") or [
         _row("created at", "unknown (the graph was built before anomaly mode was on)")]
-    lines += [_row(f"input {i}", _stats(t.data)) for i, t in enumerate(inputs)]
+    lines += [_row(f"input {i}", _stats(t.array)) for i, t in enumerate(inputs)]
     lines.append(_row("incoming", _stats(incoming) + "  (dloss/doutput)"))
     if grads is not None:
         lines.append(_row(f"gradient {index}", _where_bad(grads[index])))
@@ -266,7 +266,7 @@ def _report_backward(node, incoming, grads, index) -> None:
 def _backward_cause(node, incoming, grads, index) -> tuple[str, str]:
     inputs = node.inputs or ()
     for i, t in enumerate(inputs):
-        if _is_parameter(t) and _nonfinite(t.data):
+        if _is_parameter(t) and _nonfinite(t.array):
             return "lr-too-high", _lr_too_high(i)
     if grads is None:
         return "bad-gradient", ("the gradient arriving at this op was already NaN/Inf before "
@@ -350,8 +350,8 @@ def _array(x):
     """The array behind a tensor or gradient (a row-sparse gradient's stored rows, which
     hold every value it has that could be NaN or Inf)."""
     if isinstance(x, RowSparseTensor):
-        return x.values().data
-    return x.data if isinstance(x, Tensor) else x
+        return x.values().array
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _host(x):

@@ -80,12 +80,12 @@ def _root_gradient(tensor: Tensor, gradient, caller: str):
                            "(did you build it under no_grad, or from tensors without "
                            "requires_grad=True?)")
     if gradient is None:
-        if tensor.data.size != 1:
+        if tensor.array.size != 1:
             raise RuntimeError(f"{caller}: grad can be implicitly created only for scalar "
                                f"outputs, but the output has shape {tensor.shape}; pass a "
                                "gradient of that shape")
-        return xp(tensor.data).ones_like(tensor.data)
-    gradient = gradient.data if isinstance(gradient, Tensor) else gradient
+        return xp(tensor.array).ones_like(tensor.array)
+    gradient = gradient.array if isinstance(gradient, Tensor) else gradient
     if gradient.shape != tensor.shape:
         raise RuntimeError(f"{caller}: gradient has shape {gradient.shape} but the output "
                            f"has shape {tensor.shape}")
@@ -144,8 +144,8 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
             for t, g in zip(node.inputs, input_grads):
                 if g is None or not t.requires_grad:
                     continue
-                if g.shape != t.data.shape:
-                    g = sum_to(g, t.data.shape)
+                if g.shape != t.array.shape:
+                    g = sum_to(g, t.array.shape)
                 parent = t.grad_fn
                 if parent is None:
                     _deliver(t, g, wanted, found, create_graph, delivered)
@@ -189,7 +189,7 @@ def _saved_as_tensors(node):
     tensor, the output array a tensor made by this node, anything else a constant."""
     by_id = {}
     for t in node.inputs:
-        by_id.setdefault(id(t.data), t)
+        by_id.setdefault(id(t.array), t)
     for view, i in getattr(node, "aliases", ()):  # see op._separate_shared_arrays
         by_id[id(view)] = node.inputs[i]
     output = None
@@ -222,7 +222,7 @@ def _deliver(leaf: Tensor, g, wanted, found, create_graph, delivered):
         if leaf.grad is None:
             leaf.grad = g
         else:
-            total = (leaf.grad if leaf.grad.is_sparse else leaf.grad.data) + g
+            total = (leaf.grad if leaf.grad.is_sparse else leaf.grad.array) + g
             leaf.grad = total if isinstance(total, RowSparseTensor) else Tensor._wrap(total)
     elif leaf.grad is None:
         # The leaf must own its gradient (user code may update it in place): copy views and
@@ -232,4 +232,4 @@ def _deliver(leaf: Tensor, g, wanted, found, create_graph, delivered):
         delivered.add(id(g))
         leaf.grad = Tensor._wrap(g)
     else:
-        leaf.grad = Tensor._wrap(xp(g).asarray(leaf.grad.data + g))  # 0-d: array, not scalar
+        leaf.grad = Tensor._wrap(xp(g).asarray(leaf.grad.array + g))  # 0-d: array, not scalar

@@ -120,7 +120,7 @@ class Function:
         Floating tensors among `inputs` become float64 copies that require grad; other
         arguments are passed unchanged. Returns True, or raises `GradcheckError` naming the
         input and the element where backward and the finite difference disagree."""
-        args = tuple(Tensor(a.data.astype(numpy.float64), requires_grad=True)
+        args = tuple(Tensor(a.array.astype(numpy.float64), requires_grad=True)
                      if isinstance(a, Tensor) and a.dtype.kind == "f" else a for a in inputs)
         try:
             return gradcheck(lambda *xs: cls.apply(*xs), args, eps=eps, atol=atol, rtol=rtol)
@@ -159,10 +159,10 @@ class _FunctionNode(Op):
                 outputs = node.function.forward(ctx, *args)
         except Exception as err:
             raise _UserError(err) from err
-        node.saved = tuple(None if t is None else t.data for t in ctx._to_save)
+        node.saved = tuple(None if t is None else t.array for t in ctx._to_save)
         ctx._to_save = ()
         if isinstance(outputs, Tensor):
-            return outputs.data
+            return outputs.array
         if isinstance(outputs, (tuple, list)) and outputs and all(
                 isinstance(o, Tensor) for o in outputs):
             return _pack(node, ctx, outputs)
@@ -194,7 +194,7 @@ def _pack(node, ctx, outputs):
         raise _UserError(TypeError(f"{node.name}.forward: several outputs must all be "
                                    f"floating tensors of one dtype, got {sorted(map(str, dtypes))}"))
     ctx._out_shapes = tuple(o.shape for o in outputs)
-    return xp(outputs[0].data).concatenate([o.data.reshape(-1) for o in outputs])
+    return xp(outputs[0].array).concatenate([o.array.reshape(-1) for o in outputs])
 
 
 def _split(flat, shapes):
@@ -230,7 +230,7 @@ def _input_grads(node, returned, on_tensors) -> tuple:
 
 def _as_gradient(node, g, slot, tensor, on_tensors):
     if isinstance(g, Tensor):
-        value = g if on_tensors else g.data
+        value = g if on_tensors else g.array
     elif hasattr(g, "shape") and not on_tensors:
         value = g
     else:

@@ -54,7 +54,7 @@ def _as_tuple(out):
 
 
 def _numerical(scalar, inputs, i, eps):
-    x = inputs[i].data
+    x = inputs[i].array
     grad = numpy.zeros(x.shape)
     with no_grad():
         for index in numpy.ndindex(*x.shape):

@@ -63,7 +63,7 @@ class Op:
     def apply(cls, *inputs, **params):
         """Run the op on tensors, recording it in the graph when a gradient is wanted."""
         ctx = cls()
-        arrays = [t.data for t in inputs]
+        arrays = [t.array for t in inputs]
         if len(arrays) == 2:
             if arrays[0] is arrays[1] and inputs[0] is not inputs[1]:
                 _separate_shared_arrays(ctx, inputs, arrays)
@@ -74,7 +74,7 @@ class Op:
         except (ValueError, TypeError, IndexError) as err:
             raise _explain(cls, inputs, params, err) from err
         result = Tensor.__new__(Tensor)
-        result.data = out
+        result.array = out
         result.grad = None
         result.grad_fn = None
         result.requires_grad = False

@@ -176,7 +176,7 @@ def _descent_section(params: dict, traces: dict, lr: float, loss_before: float) 
         for name in INITIAL_ORDER:
             before, g = _v(params[name]), _scalar(traces[name].gradient)
             after = before - lr * g
-            params[name].data[...] = after
+            params[name].array[...] = after
             rows.append((name, f"{before:7.4f} − {lr:g}·({g:7.4f})", f"{after:.4f}"))
         loss_after = _v(_forward(params)["L"])
     w0 = max(len(r[0]) for r in rows)

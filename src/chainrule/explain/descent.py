@@ -69,7 +69,7 @@ class _OneWeight:
             raise ValueError(f"descent: index {','.join(map(str, index))} does not fit "
                              f"{name} of shape {tuple(self.param.shape)}")
         self.index = index
-        self.original = float(self.param.data[index])
+        self.original = float(self.param.array[index])
 
     @staticmethod
     def param_named(model, name: str):
@@ -80,7 +80,7 @@ class _OneWeight:
         return params[name]
 
     def set(self, w: float) -> None:
-        self.param.data[self.index] = w
+        self.param.array[self.index] = w
 
     def loss(self, w: float) -> float:
         self.set(w)
@@ -92,7 +92,7 @@ class _OneWeight:
         self.set(w)
         loss = F.cross_entropy(self.model(self.inputs), self.targets)
         (g,) = engine.grad(loss, [self.param])
-        return float(dense_tensor(g).data[self.index])
+        return float(dense_tensor(g).array[self.index])
 
     def descend(self, w: float, lr: float, steps: int) -> list:
         """[(w, L(w))] for `steps` steps of w ← w − lr·∂L/∂w, stopping if L blows up."""
@@ -137,7 +137,7 @@ def draw_descent(model: str = "logreg", param: str | None = None, index=None,
         loss = F.cross_entropy(network(inputs), targets)
         g = dense_tensor(engine.grad(loss, [chosen])[0])
         index = tuple(int(i) for i in numpy.unravel_index(
-            numpy.abs(backend.to_device(g.data, "cpu")).argmax(), g.shape))
+            numpy.abs(backend.to_device(g.array, "cpu")).argmax(), g.shape))
     index = tuple(int(i) for i in index)
     curve = _OneWeight(network, inputs, targets, param, index)
     try:

@@ -174,13 +174,13 @@ def gradient_norms(tensor: Tensor, ops, leaves) -> dict:
     if not wanted or not tensor.requires_grad:
         return {}
     seed = None
-    if tensor.data.size != 1:  # a non-scalar output: the gradient of its sum
-        seed = Tensor._wrap(backend.xp(tensor.data).ones_like(tensor.data))
+    if tensor.array.size != 1:  # a non-scalar output: the gradient of its sum
+        seed = Tensor._wrap(backend.xp(tensor.array).ones_like(tensor.array))
     grads = engine.grad(tensor, wanted, grad_outputs=seed, retain_graph=True, allow_unused=True)
     norms = {}
     for key, g in zip(keys, grads):
         if g is not None:
-            norms[key] = float(numpy.linalg.norm(backend.to_device(dense_tensor(g).data, "cpu")))
+            norms[key] = float(numpy.linalg.norm(backend.to_device(dense_tensor(g).array, "cpu")))
     return norms
 
 
@@ -291,8 +291,8 @@ def _emit(dot, tensor, ops, leaves, labels, norms, groups, model, collapse,
         node_id = f"op{k}"
         text = f"{node.name}\n{_shape(_out_shape(node))}"
         root = node is tensor.grad_fn
-        if root and tensor.data.size == 1:
-            text += f"\n= {_num(float(backend.to_device(tensor.data, 'cpu')))}"
+        if root and tensor.array.size == 1:
+            text += f"\n= {_num(float(backend.to_device(tensor.array, 'cpu')))}"
         dot.node(node_id, text, shape="box", style="rounded,filled",
                  fillcolor=COLORS["root" if root else "op"], penwidth="2" if root else "1")
         place(node, node_id)

@@ -50,7 +50,7 @@ class ReportRecorder(Callback):
         kinds = {path: type(m).__name__ for path, m in model.named_modules()}
         self.labels = {path: f"{path} ({kinds.get(path, type(model).__name__)})"
                        if path != "(model)" else type(model).__name__ for path in self.groups}
-        self.initial = {name: _cpu(p.data).ravel().copy() for name, p in model.named_parameters()}
+        self.initial = {name: _cpu(p.array).ravel().copy() for name, p in model.named_parameters()}
         self.batch_steps, self.batch_losses = [], []
         self.grad_steps = []
         self.grad_norms = {module: [] for module in self.groups}
@@ -65,7 +65,7 @@ class ReportRecorder(Callback):
             total = 0.0
             for p in params:
                 if p.grad is not None:
-                    g = p.grad.values().data if p.grad.is_sparse else p.grad.data
+                    g = p.grad.values().array if p.grad.is_sparse else p.grad.array
                     total += float((g * g).sum())
             self.grad_norms[module].append(math.sqrt(total))
 
@@ -276,7 +276,7 @@ def _histograms(model, recorder) -> str:
     for ax in axes.ravel()[len(weights):]:
         ax.axis("off")
     for ax, (name, p) in zip(axes.ravel(), weights):
-        start, end = recorder.initial[name], _cpu(p.data).ravel()
+        start, end = recorder.initial[name], _cpu(p.array).ravel()
         lo, hi = float(min(start.min(), end.min())), float(max(start.max(), end.max()))
         bins = numpy.linspace(lo, hi if hi > lo else lo + 1e-6, 41)
         ax.hist(start, bins=bins, color=COLORS[0], alpha=0.55, label="start")
@@ -296,7 +296,7 @@ def _predict(model, encoder, x) -> numpy.ndarray:
         out = []
         for start in range(0, len(x), 512):
             logits = model(Tensor(encoder.transform(x[start:start + 512])))
-            out.append(_cpu(logits.data.argmax(-1)))
+            out.append(_cpu(logits.array.argmax(-1)))
     finally:
         model.train(was_training)
     return numpy.concatenate(out) if out else numpy.zeros(0, int)

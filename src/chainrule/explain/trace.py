@@ -147,7 +147,7 @@ def trace(loss: Tensor, param: Tensor, fn=None, names=None, eps: float | None = 
     """
     if not isinstance(loss, Tensor) or not isinstance(param, Tensor):
         raise TypeError("trace(loss, param): both must be tensors")
-    if loss.data.size != 1:
+    if loss.array.size != 1:
         raise ValueError(f"trace: the loss must be a single number, got shape {loss.shape} "
                          "(reduce it first, e.g. with .sum() or .mean())")
     if not param.requires_grad:
@@ -224,7 +224,7 @@ def _walk(loss, param, counts, names_of, rules) -> list:
     paths = []
     ones = {}  # node -> its backward of 1 (the local derivatives), for one-element outputs
     # A path so far is a linked trail (step, trail before it): no copying per step.
-    stack = [(loss.grad_fn, loss, xp(loss.data).ones_like(loss.data), None)]
+    stack = [(loss.grad_fn, loss, xp(loss.array).ones_like(loss.array), None)]
     while stack:
         node, out, grad, trail = stack.pop()
         if node.name not in rules:
@@ -236,9 +236,9 @@ def _walk(loss, param, counts, names_of, rules) -> list:
             if not _leads_back(t, param, counts):
                 continue
             local = None
-            if out.data.size == 1 and t.data.size == 1:
+            if out.array.size == 1 and t.array.size == 1:
                 if node not in ones:
-                    ones[node] = engine._backward_of(node, xp(out.data).ones_like(out.data),
+                    ones[node] = engine._backward_of(node, xp(out.array).ones_like(out.array),
                                                      False)
                 local = float(_fit(ones[node][i], t).reshape(()))
             step = Step(node.name, expression, names_of(out), names_of(t), i, tuple(out.shape),
@@ -264,9 +264,9 @@ def _fit(g, t):
     """A gradient in the input's shape: None is zero; broadcast dims summed (engine's sum_to);
     a row-sparse one (Embedding(sparse=True)) spread out."""
     if g is None:
-        return xp(t.data).zeros_like(t.data)
+        return xp(t.array).zeros_like(t.array)
     g = dense(g)
-    return g if g.shape == t.data.shape else sum_to(g, t.data.shape)
+    return g if g.shape == t.array.shape else sum_to(g, t.array.shape)
 
 
 def _factors(steps: list, grouped: bool) -> list:
@@ -304,8 +304,8 @@ class _Names:
             return label
         if t.grad_fn is not None:
             return f"{t.grad_fn.name.lower()}(…)"
-        if t.data.size == 1 and t.dtype.kind in "fiub":
-            return _num(float(t.data.reshape(())))
+        if t.array.size == 1 and t.dtype.kind in "fiub":
+            return _num(float(t.array.reshape(())))
         return "[" + "×".join(map(str, t.shape)) + "]"
 
     def given(self, t) -> bool:
@@ -375,7 +375,7 @@ def _rule(node_class) -> str:
 
 # --- the numerical check -----------------------------------------------------------------------
 def _finite_difference_check(fn, param, product, eps):
-    data = param.data
+    data = param.array
     double = data.dtype == numpy.float64
     if eps is None:
         eps = 1e-6 if double else 1e-3
@@ -423,7 +423,7 @@ def _central_difference(fn, data, index, eps) -> float:
 
 def _loss_value(value) -> float:
     if isinstance(value, Tensor):
-        if value.data.size != 1:
+        if value.array.size != 1:
             raise ValueError(f"trace: fn() must return the loss (one number), got shape "
                              f"{value.shape}")
         return float(value.item())

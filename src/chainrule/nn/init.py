@@ -37,7 +37,7 @@ def _fill(tensor: Tensor, sample) -> Tensor:
     """Overwrite `tensor` with numbers from the seeded generator, keeping dtype and device."""
     with no_grad():
         array = sample(backend.rng(), tensor.shape).astype(tensor.dtype, copy=False)
-        tensor.data[...] = backend.to_device(array, tensor.device)
+        tensor.array[...] = backend.to_device(array, tensor.device)
     return tensor
 
 
@@ -50,7 +50,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 
 
 def constant_(tensor: Tensor, value: float) -> Tensor:
-    tensor.data[...] = value
+    tensor.array[...] = value
     return tensor
 
 

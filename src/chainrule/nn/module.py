@@ -150,9 +150,9 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             elif p.grad.is_sparse:
-                p.grad = RowSparseTensor.no_rows(p.shape, p.data)
+                p.grad = RowSparseTensor.no_rows(p.shape, p.array)
             else:
-                p.grad = Tensor._wrap(backend.xp(p.data).zeros_like(p.grad.data))
+                p.grad = Tensor._wrap(backend.xp(p.array).zeros_like(p.grad.array))
 
     # --- state -------------------------------------------------------------------------
     def state_dict(self, prefix: str = "") -> "OrderedDict[str, Tensor]":
@@ -194,8 +194,8 @@ class Module:
         for key, target in own.items():
             if key in state_dict:
                 value = state_dict[key]
-                array = value.data if isinstance(value, Tensor) else value
-                target.data = backend.to_device(
+                array = value.array if isinstance(value, Tensor) else value
+                target.array = backend.to_device(
                     backend.xp(array).asarray(array, dtype=target.dtype), target.device).copy()
         return IncompatibleKeys(missing, unexpected)
 
@@ -217,15 +217,15 @@ class Module:
         if target is not None and not isinstance(target, str):
             dtype = target
         for t in list(self.parameters()) + [b for b in self.buffers()]:
-            array = t.data
+            array = t.array
             if dtype is not None and array.dtype.kind == "f":
                 array = array.astype(dtype)
             if device is not None:
                 array = backend.to_device(array, device)
-            t.data = array
+            t.array = array
             if t.grad is not None and device is not None:
                 t.grad = (t.grad.to(device) if t.grad.is_sparse
-                          else Tensor._wrap(backend.to_device(t.grad.data, device)))
+                          else Tensor._wrap(backend.to_device(t.grad.array, device)))
         return self
 
     def float(self) -> "Module":

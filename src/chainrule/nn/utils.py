@@ -34,14 +34,14 @@ def _map_grads(parameters, change) -> None:
         g = p.grad
         if g is None:
             continue
-        p.grad = (g.with_values(change(g.values().data)) if g.is_sparse
-                  else Tensor._wrap(change(g.data)))
+        p.grad = (g.with_values(change(g.values().array)) if g.is_sparse
+                  else Tensor._wrap(change(g.array)))
 
 
 def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
                    foreach=None) -> Tensor:
     """The norm of all `tensors` together, as if concatenated into one vector."""
-    arrays = [t.data if isinstance(t, Tensor) else t for t in _as_list(tensors)]
+    arrays = [t.array if isinstance(t, Tensor) else t for t in _as_list(tensors)]
     norm_type = float(norm_type)
     if not arrays:
         return Tensor(0.0)
@@ -100,7 +100,7 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
 
 def parameters_to_vector(parameters) -> Tensor:
     """All parameters flattened and joined into one 1-D tensor (a copy, no graph)."""
-    arrays = [p.data.ravel() for p in _as_list(parameters)]
+    arrays = [p.array.ravel() for p in _as_list(parameters)]
     if not arrays:
         raise ValueError("parameters_to_vector: no parameters given")
     return Tensor._wrap(backend.xp(arrays[0]).concatenate(arrays))
@@ -120,5 +120,5 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     start = 0
     for p in parameters:
         n = p.numel()
-        p.data = vec.data[start:start + n].reshape(p.shape).astype(p.dtype, copy=True)
+        p.array = vec.array[start:start + n].reshape(p.shape).astype(p.dtype, copy=True)
         start += n

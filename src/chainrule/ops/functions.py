@@ -101,7 +101,7 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's na
 
 def where(condition, a, b) -> Tensor:
     """Elements of `a` where `condition` holds, else of `b` (no gradient to the condition)."""
-    condition = condition.data if isinstance(condition, Tensor) else numpy.asarray(condition)
+    condition = condition.array if isinstance(condition, Tensor) else numpy.asarray(condition)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
     a, b = _pair(a, b)
@@ -137,7 +137,7 @@ def var(x: Tensor, dim=None, keepdim: bool = False, unbiased: bool = True,
     if correction is None:
         correction = 1 if unbiased else 0
     count = int(numpy.prod([x.shape[a] for a in _axes_of(dim, x.ndim, "var")])) \
-        if dim is not None and x.ndim else x.data.size
+        if dim is not None and x.ndim else x.array.size
     centred = x - mean(x, dim=dim, keepdim=True)
     # builtins.max: this module's own `max` is the tensor reduction
     dof = builtins.max(0, count - correction)
@@ -161,11 +161,11 @@ def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
 
 def _extreme(x, dim, keepdim, largest):
     if isinstance(dim, Tensor):  # torch.max(a, b): the elementwise maximum
-        return where(x.data >= dim.data if largest else x.data <= dim.data, x, dim)
+        return where(x.array >= dim.array if largest else x.array <= dim.array, x, dim)
     if dim is None:
         return Extreme.apply(x, largest=largest)
     axis(dim, x.ndim, "max" if largest else "min")
-    index = argextreme(x.data, dim, True, largest)
+    index = argextreme(x.array, dim, True, largest)
     values = TakeAlongDim.apply(x, index=index, dim=dim)
     if not keepdim:
         values = squeeze(values, dim)
@@ -184,19 +184,19 @@ def minimum(a: Tensor, b: Tensor) -> Tensor:
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     if dim is not None:
         axis(dim, x.ndim, "argmax")
-    return Tensor._wrap(argextreme(x.data, dim, keepdim, largest=True))
+    return Tensor._wrap(argextreme(x.array, dim, keepdim, largest=True))
 
 
 def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     if dim is not None:
         axis(dim, x.ndim, "argmin")
-    return Tensor._wrap(argextreme(x.data, dim, keepdim, largest=False))
+    return Tensor._wrap(argextreme(x.array, dim, keepdim, largest=False))
 
 
 def gather(x: Tensor, dim: int, index) -> Tensor:
     """out[i][j] = x[i][index[i][j]] along `dim` (PyTorch's gather). As in PyTorch, `index`
     may be smaller than `x` along the other dims: it then reads x's leading part."""
-    index = index.data if isinstance(index, Tensor) else numpy.asarray(index)
+    index = index.array if isinstance(index, Tensor) else numpy.asarray(index)
     along = axis(dim, x.ndim, "gather")
     others = [d for d in range(x.ndim) if d != along]
     if index.ndim != x.ndim or any(index.shape[d] > x.shape[d] for d in others):
@@ -309,7 +309,7 @@ def _array_key(key):
 
 def _array_key_part(k):
     if isinstance(k, Tensor):
-        return k.data
+        return k.array
     if isinstance(k, list):
         return numpy.asarray(k)
     return k

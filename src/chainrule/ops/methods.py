@@ -10,8 +10,8 @@ from . import functions as f
 
 def _compare(name):
     def compare(self, other):
-        other = other.data if hasattr(other, "grad_fn") else other
-        return type(self)._wrap(getattr(self.data, name)(other))
+        other = other.array if hasattr(other, "grad_fn") else other
+        return type(self)._wrap(getattr(self.array, name)(other))
     compare.__name__ = name
     return compare
 
@@ -40,15 +40,15 @@ def _inplace(name):
                                    "update weights under cr.no_grad()")
             return binary(self, other)
         with no_grad():
-            result = binary(self, other).data
+            result = binary(self, other).array
         if result.shape != self.shape or (result.dtype.kind == "f" and self.dtype.kind != "f"):
             raise OpError(f"in-place {name}: the result ({result.dtype}, shape "
                           f"{result.shape}) does not fit the tensor ({self.dtype}, shape "
                           f"{self.shape})")
-        if hasattr(self.data, "__setitem__"):
-            self.data[...] = result
+        if hasattr(self.array, "__setitem__"):
+            self.array[...] = result
         else:  # a NumPy scalar (what a NumPy reduction returns) is immutable: replace it
-            self.data = result.astype(self.dtype)
+            self.array = result.astype(self.dtype)
         return self
     method.__name__ = f"__i{name}__"
     return method
@@ -68,7 +68,7 @@ def _setitem(self, key, value):
     if self.requires_grad:
         raise RuntimeError("a leaf tensor that requires grad cannot be assigned in place; "
                            "wrap the update in cr.no_grad() or assign to .data")
-    self.data[f._array_key(key)] = value.data if hasattr(value, "grad_fn") else value
+    self.array[f._array_key(key)] = value.array if hasattr(value, "grad_fn") else value
 
 
 def _max(self, dim=None, keepdim=False):
@@ -104,7 +104,7 @@ def install(cls) -> None:
     for name in ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"):
         setattr(cls, name, _compare(name))
     cls.__hash__ = lambda self: id(self)
-    cls.__invert__ = lambda self: cls._wrap(~self.data)
+    cls.__invert__ = lambda self: cls._wrap(~self.array)
     cls.__and__ = _compare("__and__")
     cls.__or__ = _compare("__or__")
 

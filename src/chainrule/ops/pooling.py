@@ -34,7 +34,7 @@ from ..tensor import Tensor
 
 
 def _raw(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a.array if isinstance(a, Tensor) else a
 
 
 def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int,

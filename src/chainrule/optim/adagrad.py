@@ -36,7 +36,7 @@ class Adagrad(Optimizer):
         # before the first step), filled with the constructor's initial_accumulator_value.
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(self.state[p], p.data)
+                self._init_state(self.state[p], p.array)
 
     def _init_state(self, state: dict, param) -> None:
         state["step"] = 0.0
@@ -65,7 +65,7 @@ class Adagrad(Optimizer):
                 grad = grad + weight_decay * param
 
             clr = lr / (1 + (step - 1) * lr_decay)
-            state_sum = state["sum"].data
+            state_sum = state["sum"].array
             state_sum += grad * grad                 # s <- s + g^2
             std = xp.sqrt(state_sum, out=xp.empty_like(state_sum))
             std += eps

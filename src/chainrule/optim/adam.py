@@ -62,8 +62,8 @@ class Adam(Optimizer):
                 else:
                     grad = grad + weight_decay * param             # L2 penalty through m and v
 
-            exp_avg = state["exp_avg"].data
-            exp_avg_sq = state["exp_avg_sq"].data
+            exp_avg = state["exp_avg"].array
+            exp_avg_sq = state["exp_avg_sq"].array
             _lerp_(exp_avg, grad, 1 - beta1)                       # m <- b1 m + (1-b1) g
             g2 = grad * grad
             g2 *= 1 - beta2
@@ -74,7 +74,7 @@ class Adam(Optimizer):
             bias_correction2 = 1 - beta2 ** step
             step_size = lr / bias_correction1
             if amsgrad:
-                max_sq = state["max_exp_avg_sq"].data
+                max_sq = state["max_exp_avg_sq"].array
                 xp.maximum(max_sq, exp_avg_sq, out=max_sq)
                 denom = xp.sqrt(max_sq, out=xp.empty_like(max_sq))
             else:

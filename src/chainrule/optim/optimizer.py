@@ -146,11 +146,11 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif g.is_sparse:
-                    p.grad = RowSparseTensor.no_rows(g.shape, p.data)
+                    p.grad = RowSparseTensor.no_rows(g.shape, p.array)
                 else:
                     g.grad_fn = None
                     g.requires_grad = False
-                    g.data = backend.xp(g.data).zeros_like(g.data)
+                    g.array = backend.xp(g.array).zeros_like(g.array)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """One update of every parameter that has a gradient (parameters whose `.grad`
@@ -187,7 +187,7 @@ class Optimizer:
             if grad is None:
                 continue
             if not grad.is_sparse:
-                grad = grad.data
+                grad = grad.array
             elif sparse == "dense":
                 grad = grad.dense_array()
             elif sparse != "rows":
@@ -195,7 +195,7 @@ class Optimizer:
                     f"{type(self).__name__} does not support sparse gradients (a parameter of "
                     f"shape {p.shape} has one, from Embedding or EmbeddingBag with "
                     "sparse=True): use SGD or Adagrad, or sparse=False")
-            yield p.data, grad, (state[p] if with_state else None)
+            yield p.array, grad, (state[p] if with_state else None)
 
     def _refuse_sparse_with(self, option: str, value: float, group: dict[str, Any]) -> None:
         """PyTorch's rule: weight decay would make every row of a sparse gradient dense."""
@@ -284,7 +284,7 @@ def _cast_state(param: Tensor, value, key=None):
         elif hasattr(value, "item") and getattr(value, "size", 1) == 1:
             value = value.item()
         return float(value)
-    array = value.data if isinstance(value, Tensor) else value
+    array = value.array if isinstance(value, Tensor) else value
     if hasattr(array, "shape") and hasattr(array, "dtype"):  # a numpy/cupy array (or scalar)
         array = backend.to_device(backend.xp(array).asarray(array), param.device)
         if backend.is_floating(param.dtype):

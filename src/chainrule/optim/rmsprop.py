@@ -58,13 +58,13 @@ class RMSprop(Optimizer):
             if weight_decay != 0:
                 grad = grad + weight_decay * param
 
-            square_avg = state["square_avg"].data
+            square_avg = state["square_avg"].array
             g2 = grad * grad
             g2 *= 1 - alpha
             square_avg *= alpha
             square_avg += g2                                   # v <- a v + (1-a) g^2
             if centered:
-                grad_avg = state["grad_avg"].data
+                grad_avg = state["grad_avg"].array
                 _lerp_(grad_avg, grad, 1 - alpha)              # running mean of g
                 avg = xp.multiply(grad_avg, grad_avg, out=xp.empty_like(square_avg))
                 xp.subtract(square_avg, avg, out=avg)          # running variance of g
@@ -74,7 +74,7 @@ class RMSprop(Optimizer):
             avg += eps
 
             if momentum > 0:
-                buf = state["momentum_buffer"].data
+                buf = state["momentum_buffer"].array
                 buf *= momentum
                 xp.divide(grad, avg, out=avg)
                 buf += avg

@@ -61,7 +61,7 @@ class SGD(Optimizer):
                     buf = backend.xp(param).array(grad, dtype=param.dtype)
                     state["momentum_buffer"] = Tensor._wrap(buf)
                 else:
-                    buf = buf_t.data
+                    buf = buf_t.array
                     buf *= momentum
                     buf += grad if dampening == 0 else (1 - dampening) * grad
                 grad = grad + momentum * buf if nesterov else buf

@@ -24,7 +24,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
         return input
     if input.dtype.kind != "f":
         raise TypeError(f"dropout: needs a floating point tensor, got {input.dtype}")
-    data = input.data
+    data = input.array
     if p == 1.0:
         mask = backend.xp(data).zeros(data.shape, dtype=data.dtype)
     else:

@@ -96,7 +96,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
 def _bags_from_offsets(ids, offsets, include_last_offset, module):
     """A 1-D id list cut at `offsets` as a padded (B, L) matrix, the mask of real slots,
     and the position in `ids` of each slot (0 where empty)."""
-    starts = offsets.data if isinstance(offsets, Tensor) else module.asarray(offsets)
+    starts = offsets.array if isinstance(offsets, Tensor) else module.asarray(offsets)
     if starts.ndim != 1 or starts.dtype.kind not in "iu":
         raise ValueError(f"embedding_bag: offsets has to be a 1-D tensor of integers, got "
                          f"shape {tuple(starts.shape)} and dtype {starts.dtype}")
@@ -127,7 +127,7 @@ def _bags_from_offsets(ids, offsets, include_last_offset, module):
 
 
 def _ids(input, name: str):  # noqa: A002
-    ids = input.data if isinstance(input, Tensor) else backend.xp(input).asarray(input)
+    ids = input.array if isinstance(input, Tensor) else backend.xp(input).asarray(input)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected a tensor of integer ids (int64 or int32), got "
                         f"{ids.dtype}")

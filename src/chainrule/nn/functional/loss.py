@@ -67,7 +67,7 @@ def _constant(value, like: Tensor):
     """An optional weight as a raw array of the input's dtype (no gradient flows to it)."""
     if value is None:
         return None
-    array = value.data if isinstance(value, Tensor) else backend.xp(like.data).asarray(value)
+    array = value.array if isinstance(value, Tensor) else backend.xp(like.array).asarray(value)
     return array.astype(like.dtype, copy=False)
 
 
@@ -152,7 +152,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  
                                       label_smoothing=float(label_smoothing),
                                       reduction=reduction)
     else:
-        indices = target.data.reshape(-1)
+        indices = target.array.reshape(-1)
         masked = _check_classes(indices, classes, ignore_index, "cross_entropy")
         out = CrossEntropy.apply(logits, target=indices, weight=weight,
                                  ignore_index=ignore_index,
@@ -178,8 +178,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noq
     classes = input.shape[class_dim]
     weight = _class_weight(weight, classes, input, "nll_loss")
     _check_index_target(input, target, class_dim, "nll_loss")
-    module = backend.xp(input.data)
-    indices = target.data
+    module = backend.xp(input.array)
+    indices = target.array
     masked = _check_classes(indices.reshape(-1), classes, ignore_index, "nll_loss")
     valid = indices != ignore_index if masked else None
     safe = indices if valid is None else module.where(valid, indices, 0)
@@ -209,11 +209,11 @@ def binary_cross_entropy(input: Tensor, target: Tensor,  # noqa: A002
         raise ValueError(f"binary_cross_entropy: using a target size ({target.shape}) that is "
                          f"different to the input size ({input.shape}) is not supported; "
                          "please ensure they have the same size")
-    if input.device == "cpu" and input.data.size:
-        if not bool(((input.data >= 0) & (input.data <= 1)).all()):
+    if input.device == "cpu" and input.array.size:
+        if not bool(((input.array >= 0) & (input.array <= 1)).all()):
             raise ValueError("binary_cross_entropy: all elements of input should be between "
                              "0 and 1 (pass logits to binary_cross_entropy_with_logits)")
-        if not bool(((target.data >= 0) & (target.data <= 1)).all()):
+        if not bool(((target.array >= 0) & (target.array <= 1)).all()):
             raise ValueError("binary_cross_entropy: all elements of target should be "
                              "between 0 and 1")
     target = _matching_float(target, input)
@@ -250,7 +250,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         tensor = Tensor(tensor)
     if tensor.dtype.kind not in "iu":
         raise TypeError(f"one_hot: needs a tensor of integer class indices, got {tensor.dtype}")
-    indices = tensor.data
+    indices = tensor.array
     module = backend.xp(indices)
     if num_classes == -1:
         if indices.size == 0:

@@ -53,7 +53,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
                              f"({before}, {after}) for dim {d} of size {n} "
                              f"(input shape {tuple(input.shape)})")
         out = index(out, (slice(None),) * d + (_source_index(n, before, after, mode,
-                                                             xp(input.data)),))
+                                                             xp(input.array)),))
     return out
 
 

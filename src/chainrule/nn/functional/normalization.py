@@ -27,18 +27,18 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                              f"{input.shape} has {channels} channels), got shape {t.shape}")
     affine, has_weight = _affine(weight, bias)
     if training:
-        count = input.data.size // channels if channels else 0
+        count = input.array.size // channels if channels else 0
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input size {input.shape}")
         running = None
         if running_mean is not None and running_var is not None:
-            running = (running_mean.data, running_var.data, float(momentum))
+            running = (running_mean.array, running_var.array, float(momentum))
         return BatchNorm.apply(input, *affine, eps=eps, running=running, has_weight=has_weight)
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: running_mean and running_var must be given when not "
                          "training (or pass training=True to use the batch's statistics)")
-    return BatchNorm.apply(input, *affine, eps=eps, stats=(running_mean.data, running_var.data),
+    return BatchNorm.apply(input, *affine, eps=eps, stats=(running_mean.array, running_var.array),
                            has_weight=has_weight)
 
 

@@ -73,8 +73,8 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     out = restore(y)
     if not return_indices:
         return out
-    masks = winners(windows.pad(x.data, -xp(x.data).inf), y.data, windows)
-    index = Tensor._wrap(windows.flat_indices(masks, xp(x.data)))
+    masks = winners(windows.pad(x.array, -xp(x.array).inf), y.array, windows)
+    index = Tensor._wrap(windows.flat_indices(masks, xp(x.array)))
     return out, restore(index)
 
 
@@ -87,7 +87,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
             raise ValueError(f"{where}: divisor_override must not be zero")
         scale = 1.0 / divisor_override
     else:
-        scale = avg_divisor(windows, count_include_pad, xp(x.data), x.dtype)
+        scale = avg_divisor(windows, count_include_pad, xp(x.array), x.dtype)
     return restore(WindowGather.apply(x, windows=windows, scale=scale))
 
 
@@ -111,7 +111,7 @@ def _adaptive_avg_pool(input, output_size, nd, where):  # noqa: A002
         windows = Windows((h, w), kernel, kernel, (0, 0))
         y = WindowGather.apply(x, windows=windows, scale=1.0 / (kernel[0] * kernel[1]))
     else:  # windows of two sizes overlap: average rows, then columns, by matrices
-        module = xp(x.data)
+        module = xp(x.array)
         y = Separable2d.apply(x, rows=averaging_matrix(h, oh, module, x.dtype),
                               cols=averaging_matrix(w, ow, module, x.dtype))
     return restore(y)
@@ -135,7 +135,7 @@ def _as_4d(input, nd, where):  # noqa: A002
         if nd == 1:
             lead = lead[:-2] + lead[-1:]
         if isinstance(y, Tensor) and y.grad_fn is None and not y.requires_grad:
-            return Tensor._wrap(y.data.reshape(lead))
+            return Tensor._wrap(y.array.reshape(lead))
         return reshape(y, lead)
     return x, restore
 

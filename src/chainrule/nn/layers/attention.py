@@ -33,8 +33,8 @@ def additive_mask(mask, dtype, name: str):
     if not isinstance(mask, Tensor):
         mask = creation.tensor(mask)
     if mask.dtype == backend.bool_:
-        module = backend.xp(mask.data)
-        return Tensor._wrap(module.where(mask.data, -module.inf, 0.0).astype(dtype))
+        module = backend.xp(mask.array)
+        return Tensor._wrap(module.where(mask.array, -module.inf, 0.0).astype(dtype))
     if mask.dtype.kind != "f":
         raise TypeError(f"only bool and floating types of {name} are supported, "
                         f"got {mask.dtype}")
@@ -147,7 +147,7 @@ class MultiheadAttention(Module):
 
         q, k, v = heads_first(q), heads_first(k), heads_first(v)
         if self.add_zero_attn:  # one all-zero key/value appended to every sequence
-            zeros = Tensor._wrap(backend.xp(k.data).zeros((batch, heads, 1, d), dtype=k.dtype))
+            zeros = Tensor._wrap(backend.xp(k.array).zeros((batch, heads, 1, d), dtype=k.dtype))
             k, v = _append(k, zeros, 2), _append(v, zeros, 2)
             mask = _pad_last(mask)
         # scores = (Q / √d) Kᵀ + mask;  weights = softmax over the keys
@@ -217,5 +217,5 @@ def _pad_last(mask):
     """One more key, never masked: a zero column at the end of the mask."""
     if mask is None:
         return None
-    zeros = Tensor._wrap(backend.xp(mask.data).zeros(mask.shape[:-1] + (1,), dtype=mask.dtype))
+    zeros = Tensor._wrap(backend.xp(mask.array).zeros(mask.shape[:-1] + (1,), dtype=mask.dtype))
     return _append(mask, zeros, mask.ndim - 1)

@@ -41,7 +41,7 @@ class _Table(Module):
     def _fill_padding_idx_with_zero(self) -> None:
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight.array[self.padding_idx] = 0
 
 
 class Embedding(_Table):
@@ -138,5 +138,5 @@ class EmbeddingBag(_Table):
 
 
 def _copy(embeddings):
-    data = embeddings.data if hasattr(embeddings, "grad_fn") else embeddings
-    return creation.tensor(data).data.copy()
+    data = embeddings.array if hasattr(embeddings, "grad_fn") else embeddings
+    return creation.tensor(data).array.copy()

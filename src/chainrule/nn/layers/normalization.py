@@ -73,7 +73,7 @@ class _BatchNorm(Module):
                              f"{self.num_features}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked.item())
         batch_stats = self.training or (self.running_mean is None and self.running_var is None)

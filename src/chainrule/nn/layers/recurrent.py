@@ -29,7 +29,7 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 def _zeros(batch: int, hidden: int, like: Tensor) -> Tensor:
-    return Tensor._wrap(backend.xp(like.data).zeros((batch, hidden), dtype=like.dtype))
+    return Tensor._wrap(backend.xp(like.array).zeros((batch, hidden), dtype=like.dtype))
 
 
 class RNNBase(Module):
