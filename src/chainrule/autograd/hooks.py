@@ -171,3 +171,34 @@ def run_tensor_hooks(hooks: dict, grad, wrap, unwrap):
         if replaced is not None:
             grad = unwrap(replaced)
     return grad
+
+
+# --- post-accumulate-grad hooks ------------------------------------------------------------
+# A leaf's hooks, by the leaf's id, called with the leaf itself as soon as its `.grad`
+# holds the whole gradient of the running backward pass (the engine counts how many
+# gradients each such leaf will receive). DistributedDataParallel starts averaging a
+# parameter's gradient across processes from here, while backward goes on.
+accumulate_hooks: dict = {}
+
+
+def register_post_accumulate_grad_hook(tensor, fn) -> RemovableHandle:
+    """`leaf.register_post_accumulate_grad_hook(fn)`: fn(leaf) once `leaf.grad` is final."""
+    if tensor.grad_fn is not None:
+        raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks "
+                           "cannot be registered on non-leaf tensors")
+    if not tensor.requires_grad:
+        raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a "
+                           "tensor that does not require grad")
+    key = id(tensor)
+    if key not in accumulate_hooks:
+        accumulate_hooks[key] = {}
+        weakref.finalize(tensor, accumulate_hooks.pop, key, None)
+    hooks = accumulate_hooks[key]
+    key = next(_ids)
+    hooks[key] = fn
+    return RemovableHandle(hooks, key)
+
+
+def run_accumulate_hooks(leaf) -> None:
+    for fn in list(accumulate_hooks.get(id(leaf), {}).values()):
+        fn(leaf)
