@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_explain(commands)
     from .bench.cli import add_parser as add_bench
     add_bench(commands)
+    from .compat.cli import add_parser as add_run
+    add_run(commands)
     return parser
 
 

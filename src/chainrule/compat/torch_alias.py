@@ -1,0 +1,76 @@
+"""An import hook that answers `import torch` (and every `torch.X.Y`) with chainrule.
+
+While `torch_as_chainrule()` is active, a finder at the front of `sys.meta_path` maps
+`torch` to `chainrule` and `torch.X.Y` to `chainrule.X.Y`: the module object a program
+gets *is* chainrule's (no copy, no wrapper), so `torch.nn.Linear is chainrule.nn.Linear`.
+A `torch` path chainrule does not have fails as Python's own ModuleNotFoundError would,
+naming both paths; `torchvision`, `torchaudio` and `torchtext` are refused in one line
+(chainrule provides `torch` only). On leaving, the aliases are taken out of `sys.modules`
+and the finder is removed, so the real PyTorch can be imported again afterwards.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+NOT_PROVIDED = ("torchvision", "torchaudio", "torchtext")
+
+
+class TorchNotProvided(ModuleNotFoundError):
+    """A PyTorch companion library (torchvision, ...) that chainrule does not stand in for."""
+
+
+def chainrule_name(name: str) -> str:
+    """`torch.nn.functional` -> `chainrule.nn.functional`."""
+    return "chainrule" + name[len("torch"):]
+
+
+class _TorchFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds `torch...` modules as chainrule's, and loads them by handing the module over."""
+
+    def find_spec(self, name, path=None, target=None):
+        top = name.split(".")[0]
+        if top in NOT_PROVIDED:
+            raise TorchNotProvided(
+                f"{top} is not provided: `chainrule run` maps torch to chainrule, not "
+                f"{top}; load data with chainrule.data or chainrule.utils.data instead",
+                name=name)
+        if top != "torch":
+            return None
+        try:
+            module = importlib.import_module(chainrule_name(name))
+        except ModuleNotFoundError:
+            raise ModuleNotFoundError(f"No module named '{name}' (chainrule has no "
+                                      f"'{chainrule_name(name)}')", name=name) from None
+        spec = importlib.util.spec_from_loader(name, self, is_package=hasattr(module, "__path__"))
+        spec.loader_state = (module, module.__spec__)
+        return spec
+
+    def create_module(self, spec):
+        return spec.loader_state[0]
+
+    def exec_module(self, module):
+        # the import system stamped the alias's spec on chainrule's module: give it back
+        module.__spec__ = module.__spec__.loader_state[1]
+
+
+@contextlib.contextmanager
+def torch_as_chainrule():
+    """Within the block, `import torch...` imports chainrule."""
+    import chainrule
+
+    finder = _TorchFinder()
+    hidden = {name: sys.modules.pop(name) for name in list(sys.modules)
+              if name == "torch" or name.startswith("torch.")}
+    sys.meta_path.insert(0, finder)
+    sys.modules["torch"] = chainrule
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+        for name in [n for n in sys.modules if n == "torch" or n.startswith("torch.")]:
+            del sys.modules[name]
+        sys.modules.update(hidden)

@@ -1,0 +1,192 @@
+"""Module hooks, as PyTorch's: functions called around a module's forward and backward.
+
+    handle = layer.register_forward_hook(lambda module, args, output: print(output.shape))
+    handle.remove()
+
+* forward pre-hook  `hook(module, args) -> None | new args`, before `forward`;
+* forward hook      `hook(module, args, output) -> None | new output`, after it;
+* backward pre-hook `hook(module, grad_output) -> None | new grad_output`, when the
+  gradients of the module's outputs are known;
+* backward hook     `hook(module, grad_input, grad_output) -> None | new grad_input`, when
+  the gradients of its tensor inputs are known too.
+
+The backward ones work by putting identity ops around the call: one on each output tensor
+(its backward sees dL/doutput) and one on each input tensor that requires a gradient (its
+backward sees dL/dinput). A module with no hooks never reaches this file: `Module.__call__`
+checks one attribute and calls `forward`.
+
+With several output tensors, or several inputs that require a gradient, the hooks still
+see every gradient, but cannot replace them (that needs one graph node for all of them).
+"""
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+
+from ..autograd.op import Op
+from ..tensor import Tensor
+
+KINDS = ("forward_pre", "forward", "backward_pre", "backward")
+_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What `register_*_hook` returns: `.remove()` takes the hook out (also on `with` exit)."""
+
+    def __init__(self, module, kind: str):
+        self.id = next(_ids)
+        self._module = module
+        self._kind = kind
+
+    def remove(self) -> None:
+        hooks = self._module.__dict__.get("_hooks")
+        if hooks is None:
+            return
+        hooks[self._kind].pop(self.id, None)
+        if not any(hooks.values()):  # back to the hook-free fast path
+            del self._module.__dict__["_hooks"]
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def register(module, kind: str, hook, prepend: bool = False, with_kwargs: bool = False):
+    if not callable(hook):
+        raise TypeError(f"register_{kind}_hook: the hook must be callable, got {hook!r}")
+    hooks = module.__dict__.get("_hooks")
+    if hooks is None:
+        hooks = {k: OrderedDict() for k in KINDS}
+        module.__dict__["_hooks"] = hooks
+    handle = RemovableHandle(module, kind)
+    hooks[kind][handle.id] = (hook, with_kwargs)
+    if prepend:
+        hooks[kind].move_to_end(handle.id, last=False)
+    return handle
+
+
+def call_with_hooks(module, args: tuple, kwargs: dict):
+    """`module(*args, **kwargs)` with its hooks: pre-hooks, forward, hooks, backward wiring."""
+    hooks = module._hooks
+    for hook, with_kwargs in list(hooks["forward_pre"].values()):
+        if with_kwargs:
+            result = hook(module, args, kwargs)
+            if result is not None:
+                args, kwargs = result
+        else:
+            result = hook(module, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+    backward = _BackwardHooks(module, hooks) if hooks["backward"] or hooks["backward_pre"] \
+        else None
+    if backward is not None:
+        args = backward.wrap_inputs(args)
+    output = module.forward(*args, **kwargs)
+    for hook, with_kwargs in list(hooks["forward"].values()):
+        result = hook(module, args, kwargs, output) if with_kwargs else hook(module, args, output)
+        if result is not None:
+            output = result
+    if backward is not None:
+        output = backward.wrap_outputs(output)
+    return output
+
+
+class _BackwardHooks:
+    """One call's gradients: dL/doutputs as they arrive, then dL/dinputs."""
+
+    def __init__(self, module, hooks):
+        self.module = module
+        self.hooks = hooks
+        self.grad_outputs: list = []
+        self.grad_inputs: list = []
+        self.inputs_waiting = self.wanted_inputs = 0
+        self.outputs_waiting = 0
+        self.pre_hooks_done = False
+
+    def wrap_inputs(self, args: tuple) -> tuple:
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        self.grad_inputs = [None] * len(positions)
+        wrapped = list(args)
+        for slot, i in enumerate(positions):
+            if args[i].requires_grad:
+                wrapped[i] = _GradientTap.apply(args[i], on_grad=self._input_arrived, slot=slot)
+                self.inputs_waiting += 1
+        self.wanted_inputs = self.inputs_waiting
+        return tuple(wrapped)
+
+    def wrap_outputs(self, output):
+        tensors = [output] if isinstance(output, Tensor) else \
+            [t for t in output if isinstance(t, Tensor)] if isinstance(output, (tuple, list)) \
+            else []
+        self.grad_outputs = [None] * len(tensors)
+        taps = {}
+        for slot, t in enumerate(tensors):
+            if t.requires_grad:
+                taps[id(t)] = _GradientTap.apply(t, on_grad=self._output_arrived, slot=slot)
+                self.outputs_waiting += 1
+        if isinstance(output, Tensor):
+            return taps.get(id(output), output)
+        return type(output)(taps.get(id(t), t) for t in output)
+
+    def _output_arrived(self, slot: int, grad):
+        self.grad_outputs[slot] = grad
+        self.outputs_waiting -= 1
+        if self.outputs_waiting == 0:
+            self._run_pre_hooks()
+            if self.wanted_inputs == 0:
+                self._run_backward_hooks()  # no input wants a gradient: the hooks run now
+        return self.grad_outputs[slot]
+
+    def _input_arrived(self, slot: int, grad):
+        if not self.pre_hooks_done:  # an output's gradient never came (unused output)
+            self._run_pre_hooks()
+        self.grad_inputs[slot] = grad
+        self.inputs_waiting -= 1
+        if self.inputs_waiting == 0:
+            self._run_backward_hooks()
+        return self.grad_inputs[slot]
+
+    def _run_pre_hooks(self) -> None:
+        self.pre_hooks_done = True
+        alone = len(self.grad_outputs) == 1
+        for hook, _ in list(self.hooks["backward_pre"].values()):
+            result = hook(self.module, tuple(self.grad_outputs))
+            if result is not None:
+                _check_replacement(alone, "backward pre-hook", "output")
+                self.grad_outputs = list(_as_tuple(result))
+
+    def _run_backward_hooks(self) -> None:
+        alone = len(self.grad_inputs) <= 1
+        for hook, _ in list(self.hooks["backward"].values()):
+            result = hook(self.module, tuple(self.grad_inputs), tuple(self.grad_outputs))
+            if result is not None:
+                _check_replacement(alone, "backward hook", "input")
+                self.grad_inputs = list(_as_tuple(result))
+
+
+def _as_tuple(value) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def _check_replacement(alone: bool, kind: str, side: str) -> None:
+    if not alone:
+        raise RuntimeError(f"{kind}: replacing gradients is supported for modules with one "
+                           f"tensor {side} only")
+
+
+class _GradientTap(Op):
+    # y = x;  dL/dx = dL/dy, shown to the module's backward hooks on the way (they may
+    # return a replacement)
+    def forward(ctx, x, on_grad=None, slot=0):
+        ctx.on_grad = on_grad
+        ctx.slot = slot
+        return x.view()
+
+    def backward(ctx, grad):
+        seen = grad if isinstance(grad, Tensor) else Tensor._wrap(grad)
+        result = ctx.on_grad(ctx.slot, seen)
+        if result is None:
+            return (grad,)
+        return (result if isinstance(grad, Tensor) else result.array,)
