@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from .. import backend
 from ..sparse import RowSparseTensor
 from ..tensor import Tensor
+from . import hooks
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -36,7 +37,32 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if self._hooks is None:  # the usual case costs one attribute read
+            return self.forward(*args, **kwargs)
+        return hooks.call_with_hooks(self, args, kwargs)
+
+    # --- hooks (see nn/hooks.py) ---------------------------------------------------------
+    _hooks = None  # {kind: {handle id: (hook, with_kwargs)}} once a hook is registered
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> hooks.RemovableHandle:
+        """`hook(module, args)` before each forward; may return new args."""
+        return hooks.register(self, "forward_pre", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> hooks.RemovableHandle:
+        """`hook(module, args, output)` after each forward; may return a new output."""
+        return hooks.register(self, "forward", hook, prepend, with_kwargs)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False
+                                        ) -> hooks.RemovableHandle:
+        """`hook(module, grad_output)` once dL/doutput is known; may return a new one."""
+        return hooks.register(self, "backward_pre", hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> hooks.RemovableHandle:
+        """`hook(module, grad_input, grad_output)` once dL/dinput is known too; may return
+        a new grad_input."""
+        return hooks.register(self, "backward", hook, prepend)
 
     # --- registration ------------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
