@@ -5,8 +5,9 @@
     (x * x).sum().backward()
     x.grad  # tensor([2., 4.])
 """
-from .tensor import Tensor  # noqa: I001  (first: the ops attach themselves to it)
+from .tensor import Tensor  # noqa: I001  (first: autograd and the ops attach methods to it)
 from . import autograd
+autograd.install(Tensor)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (bool_ as bool, default_dtype as get_default_dtype, float16, float32,
                       float64, get_rng_state, int32, int64, manual_seed, set_default_dtype,

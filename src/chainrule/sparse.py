@@ -24,6 +24,8 @@ saves a pass over the (nnz, D) values.
 from __future__ import annotations
 
 from . import backend
+from .kernels.rows import add_rows, put_rows
+from .kernels.segments import sum_rows
 from .tensor import Tensor
 
 
@@ -50,7 +52,7 @@ class RowSparseTensor:
     @classmethod
     def summed_later(cls, indices, plan, source, shape: tuple) -> RowSparseTensor:
         """Rows `indices` holding `plan.sums(source)`, computed when first needed (`plan`
-        has `sums(values)` and `add_into(total, values)`, as ops.embedding.RowSums)."""
+        has `sums(values)` and `add_into(total, values)`, as kernels.segments.RowSums)."""
         grad = cls.__new__(cls)
         grad._indices, grad._summed, grad._pending = indices, None, (plan, source)
         grad.shape = tuple(shape)
@@ -73,7 +75,6 @@ class RowSparseTensor:
     @classmethod
     def from_rows(cls, indices, values, shape: tuple) -> RowSparseTensor:
         """Rows that may repeat and come in any order, summed per row (coalesced)."""
-        from .ops.embedding import sum_rows  # (here: ops imports this module)
         if indices.size == 0:
             return cls.no_rows(shape, values)
         return cls(*sum_rows(shape[0], indices, values), shape)
@@ -153,7 +154,6 @@ class RowSparseTensor:
 
     def add_to(self, dense, alpha: float = 1.0) -> None:
         """dense += alpha · self, in place, touching only the stored rows."""
-        from .ops.rows import add_rows, put_rows  # (here: ops imports this module)
         scale = dense.dtype.type(alpha)
         if self._summed is None:  # sums not done yet: add them into the rows directly
             plan, source = self._pending

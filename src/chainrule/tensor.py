@@ -211,12 +211,9 @@ class Tensor:
     def type_as(self, other: "Tensor") -> "Tensor":
         return self.to(other.dtype)
 
-    # --- autograd ----------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
-        """Fill `.grad` of every leaf this tensor depends on (accumulating, as PyTorch)."""
-        from .autograd import engine
-        engine.backward(self, gradient, retain_graph, create_graph)
+    # `backward` and `register_hook` are installed by chainrule.autograd, and the operators
+    # and math methods (`x + y`, `x.sum()`, `x.to()`) by chainrule.ops: this module sits
+    # below both and imports neither.
 
     # --- internal constructor --------------------------------------------------------------
     @staticmethod

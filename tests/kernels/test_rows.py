@@ -1,11 +1,11 @@
-"""Row gathers and scatters (ops/rows.py): the `void`-item fast path writes exactly what
+"""Row gathers and scatters (kernels/rows.py): the `void`-item fast path writes exactly what
 fancy assignment writes, and arrays it cannot see as rows take the plain path."""
 from __future__ import annotations
 
 import numpy
 import pytest
 
-from chainrule.ops.rows import add_rows, put_rows
+from chainrule.kernels.rows import add_rows, put_rows
 
 GEN = numpy.random.default_rng(11)
 

@@ -10,7 +10,7 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule.ops import conv as conv_ops
+from chainrule.kernels import im2col as conv_ops
 
 # PyTorch warns that it copies the input for 'same' padding with even kernels
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")

@@ -13,7 +13,7 @@ from ops.harness import (  # tests/ops
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule.ops.embedding import scatter_rows
+from chainrule.kernels.segments import scatter_rows
 
 GEN = numpy.random.default_rng(3)
 IDS = numpy.array([[1, 4, 4, 0], [9, 4, 2, 2]])  # repeats within and across rows

@@ -1,7 +1,16 @@
 """Automatic differentiation: the graph node (`Op`), the backward engine, grad modes."""
+from . import hooks
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
 from .engine import backward, grad  # noqa: F401
 from .function import Function, FunctionCtx  # noqa: F401
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck  # noqa: F401
+from .hooks import OpHook, RemovableHandle, backward_node, register_op_hook  # noqa: F401
 from .op import Op, OpError  # noqa: F401
+
+
+def install(tensor_class) -> None:
+    """Give the Tensor class its autograd methods (the package __init__ calls this)."""
+    tensor_class.backward = backward
+    tensor_class.register_hook = hooks.register_tensor_hook
+    tensor_class.register_post_accumulate_grad_hook = hooks.register_post_accumulate_grad_hook

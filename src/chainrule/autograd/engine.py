@@ -32,7 +32,7 @@ from ..backend import xp
 from ..ops.shape import sum_to
 from ..sparse import RowSparseTensor, dense
 from ..tensor import Tensor
-from . import grad_mode
+from . import grad_mode, hooks
 
 FREED = ("trying to backward through the graph a second time (or to read saved values "
          "after they were freed): pass retain_graph=True to the first backward() if you "
@@ -122,6 +122,8 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
     if create_graph:
         root_grad = _as_tensor(root_grad)
     if root.grad_fn is None:  # the root is a leaf itself
+        if id(root) in hooks.leaf_hooks:
+            root_grad = _tensor_hooks(hooks.leaf_hooks[id(root)], root_grad, create_graph)
         _deliver(root, xp(root_grad).array(root_grad, copy=True) if not create_graph else root_grad,
                  wanted, found, create_graph, set())
         return found
@@ -129,18 +131,27 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
     if wanted is not None:
         wanted_nodes = {t.grad_fn: i for i, t in enumerate(wanted[1]) if t.grad_fn is not None}
     counts = _consumer_counts(root.grad_fn)
+    # leaves with post-accumulate hooks: [gradients still to come, gradients expected]
+    waiting = _accumulate_waits(counts) if hooks.accumulate_hooks and wanted is None else None
     pending = {root.grad_fn: root_grad}
     delivered = {id(root_grad)}  # ids of gradient arrays already owned by some leaf
     ready = [root.grad_fn]
+    held = {}  # leaves with tensor hooks: their gradient is summed, hooked, then delivered
     previous_mode = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph
     try:
         while ready:
             node = ready.pop()
             out_grad = pending.pop(node)
+            if node.grad_hooks:
+                out_grad = _tensor_hooks(node.grad_hooks, out_grad, create_graph)
             if node in wanted_nodes:
                 found[wanted_nodes[node]] = out_grad
-            input_grads = _backward_of(node, out_grad, create_graph)
+            if hooks.active:
+                input_grads = hooks.run_backward(
+                    node, out_grad, lambda n, g: _backward_of(n, g, create_graph))
+            else:
+                input_grads = _backward_of(node, out_grad, create_graph)
             for t, g in zip(node.inputs, input_grads):
                 if g is None or not t.requires_grad:
                     continue
@@ -148,7 +159,12 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
                     g = sum_to(g, t.array.shape)
                 parent = t.grad_fn
                 if parent is None:
-                    _deliver(t, g, wanted, found, create_graph, delivered)
+                    if hooks.leaf_hooks and id(t) in hooks.leaf_hooks:
+                        held[t] = held[t] + g if t in held else g
+                    else:
+                        _deliver(t, g, wanted, found, create_graph, delivered)
+                        if waiting and t in waiting:
+                            _count_down(t, waiting)
                     continue
                 g = dense(g)
                 if parent in pending:
@@ -163,9 +179,47 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
                 node.saved = None
                 node.out = None
                 node.__dict__.pop("aliases", None)
+        for leaf, g in held.items():
+            g = _tensor_hooks(hooks.leaf_hooks.get(id(leaf), {}), g, create_graph)
+            _deliver(leaf, g, wanted, found, create_graph, delivered)
+            if waiting and leaf in waiting:
+                waiting[leaf][0] = 0
+        for leaf, (left, expected) in (waiting or {}).items():
+            if left < expected:  # tensor-hooked (delivered just now), or an op gave None
+                hooks.run_accumulate_hooks(leaf)
     finally:
         grad_mode.state.enabled = previous_mode
     return found
+
+
+def _accumulate_waits(nodes) -> dict:
+    """For each leaf with post-accumulate hooks: how many gradients this pass sends it."""
+    waits = {}
+    for node in nodes:
+        for t in node.inputs:
+            if t.grad_fn is None and t.requires_grad and id(t) in hooks.accumulate_hooks:
+                waits.setdefault(t, [0, 0])
+                waits[t][0] += 1
+                waits[t][1] += 1
+    return waits
+
+
+def _count_down(leaf, waiting: dict) -> None:
+    """One more gradient is in `leaf.grad`; after the last one its hooks run."""
+    left = waiting[leaf][0] - 1
+    if left:
+        waiting[leaf][0] = left
+    else:
+        del waiting[leaf]
+        hooks.run_accumulate_hooks(leaf)
+
+
+def _tensor_hooks(tensor_hooks: dict, grad, create_graph):
+    """A tensor's gradient passed through its hooks (`tensor.register_hook`), which see
+    it as a tensor; the engine goes on with arrays unless it builds a graph."""
+    def unwrap(t):
+        return t if create_graph or not isinstance(t, Tensor) else t.array
+    return hooks.run_tensor_hooks(tensor_hooks, grad, _as_tensor, unwrap)
 
 
 def _backward_of(node, out_grad, create_graph):

@@ -22,12 +22,12 @@ written only with operators and `Op.call`, which work on arrays and on tensors a
 the engine can run the very same code on tensors to differentiate a backward pass
 (`create_graph=True`, second derivatives).
 
-Anomaly mode (autograd/anomaly.py) swaps `Op.apply` for a checking version while it is on,
-so this one stays free of any per-op test.
+Op hooks (autograd/hooks.py: anomaly mode, traces, recorders) are called before and after
+each application; with none registered the cost is one test of an empty tuple.
 """
 from __future__ import annotations
 
-from . import grad_mode
+from . import grad_mode, hooks
 
 
 class OpError(ValueError):
@@ -39,6 +39,8 @@ class Op:
 
     # What forward kept for backward (arrays); set by save_for_backward.
     saved: tuple = ()
+    # Hooks on the gradient of this node's output tensor (tensor.register_hook).
+    grad_hooks: dict = {}
 
     # Subclasses write these two as plain functions of (ctx, ...): the instance is the ctx.
     def forward(ctx, *arrays, **params):  # pragma: no cover - abstract
@@ -63,6 +65,8 @@ class Op:
     def apply(cls, *inputs, **params):
         """Run the op on tensors, recording it in the graph when a gradient is wanted."""
         ctx = cls()
+        if hooks.active:
+            hooks.before_forward(ctx, inputs, params)
         arrays = [t.array for t in inputs]
         if len(arrays) == 2:
             if arrays[0] is arrays[1] and inputs[0] is not inputs[1]:
@@ -86,6 +90,8 @@ class Op:
                     result.grad_fn = ctx
                     result.requires_grad = True
                     break
+        if hooks.active:
+            hooks.after_forward(ctx, inputs, result)
         return result
 
     @classmethod

@@ -42,7 +42,7 @@ from ..nn.layers.activation import ReLU, Sigmoid, Tanh
 from ..nn.layers.conv import Conv1d, Conv2d
 from ..nn.layers.embedding import Embedding
 from ..nn.layers.linear import Linear
-from ..ops.conv import im2col
+from ..kernels.im2col import im2col
 from ..tensor import Tensor
 from ..train.trainer import Callback
 

@@ -8,53 +8,11 @@ same matrices:
 
     dL/dW    = dL/dY · colsᵀ
     dL/dx    = Wᵀ · dL/dY, each column added back where it was read from (col2im; the
-               product and the adding are interleaved, see Note [input gradient])
+               product and the adding are interleaved, see Note [input gradient] in
+               kernels/im2col.py)
 
-Note [im2col layout]. `cols` is laid out (C·kh·kw, N·oh·ow): one row per weight, one
-column per output pixel of the whole batch, so every image owns a (C·kh·kw, oh·ow) block
-of it. The three products use that in the way measured fastest with NumPy/OpenBLAS:
-- Y = W · cols (and dcols = Wᵀ · dY, where it is made) run image by image inside ONE
-  batched `matmul` call, each writing its block in place (the forward straight into the
-  NCHW output, so no transposed copy); for small images (< PER_IMAGE_PIXELS outputs) the
-  forward is one GEMM over the batch instead, transposed to NCHW afterwards;
-- dW = dY · colsᵀ is ONE GEMM over the whole batch (the batch joins the contraction);
-  for large images the per-image products are cheaper, and are summed.
-The transposed layout (N·oh·ow, C·kh·kw) makes equally large GEMMs, but its unfolding
-moves single elements (the fastest axis is a kernel offset) and its result comes out
-NHWC; on W3 it was 2-3× slower to build.
-Unfolding is two copies through strided views, never a loop over pixels: first the kw
-column shifts of every input row, then the kh row shifts, which copy whole (oh·ow)
-planes at a time. Each stage is a small loop over kernel offsets.
-
-Note [input gradient]. Written out, the input gradient (padded) is
-
-    dx[n, c, y, x] = Σ_{o,i,j,r,s} w[o, c, i, j] · g[n, o, r, s] · [y = r·sh + i·dh] · [x = s·sw + j·dw]
-
-The sum over the column offsets j moves columns s to x, the one over the row offsets i
-moves rows r to y, and the products over o fit between them. So the rows
-
-    rows[i, c, n, r, x] = Σ_{o,j} w[o, c, i, j] · g[n, o, r, s] · [x = s·sw + j·dw]
-
-are made first, and then dx[n, c, i·dh + r·sh, :] += rows[i, c, n, r, :]: kh adds of whole
-rows. The rows are made in one of two ways, whichever moves fewer numbers:
-- spread first: place g's columns at x = j·dw + s·sw for every j (O·kw·wp numbers per
-  image row, zeros between; the placement for j is the one for j = 0 shifted by j·dw),
-  then ONE product over (o, j) gives the rows;
-- multiply first: dcols = Wᵀ · g (C·kh·kw·ow numbers per image row), then kw adds of
-  dcols' columns, shifted, into the rows.
-On W3's second layer (O = 32 < C·kh = 80) spreading first made the input gradient ~1.5×
-faster: its product is wider (wp/ow times the multiplications) but has kw times the
-contraction length, and the adds of short (ow-long) runs it saves were the slow part.
-Layers with few input channels (W3's first: C = 1) multiply first.
-
-Note [workspace]. The forward's columns are kept for the backward pass, where the weight
-gradient needs them again: one array of C·kh·kw·N·oh·ow numbers per convolution, alive
-until its backward has run. Unfolding x again instead cost more on W3 (~0.8 ms of an
-11 ms step), since the unfolding runs on one core while the products use all of them.
-Every other large temporary, one that never leaves an op (the columns when nothing keeps
-them, their gradient, the intermediate rows), lives in a reused per-thread scratch buffer.
-Fresh large arrays cost a page fault per 4 KiB on first touch unless malloc recycles
-them (backend.keep_freed_memory); on W3 those faults were ~40% of a training step.
+The unfolding and the products are array routines in chainrule.kernels.im2col (with
+the notes on their layout and memory); this module holds the ops and their calculus.
 
 Double backward: the input gradient (`ConvTranspose`) and the weight gradient
 (`ConvWeightGrad`) are ops too, and each one's backward is made of the other two and of
@@ -62,184 +20,9 @@ Double backward: the input gradient (`ConvTranspose`) and the weight gradient
 """
 from __future__ import annotations
 
-import math
-import threading
-
 from ..autograd.op import Op
-from ..backend import xp
+from ..kernels.im2col import conv_transpose, im2col, product_nchw, weight_grad
 from .reduction import Sum
-
-# Per-image products pay once an image has this many output pixels (measured on W3).
-PER_IMAGE_PIXELS = 256
-# Scratch buffers larger than this are allocated afresh each time instead of kept.
-WORKSPACE_LIMIT = 256 * 2 ** 20
-
-
-class _Workspace(threading.local):
-    """Reusable scratch arrays, one per (slot, dtype) and thread (see Note [workspace])."""
-
-    def __init__(self):
-        self.buffers = {}
-
-    def take(self, slot: str, shape, dtype, module):
-        """An uninitialised array of `shape`, valid until the next `take` of `slot`.
-        NumPy only: CuPy keeps freed device memory in its own pool."""
-        count = math.prod(shape)
-        if module.__name__ != "numpy" or count * module.dtype(dtype).itemsize > WORKSPACE_LIMIT:
-            return module.empty(shape, dtype=dtype)
-        key = (slot, module.dtype(dtype).str)
-        buffer = self.buffers.get(key)
-        if buffer is None or buffer.size < count:
-            buffer = self.buffers[key] = module.empty(count, dtype=dtype)
-        return buffer[:count].reshape(shape)
-
-
-workspace = _Workspace()
-
-
-def out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
-    """Output length of a convolution along one axis (PyTorch's formula, floor mode)."""
-    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def _zeros(shape, dtype, module, slot=None):
-    """Zeros, written into memory malloc can recycle (`zeros` maps fresh pages)."""
-    out = workspace.take(slot, shape, dtype, module) if slot else module.empty(shape, dtype)
-    out.fill(0)
-    return out
-
-
-def im2col(x, kernel, stride, padding, dilation, keep=False):
-    """Every receptive field of x (N, C, H, W) as a column: an array (C, kh, kw, N, oh, ow)
-    with cols[c, i, j, n, r, s] = x_padded[n, c, r·sh + i·dh, s·sw + j·dw].
-    The result is scratch, valid until the next im2col call on this thread, unless `keep`
-    asks for an array of its own."""
-    module = xp(x)
-    strided = module.lib.stride_tricks.as_strided
-    n, c, h, w = x.shape
-    (kh, kw), (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = kernel, stride, dilation, padding
-    if pt or pb or pl or pr:
-        padded = _zeros((n, c, h + pt + pb, w + pl + pr), x.dtype, module, "im2col.pad")
-        padded[:, :, pt:pt + h, pl:pl + w] = x
-        x = padded
-    n, c, hp, wp = x.shape
-    oh, ow = out_size(hp, kh, sh, 0, dh), out_size(wp, kw, sw, 0, dw)
-    s_n, s_c, s_h, s_w = x.strides
-    # Stage 1: rows[c, j, n, y, s] = x[n, c, y, j·dw + s·sw]  (the kw column shifts of each row)
-    rows = strided(x, (c, kw, n, hp, ow), (s_c, dw * s_w, s_n, s_h, sw * s_w))
-    if kw > 1 or sw > 1:
-        rows = _copy(rows, "im2col.rows", module)
-    # Stage 2: cols[c, i, j, n, r, s] = rows[c, j, n, i·dh + r·sh, s]  (whole planes when sh = 1)
-    r_c, r_j, r_n, r_y, r_s = rows.strides
-    cols = strided(rows, (c, kh, kw, n, oh, ow), (r_c, dh * r_y, r_j, r_n, sh * r_y, r_s))
-    return _copy(cols, None if keep else "im2col.cols", module)
-
-
-def _copy(view, slot, module):
-    """A copy of `view` into the scratch buffer `slot`, or into a fresh array (slot None)."""
-    out = workspace.take(slot, view.shape, view.dtype, module) if slot else \
-        module.empty(view.shape, view.dtype)
-    out[...] = view
-    return out
-
-
-def conv_transpose(grad, weight, x_shape, stride, padding, dilation, groups):
-    """The adjoint of the convolution: dL/dx (N, C, H, W) from grad (N, O, oh, ow), the
-    column shifts first, then the row shifts (see Note [input gradient])."""
-    module = xp(grad)
-    o, cg, kh, kw = weight.shape
-    n, _, oh, ow = grad.shape
-    (sh, _), (dh, _), ((pt, pb), (pl, pr)) = stride, dilation, padding
-    h, w = x_shape[2], x_shape[3]
-    hp, wp = h + pt + pb, w + pl + pr
-    dtype = module.result_type(grad, weight)
-    rows = workspace.take("rows", (groups, kh, cg, n, oh, wp), dtype, module)
-    if o * wp < groups * cg * kh * ow:
-        _spread_then_multiply(grad, weight, stride, dilation, groups, rows)
-    else:
-        _multiply_then_spread(grad, weight, stride, dilation, groups, rows)
-    # dx[n, (g, c), i·dh + r·sh, x] += rows[g, i, c, n, r, x]: kh adds of whole rows
-    padded = pt or pb or pl or pr
-    dx = workspace.take("dx.pad", (n, groups * cg, hp, wp), dtype, module) if padded \
-        else module.empty((n, groups * cg, hp, wp), dtype)
-    dx.fill(0)
-    target = dx.transpose(1, 0, 2, 3).reshape(groups, cg, n, hp, wp)
-    span_h = (oh - 1) * sh + 1
-    for i in range(kh):
-        target[:, :, :, i * dh:i * dh + span_h:sh] += rows[:, i]
-    if padded:
-        dx = module.ascontiguousarray(dx[:, :, pt:pt + h, pl:pl + w])
-    return dx
-
-
-def _spread_then_multiply(grad, weight, stride, dilation, groups, rows):
-    """rows[g, i, c, n, r, x] = Σ_{o,j} w[g, o, c, i, j] · spread[g, o, j, n, r, x], where
-    spread[o, j, n, r, j·dw + s·sw] = grad[n, o, r, s] and is zero elsewhere."""
-    module = xp(grad)
-    o, cg, kh, kw = weight.shape
-    n, _, oh, ow = grad.shape
-    (_, sw), (_, dw), wp = stride, dilation, rows.shape[-1]
-    og, pixels = o // groups, n * oh * wp
-    spread = workspace.take("spread", (o, kw, pixels), rows.dtype, module)
-    # j = 0: grad's columns placed at s·sw in rows of width wp, zeros between and after
-    placed = spread[:, 0].reshape(o, n, oh, wp)
-    placed.fill(0)
-    placed[..., :(ow - 1) * sw + 1:sw] = grad.transpose(1, 0, 2, 3)
-    # j > 0: the same rows shifted right by j·dw. Every row ends in at least (kw-1)·dw
-    # zeros, so shifting the flattened rows moves only zeros into the next row: one long
-    # contiguous copy per channel, not one short copy per row.
-    for j in range(1, kw):
-        shift = j * dw
-        spread[:, j, :shift] = 0
-        spread[:, j, shift:] = spread[:, 0, :pixels - shift]
-    # one product per group, the weights reordered to rows (i, c) and columns (o, j)
-    w_rows = weight.reshape(groups, og, cg, kh, kw).transpose(0, 3, 2, 1, 4)
-    module.matmul(w_rows.reshape(groups, kh * cg, og * kw),
-                  spread.reshape(groups, og * kw, pixels),
-                  out=rows.reshape(groups, kh * cg, pixels))
-
-
-def _multiply_then_spread(grad, weight, stride, dilation, groups, rows):
-    """rows[g, i, c, n, r, j·dw + s·sw] += dcols[g, i, c, j, n, r, s], summed over j, where
-    dcols[g, i, c, j, n] = Σ_o w[g, o, c, i, j] · grad[n, g, o] (image by image)."""
-    module = xp(grad)
-    o, cg, kh, kw = weight.shape
-    n, _, oh, ow = grad.shape
-    (_, sw), (_, dw) = stride, dilation
-    og, k = o // groups, kh * cg * kw
-    # one batched matmul writing each image's block of dcols in place (no transposed copy)
-    dcols = workspace.take("dcols", (groups, k, n, oh * ow), rows.dtype, module)
-    w_cols = weight.reshape(groups, og, cg, kh, kw).transpose(0, 3, 2, 4, 1)
-    module.matmul(w_cols.reshape(groups, k, og), grad.reshape(n, groups, og, oh * ow),
-                  out=dcols.transpose(2, 0, 1, 3))
-    dcols = dcols.reshape(groups, kh, cg, kw, n, oh, ow)
-    rows.fill(0)
-    span_w = (ow - 1) * sw + 1
-    for j in range(kw):
-        rows[..., j * dw:j * dw + span_w:sw] += dcols[:, :, :, j]
-
-
-def _product_nchw(weight, cols, groups):
-    """Y = W · cols for every group, returned as a fresh (N, O, oh, ow) array: image by
-    image when images are large (each block written in place), else one GEMM whose
-    result is transposed afterwards."""
-    module = xp(cols)
-    o = weight.shape[0]
-    c, kh, kw, n, oh, ow = cols.shape
-    k = c // groups * kh * kw
-    w = weight.reshape(groups, o // groups, k)
-    cols = cols.reshape(groups, k, n, oh * ow)
-    dtype = module.result_type(weight, cols)
-    out = module.empty((n, o, oh, ow), dtype=dtype)
-    if oh * ow >= PER_IMAGE_PIXELS and module.__name__ == "numpy":  # (cuBLAS: one GEMM)
-        # out[n, g] = w[g] @ cols[g, :, n]  (the images broadcast against the weights)
-        module.matmul(w, cols.transpose(2, 0, 1, 3),
-                      out=out.reshape(n, groups, o // groups, oh * ow))
-    else:
-        y = workspace.take("product", (groups, o // groups, n * oh * ow), dtype, module)
-        module.matmul(w, cols.reshape(groups, k, n * oh * ow), out=y)
-        out[...] = y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
-    return out
 
 
 class Conv2d(Op):
@@ -247,9 +30,9 @@ class Conv2d(Op):
     #   dL/dx = W ⋆ᵀ g  (ConvTranspose),  dL/dW = g ⋆ x  (ConvWeightGrad),  dL/db = Σ_{n,r,s} g
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)),
                 dilation=(1, 1), groups=1):
-        # the columns are kept for the weight gradient (see Note [workspace])
+        # the columns are kept for the weight gradient (see Note [workspace] in kernels/im2col.py)
         cols = im2col(x, weight.shape[2:], stride, padding, dilation, keep=True)
-        out = _product_nchw(weight, cols, groups)
+        out = product_nchw(weight, cols, groups)
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
         ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
@@ -293,29 +76,9 @@ class ConvWeightGrad(Op):
     # `cols`, when given, is im2col(x) already made (by Conv2d's forward).
     def forward(ctx, x, grad, w_shape=(), cols=None, stride=(1, 1), padding=((0, 0), (0, 0)),
                 dilation=(1, 1), groups=1):
-        module = xp(x)
-        o, cg, kh, kw = w_shape
-        n, _, oh, ow = grad.shape
-        k = cg * kh * kw
-        if cols is None:
-            cols = im2col(x, (kh, kw), stride, padding, dilation)
-        cols = cols.reshape(groups, k, n, oh * ow)
         ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         ctx.save_for_backward(x, grad)
-        if oh * ow >= PER_IMAGE_PIXELS and module.__name__ == "numpy":
-            # dW[g] = Σ_n grad[n, g] @ cols[g, :, n]ᵀ: large images make good GEMMs, and
-            # the per-image products (N, O, C·kh·kw) are small to sum
-            per_image = module.matmul(grad.reshape(n, groups, o // groups, oh * ow),
-                                      cols.transpose(2, 0, 3, 1))
-            return per_image.sum(axis=0).reshape(w_shape)
-        # dW[g] = grad[g] @ cols[g]ᵀ as one GEMM over the whole batch, which BLAS ran
-        # faster as (cols[g] @ grad[g]ᵀ)ᵀ for these long, thin operands
-        grad_cols = workspace.take("grad_cols", (o, n, oh * ow), grad.dtype, module)
-        grad_cols[...] = grad.reshape(n, o, oh * ow).transpose(1, 0, 2)
-        product = module.matmul(cols.reshape(groups, k, n * oh * ow),
-                                grad_cols.reshape(groups, o // groups, n * oh * ow)
-                                .transpose(0, 2, 1))
-        return module.ascontiguousarray(product.transpose(0, 2, 1)).reshape(w_shape)
+        return weight_grad(x, grad, w_shape, cols, stride, padding, dilation, groups)
 
     def backward(ctx, h):
         x, grad = ctx.saved
