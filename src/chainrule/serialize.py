@@ -195,17 +195,26 @@ def _unsupported(value, path: tuple):
         f"dicts/lists/tuples of these; call .state_dict() on modules and optimizers)")
 
 
-def save(obj, path) -> None:
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False) -> None:
     """Write `obj` (a state dict, or a nested dict/list of Tensors, arrays and plain
-    values) to the safetensors file `path`, atomically: on any failure the file that was
-    there before is left untouched and `SaveError` is raised."""
+    values) to the safetensors file `f` (a path, atomically: on any failure the file that
+    was there before is left untouched and `SaveError` is raised; or a binary file object).
+    torch.save's pickle arguments are accepted and change nothing: nothing here pickles."""
+    if hasattr(obj, "state_dict") and not isinstance(obj, dict):
+        raise TypeError(f"cannot save a whole {type(obj).__name__} object (that needs pickle, "
+                        "which chainrule never uses): save its .state_dict() instead, and "
+                        "restore it with .load_state_dict(chainrule.load(f))")
     safetensors = _safetensors()
     encoder = _Encoder()
     tree = encoder.encode(obj, ())
     header = {"format": "chainrule", "version": FORMAT_VERSION, "tree": tree}
     metadata = {METADATA_KEY: json.dumps(header, allow_nan=False, separators=(",", ":"))}
     data = safetensors.numpy.save(encoder.arrays, metadata=metadata)
-    _write_atomically(os.fspath(path), data)
+    if hasattr(f, "write"):
+        f.write(data)
+    else:
+        _write_atomically(os.fspath(f), data)
 
 
 def _write_atomically(path, data: bytes) -> None:
@@ -293,13 +302,18 @@ def _fsync_directory(directory: str) -> None:
 
 # --- load ------------------------------------------------------------------------------
 
-def load(path, device=None):
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,
+         device=None, **pickle_load_args):
     """Read a file written by `save` (or any safetensors file): Tensors come back as
-    chainrule Tensors (on `device` when given, else the CPU), NumPy arrays as NumPy
-    arrays, and every other value as it was saved. A safetensors file from another tool
-    loads as a flat {name: Tensor} dict."""
-    path = os.fspath(path)
-    device = backend.normalize_device(device) if device is not None else None
+    chainrule Tensors (on `device` or `map_location` when given, else the CPU), NumPy
+    arrays as NumPy arrays, and every other value as it was saved. A safetensors file
+    from another tool loads as a flat {name: Tensor} dict. `f` is a path or a binary
+    file object; torch.load's other arguments are accepted (only weights are ever read,
+    whatever `weights_only` says)."""
+    device = _target_device(map_location, device)
+    if hasattr(f, "read"):
+        return _load_bytes(f.read(), device)
+    path = os.fspath(f)
     if not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, f"no checkpoint file at {path}", path)
     from .io import foreign  # noqa: PLC0415 - io builds on this module
@@ -328,6 +342,25 @@ def load(path, device=None):
         return _Decoder(arrays, device).decode(header["tree"])
     except _Malformed as err:
         raise LoadError(f"{path}: damaged chainrule metadata: {err}") from None
+
+
+def _target_device(map_location, device):
+    """Where loaded tensors go: `device`, else a device-like `map_location` ("cpu",
+    cr.device("cuda:0")); a dict or function `map_location` keeps them on the CPU,
+    where they are read."""
+    where = device if device is not None else map_location
+    if where is None or callable(where) or isinstance(where, dict):
+        return None
+    return backend.normalize_device(str(where))
+
+
+def _load_bytes(data: bytes, device):
+    """`load` from the bytes of a checkpoint (a file object's contents)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "checkpoint.safetensors")
+        with open(path, "wb") as out:
+            out.write(data)
+        return load(path, device=device)
 
 
 def _read_file(safetensors, path: str):
