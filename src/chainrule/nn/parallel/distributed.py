@@ -40,7 +40,8 @@ import numpy
 
 from ... import backend
 from ...autograd import grad_mode
-from ...distributed import collectives, group as groups
+from ...distributed import collectives
+from ...distributed import group as groups
 from ...sparse import RowSparseTensor
 from ...tensor import Tensor
 from ..module import Module

@@ -22,7 +22,8 @@ import numpy
 
 from ... import backend
 from ...autograd.function import Function
-from ...distributed import collectives, group as groups
+from ...distributed import collectives
+from ...distributed import group as groups
 from ...tensor import Tensor
 from ..layers.normalization import _BatchNorm
 

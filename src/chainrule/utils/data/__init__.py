@@ -15,6 +15,7 @@ from .dataset import (
                       TensorDataset,
                       random_split,
 )
+from .distributed import DistributedSampler
 from .sampler import (
                       BatchSampler,
                       RandomSampler,
@@ -24,7 +25,7 @@ from .sampler import (
                       WeightedRandomSampler,
 )
 
-__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset",
+__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler",
            "IterableDataset", "RandomSampler", "Sampler", "SequentialSampler", "StackDataset",
            "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
            "default_collate", "default_convert", "get_worker_info", "random_split"]
