@@ -22,7 +22,8 @@ def draw(pixels, pixel_max: float) -> list[str]:
 
 
 def main() -> int:
-    code = cli_main(["train", "--data", "digits", "--model", "mlp", "--out", "runs/digits-mlp"])
+    code = cli_main(["train", "--data", "digits", "--model", "mlp", "--out", "runs/digits-mlp",
+                     "--overwrite"])
     if code:
         return code
     model, encoder, classes, _ = pipeline.load_model("runs/digits-mlp/model.safetensors")

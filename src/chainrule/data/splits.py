@@ -1,6 +1,7 @@
 """Seeded, stratified train/val/test splits and the ``Splits`` result type."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,7 @@ class Splits:
     classes: list[str]
     image_shape: tuple[int, int, int] | None = None  # (C, H, W) for images
     pixel_max: float | None = None  # the largest possible pixel value, for images
+    fingerprint: str = ""  # SHA-256 of the unsplit examples: the same data, whatever the seed
 
     @property
     def num_classes(self) -> int:
@@ -78,6 +80,11 @@ def split_source(source: Source, seed: int = 0, val_fraction: float = 0.1) -> Sp
     Without one, the test set takes ``TEST_FRACTION`` of all examples and
     ``val_fraction`` is also a share of all examples (70/10/20 by default).
     """
+    present = np.unique(source.train[1])
+    if len(present) < 2:
+        names = ", ".join(str(source.classes[k]) for k in present if k < len(source.classes))
+        raise DataError(f"the data has examples of only one class ({names or 'none'}); "
+                        "a classifier needs examples of at least two")
     if not 0.0 <= val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
     rng = np.random.default_rng(seed)
@@ -99,7 +106,20 @@ def split_source(source: Source, seed: int = 0, val_fraction: float = 0.1) -> Sp
         classes=list(source.classes),
         image_shape=source.image_shape,
         pixel_max=source.pixel_max,
+        fingerprint=fingerprint(source),
     )
+
+
+def fingerprint(source: Source) -> str:
+    """SHA-256 over every example and label of a source (texts as UTF-8), in order."""
+    digest = hashlib.sha256()
+    for x, y in (source.train, source.test or (np.zeros(0), np.zeros(0))):
+        if x.dtype == object:
+            digest.update("\x1f".join(map(str, x)).encode("utf-8", "surrogatepass"))
+        else:
+            digest.update(np.ascontiguousarray(x).tobytes())
+        digest.update(np.ascontiguousarray(y).tobytes())
+    return digest.hexdigest()
 
 
 def _check_labels_seen(train_labels: np.ndarray, others: dict, classes) -> None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
 from dataclasses import dataclass, field, replace
 
 from ..data import BagOfWords, ImageEncoder, SequenceEncoder, Splits, Vocab, load_glove
 from ..data.encoders.glove import GLOVE_DIM
 from ..data.locate import has_module
+from ..nn import Module
 from . import models
 
 TEXT_VOCAB = {"min_freq": 2, "max_size": 20000}
@@ -120,7 +122,7 @@ def build_model(config: dict, encoder=None):
     vectors of its vocabulary; without it (when predicting) the same network is built and
     its saved weights fill it, so predicting needs no GloVe."""
     name, kind, classes = config["recipe"], config["kind"], config["num_classes"]
-    if name.endswith(".py"):
+    if is_user_code(name):
         return _from_file(name, config)
     if kind == "text":
         vocab = config["vocab_size"]
@@ -154,19 +156,72 @@ def _mlp(size: int, classes: int):
     return models.mlp(size, classes, hidden=hidden, dropout=0.2)
 
 
+def is_user_code(recipe: str) -> bool:
+    return recipe.endswith(".py")
+
+
 def _from_file(path: str, config: dict):
-    """A user's model: a Python file defining build_model(config) → nn.Module."""
+    """A user's model: a Python file defining build_model(config) → nn.Module. Only ever
+    a file the user named on the command line (never one named by a model file)."""
+    if not os.path.isfile(path):
+        raise RecipeError(f"model file not found: {path}")
     spec = importlib.util.spec_from_file_location("chainrule_user_model", path)
     if spec is None or spec.loader is None:
         raise RecipeError(f"cannot load a model from {path}")
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except FileNotFoundError as err:
-        raise RecipeError(f"model file not found: {path}") from err
-    if not hasattr(module, "build_model"):
+    except SyntaxError as err:
+        raise RecipeError(f"{path}:{err.lineno}: syntax error: {err.msg}") from err
+    except Exception as err:  # noqa: BLE001 - the user's code: name the file (--debug: all)
+        raise RecipeError(f"{path}: running it failed: {type(err).__name__}: {err}") from err
+    build = getattr(module, "build_model", None)
+    if not callable(build):
         raise RecipeError(f"{path} must define build_model(config) returning an nn.Module")
-    return module.build_model(config)
+    try:
+        model = build(config)
+    except Exception as err:  # noqa: BLE001 - as above
+        raise RecipeError(f"{path}: build_model(config) failed: {type(err).__name__}: "
+                          f"{err}") from err
+    if not isinstance(model, Module):
+        raise RecipeError(f"{path}: build_model(config) returned {type(model).__name__}, "
+                          "not an nn.Module")
+    return model
+
+
+# What a config's fields must be; sizes are checked against the weights stored with it.
+_KINDS = ("image", "signal", "text")
+_SIZE_FIELDS = {"image": "image_shape", "signal": "length", "text": "vocab_size"}
+
+
+def config_problem(config: dict, stored_numbers: int) -> str | None:
+    """What is wrong with a saved config (None if nothing), before a network is built from
+    it: a built-in network has at least as many weights as its input has numbers (or words
+    in its vocabulary), so a config asking for more than the file stores is damaged."""
+    recipe, kind, classes = config.get("recipe"), config.get("kind"), config.get("num_classes")
+    if not isinstance(recipe, str) or not (recipe in RECIPES or is_user_code(recipe)):
+        return f"unknown recipe {recipe!r}"
+    if kind not in _KINDS:
+        return f"unknown data kind {kind!r}"
+    if not _is_count(classes) or classes < 2:
+        return f"num_classes is {classes!r}, not a whole number of at least 2"
+    field_ = _SIZE_FIELDS[kind]
+    value = config.get(field_)
+    if is_user_code(recipe) and value is None:
+        return None
+    sizes = value if kind == "image" else [value]
+    if not isinstance(sizes, list) or len(sizes) != (3 if kind == "image" else 1) \
+            or not all(_is_count(n) and n > 0 for n in sizes):
+        return f"{field_} is {value!r}"
+    sized = not is_user_code(recipe) and not (kind == "signal" and recipe in ("gru", "lstm"))
+    if sized and math.prod(sizes) > stored_numbers:
+        return (f"{field_} {value} asks for a larger network than the {stored_numbers} "
+                "numbers stored in it")
+    return None
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def check_fits(recipe: Recipe, kind: str) -> None:

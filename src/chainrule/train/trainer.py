@@ -3,6 +3,7 @@ progress bars, schedules, early stopping and checkpoints a killed run resumes fr
 """
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -44,11 +45,22 @@ class Callback:
         pass
 
 
+class NonFiniteLossError(RuntimeError):
+    """The loss (or a weight) became NaN or infinite: training stops there, before the
+    step changes a weight or a checkpoint is written."""
+
+    def __init__(self, what: str, epoch: int, step: int, checkpoint: str | None):
+        kept = f"; the last good checkpoint is kept in {checkpoint}" if checkpoint else ""
+        super().__init__(f"training stopped: {what} at epoch {epoch}, step {step}{kept}")
+        self.epoch, self.step = epoch, step
+
+
 class Trainer:
     def __init__(self, model, optimizer, loss_fn=F.cross_entropy, scheduler=None,
                  scheduler_interval: str | None = None, clip_grad_norm: float | None = None,
                  early_stopping: int | None = None, checkpoint_path: str | None = None,
-                 progress: bool = True, callbacks=(), device: str | None = None):
+                 progress: bool = True, callbacks=(), device: str | None = None,
+                 run: dict | None = None):
         self.model = model
         self.optimizer = optimizer
         self.loss_fn = loss_fn
@@ -60,6 +72,7 @@ class Trainer:
         self.progress = progress
         self.callbacks = list(callbacks)
         self.device = device  # batches are moved here ("cuda" with CuPy); None: as they come
+        self.run = run  # the settings of this run, recorded in each checkpoint
         self.history = History()
         self.best = {"val_loss": float("inf"), "epoch": -1, "state": None}
         self.stale_epochs = 0
@@ -74,6 +87,10 @@ class Trainer:
             inputs, targets = self._on_device(inputs), self._on_device(targets)
             logits = self.model(inputs)
             loss = self.loss_fn(logits, targets)
+            value = loss.item()
+            if not math.isfinite(value):  # stop before a NaN reaches the weights
+                raise NonFiniteLossError(f"the loss is {value}", epoch + 1,
+                                         self.global_step + 1, self._kept_checkpoint())
             self.optimizer.zero_grad()
             loss.backward()
             if self.clip_grad_norm:
@@ -82,7 +99,6 @@ class Trainer:
             if self.scheduler is not None and self.scheduler_interval == "batch":
                 self.scheduler.step()
             n = len(targets)
-            value = loss.item()
             total_loss += value * n
             correct += int((logits.array.argmax(-1) == targets.array).sum())
             seen += n
@@ -124,6 +140,7 @@ class Trainer:
             started = time.perf_counter()
             record = {"epoch": epoch + 1, "lr": self.optimizer.param_groups[0]["lr"]}
             record.update(self.train_epoch(train_loader, epoch, epochs))
+            self._check_finite_weights(epoch + 1)
             if val_loader is not None:
                 result = self.evaluate(val_loader)
                 record.update(val_loss=result["loss"], val_acc=result["accuracy"])
@@ -165,7 +182,17 @@ class Trainer:
         ckpt.save_training_state(self.checkpoint_path, epoch=epoch, model=self.model,
                                  optimizer=self.optimizer, scheduler=self.scheduler,
                                  history=self.history.epochs, global_step=self.global_step,
-                                 best=self.best, stale_epochs=self.stale_epochs)
+                                 best=self.best, stale_epochs=self.stale_epochs, run=self.run)
+
+    def _check_finite_weights(self, epoch: int) -> None:
+        for name, parameter in self.model.named_parameters():
+            if not numpy.isfinite(backend.to_device(parameter.array, "cpu")).all():
+                raise NonFiniteLossError(f"weight {name} is not finite", epoch,
+                                         self.global_step, self._kept_checkpoint())
+
+    def _kept_checkpoint(self) -> str | None:
+        path = self.checkpoint_path
+        return path if path and os.path.exists(path) else None
 
     def _restore(self, train_loader) -> int:
         state = ckpt.load_training_state(self.checkpoint_path, self.model, self.optimizer,
