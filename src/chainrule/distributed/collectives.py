@@ -179,12 +179,15 @@ def all_gather(tensor_list: list, tensor: Tensor, group: ProcessGroup | None = N
 
 def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor,
                            group: ProcessGroup | None = None, async_op: bool = False):
-    """Ranks' `input_tensor`s concatenated along dim 0 into `output_tensor`."""
+    """Ranks' `input_tensor`s concatenated along dim 0 (or stacked on a new dim 0) into
+    `output_tensor`."""
     group = resolve(group)
-    expected = (input_tensor.shape[0] * group.size(),) + tuple(input_tensor.shape[1:])
-    if tuple(output_tensor.shape) != expected:
-        raise ValueError(f"all_gather_into_tensor: output should have shape {expected} for "
-                         f"{group.size()} ranks of {input_tensor.shape}, got {output_tensor.shape}")
+    shape = tuple(input_tensor.shape)
+    concatenated = (shape[0] * group.size(),) + shape[1:] if shape else (group.size(),)
+    if tuple(output_tensor.shape) not in (concatenated, (group.size(),) + shape):
+        raise ValueError(f"all_gather_into_tensor: output should have shape {concatenated} "
+                         f"or {(group.size(),) + shape} for {group.size()} ranks of {shape}, "
+                         f"got {output_tensor.shape}")
     host_out = _host(output_tensor.array)
     request = group.comm.Iallgather(_host(input_tensor.array), host_out)
     return _run(Work([request], group, "all_gather_into_tensor",

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import numpy
 
+from ...distributed import get_rank, get_world_size
 from .sampler import Sampler
 
 __all__ = ["DistributedSampler"]
@@ -29,7 +30,6 @@ class DistributedSampler(Sampler):
     def __init__(self, dataset, num_replicas: int | None = None, rank: int | None = None,
                  shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
-            from ...distributed import get_rank, get_world_size
             num_replicas = get_world_size() if num_replicas is None else num_replicas
             rank = get_rank() if rank is None else rank
         if num_replicas < 1:
