@@ -90,7 +90,7 @@ def _safetensors():
         import safetensors.numpy  # noqa: F401,PLC0415
     except ImportError as err:
         raise ImportError("chainrule.save/load need the safetensors package: "
-                          "pip install 'chainrule[io]'") from err
+                          "pip install 'safetensors>=0.4,<1'") from err
     return safetensors
 
 
@@ -222,8 +222,9 @@ def _write_atomically(path, data: bytes) -> None:
     directory = os.path.dirname(target) or os.curdir
     existed = os.path.exists(target)
     tmp = None
+    _remove_orphans(directory, os.path.basename(target))
     try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".",
+        fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(os.path.basename(target), os.getpid()),
                                    suffix=".tmp", dir=directory)
         try:
             if hasattr(os, "fchmod"):
@@ -250,6 +251,42 @@ def _write_atomically(path, data: bytes) -> None:
             except OSError:
                 pass
     _fsync_directory(directory)
+
+
+def _tmp_prefix(name: str, pid: int) -> str:
+    """Temporary files are named after their target and the writing process:
+    `.model.safetensors.<pid>.<random>.tmp`."""
+    return f".{name}.{pid}."
+
+
+def _remove_orphans(directory: str, name: str) -> None:
+    """Delete the temporary files of earlier saves to the same target whose process is gone
+    (killed mid-save), so killed runs do not pile up partial checkpoints."""
+    prefix = f".{name}."
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry[len(prefix):].split(".", 1)[0]
+        if entry.startswith(prefix) and entry.endswith(".tmp") and pid.isdigit() \
+                and not _process_alive(int(pid)):
+            try:
+                os.unlink(os.path.join(directory, entry))
+            except OSError:
+                pass
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by someone else
+        return True
+    return True
 
 
 def _reason(err: OSError, directory: str) -> str:
@@ -331,6 +368,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         header = json.loads(raw)
     except ValueError as err:
         raise LoadError(f"{path}: damaged chainrule metadata: {err}") from None
+    except RecursionError:
+        raise LoadError(f"{path}: damaged chainrule metadata: nested too deeply") from None
     if not isinstance(header, dict) or header.get("format") != "chainrule" \
             or type(header.get("version")) is not int or "tree" not in header:
         raise LoadError(f"{path}: damaged chainrule metadata: no format/version/tree")
@@ -340,6 +379,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
                         f"upgrade chainrule to load it")
     try:
         return _Decoder(arrays, device).decode(header["tree"])
+    except RecursionError:
+        raise LoadError(f"{path}: damaged chainrule metadata: nested too deeply") from None
     except _Malformed as err:
         raise LoadError(f"{path}: damaged chainrule metadata: {err}") from None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,10 @@ _GZIP_MAGIC = b"\x1f\x8b"
 def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
     """Decode the bytes of an IDX file (gzipped or not) into a native-endian array."""
     if raw[:2] == _GZIP_MAGIC:
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as e:  # truncated, or a failed CRC check
+            raise DataError(f"{name}: damaged gzip file ({e or type(e).__name__})") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _TYPES:
         raise DataError(f"{name}: bad IDX header {raw[:4].hex(' ') or '(empty)'}; "
                         "expected 00 00, a type byte (08 for uint8) and the number of dimensions")
@@ -48,7 +52,22 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
         raise DataError(f"{name}: bad IDX header: shape {shape} needs {expected} bytes of data, "
                         f"file has {got}")
     data = np.frombuffer(raw, dtype=dtype, offset=header_len).reshape(shape)
-    return data.astype(dtype.newbyteorder("="))  # a native-endian, writable copy
+    data = data.astype(dtype.newbyteorder("="))  # a native-endian, writable copy
+    if data.dtype.kind == "f":
+        check_finite(data, name)
+    return data
+
+
+def check_finite(data: np.ndarray, name: str) -> None:
+    """Refuse NaN and infinite values, naming the first example (row) that holds one."""
+    if data.size == 0 or np.isfinite(data).all():
+        return
+    rows = data.reshape(len(data), -1) if data.ndim else data.reshape(1, 1)
+    bad = ~np.isfinite(rows)
+    first = int(np.flatnonzero(bad.any(axis=1))[0])
+    raise DataError(f"{name}: example {first} holds {rows[first][bad[first]][0]}; NaN and "
+                    f"infinite values cannot be trained on ({int(bad.any(axis=1).sum())} "
+                    "examples hold them)")
 
 
 def read_idx(path: str | Path) -> np.ndarray:

@@ -35,11 +35,26 @@ def load(path: str | Path) -> Source:
         if len(fields) != width:
             raise DataError(f"{path}:{line}: expected {width} columns, got {len(fields)}")
         label = fields.pop(label_col).strip()
+        if not label:
+            raise DataError(f"{path}:{line}: empty label")
         try:
-            features[i] = [float(f) for f in fields]
+            with np.errstate(over="ignore"):  # a number beyond float32 becomes inf: refused below
+                features[i] = [float(f) for f in fields]
         except ValueError:
             bad = next(f for f in fields if not is_number(f))
             raise DataError(f"{path}:{line}: {bad!r} is not a number") from None
         labels.append(label)
+    _check_finite(path, rows, features)
     y, classes = encode_labels(labels)
     return Source(train=(features, y), test=None, kind="signal", classes=classes)
+
+
+def _check_finite(path: Path, rows, features: np.ndarray) -> None:
+    """NaN, infinity and numbers beyond float32's range are refused, naming file and row."""
+    bad = ~np.isfinite(features)
+    if bad.any():
+        i, j = (int(k) for k in np.argwhere(bad)[0])
+        line, fields = rows[i]
+        raise DataError(f"{path}:{line}: {fields[j].strip()!r} is not a finite float32 number "
+                        f"(NaN, infinity or beyond ±3.4e38); {int(bad.any(axis=1).sum())} rows "
+                        "hold such values")

@@ -67,7 +67,13 @@ def _pair(folder: Path, prefixes: tuple[str, ...]) -> tuple[np.ndarray, np.ndarr
     if images is None or labels is None:
         return None
     X, y = read_idx(images), read_idx(labels)
+    if X.ndim == 0 or len(X) == 0:
+        raise DataError(f"{images}: no examples (shape {X.shape})")
     if y.ndim != 1 or len(y) != len(X):
-        raise DataError(f"{labels}: {len(y)} labels of shape {y.shape} for {len(X)} images in "
-                        f"{images.name}")
+        raise DataError(f"{labels}: {y.size} labels of shape {y.shape} for the {len(X)} "
+                        f"examples in {images.name}; expected shape ({len(X)},)")
+    bad = np.flatnonzero((y < 0) | (y != np.round(y)) if y.dtype.kind == "f" else y < 0)
+    if len(bad):
+        raise DataError(f"{labels}: label {y[bad[0]]} of example {bad[0]} is not a class "
+                        "number (0, 1, 2, ...)")
     return X, y.astype(np.int64)

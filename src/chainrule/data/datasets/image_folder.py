@@ -19,10 +19,6 @@ def load(folder: str | Path) -> Source:
     All images grayscale gives C = 1; any colour image makes every image RGB (C = 3).
     Every image must have the size of the first one read.
     """
-    try:
-        from PIL import Image
-    except ImportError:
-        raise missing("Pillow (needed to read images)", INSTALL_PILLOW) from None
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise DataError(f"{folder}: no such folder")
@@ -36,11 +32,7 @@ def load(folder: str | Path) -> Source:
         if not files:
             raise DataError(f"{class_dir}: no images ({', '.join(SUFFIXES)})")
         for file in files:
-            try:
-                with Image.open(file) as im:
-                    im.load()
-            except OSError as e:
-                raise DataError(f"{file}: unreadable image ({e})") from None
+            im = open_image(file)
             if size is None:
                 size, first = im.size, file
             elif im.size != size:
@@ -56,6 +48,23 @@ def load(folder: str | Path) -> Source:
     return Source(train=(np.ascontiguousarray(X), np.array(labels, dtype=np.int64)), test=None,
                   kind="image", classes=[d.name for d in class_dirs],
                   image_shape=tuple(X.shape[1:]), pixel_max=255.0)
+
+
+def open_image(path: str | Path):
+    """The image in `path`, read into memory; an unreadable file, or one whose header claims
+    more pixels than PIL's decompression-bomb guard allows, is one DataError."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise missing("Pillow (needed to read images)", INSTALL_PILLOW) from None
+    try:
+        with Image.open(path) as im:
+            im.load()
+    except Image.DecompressionBombError as e:
+        raise DataError(f"{path}: image too large to read safely ({e})") from None
+    except (OSError, SyntaxError, ValueError) as e:  # PIL's errors for damaged files
+        raise DataError(f"{path}: unreadable image ({e})") from None
+    return im
 
 
 def _wxh(size: tuple[int, int]) -> str:
