@@ -6,8 +6,9 @@
     x.grad  # tensor([2., 4.])
 """
 from .tensor import Tensor  # noqa: I001  (first: autograd and the ops attach methods to it)
-from . import autograd
+from . import autograd, ops
 autograd.install(Tensor)
+ops.install(Tensor)
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (bool_ as bool, default_dtype as get_default_dtype, float16, float32,
                       float64, get_rng_state, int32, int64, manual_seed, set_default_dtype,
@@ -21,6 +22,14 @@ from .ops import (abs, add, argmax, argmin, cat, clamp, clone, concatenate, div,
                   minimum, mul, neg, permute, pow, relu, reshape, sigmoid, softmax, sqrt,
                   squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, view,
                   where)
+
+from .device import device  # noqa: E402
+from .backend import default_device as get_default_device, set_default_device  # noqa: E402
+from .random import Generator, initial_seed, seed  # noqa: E402
+from .creation import (as_tensor, asarray, bernoulli, empty_like, logspace,  # noqa: E402
+                       multinomial, normal, poisson, rand_like, randint_like, randn_like,
+                       tril_indices, triu_indices)
+from . import accelerator, backends, cuda  # noqa: E402
 
 __version__ = "0.1.0"
 long = int64

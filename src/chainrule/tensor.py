@@ -10,7 +10,7 @@ import numbers
 
 import numpy
 
-from . import backend
+from . import backend, printing
 
 
 class Tensor:
@@ -76,7 +76,8 @@ class Tensor:
         return self.array.shape[0]
 
     def __repr__(self) -> str:
-        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(",
+                                   **printing.options)
         extras = []
         if self.dtype != backend.default_dtype() and self.dtype.kind == "f":
             extras.append(f"dtype={self.dtype}")
@@ -146,9 +147,6 @@ class Tensor:
         self.requires_grad = False
         return self
 
-    def clone(self) -> "Tensor":
-        return _ops.clone(self)
-
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if requires_grad and not backend.is_floating(self.dtype):
             raise TypeError(
@@ -172,21 +170,7 @@ class Tensor:
             if backend.device_of(source) != self.device else source
         return self
 
-    # --- dtype and device ------------------------------------------------------------------
-    def to(self, target, dtype=None) -> "Tensor":
-        """`.to("cuda")`, `.to(cr.float64)` or `.to("cpu", cr.float32)`: differentiable."""
-        device = None
-        if isinstance(target, str):
-            device = backend.normalize_device(target)
-        elif target is not None:
-            dtype = target
-        result = self
-        if dtype is not None and numpy.dtype(dtype) != self.dtype:
-            result = _ops.cast(result, numpy.dtype(dtype))
-        if device is not None and device != self.device:
-            result = _ops.to_device(result, device)
-        return result
-
+    # --- dtype and device (`to` itself is an op: chainrule.ops installs it) ---------------
     def float(self) -> "Tensor":
         return self.to(backend.float32)
 
@@ -261,8 +245,3 @@ def lift(value, like: Tensor) -> Tensor:
         return Tensor._wrap(backend.xp(like.array).asarray(value, dtype=backend.default_dtype()))
     return Tensor._wrap(_as_array(value, device=like.device))
 
-
-from . import ops as _ops  # noqa: E402  (ops need the Tensor class defined above)
-from .ops import methods as _methods  # noqa: E402
-
-_methods.install(Tensor)

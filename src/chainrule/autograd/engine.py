@@ -29,10 +29,10 @@ it is; a node that needs it as its output gradient gets the dense array.
 from __future__ import annotations
 
 from ..backend import xp
-from ..ops.shape import sum_to
 from ..sparse import RowSparseTensor, dense
 from ..tensor import Tensor
 from . import grad_mode, hooks
+from .broadcast import sum_to
 
 FREED = ("trying to backward through the graph a second time (or to read saved values "
          "after they were freed): pass retain_graph=True to the first backward() if you "

@@ -27,6 +27,7 @@ each application; with none registered the cost is one test of an empty tuple.
 """
 from __future__ import annotations
 
+from ..tensor import Tensor
 from . import grad_mode, hooks
 
 
@@ -134,6 +135,3 @@ def _explain(cls, inputs, params, err) -> Exception:
 
 def _short(value) -> bool:
     return isinstance(value, (int, float, bool, str, tuple, type(None))) and len(repr(value)) < 60
-
-
-from ..tensor import Tensor  # noqa: E402  (the Tensor class needs Op first)

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 import numpy
 
 from ..autograd import engine
+from ..autograd.broadcast import sum_to
 from ..autograd.grad_mode import no_grad
 from ..backend import xp
-from ..ops.shape import sum_to
 from ..sparse import dense, dense_tensor
 from ..tensor import Tensor
 

@@ -1,4 +1,5 @@
-"""The differentiable operations, grouped by family; `functions` holds the public forms."""
+"""The differentiable operations, grouped by family; `functions` holds the public forms,
+`methods.install` gives them to the Tensor class as its operators and methods."""
 from .functions import (  # noqa: F401
     abs,
     add,
@@ -46,3 +47,4 @@ from .functions import (  # noqa: F401
     view,
     where,
 )
+from .methods import install  # noqa: F401

@@ -6,7 +6,7 @@ and the engine sums them back to each input's shape (`sum_to`).
 from __future__ import annotations
 
 from ..autograd.op import Op
-from ..backend import xp
+from ..backend import device_of, to_device, xp
 
 
 class Add(Op):
@@ -207,7 +207,6 @@ class Cast(Op):
 class ToDevice(Op):
     # y = x copied to another device;  the gradient is copied back
     def forward(ctx, x, device="cpu"):
-        from ..backend import device_of, to_device
         ctx.source = device_of(x)
         return to_device(x, device)
 

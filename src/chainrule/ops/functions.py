@@ -6,13 +6,14 @@ import builtins
 import numpy
 
 from .. import backend
+from ..autograd.broadcast import Expand
 from ..autograd.op import OpError
 from ..tensor import Tensor, lift
 from . import elementwise as ew
 from .indexing import Index, TakeAlongDim
 from .linalg import MatMul
 from .reduction import Extreme, Mean, Sum, argextreme
-from .shape import Cat, Expand, Permute, Reshape, Stack, axis
+from .shape import Cat, Permute, Reshape, Stack, axis
 from .softmax import LogSoftmax, Softmax
 
 

@@ -1,8 +1,11 @@
 """Tensor methods and operators (`x + y`, `x.sum(1)`, `x[0]`), each one a functional form."""
 from __future__ import annotations
 
+import numpy
+
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..autograd.op import OpError
+from ..backend import to_arguments
 from ..tensor import lift
 from . import elementwise as ew
 from . import functions as f
@@ -71,6 +74,17 @@ def _setitem(self, key, value):
     self.array[f._array_key(key)] = value.array if hasattr(value, "grad_fn") else value
 
 
+def _to(self, *args, **kwargs):
+    """`.to("cuda")`, `.to(cr.float64)`, `.to("cpu", cr.float32)`, `.to(other)`: differentiable."""
+    device, dtype = to_arguments(args, kwargs)
+    result = self
+    if dtype is not None and numpy.dtype(dtype) != self.dtype:
+        result = f.cast(result, numpy.dtype(dtype))
+    if device is not None and device != self.device:
+        result = f.to_device(result, device)
+    return result
+
+
 def _max(self, dim=None, keepdim=False):
     return f.max(self, dim, keepdim)
 
@@ -115,6 +129,8 @@ def install(cls) -> None:
                  "div", "pow", "neg", "maximum", "minimum"):
         setattr(cls, name, getattr(f, name))
     cls.max = _max
+    cls.to = _to
+    cls.clone = f.clone
     cls.min = _min
     cls.swapaxes = f.transpose
     cls.clip = f.clamp

@@ -1,9 +1,10 @@
 """Reductions: many numbers in, fewer out. The backward spreads the gradient back out."""
 from __future__ import annotations
 
+from ..autograd.broadcast import Expand
 from ..autograd.op import Op
 from ..backend import xp
-from .shape import Expand, Reshape, axis
+from .shape import Reshape, axis
 
 
 def _axes(dim, ndim):

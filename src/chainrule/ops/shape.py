@@ -1,7 +1,8 @@
 """Ops that move numbers around without changing them: their backward moves the gradient back.
 
 Each op here has a partner that undoes it, and each backward is that partner:
-reshape ↔ reshape, permute ↔ inverse permute, expand ↔ sum_to, cat ↔ slicing.
+reshape ↔ reshape, permute ↔ inverse permute, cat ↔ slicing. (Expand ↔ SumTo live in
+autograd/broadcast.py: the engine itself sums broadcast gradients with SumTo.)
 """
 from __future__ import annotations
 
@@ -38,43 +39,6 @@ class Permute(Op):
     def backward(ctx, grad):
         inverse = tuple(sorted(range(len(ctx.axes)), key=ctx.axes.__getitem__))
         return (Permute.call(grad, axes=inverse),)
-
-
-class Expand(Op):
-    # y = x broadcast to a larger shape;  the adjoint of copying is summing: sum_to(grad, x.shape)
-    def forward(ctx, x, shape=()):
-        ctx.source = x.shape
-        return xp(x).broadcast_to(x, shape)
-
-    def backward(ctx, grad):
-        return (SumTo.call(grad, shape=ctx.source),)
-
-
-class SumTo(Op):
-    # y = grad summed over the axes that broadcasting added or stretched;  adjoint: expand
-    def forward(ctx, x, shape=()):
-        ctx.source = x.shape
-        return sum_to_array(x, shape)
-
-    def backward(ctx, grad):
-        return (Expand.call(grad, shape=ctx.source),)
-
-
-def sum_to_array(x, shape):
-    """Sum `x` down to `shape`, undoing NumPy broadcasting (the one place this is done)."""
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
-    if axes:
-        x = x.sum(axis=axes, keepdims=True)
-    if lead:
-        x = x.reshape(shape)
-    return x
-
-
-def sum_to(x, shape):
-    """Array or tensor summed back to `shape` (used by the engine for broadcast inputs)."""
-    return SumTo.call(x, shape=shape)
 
 
 class Cat(Op):
