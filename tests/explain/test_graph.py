@@ -66,7 +66,7 @@ def test_collapsed_view_has_one_node_per_module():
     assert len(nodes(dot)) == 7
     assert edges(dot) == [("leaf0", "mod_0"), ("mod_0", "mod_1"), ("mod_1", "mod_2"),
                           ("mod_2", "mod_3"), ("mod_3", "mod_4"), ("mod_4", "op5")]
-    assert "0: Linear" in dot and "1: ReLU" in dot and "weight (5, 4)" in dot
+    assert "#1 Linear [0]" in dot and "#2 ReLU [1]" in dot and "weight (5, 4)" in dot
 
 
 def test_watch_leaves_the_modules_as_they_were():
@@ -89,7 +89,7 @@ def test_cnn_collapses_to_its_modules():
         loss = F.cross_entropy(model(cr.randn(2, 1, 4, 4)), cr.tensor([0, 1]))
     dot = draw(loss, modules=model, grads=True)
     assert [n for n in nodes(dot) if n.startswith("mod_")] == [f"mod_{i}" for i in range(5)]
-    assert "0: Conv2d\\n(2, 4, 4, 4)" in dot and "2: MaxPool2d\\n(2, 4, 2, 2)" in dot
+    assert "#1 Conv2d [0]\\n(2, 4, 4, 4)" in dot and "#3 MaxPool2d [2]\\n(2, 4, 2, 2)" in dot
 
 
 def test_nested_modules_group_at_the_depth_asked():

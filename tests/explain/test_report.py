@@ -13,8 +13,9 @@ from chainrule.data.splits import Splits
 from chainrule.explain import report as report_module
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# curves, gradient norms, weight histograms, and the graph when Graphviz draws it
-SVGS = 4 if shutil.which("dot") else 3
+# loss and accuracy, learning rate, gradient norms, weight histograms, confusion matrix, and
+# the graph when Graphviz draws it
+SVGS = 6 if shutil.which("dot") else 5
 needs_chromium = pytest.mark.skipif(CHROMIUM is None,
                                     reason="Chromium missing: bash scripts/install_system.sh")
 
@@ -75,8 +76,9 @@ def test_the_page_is_self_contained(page, capsys):
     found = elements(text)
     assert len(found.svgs) == SVGS and all(n > 10 for n in found.svgs)
     assert len(found.images) == 1 and found.images[0].startswith("data:image/png;base64,")
-    for heading in ("Loss and accuracy", "Gradient norms per layer", "Weights at the start",
-                    "Misclassified test examples", "The network&#x27;s graph", "test accuracy"):
+    for heading in ("Loss and accuracy", "Learning rate", "Gradient norms per layer",
+                    "Weights at the start", "Confusion matrix", "Misclassified test examples",
+                    "The network&#x27;s graph", "test accuracy"):
         assert heading in text
 
 
@@ -84,11 +86,11 @@ def test_the_page_is_self_contained(page, capsys):
 def test_chromium_renders_the_report(page, tmp_path):
     from PIL import Image
     shot = tmp_path / "shot.png"
-    done = chromium(f"--screenshot={shot}", "--window-size=1200,3000", page.as_uri(),
+    done = chromium(f"--screenshot={shot}", "--window-size=1200,5000", page.as_uri(),
                     tmp_path=tmp_path)
     assert shot.exists(), done.stderr[-2000:]
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
-    assert pixels.shape == (3000, 1200)
+    assert pixels.shape == (5000, 1200)
     assert pixels.std() > 20  # not a blank page
     rows_with_ink = (pixels < 200).any(axis=1).mean()
     assert rows_with_ink > 0.3  # drawings all the way down, not one line of text
@@ -100,6 +102,12 @@ def test_chromium_renders_the_report(page, tmp_path):
     found = elements(dom.stdout)
     assert len(found.svgs) == SVGS and all(n > 10 for n in found.svgs)
     assert found.images and all(src.startswith("data:image/png") for src in found.images)
+    # the new plots, as the browser built them: the best epoch in the loss legend, the log
+    # scale, the smoothed gradient norms, and the confusion matrix's axes
+    rendered = dom.stdout
+    for text in ("best epoch (2)", "log scale", "learning rate", "smoothed; faint: raw",
+                 "predicted class", "fraction of the true class", "#1 Linear [1]"):
+        assert text in rendered, text
 
 
 def test_text_examples_are_shown_as_text():

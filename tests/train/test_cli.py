@@ -97,11 +97,26 @@ def test_empty_file(capsys, tmp_path):
     assert "empty" in line
 
 
-def test_image_of_the_wrong_size(trained, capsys, tmp_path):
-    path = tmp_path / "big.png"
-    Image.fromarray(np.zeros((28, 28), np.uint8)).save(path)
-    line = one_line_error(["predict", str(trained / "model.safetensors"), str(path)], capsys)
-    assert "28x28" in line and "8x8" in line
+def test_a_large_inverted_colour_photo_is_matched_to_the_training_images(trained, capsys,
+                                                                       tmp_path):
+    """A 200×200 RGB picture of a dark digit on a light background is converted, resized and
+    inverted (each said on stderr) and gets the label the 8×8 original gets."""
+    x, _ = load_dataset("digits", seed=0).test
+    model, encoder, classes, _ = pipeline.load_model(str(trained / "model.safetensors"))
+    right = 0
+    for k in range(10):
+        pixels = (x[k, 0] / 16.0 * 255).astype(np.uint8)
+        photo = Image.fromarray(255 - pixels).resize((200, 200), Image.Resampling.BICUBIC)
+        path = tmp_path / f"photo{k}.jpg"
+        photo.convert("RGB").save(path)
+        code, out, err = run_cli(["predict", str(trained / "model.safetensors"), str(path)],
+                                 capsys)
+        assert code == 0
+        assert (f"{path}: converted from RGB to L, resized from 200x200 to 8x8, inverted "
+                "(its background is light, the training images' dark)") in err
+        expected = pipeline.predict(model, encoder, classes, x[k:k + 1])[0][0]
+        right += out.split("\t")[0] == expected
+    assert right >= 8
 
 
 def test_checkpoint_from_another_architecture_names_the_parameter(trained, capsys, tmp_path):

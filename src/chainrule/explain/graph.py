@@ -37,6 +37,8 @@ from ..sparse import dense_tensor
 from ..tensor import Tensor
 
 INSTALL_HINT = "apt-get install graphviz (or run scripts/install_system.sh)"
+MAX_SHOWN_VALUES = 4  # constants with at most this many elements are drawn with their values
+FORMATS = ("svg", "png", "dot")
 FREED = ("draw: this graph was freed by backward(); draw before calling backward, or call "
          "backward(retain_graph=True)")
 
@@ -186,7 +188,7 @@ def gradient_norms(tensor: Tensor, ops, leaves) -> dict:
 
 # --- drawing -------------------------------------------------------------------------------
 def draw(tensor: Tensor, grads: bool = False, modules=None, names: dict | None = None,
-         path: str | None = None, format: str = "svg", collapse: bool = True,
+         path: str | None = None, format: str | None = None, collapse: bool = True,
          depth: int | None = None, rankdir: str = "TB") -> Graph:
     """The computation graph behind `tensor` as DOT text (and a file, when `path` is given).
 
@@ -197,10 +199,19 @@ def draw(tensor: Tensor, grads: bool = False, modules=None, names: dict | None =
     names: {tensor: name} for leaves (or any tensor the graph contains as a leaf).
     collapse: with `modules`, one node per sub-module (True) or a cluster of its ops (False).
     depth: group by modules this many levels below `modules` (None: the innermost).
-    format: "svg", "png" or "dot" — what `path` receives. Without Graphviz the DOT text is
+    format: "svg", "png" or "dot" — what `path` receives (default: as its suffix says,
+        "g.png" gives PNG; SVG for other suffixes). Without Graphviz the DOT text is
         written instead (to path with a .dot suffix) and a warning says how to install it.
+
+    Collapsed modules are numbered #1, #2, ... in the order the forward pass ran them, with
+    their path in the model in brackets ([4] owns 4.weight). A module that records no op of
+    its own (Dropout in eval mode, Flatten of an input that needs no gradient) has no box:
+    its work is drawn inside its neighbours.
     """
-    if format not in ("svg", "png", "dot"):
+    if format is None:
+        suffix = os.path.splitext(path or "")[1].lower().lstrip(".")
+        format = suffix if suffix in FORMATS else "svg"
+    if format not in FORMATS:
         raise ValueError(f"draw: format must be 'svg', 'png' or 'dot', not {format!r}")
     ops, leaves = walk(tensor)
     labels = {}
@@ -278,9 +289,13 @@ def _emit(dot, tensor, ops, leaves, labels, norms, groups, model, collapse,
             group_of[key] = _module_id(groups[key])
             continue
         node_id = f"leaf{k}"
-        name = labels.get(key) or ("parameter" if leaf.requires_grad else "input")
+        small = not leaf.requires_grad and leaf.numel() <= MAX_SHOWN_VALUES
+        name = labels.get(key) or ("parameter" if leaf.requires_grad
+                                   else "constant" if small and leaf.numel() == 1 else "input")
         kind = "param" if leaf.requires_grad else "input"
         text = f"{name}\n{_shape(leaf.shape)}"
+        if small:  # a constant's value (2.0 in w * 2.0) says more than its shape
+            text += "\n= " + _values(leaf)
         dot.node(node_id, text, shape="ellipse", fillcolor=COLORS[kind])
         place(key, node_id)
     # ops
@@ -303,12 +318,12 @@ def _emit(dot, tensor, ops, leaves, labels, norms, groups, model, collapse,
             for t in node.inputs:
                 if t.grad_fn is not None:
                     readers.setdefault(t.grad_fn, []).append(node)
-        for path in _ordered(groups.values()):
+        for number, path in enumerate(_ordered(groups.values()), start=1):
             module = modules.get(path)
             kind = type(module).__name__ if module is not None else "module"
             outputs = [n for n in ops
                        if groups.get(n) == path and _read_outside(n, readers, groups)]
-            lines = [f"{path}: {kind}"]
+            lines = [f"#{number} {kind} [{path}]"]  # in forward order; [path] as in path.weight
             if outputs:
                 lines.append(_shape(_out_shape(outputs[-1])))
             for t in leaves:
@@ -378,6 +393,12 @@ def _shape(shape) -> str:
 
 def _num(x: float) -> str:
     return f"{x:.3g}"
+
+
+def _values(t: Tensor) -> str:
+    values = numpy.ravel(backend.to_device(t.array, "cpu"))
+    text = ", ".join(_num(float(v)) for v in values)
+    return text if t.ndim == 0 else f"[{text}]"
 
 
 class _Dot:

@@ -25,12 +25,13 @@ from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..nn import functional as F
 from ..tensor import Tensor
+from ..train.metrics import confusion_matrix
 from ..train.trainer import Callback
+from . import curves
+from .curves import COLORS
 
 MAX_MISCLASSIFIED = 12
 MAX_HISTOGRAMS = 8
-COLORS = ["#1f4e79", "#e07b00", "#2a9d3f", "#c0392b", "#7d3c98", "#17a2b8", "#8c564b",
-          "#e377c2", "#7f7f7f", "#bcbd22"]
 
 
 class ReportRecorder(Callback):
@@ -51,13 +52,14 @@ class ReportRecorder(Callback):
         self.labels = {path: f"{path} ({kinds.get(path, type(model).__name__)})"
                        if path != "(model)" else type(model).__name__ for path in self.groups}
         self.initial = {name: _cpu(p.array).ravel().copy() for name, p in model.named_parameters()}
-        self.batch_steps, self.batch_losses = [], []
+        self.batch_steps, self.batch_losses, self.batch_lrs = [], [], []
         self.grad_steps = []
         self.grad_norms = {module: [] for module in self.groups}
 
     def on_batch_end(self, trainer, step: int, loss: float) -> None:
         self.batch_steps.append(step)
         self.batch_losses.append(loss)
+        self.batch_lrs.append(trainer.optimizer.param_groups[0]["lr"])
         if step % self.every and step != 1:
             return
         self.grad_steps.append(step)
@@ -91,7 +93,7 @@ def write_training_report(path: str, run: dict, recorder: ReportRecorder) -> str
                         run["encoder"], predictions=run["predictions"],
                         metrics={"test accuracy": run["test_accuracy"],
                                  "macro F1": run["macro_f1"]},
-                        title=f"Training report: {settings['model']} on {settings['data set']}",
+                        title=f"Training report: {settings['model']} on {settings['data']}",
                         info=settings)
 
 
@@ -108,12 +110,20 @@ def write_report(path: str, model, history, recorder: ReportRecorder | None = No
     import matplotlib
     matplotlib.use("Agg")
     sections = [_summary(model, history, metrics, info)]
-    sections.append(_section("Loss and accuracy", _curves(history, recorder),
-                             "Each epoch's mean loss and accuracy on the training data and on "
-                             "held-out validation data. The faint line is every batch's loss."))
+    best = curves.best_epoch(history)
+    sections.append(_section(
+        "Loss and accuracy", _svg(curves.loss_and_accuracy(history, recorder)),
+        "Each epoch's mean loss and accuracy on the training data and on held-out validation "
+        "data; the loss on a log scale, where a steady fall is a straight line. The faint line "
+        "is every batch's loss" + (f"; the star marks the best epoch by validation loss "
+                                   f"({best[0]}, {best[1]:.4f})." if best else ".")))
+    if history.epochs:
+        sections.append(_section(
+            "Learning rate", _svg(curves.learning_rate(history, recorder)),
+            "The step size the optimizer used, as the schedule moved it."))
     if recorder is not None and recorder.grad_steps:
         sections.append(_section(
-            "Gradient norms per layer", _gradient_plot(recorder),
+            "Gradient norms per layer", _svg(curves.gradient_norms(recorder)),
             f"‖∂L/∂θ‖ over each module's parameters θ, "
             f"{'at every step' if recorder.every == 1 else f'every {recorder.every} steps'}: how "
             "strongly backpropagation pushes on each layer. Norms that shrink layer by layer "
@@ -126,6 +136,11 @@ def write_report(path: str, model, history, recorder: ReportRecorder | None = No
         test_x, test_y = splits.test
         if predictions is None:
             predictions = _predict(model, encoder, test_x)
+        confusion = confusion_matrix(predictions, test_y, len(splits.classes))
+        sections.append(_section(
+            "Confusion matrix", _svg(curves.confusion_matrix(confusion, splits.classes)),
+            "How the test examples of each true class (rows) were classified (columns); the "
+            "diagonal holds the correct answers."))
         sections.append(_section("Misclassified test examples",
                                  _misclassified(splits, test_x, test_y, predictions),
                                  "Test examples the trained network gets wrong, with the true "
@@ -133,7 +148,11 @@ def write_report(path: str, model, history, recorder: ReportRecorder | None = No
     if graph:
         sections.append(_section("The network's graph", _graph(model, splits, encoder),
                                  "The computation the forward pass records for two test "
-                                 "examples and their loss, one box per module; the red numbers "
+                                 "examples and their loss, one box per module, numbered in the "
+                                 "order the forward pass runs them ([4] is the module's name "
+                                 "in the model, as in 4.weight). Modules that record no op of "
+                                 "their own, such as Dropout at evaluation or Flatten of the "
+                                 "input, are drawn inside their neighbours. The red numbers "
                                  "are the sizes of the gradients backpropagation sends back "
                                  "along each edge."))
     title = title or "chainrule training report"
@@ -183,9 +202,10 @@ def _section(heading: str, content: str, note: str = "") -> str:
 
 
 def _summary(model, history, metrics, info) -> str:
-    rows = list((info or {}).items())
+    rows = [(key.replace("_", " "), value) for key, value in (info or {}).items()
+            if value is not None]
     rows.append(("parameters", f"{sum(p.numel() for p in model.parameters()):,}"))
-    rows.append(("epochs", str(len(history.epochs))))
+    rows.append(("epochs trained", str(len(history.epochs))))
     last = history.epochs[-1] if history.epochs else {}
     for key, label in (("train_loss", "final train loss"), ("train_acc", "final train accuracy"),
                        ("val_loss", "final validation loss"),
@@ -220,48 +240,6 @@ def _png(fig, dpi: int = 100) -> str:
     plt.close(fig)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<figure><img alt="misclassified examples" src="data:image/png;base64,{data}"></figure>'
-
-
-def _curves(history, recorder) -> str:
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-    epochs = history.series("epoch")
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10.5, 3.8), constrained_layout=True)
-    if recorder is not None and recorder.batch_losses and epochs:
-        per_epoch = len(recorder.batch_losses) / len(epochs)
-        x = (numpy.arange(len(recorder.batch_losses)) + 1) / per_epoch + epochs[0] - 1
-        loss_ax.plot(x, recorder.batch_losses, color=COLORS[0], alpha=0.18, lw=0.8,
-                     label="train, each batch")
-    for ax, key, label in ((loss_ax, "loss", "loss (cross-entropy)"), (acc_ax, "acc", "accuracy")):
-        for part, color, style in (("train", COLORS[0], "-"), ("val", COLORS[1], "-")):
-            values = history.series(f"{part}_{key}")
-            if any(v is not None for v in values):
-                ax.plot(epochs, values, style, color=color, lw=2, marker="o", ms=3,
-                        label="train" if part == "train" else "validation")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=9)
-    loss_ax.set_title("Loss", fontsize=11)
-    acc_ax.set_title("Accuracy", fontsize=11)
-    return _svg(fig)
-
-
-def _gradient_plot(recorder) -> str:
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(10.5, 3.8), constrained_layout=True)
-    for k, (module, norms) in enumerate(recorder.grad_norms.items()):
-        values = numpy.asarray(norms, float)
-        if values.size and numpy.any(values > 0):
-            ax.plot(recorder.grad_steps, numpy.where(values > 0, values, numpy.nan),
-                    color=COLORS[k % len(COLORS)], lw=1.4, label=recorder.labels[module])
-    ax.set_yscale("log")
-    ax.set_xlabel("training step")
-    ax.set_ylabel("gradient norm ‖∂L/∂θ‖")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2, loc="upper right", title="module", title_fontsize=8)
-    return _svg(fig)
 
 
 def _histograms(model, recorder) -> str:

@@ -38,3 +38,15 @@ def report(predicted, target, num_classes: int) -> dict:
     return {"accuracy": accuracy(predicted, target), "macro_precision": scores["macro_precision"],
             "macro_recall": scores["macro_recall"], "macro_f1": scores["macro_f1"],
             "confusion": confusion}
+
+
+def confusion_table(confusion: numpy.ndarray, classes, width: int = 12) -> str:
+    """The confusion matrix as text with the class names on both axes (rows: true class,
+    columns: predicted); names longer than `width` are cut to it."""
+    names = [str(c)[:width] for c in classes]
+    cell = max(max(len(n) for n in names), len(str(int(confusion.max(initial=0)))))
+    side = max(len(n) for n in names)
+    lines = [" " * side + "  " + " ".join(n.rjust(cell) for n in names)]
+    for name, row in zip(names, confusion):
+        lines.append(name.rjust(side) + "  " + " ".join(str(int(v)).rjust(cell) for v in row))
+    return "\n".join(lines)

@@ -9,21 +9,38 @@ from __future__ import annotations
 import os
 import time
 
+import numpy
+
 from .. import backend, optim
-from ..data import DataLoader, TensorDataset, encoder_from_state_dict, load_dataset
-from ..optim.lr_scheduler import CosineAnnealingLR
-from ..serialize import load, save
+from ..data import DataLoader, TensorDataset, load_dataset
 from ..tensor import Tensor
 from . import recipes
+from .callbacks import EpochLog
 from .metrics import report as metrics_report
-from .trainer import Callback, Trainer
+from .model_file import (
+    ModelFileError,
+    build_saved_model,
+    check_same_split,
+    load_model,
+    read_model_file,
+    save_model,
+    saved_encoder,
+)
+from .progress import NORMAL, VERBOSE
+from .resume import (
+    CHECKPOINT_FILE,
+    MODEL_FILE,
+    ScheduleLength,
+    check_resumable,
+    previous_run,
+    resumed_settings,
+)
+from .run import check_device, folder_callbacks, make_scheduler
+from .summary import summary
+from .trainer import Trainer
 
-MODEL_FILE = "model.safetensors"
-CHECKPOINT_FILE = "checkpoint.safetensors"
-
-
-class ModelFileError(ValueError):
-    """A model file that chainrule cannot use for predicting."""
+__all__ = ["ModelFileError", "evaluate", "load_model", "make_optimizer", "predict", "save_model",
+           "train"]
 
 
 def make_optimizer(name: str, parameters, lr: float, weight_decay: float = 0.0):
@@ -38,83 +55,126 @@ def make_optimizer(name: str, parameters, lr: float, weight_decay: float = 0.0):
     return choices[name]()
 
 
-class EpochLog(Callback):
-    """One line per finished epoch: the numbers a learner watches fall and rise."""
-
-    def __init__(self, log):
-        self.log = log
-
-    def on_epoch_end(self, trainer, record: dict) -> None:
-        line = (f"epoch {record['epoch']:3d}  train loss {record['train_loss']:.4f}  "
-                f"acc {record['train_acc']:.4f}")
-        if "val_loss" in record:
-            line += f"  val loss {record['val_loss']:.4f}  acc {record['val_acc']:.4f}"
-        self.log(line + f"  lr {record['lr']:.2e}  ({record['seconds']:.1f} s)")
-
-
 def _loader(x, y, batch_size, shuffle=False, seed=None):
     return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle, seed=seed)
 
 
-def train(dataset: str = "digits", model: str = "mlp", epochs: int | None = None,
+DEFAULT_DATA, DEFAULT_MODEL, DEFAULT_SEED = "digits", "mlp", 0
+VAL_FRACTION = 0.1
+
+
+def train(dataset: str | None = None, model: str | None = None, epochs: int | None = None,
           batch_size: int | None = None, optimizer: str | None = None, lr: float | None = None,
-          seed: int = 0, out_dir: str = "runs/digits-mlp", resume: bool = False,
-          progress: bool = True, callbacks=(), log=print) -> dict:
+          seed: int | None = None, out_dir: str = "runs/digits-mlp", resume: bool = False,
+          overwrite: bool = False, progress: bool = True, callbacks=(), log=print,
+          weight_decay: float | None = None, scheduler: str | None = None,
+          clip_grad_norm: float | None = None, early_stopping: int | None = None,
+          device: str | None = None, tensorboard: bool = False,
+          verbosity: int = NORMAL) -> dict:
     """Train `model` on `dataset`; returns the test metrics, where the model was saved, and
-    what a report needs (model, history, splits, encoder, test predictions)."""
+    what a report needs (model, history, splits, encoder, test predictions). The run folder
+    `out_dir` gets run.toml, metrics.csv, best.safetensors and more (see train/run.py).
+
+    Settings left as None take the recipe's defaults, or with `resume` the checkpoint's (a
+    different one is refused); an `out_dir` holding another run is refused unless
+    `overwrite`. A NaN or infinite loss stops the run with `NonFiniteLossError`."""
+    given = {"data": dataset, "model": model, "seed": seed, "batch_size": batch_size,
+             "optimizer": optimizer, "lr": lr, "epochs": epochs}
+    previous = previous_run(out_dir, resume, overwrite)
+    if previous is not None:
+        given = resumed_settings(given, previous["run"], out_dir)
+    dataset, model = given["data"] or DEFAULT_DATA, given["model"] or DEFAULT_MODEL
+    seed = DEFAULT_SEED if given["seed"] is None else given["seed"]
     recipe = recipes.get_recipe(model)
+    device = check_device(device)
+    say = log if verbosity >= NORMAL else _silent
     backend.manual_seed(seed)
-    splits = load_dataset(dataset, seed=seed)
+    splits = load_dataset(dataset, seed=seed, val_fraction=VAL_FRACTION)
     recipe = recipe.for_kind(splits.kind)
     encoder = recipes.fit_encoder(recipe, splits)
     config = recipes.model_config(recipe, splits, encoder)
-    network = recipes.build_model(config, encoder)
-    epochs = epochs or recipe.epochs_for(len(splits.train[1]))
-    batch_size = batch_size or recipe.batch_size
-    opt = make_optimizer(optimizer or recipe.optimizer, network.parameters(), lr or recipe.lr,
-                         recipe.weight_decay)
-    scheduler = CosineAnnealingLR(opt, epochs) if recipe.scheduler == "cosine" else None
+    network = recipes.build_model(config, encoder).to(device)
+    run = {"data": dataset, "data_sha256": splits.fingerprint, "model": model, "seed": seed,
+           "val_fraction": VAL_FRACTION,
+           "epochs": given["epochs"] or recipe.epochs_for(len(splits.train[1])),
+           "batch_size": given["batch_size"] or recipe.batch_size,
+           "optimizer": given["optimizer"] or recipe.optimizer, "lr": given["lr"] or recipe.lr,
+           "weight_decay": recipe.weight_decay if weight_decay is None else weight_decay,
+           "scheduler": scheduler or recipe.scheduler or "none",
+           "clip_grad_norm": clip_grad_norm, "early_stopping": early_stopping, "device": device}
+    if previous is not None:
+        check_resumable(previous, run, out_dir)
+    epochs = run["epochs"]
+    opt = make_optimizer(run["optimizer"], network.parameters(), run["lr"], run["weight_decay"])
     encoded = {part: (encoder.transform(x), y) for part, (x, y) in
                (("train", splits.train), ("val", splits.val), ("test", splits.test))}
-    log(f"{dataset}: {len(splits.train[1])} train / {len(splits.val[1])} val / "
-        f"{len(splits.test[1])} test examples, {splits.num_classes} classes; model {model} "
-        f"with {sum(p.numel() for p in network.parameters()):,} parameters")
-    os.makedirs(out_dir, exist_ok=True)
-    trainer = Trainer(network, opt, scheduler=scheduler,
-                      checkpoint_path=os.path.join(out_dir, CHECKPOINT_FILE), progress=progress,
-                      callbacks=[EpochLog(log), *callbacks])
+    train_loader = _loader(*encoded["train"], run["batch_size"], shuffle=True, seed=seed)
+    schedule = make_scheduler(run["scheduler"], opt, epochs, len(train_loader))
+    say(f"{dataset}: {len(splits.train[1])} train / {len(splits.val[1])} val / "
+        f"{len(splits.test[1])} test examples, {splits.num_classes} classes")
+    say(summary(network, Tensor(sample_input(config, encoder)).to(device),
+                title=f"model {model}:"))
+    if verbosity >= VERBOSE:
+        say("settings: " + ", ".join(f"{k} {v}" for k, v in run.items() if v is not None))
+    kept = folder_callbacks(out_dir, run_config(run), tensorboard=tensorboard,
+                            save_model=lambda path: save_model(path, network, config, encoder,
+                                                               splits.classes, run))
+    trainer = Trainer(network, opt, scheduler=schedule, run=run, clip_grad_norm=clip_grad_norm,
+                      early_stopping=early_stopping,
+                      checkpoint_path=os.path.join(out_dir, CHECKPOINT_FILE),
+                      progress=progress and verbosity >= NORMAL,
+                      device=None if device == "cpu" else device,
+                      callbacks=[*([EpochLog(log)] if verbosity >= NORMAL else []),
+                                 ScheduleLength(epochs), *kept, *callbacks])
     started = time.perf_counter()
-    history = trainer.fit(_loader(*encoded["train"], batch_size, shuffle=True, seed=seed),
-                          _loader(*encoded["val"], 512), epochs=epochs, resume=resume)
+    history = trainer.fit(train_loader, _loader(*encoded["val"], 512), epochs=epochs,
+                          resume=resume)
     result = trainer.evaluate(_loader(*encoded["test"], 512))
     metrics = metrics_report(result["predictions"], result["targets"], splits.num_classes)
     path = os.path.join(out_dir, MODEL_FILE)
-    save_model(path, network, config, encoder, splits.classes)
+    save_model(path, network, config, encoder, splits.classes, run)
     return {"test_accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
             "confusion": metrics["confusion"], "model_path": path, "history": history,
             "seconds": time.perf_counter() - started, "model": network, "encoder": encoder,
             "splits": splits, "classes": splits.classes, "predictions": result["predictions"],
-            "settings": {"data set": dataset, "model": model,
-                         "optimizer": optimizer or recipe.optimizer,
-                         "learning rate": lr or recipe.lr, "batch size": batch_size}}
+            "settings": run_config(run)}
 
 
-# --- the model file ------------------------------------------------------------------------
-def save_model(path: str, model, config: dict, encoder, classes) -> None:
-    save({"format": "chainrule-model", "config": config, "classes": list(classes),
-          "encoder": encoder.state_dict(), "state_dict": model.state_dict()}, path)
+def run_config(run: dict) -> dict:
+    """The settings a user sets (run.toml, the report's summary), without the fingerprint
+    and split fraction the run records for checking."""
+    return {key: value for key, value in run.items() if key not in ("data_sha256", "val_fraction")}
 
 
-def load_model(path: str):
-    """(model in eval mode, encoder, class names, config) from a saved model file."""
-    state = load(path)
-    if not isinstance(state, dict) or state.get("format") != "chainrule-model":
-        raise ModelFileError(f"{path} is not a chainrule model file (train one with "
-                             "`chainrule train`)")
-    model = recipes.build_model(state["config"])
-    model.load_state_dict(state["state_dict"])
-    model.eval()
-    return model, encoder_from_state_dict(state["encoder"]), state["classes"], state["config"]
+def _silent(*_args) -> None:
+    pass
+
+
+def sample_input(config: dict, encoder):
+    """One encoded example of the kind the model takes (a blank image or signal, or the
+    sentence "a"), for drawing its summary."""
+    if config["kind"] == "text":
+        return encoder.transform(numpy.asarray(["a"], dtype=object))
+    shape = config["image_shape"] if config["kind"] == "image" else [config["length"]]
+    return encoder.transform(numpy.zeros((1, *shape), numpy.float32))
+
+
+def describe(model: str, dataset: str | None = None) -> str:
+    """`chainrule summary`: the summary of a model file, or of a recipe built for
+    `dataset`."""
+    if os.path.isfile(model):
+        state = read_model_file(model)
+        network, encoder = build_saved_model(model, state, None), saved_encoder(model, state)
+        config, title = state["config"], f"{model} ({state['config']['recipe']}):"
+    else:
+        recipe = recipes.get_recipe(model)
+        splits = load_dataset(dataset or DEFAULT_DATA, seed=DEFAULT_SEED)
+        recipe = recipe.for_kind(splits.kind)
+        encoder = recipes.fit_encoder(recipe, splits)
+        config = recipes.model_config(recipe, splits, encoder)
+        network = recipes.build_model(config, encoder)
+        title = f"{model} on {dataset or DEFAULT_DATA}:"
+    return summary(network, Tensor(sample_input(config, encoder)), title=title)
 
 
 def predict(model, encoder, classes, inputs) -> list[tuple[str, float]]:
@@ -123,17 +183,33 @@ def predict(model, encoder, classes, inputs) -> list[tuple[str, float]]:
     with no_grad():
         logits = model(Tensor(encoder.transform(inputs)))
         probabilities = logits.softmax(-1).numpy()
+    if probabilities.ndim != 2 or probabilities.shape[1] != len(classes):
+        raise ModelFileError(f"the model gives scores of shape {probabilities.shape} for "
+                             f"{len(inputs)} inputs, but its file names {len(classes)} classes")
     best = probabilities.argmax(-1)
     return [(classes[int(k)], float(p[k])) for k, p in zip(best, probabilities)]
 
 
-def evaluate(path: str, dataset: str, seed: int = 0, split: str = "test") -> dict:
-    model, encoder, classes, config = load_model(path)
-    splits = load_dataset(dataset, seed=seed)
+def evaluate(path: str, dataset: str | None = None, seed: int | None = None,
+             split: str = "test", model_code: str | None = None) -> dict:
+    """Metrics of a model file on a split of `dataset` (default: the data it was trained on).
+
+    On its training data the split is the training run's: another seed (whose test split
+    would hold training examples) or data changed since training is refused."""
+    state = read_model_file(path)
+    model, encoder = build_saved_model(path, state, model_code), saved_encoder(path, state)
+    classes, run = state["classes"], state.get("run") or {}
+    dataset = dataset or run.get("data") or DEFAULT_DATA
+    if seed is None:
+        seed = run.get("seed", DEFAULT_SEED) if dataset == run.get("data") else DEFAULT_SEED
+    splits = load_dataset(dataset, seed=seed, val_fraction=run.get("val_fraction", VAL_FRACTION))
+    if run and (dataset == run.get("data") or splits.fingerprint == run.get("data_sha256")):
+        check_same_split(path, run, dataset, seed, splits.fingerprint)
     if list(splits.classes) != list(classes):
         raise ModelFileError(f"the model was trained on classes {classes}, but {dataset} "
                              f"has {splits.classes}")
     x, y = getattr(splits, split)
     trainer = Trainer(model, optimizer=None, progress=False)
     result = trainer.evaluate(_loader(encoder.transform(x), y, 512))
-    return metrics_report(result["predictions"], result["targets"], len(classes))
+    return {**metrics_report(result["predictions"], result["targets"], len(classes)),
+            "classes": classes}
