@@ -38,6 +38,21 @@ CASES = [
     (optim.Adagrad, dict(lr=0.1, lr_decay=0.01, weight_decay=0.1,
                          initial_accumulator_value=0.1, eps=1e-6)),
     (optim.Adagrad, dict(lr=0.1, maximize=True)),
+    (optim.Adadelta, dict()),
+    (optim.Adadelta, dict(lr=0.5, rho=0.5, eps=1e-4, weight_decay=0.1, maximize=True)),
+    (optim.Adamax, dict()),
+    (optim.Adamax, dict(lr=0.01, betas=(0.5, 0.9), weight_decay=0.1, maximize=True)),
+    (optim.NAdam, dict()),
+    (optim.NAdam, dict(lr=0.01, weight_decay=0.1, momentum_decay=0.01)),
+    (optim.NAdam, dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    (optim.RAdam, dict()),
+    (optim.RAdam, dict(lr=0.01, betas=(0.5, 0.6), weight_decay=0.1)),  # rectified early
+    (optim.RAdam, dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    (optim.ASGD, dict()),
+    (optim.ASGD, dict(lr=0.05, lambd=0.01, alpha=0.5, t0=5, weight_decay=0.1)),
+    (optim.ASGD, dict(lr=0.05, t0=0, maximize=True)),
+    (optim.Rprop, dict()),
+    (optim.Rprop, dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
 ]
 
 
@@ -114,7 +129,8 @@ def test_matches_torch_over_20_steps(case):
 
 
 @pytest.mark.parametrize("cls", [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop,
-                                 optim.Adagrad])
+                                 optim.Adagrad, optim.Adadelta, optim.Adamax, optim.NAdam,
+                                 optim.RAdam, optim.ASGD, optim.Rprop, optim.LBFGS])
 def test_defaults_match_torch(cls):
     import inspect
     ours = inspect.signature(cls.__init__).parameters

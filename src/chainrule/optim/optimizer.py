@@ -18,6 +18,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import numpy
+
 from .. import backend
 from ..autograd import enable_grad, no_grad
 from ..sparse import RowSparseTensor
@@ -314,3 +316,14 @@ def _lerp_(start, end, weight: float) -> None:
 def _zeros_state(param) -> Tensor:
     """A zero state array shaped and typed like the parameter array, as a tensor."""
     return Tensor._wrap(backend.xp(param).zeros_like(param))
+
+
+def _scalar_dtype() -> numpy.dtype:
+    """The precision PyTorch keeps 0-d state numbers in (ASGD's eta and mu, NAdam's
+    mu_product): float64 when that is the default dtype, else float32."""
+    return numpy.dtype("float64" if backend.default_dtype() == backend.float64 else "float32")
+
+
+def _scalar_state(value: float) -> Tensor:
+    """A 0-d state number, rounded to `_scalar_dtype()`."""
+    return Tensor._wrap(numpy.asarray(value, dtype=_scalar_dtype()))
