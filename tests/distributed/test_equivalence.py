@@ -3,12 +3,13 @@ trained on the same global batches (float32 tolerance)."""
 from __future__ import annotations
 
 import pathlib
+import sys
 
 import numpy
 import pytest
 
-from chainrule import nn
 import chainrule as cr
+from chainrule import nn
 
 from . import cases
 from .mpi import mpirun
@@ -21,7 +22,6 @@ CASES = ["mlp", "cnn-bn", "cnn-syncbn", "sparse-embedding"]
 def trained(request, tmp_path_factory):
     """Every case trained on n ranks: case -> final state dict of rank 0."""
     out = tmp_path_factory.mktemp(f"ranks{request.param}")
-    import sys
     done = mpirun(request.param, sys.executable, str(WORKER), str(out), *CASES)
     assert done.returncode == 0, done.stdout + done.stderr
     return request.param, {case: dict(numpy.load(out / f"{case}.npz")) for case in CASES}
