@@ -8,10 +8,12 @@ The first op whose output (forward) or returned gradient (backward) holds NaN or
 raises `AnomalyError`, naming the op, the pass, its inputs (shape, min, max, NaN?, Inf?),
 the line of your code that created the op, and a likely cause with a fix.
 
-No cost when off. While the mode is on, `Op.apply` and the engine's `_backward_of` are
-replaced by checking versions (which also record, for each graph node, the line of user
-code that created it); switching the mode off puts the plain ones back. The hot path has
-not even a flag test.
+No cost when off. While the mode is on, an op hook (autograd/hooks.py) checks every
+op's output and every node's gradients, and records for each graph node the line of user
+code that created it; switching the mode off removes the hook. The likely cause comes
+from the op itself when it knows one (`Op.nan_cause`, `Op.infinite_slope`: why a log,
+a division or a square root gives NaN or ±Inf is written beside the log, the division
+and the square root).
 
 What counts as an anomaly. A NaN always does. An infinity does when this op created it from
 finite numbers, or when a parameter (a leaf that requires grad) already holds one; an
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import functools
 import linecache
-import math
 import os
 import sys
 import traceback
@@ -32,8 +33,7 @@ import numpy
 from ..backend import xp
 from ..sparse import RowSparseTensor
 from ..tensor import Tensor
-from . import engine
-from .op import Op
+from .hooks import OpHook, backward_node, register_op_hook
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -62,13 +62,10 @@ class AnomalyError(RuntimeError):
 class _State:
     enabled = False
     check_forward = True
-    backward_node = None  # the node whose backward is running (its tensor ops are checked too)
+    handle = None  # the registered hook, while the mode is on
 
 
 state = _State()
-
-_PLAIN_APPLY = Op.__dict__["apply"]
-_PLAIN_BACKWARD_OF = engine._backward_of
 
 
 def is_anomaly_enabled() -> bool:
@@ -78,8 +75,11 @@ def is_anomaly_enabled() -> bool:
 def _switch(enabled: bool, check_forward: bool = True) -> None:
     state.enabled = enabled
     state.check_forward = check_forward
-    Op.apply = _CHECKING_APPLY if enabled else _PLAIN_APPLY
-    engine._backward_of = _checking_backward_of if enabled else _PLAIN_BACKWARD_OF
+    if enabled and state.handle is None:
+        state.handle = register_op_hook(_AnomalyHook())
+    elif not enabled and state.handle is not None:
+        state.handle.remove()
+        state.handle = None
 
 
 class detect_anomaly:
@@ -122,37 +122,29 @@ class set_detect_anomaly:
         return False
 
 
-# --- the checking versions ------------------------------------------------------------------
-def _checking_apply(cls, *inputs, **params):
-    result = _PLAIN_APPLY.__func__(cls, *inputs, **params)
-    if result.grad_fn is not None:
-        result.grad_fn.anomaly_origin = _user_frame()
-    if state.check_forward and _nonfinite(result.array):
-        _check_forward(cls, inputs, result.array)
-    return result
+# --- the checks -----------------------------------------------------------------------------
+class _AnomalyHook(OpHook):
+    def after_forward(self, node, inputs, output):
+        if output.grad_fn is node:
+            node.anomaly_origin = _user_frame()
+        if state.check_forward and _nonfinite(output.array):
+            _check_forward(node, inputs, output.array)
 
+    def before_backward(self, node, grad):
+        incoming = _array(grad)
+        if _nonfinite(incoming):
+            _report_backward(node, incoming, None, None)
 
-_CHECKING_APPLY = classmethod(_checking_apply)
-
-
-def _checking_backward_of(node, out_grad, create_graph):
-    incoming = _array(out_grad)
-    if _nonfinite(incoming):
-        _report_backward(node, incoming, None, None)
-    outer, state.backward_node = state.backward_node, node
-    try:
-        grads = _PLAIN_BACKWARD_OF(node, out_grad, create_graph)
-    finally:
-        state.backward_node = outer
-    for i, g in enumerate(grads):
-        if g is not None and _nonfinite(_array(g)):
-            _report_backward(node, incoming, [None if x is None else _array(x) for x in grads], i)
-    return grads
+    def after_backward(self, node, grad, input_grads):
+        for i, g in enumerate(input_grads):
+            if g is not None and _nonfinite(_array(g)):
+                _report_backward(node, _array(grad),
+                                 [None if x is None else _array(x) for x in input_grads], i)
 
 
 def _user_frame():
     """(file, line, function) of the innermost caller outside the chainrule package."""
-    frame = sys._getframe(2)
+    frame = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back
     if frame is None:
@@ -161,20 +153,20 @@ def _user_frame():
 
 
 # --- forward ---------------------------------------------------------------------------------
-def _check_forward(cls, inputs, out) -> None:
+def _check_forward(node, inputs, out) -> None:
     has_nan = _count(out, "nan") > 0
     param_bad = any(_is_parameter(t) and _nonfinite(t.array) for t in inputs)
     inherited_inf = any(_count(t.array, "inf") for t in inputs if not _is_parameter(t))
     if not has_nan and not param_bad and inherited_inf:
         return  # an infinity handed on from a constant (a mask), not made here
-    kind, cause = _forward_cause(cls.__name__, inputs, out)
+    kind, cause = _forward_cause(node, inputs, out)
     origin = _frame_summary(_user_frame())
-    op, phase = cls.__name__, "forward"
+    op, phase = node.name, "forward"
     head = f"the forward pass of {op} produced {_what(out)}"
-    node = state.backward_node
-    if node is not None:  # a tensor op run by a backward (autograd.Function, create_graph)
-        op, phase = node.name, "backward"
-        head = f"the backward pass of {op} produced {_what(out)} (in its {cls.__name__})"
+    running = backward_node()
+    if running is not None:  # a tensor op run by a backward (autograd.Function, create_graph)
+        op, phase = running.name, "backward"
+        head = f"the backward pass of {op} produced {_what(out)} (in its {node.name})"
     lines = [f"anomaly mode: {head}"]
     lines += _origin_lines(origin, "called at")
     lines += [_row(f"input {i}", _stats(t.array)) for i, t in enumerate(inputs)]
@@ -183,7 +175,7 @@ def _check_forward(cls, inputs, out) -> None:
     raise AnomalyError("\n".join(lines), op, phase, kind, cause, origin)
 
 
-def _forward_cause(name: str, inputs, out) -> tuple[str, str]:
+def _forward_cause(node, inputs, out) -> tuple[str, str]:
     for i, t in enumerate(inputs):
         if _nonfinite(t.array):
             if _is_parameter(t):
@@ -194,44 +186,12 @@ def _forward_cause(name: str, inputs, out) -> tuple[str, str]:
                         "was computed before anomaly mode was switched on")
                 return "bad-input", f"input {i} already contains NaN; it {made}"
     data = [t.array for t in inputs]
-    x = data[0]
-    if name == "Log":
-        if (x == 0).any():
-            return "log-zero", ("log of 0 = -inf (often a probability that underflowed to "
-                                "0): add a small epsilon or clamp (x.clamp(min=1e-12)), or "
-                                "use log_softmax / a *WithLogits loss, which never take log 0")
-        if (x < 0).any():
-            return "log-negative", ("log of a negative number is NaN: the input should be "
-                                    "positive. If this log is the branch of where() that "
-                                    "is not taken, give it a safe input instead: "
-                                    "log(where(x > 0, x, 1))")
-    if name == "Exp":
-        limit = math.log(float(numpy.finfo(x.dtype).max))
-        return "exp-overflow", (f"exp overflow: an input is {float(x.max()):.4g}, and e^x "
-                                f"overflows {x.dtype} above {limit:.1f}: use a stable form "
-                                "(subtract the maximum first, logsumexp, softmax / "
-                                "log_softmax, BCEWithLogitsLoss), or lower the learning rate")
-    if name == "Div" and len(data) > 1 and (data[1] == 0).any():
-        return "division-by-zero", (f"division by zero: the divisor has "
-                                    f"{int((data[1] == 0).sum())} zero(s) (x/0 = ±inf, "
-                                    "0/0 = NaN): add a small epsilon to the divisor, or "
-                                    "mask the zeros out before dividing")
-    if name == "Sqrt" and (x < 0).any():
-        return "sqrt-negative", ("sqrt of a negative number is NaN: clamp the input "
-                                 "(x.clamp(min=0)), or check the sign of what goes in "
-                                 "(a variance made negative by rounding?)")
-    if name == "Pow" and len(data) > 1:
-        base, exponent = numpy.broadcast_arrays(_host(x), _host(data[1]))
-        if ((base == 0) & (exponent < 0)).any():
-            return "division-by-zero", "0 to a negative power is a division by zero"
-        if ((base < 0) & (exponent != numpy.round(exponent))).any():
-            return "negative-fractional-power", ("a negative number to a fractional "
-                                                 "power is NaN: clamp the base first")
+    known = node.nan_cause(*data, out=out)
+    if known is not None:
+        return known
     infinite = [i for i, d in enumerate(data) if _count(d, "inf")]
     if _count(out, "nan") and infinite:
-        if name in ("Add", "Sub"):
-            return "inf-minus-inf", "∞ − ∞ = NaN: both inputs hold infinities of opposite sign"
-        return "zero-times-inf", _zero_times_inf(name, f"input {infinite[0]} holds ±Inf")
+        return "zero-times-inf", zero_times_inf(node.name, f"input {infinite[0]} holds ±Inf")
     if _count(out, "inf") and not infinite:
         big = max(_max_abs(d) for d in data)
         return "overflow", (f"overflow: the result is beyond the largest {out.dtype} "
@@ -239,7 +199,7 @@ def _forward_cause(name: str, inputs, out) -> tuple[str, str]:
                             f"large as {big:.3g}. Values this large usually mean training "
                             "diverged (a learning rate too high); otherwise use a stable "
                             "formulation or float64")
-    return "unknown", f"{name} produced {_what(out)} from these inputs"
+    return "unknown", f"{node.name} produced {_what(out)} from these inputs"
 
 
 # --- backward --------------------------------------------------------------------------------
@@ -273,9 +233,9 @@ def _backward_cause(node, incoming, grads, index) -> tuple[str, str]:
                                 "its backward ran: the gradient given to backward() is not "
                                 "finite, or a sum of gradients overflowed")
     g = grads[index]
-    slope = _infinite_slope(node, index)
+    slope = node.infinite_slope(index) if node.saved is not None else None
     if _count(g, "nan") and _masked(g, incoming):
-        return "zero-times-inf", _zero_times_inf(
+        return "zero-times-inf", zero_times_inf(
             node.name, "the gradient arriving here is 0 where this value was not used (the "
             "other branch of where(), or a factor 0), but "
             + (slope[1] if slope else "the local derivative is infinite there"))
@@ -292,30 +252,6 @@ def _backward_cause(node, incoming, grads, index) -> tuple[str, str]:
                                 "usually means a learning rate too high")
     return "unknown", (f"the local derivative of {node.name} is infinite or undefined at "
                        "these inputs")
-
-
-def _infinite_slope(node, index):
-    """A local derivative that is infinite at these inputs, for the ops where that happens."""
-    name = node.name
-    saved = tuple(_array(s) for s in (node.saved or ()) if s is not None)
-    if name == "Sqrt" and saved and (saved[0] == 0).any():
-        return ("sqrt-zero", "the slope of √x at x = 0 is 1/(2√0) = ∞",
-                "keep the input away from 0 (sqrt(x + 1e-12)) or clamp it")
-    if name == "Log" and saved and (saved[0] == 0).any():
-        return ("log-zero", "the slope of ln x at x = 0 is 1/0 = ∞",
-                "add a small epsilon or clamp the input")
-    if name == "Div" and saved and (saved[0] == 0).any():
-        return ("division-by-zero", "the derivatives of a/b (1/b and −a/b²) divide by b = 0",
-                "add a small epsilon to the divisor")
-    if name == "Pow" and len(saved) >= 2:
-        base, exponent = numpy.broadcast_arrays(_host(saved[0]), _host(saved[1]))
-        if index == 0 and ((base == 0) & (exponent < 1)).any():
-            return ("pow-zero", "the slope of a^b at a = 0 is b·0^(b−1) = ∞ for b < 1",
-                    "keep the base away from 0")
-        if index == 1 and (base <= 0).any():
-            return ("log-zero", "d(a^b)/db = a^b·ln a needs ln a, undefined for a ≤ 0",
-                    "keep the base positive")
-    return None
 
 
 def _masked(g, incoming) -> bool:
@@ -335,7 +271,7 @@ def _lr_too_high(i: int) -> str:
             "scale the inputs")
 
 
-def _zero_times_inf(name: str, detail: str) -> str:
+def zero_times_inf(name: str, detail: str) -> str:
     return (f"0·∞ in a masked branch at {name}: {detail}; and 0·∞ = NaN. Masking with "
             "where() or a 0/1 mask does not remove an infinity: give the op a safe input "
             "in the unused branch, e.g. sqrt(where(x > 0, x, 1)) instead of "

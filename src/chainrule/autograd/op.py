@@ -50,6 +50,16 @@ class Op:
     def backward(ctx, grad):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    # Anomaly mode asks the op that produced a NaN or an infinity why. An op where that
+    # can happen says so: (kind, explanation) from its inputs and output, or None.
+    def nan_cause(ctx, *inputs, out):
+        return None
+
+    # ... and, in backward, which local derivative is infinite at the saved values:
+    # (kind, the infinite slope, how to avoid it) for input `index`, or None.
+    def infinite_slope(ctx, index: int):
+        return None
+
     @property
     def name(self) -> str:
         return type(self).__name__

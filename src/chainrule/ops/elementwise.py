@@ -5,6 +5,8 @@ and the engine sums them back to each input's shape (`sum_to`).
 """
 from __future__ import annotations
 
+import math
+
 from ..autograd.op import Op
 from ..backend import device_of, to_device, xp
 
@@ -17,6 +19,11 @@ class Add(Op):
     def backward(ctx, grad):
         return grad, grad
 
+    def nan_cause(ctx, a, b, out):
+        if xp(out).isnan(out).any() and (xp(a).isinf(a).any() or xp(b).isinf(b).any()):
+            return "inf-minus-inf", "∞ − ∞ = NaN: both inputs hold infinities of opposite sign"
+        return None
+
 
 class Sub(Op):
     # z = a - b;  dz/da = 1,  dz/db = -1
@@ -25,6 +32,8 @@ class Sub(Op):
 
     def backward(ctx, grad):
         return grad, (-grad if ctx.needs_grad(1) else None)
+
+    nan_cause = Add.nan_cause
 
 
 class Mul(Op):
@@ -51,6 +60,20 @@ class Div(Op):
         grad_a = grad / b
         return grad_a, (-grad_a * z if ctx.needs_grad(1) else None)
 
+    def nan_cause(ctx, a, b, out):
+        zeros = int((b == 0).sum())
+        if zeros:
+            return "division-by-zero", (f"division by zero: the divisor has {zeros} zero(s) "
+                                        "(x/0 = ±inf, 0/0 = NaN): add a small epsilon to the "
+                                        "divisor, or mask the zeros out before dividing")
+        return None
+
+    def infinite_slope(ctx, index):
+        if (ctx.saved[0] == 0).any():
+            return ("division-by-zero", "the derivatives of a/b (1/b and −a/b²) divide by b = 0",
+                    "add a small epsilon to the divisor")
+        return None
+
 
 class Neg(Op):
     # z = -a;  dz/da = -1
@@ -75,6 +98,25 @@ class Pow(Op):
         grad_b = grad * z * Log.call(a) if ctx.needs_grad(1) else None
         return grad_a, grad_b
 
+    def nan_cause(ctx, a, b, out):
+        base, exponent = xp(a).broadcast_arrays(a, b)
+        if ((base == 0) & (exponent < 0)).any():
+            return "division-by-zero", "0 to a negative power is a division by zero"
+        if ((base < 0) & (exponent != xp(a).round(exponent))).any():
+            return "negative-fractional-power", ("a negative number to a fractional "
+                                                 "power is NaN: clamp the base first")
+        return None
+
+    def infinite_slope(ctx, index):
+        base, exponent = xp(ctx.saved[0]).broadcast_arrays(*ctx.saved[:2])
+        if index == 0 and ((base == 0) & (exponent < 1)).any():
+            return ("pow-zero", "the slope of a^b at a = 0 is b·0^(b−1) = ∞ for b < 1",
+                    "keep the base away from 0")
+        if index == 1 and (base <= 0).any():
+            return ("log-zero", "d(a^b)/db = a^b·ln a needs ln a, undefined for a ≤ 0",
+                    "keep the base positive")
+        return None
+
 
 class Exp(Op):
     # y = e^x;  dy/dx = e^x = y
@@ -87,6 +129,13 @@ class Exp(Op):
         (y,) = ctx.saved
         return (grad * y,)
 
+    def nan_cause(ctx, x, out):
+        limit = math.log(float(xp(x).finfo(x.dtype).max))
+        return "exp-overflow", (f"exp overflow: an input is {float(x.max()):.4g}, and e^x "
+                                f"overflows {x.dtype} above {limit:.1f}: use a stable form "
+                                "(subtract the maximum first, logsumexp, softmax / "
+                                "log_softmax, BCEWithLogitsLoss), or lower the learning rate")
+
 
 class Log(Op):
     # y = ln x;  dy/dx = 1/x
@@ -97,6 +146,24 @@ class Log(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved
         return (grad / x,)
+
+    def nan_cause(ctx, x, out):
+        if (x == 0).any():
+            return "log-zero", ("log of 0 = -inf (often a probability that underflowed to "
+                                "0): add a small epsilon or clamp (x.clamp(min=1e-12)), or "
+                                "use log_softmax / a *WithLogits loss, which never take log 0")
+        if (x < 0).any():
+            return "log-negative", ("log of a negative number is NaN: the input should be "
+                                    "positive. If this log is the branch of where() that "
+                                    "is not taken, give it a safe input instead: "
+                                    "log(where(x > 0, x, 1))")
+        return None
+
+    def infinite_slope(ctx, index):
+        if (ctx.saved[0] == 0).any():
+            return ("log-zero", "the slope of ln x at x = 0 is 1/0 = ∞",
+                    "add a small epsilon or clamp the input")
+        return None
 
 
 class Sqrt(Op):
@@ -109,6 +176,19 @@ class Sqrt(Op):
     def backward(ctx, grad):
         (y,) = ctx.saved
         return (grad / (2 * y),)
+
+    def nan_cause(ctx, x, out):
+        if (x < 0).any():
+            return "sqrt-negative", ("sqrt of a negative number is NaN: clamp the input "
+                                     "(x.clamp(min=0)), or check the sign of what goes in "
+                                     "(a variance made negative by rounding?)")
+        return None
+
+    def infinite_slope(ctx, index):
+        if (ctx.saved[0] == 0).any():
+            return ("sqrt-zero", "the slope of √x at x = 0 is 1/(2√0) = ∞",
+                    "keep the input away from 0 (sqrt(x + 1e-12)) or clamp it")
+        return None
 
 
 class Abs(Op):
