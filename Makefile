@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml scripts/install_data.sh scripts/install_system.sh | $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[test,bench,tensorboard,mpi]'
+	$(PIP) install --quiet -e '.[test,bench,tensorboard,mpi,onnx,jax]'
 	bash scripts/install_data.sh $(PY)
 	bash scripts/install_system.sh
 	touch $@
