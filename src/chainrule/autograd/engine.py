@@ -149,9 +149,9 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
                 found[wanted_nodes[node]] = out_grad
             if hooks.active:
                 input_grads = hooks.run_backward(
-                    node, out_grad, lambda n, g: _backward_of(n, g, create_graph))
+                    node, out_grad, lambda n, g: node_backward(n, g, create_graph))
             else:
-                input_grads = _backward_of(node, out_grad, create_graph)
+                input_grads = node_backward(node, out_grad, create_graph)
             for t, g in zip(node.inputs, input_grads):
                 if g is None or not t.requires_grad:
                     continue
@@ -222,10 +222,10 @@ def _tensor_hooks(tensor_hooks: dict, grad, create_graph):
     return hooks.run_tensor_hooks(tensor_hooks, grad, _as_tensor, unwrap)
 
 
-def _backward_of(node, out_grad, create_graph):
-    """Call the node's backward on arrays, or on tensors when building a graph of it.
-    Looked up by name on each call: anomaly mode replaces it with a checking version, and
-    `explain.trace` calls it for the local vector-Jacobian products."""
+def node_backward(node, out_grad, create_graph=False):
+    """One node's local vector-Jacobian product: its backward on arrays, or on tensors when
+    building a graph of it. What the engine calls for every node; `explain.trace` calls it
+    to show each step of the chain rule."""
     if node.saved is None:
         raise RuntimeError(FREED)
     if not create_graph:

@@ -11,7 +11,7 @@ contributes its local derivative, and the chain rule says
     dL/dw = Σ over paths of the product of the local derivatives along the path.
 
 No derivative is computed here: each step calls the node's own backward through
-`engine._backward_of` (what the engine calls), with the engine's `sum_to` for broadcast
+`engine.node_backward` (what the engine calls), with the engine's `sum_to` for broadcast
 inputs, so a trace shows exactly what backpropagation does. For one-element tensors the
 local derivative of a step is a number (the backward of 1); for larger tensors the
 "product" is a chain of vector-Jacobian products applied from the loss side, and the trace
@@ -229,7 +229,7 @@ def _walk(loss, param, counts, names_of, rules) -> list:
         node, out, grad, trail = stack.pop()
         if node.name not in rules:
             rules[node.name] = _rule(type(node))
-        grads = engine._backward_of(node, grad, False)
+        grads = engine.node_backward(node, grad)
         expression = f"{node.name}({', '.join(map(names_of, node.inputs))})"
         deeper = []
         for i, t in enumerate(node.inputs):
@@ -238,8 +238,7 @@ def _walk(loss, param, counts, names_of, rules) -> list:
             local = None
             if out.array.size == 1 and t.array.size == 1:
                 if node not in ones:
-                    ones[node] = engine._backward_of(node, xp(out.array).ones_like(out.array),
-                                                     False)
+                    ones[node] = engine.node_backward(node, xp(out.array).ones_like(out.array))
                 local = float(_fit(ones[node][i], t).reshape(()))
             step = Step(node.name, expression, names_of(out), names_of(t), i, tuple(out.shape),
                         tuple(t.shape), local, _fit(grads[i], t), names_of.given(t),
