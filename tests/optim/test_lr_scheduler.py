@@ -50,6 +50,18 @@ SCHEDULES = [
     ("OneCycleLR", dict(max_lr=0.01, total_steps=31, three_phase=True, base_momentum=0.8,
                         max_momentum=0.9), dict(opt_name="Adam")),
     ("OneCycleLR", dict(max_lr=0.5, total_steps=30, cycle_momentum=False), {}),
+    ("MultiStepLR", dict(milestones=[3, 8, 8, 20], gamma=0.5), dict(groups=2)),
+    ("ConstantLR", dict(factor=0.25, total_iters=6), {}),
+    ("LinearLR", dict(start_factor=0.1, end_factor=0.9, total_iters=12), dict(groups=2)),
+    ("PolynomialLR", dict(total_iters=20, power=2.0), {}),
+    ("CosineAnnealingWarmRestarts", dict(T_0=5), {}),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.01), dict(groups=2)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4), dict(momentum=0.9)),
+    ("CyclicLR", dict(base_lr=[0.01, 0.02], max_lr=0.1, step_size_up=3, step_size_down=5,
+                      mode="triangular2"), dict(momentum=0.9, groups=2)),
+    ("CyclicLR", dict(base_lr=0.001, max_lr=0.01, step_size_up=5, mode="exp_range",
+                      gamma=0.9), dict(opt_name="Adam")),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4, cycle_momentum=False), {}),
 ]
 
 
@@ -224,3 +236,62 @@ def test_custom_optimizer_with_its_own_step_is_seen_as_stepped():
         sched.step()
     np.testing.assert_allclose(p.array, [-0.1, 0.1])
     assert opt.param_groups[0]["lr"] == 0.05
+
+
+LAMBDAS = [("LambdaLR", lambda epoch: 0.95 ** epoch), ("MultiplicativeLR", lambda epoch: 0.9),
+           ("LambdaLR", [lambda e: 1 / (1 + e), lambda e: min(1.0, (e + 1) / 5)])]
+
+
+@pytest.mark.parametrize("name,fn", LAMBDAS, ids=[n + str(i) for i, (n, _) in enumerate(LAMBDAS)])
+def test_lambda_schedules_match_torch(name, fn):
+    groups = 2 if isinstance(fn, list) else 1
+    opt, topt = _pair(groups=groups)
+    ours, _ = _run(opt, getattr(lr_scheduler, name)(opt, fn), 20)
+    theirs, _ = _run(topt, getattr(torch.optim.lr_scheduler, name)(topt, fn), 20)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=0)
+
+
+def _warmup_then_cosine(lib, opt):
+    s = lib.optim.lr_scheduler if lib is torch else lr_scheduler
+    return s.SequentialLR(opt, [s.LinearLR(opt, start_factor=0.1, total_iters=4),
+                                s.ExponentialLR(opt, gamma=0.9),
+                                s.CosineAnnealingLR(opt, T_max=6)], milestones=[4, 10])
+
+
+def _chained(lib, opt):
+    s = lib.optim.lr_scheduler if lib is torch else lr_scheduler
+    return s.ChainedScheduler([s.ConstantLR(opt, factor=0.5, total_iters=3),
+                               s.ExponentialLR(opt, gamma=0.8)])
+
+
+@pytest.mark.parametrize("make", [_warmup_then_cosine, _chained])
+def test_composite_schedules_match_torch(make):
+    opt, topt = _pair(groups=2)
+    ours, _ = _run(opt, make(cr, opt), 20)
+    theirs, _ = _run(topt, make(torch, topt), 20)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=0)
+
+
+def test_lambda_state_dict_leaves_functions_out_and_round_trips():
+    opt, _ = _pair()
+    sched = lr_scheduler.LambdaLR(opt, lambda e: 0.5 ** e)
+    _run(opt, sched, 3)
+    sd = sched.state_dict()
+    assert sd["lr_lambdas"] == [None] and sd["last_epoch"] == 3
+    opt2, _ = _pair()
+    sched2 = lr_scheduler.LambdaLR(opt2, lambda e: 0.5 ** e)
+    sched2.load_state_dict(sd)
+    opt.step(), opt2.step(), sched.step(), sched2.step()
+    assert sched.get_last_lr() == sched2.get_last_lr()
+
+
+def test_composite_argument_errors():
+    opt, _ = _pair()
+    other, _ = _pair()
+    with pytest.raises(ValueError, match="one more than the number of milestone"):
+        lr_scheduler.SequentialLR(opt, [lr_scheduler.ConstantLR(opt)], milestones=[2])
+    with pytest.raises(ValueError, match="same optimizer"):
+        lr_scheduler.ChainedScheduler([lr_scheduler.ConstantLR(opt),
+                                       lr_scheduler.ConstantLR(other)])
+    with pytest.raises(ValueError, match="does not support `ReduceLROnPlateau`"):
+        lr_scheduler.ChainedScheduler([lr_scheduler.ReduceLROnPlateau(opt)])

@@ -14,7 +14,9 @@ from typing import Any
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "OneCycleLR",
-           "ReduceLROnPlateau"]
+           "ReduceLROnPlateau", "LambdaLR", "MultiplicativeLR", "MultiStepLR", "ConstantLR",
+           "LinearLR", "PolynomialLR", "CyclicLR", "CosineAnnealingWarmRestarts",
+           "SequentialLR", "ChainedScheduler"]
 
 EPOCH_DEPRECATION_WARNING = (
     "The epoch parameter in `scheduler.step()` is deprecated: call `scheduler.step()` "
@@ -100,13 +102,18 @@ class LRScheduler:
                 "`optimizer.step()` first, or the first value of the learning rate schedule "
                 "is skipped.", UserWarning, stacklevel=2)
         self._step_count += 1
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        """The next step's lrs (the closed form at `epoch` when given) into the optimizer."""
         self._get_lr_called_within_step = True
         try:
             if epoch is None:
                 self.last_epoch += 1
                 values = self.get_lr()
             else:
-                warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
                 self.last_epoch = epoch
                 closed_form = getattr(self, "_get_closed_form_lr", None)
                 values = closed_form() if closed_form is not None else self.get_lr()
@@ -419,3 +426,9 @@ class ReduceLROnPlateau(LRScheduler):
         self.__dict__.update(state_dict)
         self._init_is_better(mode=self.mode, threshold=self.threshold,
                              threshold_mode=self.threshold_mode)
+
+
+# The other schedules, in files of their own, belong to this module as in PyTorch.
+from .lr_composite import ChainedScheduler, SequentialLR  # noqa: E402
+from .lr_cyclic import CosineAnnealingWarmRestarts, CyclicLR  # noqa: E402
+from .lr_factor import ConstantLR, LambdaLR, LinearLR, MultiplicativeLR, MultiStepLR, PolynomialLR  # noqa: E402
