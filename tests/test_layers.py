@@ -13,9 +13,9 @@ SOURCE = pathlib.Path(__file__).resolve().parents[1] / "src" / "chainrule"
 
 # Lowest first; a module may import its own layer and the ones below it.
 LAYERS = [
-    ("backend", "backends", "device", "cuda", "accelerator"),
+    ("backend", "backends", "device", "cuda", "accelerator", "dtypes", "printing"),
     ("kernels",),
-    ("tensor",),
+    ("tensor", "predicates"),
     ("sparse",),
     ("autograd",),
     ("ops", "creation", "random"),

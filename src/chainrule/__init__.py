@@ -32,8 +32,11 @@ from .creation import (as_tensor, asarray, bernoulli, empty_like, logspace,  # n
                        multinomial, normal, poisson, rand_like, randint_like, randn_like,
                        tril_indices, triu_indices)
 from . import accelerator, backends, cuda  # noqa: E402
+from .autograd import inference_mode, is_inference_mode_enabled  # noqa: E402
+from .dtypes import (can_cast, double, finfo, float, half, iinfo, int, int8,  # noqa: E402
+                     int16, is_complex, is_floating_point, long, promote_types, result_type,
+                     short)
+from .predicates import is_nonzero, is_storage, is_tensor, numel  # noqa: E402
+from .printing import set_printoptions  # noqa: E402
 
 __version__ = "0.1.0"
-long = int64
-double = float64
-half = float16

@@ -11,6 +11,8 @@ from types import ModuleType
 
 import numpy
 
+from .device import COMPUTES_ON, device
+
 float32 = numpy.dtype("float32")
 float64 = numpy.dtype("float64")
 float16 = numpy.dtype("float16")
@@ -47,15 +49,36 @@ _cupy: ModuleType | None = None
 
 
 def cupy() -> ModuleType:
-    """CuPy, imported on first use; a clear error where it is not installed."""
+    """CuPy, imported on first use; a clear one-line error where it or a GPU is missing."""
     global _cupy
     if _cupy is None:
         try:
             import cupy as cp  # noqa: PLC0415 - optional dependency
         except ImportError as err:
-            raise RuntimeError("device 'cuda' needs CuPy: pip install 'chainrule[gpu]'") from err
+            raise RuntimeError("device 'cuda' is not available: it needs CuPy and a GPU "
+                               "(pip install 'chainrule[gpu]'); use 'cpu'") from err
+        if not _gpu_count(cp):
+            raise RuntimeError("device 'cuda' is not available: CuPy found no GPU; use 'cpu'")
         _cupy = cp
     return _cupy
+
+
+def _gpu_count(cp) -> int:
+    try:
+        return cp.cuda.runtime.getDeviceCount()
+    except Exception:  # noqa: BLE001 - no driver, no device: CuPy raises its own errors
+        return 0
+
+
+def gpu_count() -> int:
+    """How many GPUs CuPy can use (0 without CuPy or without a GPU)."""
+    if _cupy is not None:
+        return _gpu_count(_cupy)
+    try:
+        import cupy as cp  # noqa: PLC0415 - optional dependency
+    except ImportError:
+        return 0
+    return _gpu_count(cp)
 
 
 def xp(array) -> ModuleType:
@@ -65,49 +88,102 @@ def xp(array) -> ModuleType:
     return _cupy.get_array_module(array)
 
 
-def device_of(array) -> str:
-    return "cpu" if isinstance(array, (numpy.ndarray, numpy.generic)) else "cuda"
+CPU = device("cpu")
+_gpus: dict = {}
 
 
-def module_for(device: str | None) -> ModuleType:
-    return numpy if device in (None, "cpu") else cupy()
+def device_of(array) -> device:
+    if isinstance(array, (numpy.ndarray, numpy.generic)):
+        return CPU
+    index = array.device.id
+    return _gpus.get(index) or _gpus.setdefault(index, device("cuda", index))
 
 
-def normalize_device(device) -> str:
-    name = str(device or "cpu")
-    base = name.split(":")[0]
-    if base not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
-    return base
+def module_for(where) -> ModuleType:
+    return numpy if where is None or normalize_device(where).type == "cpu" else cupy()
 
 
-def to_device(array, device: str):
-    """Copy `array` to `device` ('cpu' or 'cuda'); no copy when it is there already."""
-    device = normalize_device(device)
-    if device_of(array) == device:
+_default_device = CPU
+
+
+def default_device() -> device:
+    return _default_device
+
+
+def set_default_device(where) -> None:
+    """The device of new tensors made without `device=` (as torch.set_default_device)."""
+    global _default_device
+    _default_device = CPU if where is None else device(where)
+
+
+def normalize_device(where) -> device:
+    """A `device` from a name, a device or None (the default device); one line for a device
+    chainrule cannot compute on ("mps", "xpu", ...)."""
+    if where is None:
+        return _default_device
+    if where is CPU or where == "cpu":
+        return CPU
+    where = device(where)
+    if where.type not in COMPUTES_ON:
+        raise RuntimeError(f"device '{where}' is not available: chainrule computes on 'cpu' "
+                           "(NumPy) and 'cuda' (CuPy)")
+    return where
+
+
+def to_arguments(args: tuple, kwargs: dict) -> tuple:
+    """(device or None, dtype or None) from any of PyTorch's `.to(...)` forms: `.to(device)`,
+    `.to(dtype)`, `.to(device, dtype)`, `.to(other_tensor)`, `.to(device=, dtype=,
+    non_blocking=, copy=)` (the last two change nothing here)."""
+    where, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for arg in args:
+        if isinstance(arg, (str, device, int)) and not isinstance(arg, bool):
+            where = arg
+        elif hasattr(arg, "dtype") and hasattr(arg, "device"):  # another tensor
+            where, dtype = arg.device, arg.dtype
+        elif arg is not None and not isinstance(arg, bool):  # (non_blocking, copy)
+            dtype = arg
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
+    if unknown:
+        raise TypeError(f"to(): unexpected keyword argument {sorted(unknown)[0]!r}")
+    return (None if where is None else normalize_device(where),
+            None if dtype is None else numpy.dtype(dtype))
+
+
+def to_device(array, where):
+    """Copy `array` to device `where`; no copy when it is there already."""
+    where = normalize_device(where)
+    here = device_of(array)
+    if here.type == where.type and where.index in (None, here.index):
         return array
-    if device == "cpu":
+    if where.type == "cpu":
         return array.get()
-    return cupy().asarray(array)
+    with cupy().cuda.Device(where.index or 0):
+        return cupy().asarray(array)
 
 
 # --- random numbers --------------------------------------------------------------------
-
-_rng = numpy.random.default_rng()
-
 
 def rng() -> numpy.random.Generator:
     """The one NumPy generator behind every random op (init, dropout, shuffling)."""
     return _rng
 
 
+_initial_seed = int(numpy.random.SeedSequence().entropy % 2 ** 63)
+_rng = numpy.random.default_rng(_initial_seed)
+
+
 def manual_seed(seed: int) -> None:
     """Seed every random source chainrule uses: its generator, Python's, CuPy's."""
-    global _rng
+    global _rng, _initial_seed
+    _initial_seed = int(seed)
     _rng = numpy.random.default_rng(seed)
     _pyrandom.seed(seed)
     if _cupy is not None:
         _cupy.random.seed(seed)
+
+
+def initial_seed() -> int:
+    return _initial_seed
 
 
 def get_rng_state() -> dict:

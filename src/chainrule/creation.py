@@ -1,23 +1,62 @@
-"""Making tensors: from data, filled with a constant, from ranges, or at random."""
+"""Making tensors: from data, filled with a constant, from ranges, or at random.
+
+The arguments are PyTorch's: a shape as separate ints or one tuple, and the keywords
+`dtype=`, `device=` (None: the default device, `cr.set_default_device`),
+`requires_grad=`, `generator=` on the random ones (None: the global stream that
+`cr.manual_seed` seeds), and `layout=`, `pin_memory=`, `memory_format=`, which change
+nothing here (one dense layout, no pinned memory).
+"""
 from __future__ import annotations
 
+import numbers
+
+import numpy
+
 from . import backend
+from .random import stream
 from .tensor import Tensor
 
+# PyTorch keywords that select what chainrule always does (dense arrays, pageable memory).
+_IGNORED = ("layout", "pin_memory", "memory_format")
 
-def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor from a number, a (nested) list or an array; floats become float32.
-    Like torch.tensor it copies (`from_numpy` shares the array's memory instead)."""
+
+def _check(name: str, extra: dict) -> None:
+    unknown = [k for k in extra if k not in _IGNORED]
+    if unknown:
+        raise TypeError(f"{name}(): unexpected keyword argument '{unknown[0]}'")
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False, **extra) -> Tensor:
+    """A new tensor from a number, a (nested) list or an array; floats become the default
+    dtype. Like torch.tensor it copies (`from_numpy` shares the array's memory instead)."""
+    _check("tensor", extra)
+    if device is None and not hasattr(data, "shape"):
+        device = backend.default_device()
     t = Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
     if hasattr(data, "shape"):
         t.array = t.array.copy()
     return t
 
 
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """`data` as a tensor, sharing its memory where dtype and device already match."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return Tensor(data, dtype=dtype, device=device)
+
+
+asarray = as_tensor
+
+
+def from_numpy(array) -> Tensor:
+    """A tensor sharing memory with a NumPy array (its dtype kept)."""
+    return Tensor(array)
+
+
 def _shape(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+        return tuple(int(n) for n in shape[0])
+    return tuple(int(n) for n in shape)
 
 
 def _made(array, requires_grad) -> Tensor:
@@ -27,96 +66,251 @@ def _made(array, requires_grad) -> Tensor:
 
 def _filled(fill: str, shape, dtype, device, requires_grad) -> Tensor:
     xp = backend.module_for(backend.normalize_device(device))
-    array = getattr(xp, fill)(_shape(shape), dtype=dtype or backend.default_dtype())
+    array = getattr(xp, fill)(shape, dtype=dtype or backend.default_dtype())
     return _made(array, requires_grad)
 
 
-def zeros(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled("zeros", shape, dtype, device, requires_grad)
+def zeros(*size, dtype=None, device=None, requires_grad=False, **extra) -> Tensor:
+    _check("zeros", extra)
+    return _filled("zeros", _shape(size), dtype, device, requires_grad)
 
 
-def ones(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled("ones", shape, dtype, device, requires_grad)
+def ones(*size, dtype=None, device=None, requires_grad=False, **extra) -> Tensor:
+    _check("ones", extra)
+    return _filled("ones", _shape(size), dtype, device, requires_grad)
 
 
-def empty(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled("empty", shape, dtype, device, requires_grad)
+def empty(*size, dtype=None, device=None, requires_grad=False, **extra) -> Tensor:
+    _check("empty", extra)
+    return _filled("empty", _shape(size), dtype, device, requires_grad)
 
 
-def full(shape, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    t = _filled("empty", (shape,) if isinstance(shape, int) else shape, dtype, device,
+def _dtype_of_value(value):
+    """The dtype PyTorch gives `full(size, value)`: bool, int64 or the default float."""
+    if isinstance(value, (bool, numpy.bool_)):
+        return backend.bool_
+    if isinstance(value, numbers.Integral):
+        return backend.int64
+    return backend.default_dtype()
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False, **extra) -> Tensor:
+    _check("full", extra)
+    size = (size,) if isinstance(size, numbers.Integral) else size
+    value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    t = _filled("empty", _shape((size,)), dtype or _dtype_of_value(value), device,
                 requires_grad)
-    t.array[...] = fill_value
+    t.array[...] = value
     return t
 
 
-def _like(fill, other: Tensor, dtype, requires_grad) -> Tensor:
-    return _filled(fill, other.shape, dtype or other.dtype, other.device, requires_grad)
+def _like(other: Tensor, dtype, device) -> tuple:
+    return other.shape, dtype or other.dtype, device if device is not None else other.device
 
 
-def zeros_like(other: Tensor, dtype=None, requires_grad=False) -> Tensor:
-    return _like("zeros", other, dtype, requires_grad)
+def zeros_like(input: Tensor, dtype=None, device=None, requires_grad=False,  # noqa: A002
+               **extra) -> Tensor:
+    _check("zeros_like", extra)
+    return _filled("zeros", *_like(input, dtype, device), requires_grad)
 
 
-def ones_like(other: Tensor, dtype=None, requires_grad=False) -> Tensor:
-    return _like("ones", other, dtype, requires_grad)
+def ones_like(input: Tensor, dtype=None, device=None, requires_grad=False,  # noqa: A002
+              **extra) -> Tensor:
+    _check("ones_like", extra)
+    return _filled("ones", *_like(input, dtype, device), requires_grad)
 
 
-def full_like(other: Tensor, fill_value, dtype=None, requires_grad=False) -> Tensor:
-    return full(other.shape, fill_value, dtype or other.dtype, other.device, requires_grad)
+def empty_like(input: Tensor, dtype=None, device=None, requires_grad=False,  # noqa: A002
+               **extra) -> Tensor:
+    _check("empty_like", extra)
+    return _filled("empty", *_like(input, dtype, device), requires_grad)
 
 
-def _random(sample, shape, dtype, device, requires_grad) -> Tensor:
-    """Random numbers drawn on the CPU from the seeded generator (reproducible on any device)."""
-    dtype = dtype or backend.default_dtype()
-    array = sample(backend.rng(), _shape(shape)).astype(dtype, copy=False)
-    if device is not None:
-        array = backend.to_device(array, device)
-    return _made(array, requires_grad)
+def full_like(input: Tensor, fill_value, dtype=None, device=None,  # noqa: A002
+              requires_grad=False, **extra) -> Tensor:
+    _check("full_like", extra)
+    shape, dtype, device = _like(input, dtype, device)
+    return full(shape, fill_value, dtype, device, requires_grad)
 
 
-def randn(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal samples."""
-    return _random(lambda g, s: g.standard_normal(s), shape, dtype, device, requires_grad)
-
-
-def rand(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform samples on [0, 1)."""
-    return _random(lambda g, s: g.random(s), shape, dtype, device, requires_grad)
-
-
-def randint(low, high=None, size=(), dtype=None, device=None) -> Tensor:
-    """Integers uniform on [low, high) (or [0, low) when high is omitted), as PyTorch."""
-    if high is None:
-        low, high = 0, low
-    return _random(lambda g, s: g.integers(low, high, size=s), (tuple(size),),
-                   dtype or backend.int64, device, False)
-
-
-def randperm(n: int, device=None) -> Tensor:
-    return _random(lambda g, s: g.permutation(n), ((),), backend.int64, device, False)
-
-
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+# --- ranges --------------------------------------------------------------------------------
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False,
+           **extra) -> Tensor:
+    _check("arange", extra)
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     xp = backend.module_for(backend.normalize_device(device))
     is_float = any(isinstance(v, float) for v in (start, end, step))
     dtype = dtype or (backend.default_dtype() if is_float else backend.int64)
     return _made(xp.arange(start, end, step, dtype=dtype), requires_grad)
 
 
-def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False,
+             **extra) -> Tensor:
+    _check("linspace", extra)
     xp = backend.module_for(backend.normalize_device(device))
     return _made(xp.linspace(start, end, steps, dtype=dtype or backend.default_dtype()),
                  requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None,
+             requires_grad=False, **extra) -> Tensor:
+    """base ** linspace(start, end, steps)."""
+    _check("logspace", extra)
+    xp = backend.module_for(backend.normalize_device(device))
+    return _made(xp.logspace(start, end, steps, base=base,
+                             dtype=dtype or backend.default_dtype()), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False,
+        **extra) -> Tensor:
+    _check("eye", extra)
     xp = backend.module_for(backend.normalize_device(device))
     return _made(xp.eye(n, m, dtype=dtype or backend.default_dtype()), requires_grad)
 
 
-def from_numpy(array) -> Tensor:
-    """A tensor sharing memory with a NumPy array (its dtype kept)."""
-    return Tensor(array)
+def _triangle_indices(which, row: int, col: int, offset: int, dtype, device) -> Tensor:
+    xp = backend.module_for(backend.normalize_device(device))
+    rows, cols = getattr(xp, which)(row, offset, col)
+    return _made(xp.stack([rows, cols]).astype(dtype or backend.int64), False)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, dtype=None, device=None,
+                 **extra) -> Tensor:
+    """The (2, N) row and column indices of the lower triangle, in row-major order."""
+    _check("tril_indices", extra)
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, dtype=None, device=None,
+                 **extra) -> Tensor:
+    _check("triu_indices", extra)
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device)
+
+
+# --- random ---------------------------------------------------------------------------------
+def _random(sample, shape, dtype, device, requires_grad, generator) -> Tensor:
+    """Random numbers drawn on the CPU from a seeded stream (reproducible on any device)."""
+    dtype = dtype or backend.default_dtype()
+    array = numpy.asarray(sample(stream(generator), shape)).astype(dtype, copy=False)
+    return _made(backend.to_device(array, device), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False,
+          **extra) -> Tensor:
+    """Standard normal samples."""
+    _check("randn", extra)
+    return _random(lambda g, s: g.standard_normal(s), _shape(size), dtype, device,
+                   requires_grad, generator)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False,
+         **extra) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    _check("rand", extra)
+    return _random(lambda g, s: g.random(s), _shape(size), dtype, device, requires_grad,
+                   generator)
+
+
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
+            requires_grad=False, **extra) -> Tensor:
+    """Integers uniform on [low, high), as PyTorch: randint(high, size) or
+    randint(low, high, size)."""
+    _check("randint", extra)
+    if size is None:
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint(): missing the size argument, e.g. randint(10, (3,))")
+    return _random(lambda g, s: g.integers(low, high, size=s), _shape((size,)),
+                   dtype or backend.int64, device, requires_grad, generator)
+
+
+def randn_like(input: Tensor, generator=None, dtype=None, device=None,  # noqa: A002
+               requires_grad=False, **extra) -> Tensor:
+    _check("randn_like", extra)
+    shape, dtype, device = _like(input, dtype, device)
+    return randn(shape, generator=generator, dtype=dtype, device=device,
+                 requires_grad=requires_grad)
+
+
+def rand_like(input: Tensor, generator=None, dtype=None, device=None,  # noqa: A002
+              requires_grad=False, **extra) -> Tensor:
+    _check("rand_like", extra)
+    shape, dtype, device = _like(input, dtype, device)
+    return rand(shape, generator=generator, dtype=dtype, device=device,
+                requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low, high=None, generator=None, dtype=None,  # noqa: A002
+                 device=None, requires_grad=False, **extra) -> Tensor:
+    _check("randint_like", extra)
+    shape, dtype, device = _like(input, dtype, device)
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, shape, generator=generator, dtype=dtype, device=device,
+                   requires_grad=requires_grad)
+
+
+def randperm(n: int, generator=None, dtype=None, device=None, requires_grad=False,
+             **extra) -> Tensor:
+    _check("randperm", extra)
+    return _random(lambda g, s: g.permutation(n), (), dtype or backend.int64, device,
+                   requires_grad, generator)
+
+
+def _array_of(value, like=None):
+    if isinstance(value, Tensor):
+        return backend.to_device(value.array, "cpu")
+    return numpy.asarray(value, dtype=like)
+
+
+def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None,
+           requires_grad=False, **extra) -> Tensor:
+    """Normal samples with elementwise `mean` and `std` (tensors or numbers, broadcast),
+    or of shape `size` when both are numbers."""
+    _check("normal", extra)
+    m, s = _array_of(mean), _array_of(std)
+    like = next((t for t in (mean, std) if isinstance(t, Tensor)), None)
+    shape = numpy.broadcast_shapes(m.shape, s.shape) if size is None else _shape((size,))
+    dtype = dtype or (like.dtype if like is not None else backend.default_dtype())
+    device = device if device is not None else (like.device if like is not None else None)
+    return _random(lambda g, sh: g.normal(m, s, sh), shape, dtype, device, requires_grad,
+                   generator)
+
+
+def bernoulli(input: Tensor, p=None, generator=None, **extra) -> Tensor:  # noqa: A002
+    """1 with probability `input` (or `p`) for each element, else 0, in input's dtype."""
+    _check("bernoulli", extra)
+    probabilities = _array_of(input if p is None else p)
+    return _random(lambda g, s: g.random(s) < probabilities, input.shape, input.dtype,
+                   input.device, False, generator)
+
+
+def poisson(input: Tensor, generator=None) -> Tensor:  # noqa: A002
+    """Poisson samples with rates `input`, in input's dtype."""
+    rates = _array_of(input)
+    return _random(lambda g, s: g.poisson(rates, s), input.shape, input.dtype, input.device,
+                   False, generator)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False,  # noqa: A002
+                generator=None, **extra) -> Tensor:
+    """Indices drawn from the categorical distribution(s) in each row of `input`
+    (non-negative weights, not necessarily normalised), without replacement by default."""
+    _check("multinomial", extra)
+    weights = _array_of(input).astype(numpy.float64)
+    rows = weights.reshape(-1, weights.shape[-1]) if weights.ndim else None
+    if rows is None or weights.ndim > 2:
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {input.shape}")
+    if (rows < 0).any() or not numpy.isfinite(rows).all() or (rows.sum(1) <= 0).any():
+        raise RuntimeError("multinomial: invalid probability distribution (weights must be "
+                           "finite, non-negative, with a positive sum)")
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError(f"multinomial: cannot sample {num_samples} > {rows.shape[1]} "
+                           "categories without replacement")
+    g = stream(generator)
+    picks = numpy.stack([g.choice(row.size, num_samples, replace=replacement,
+                                  p=row / row.sum()) for row in rows])
+    picks = picks.reshape(weights.shape[:-1] + (num_samples,))
+    return _made(backend.to_device(picks.astype(backend.int64), input.device), False)

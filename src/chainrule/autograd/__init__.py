@@ -1,9 +1,19 @@
 """Automatic differentiation: the graph node (`Op`), the backward engine, grad modes."""
-from . import hooks
+from . import (
+    grad_mode,  # noqa: F401 - torch.autograd.grad_mode
+    hooks,
+)
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
 from .engine import backward, grad  # noqa: F401
 from .function import Function, FunctionCtx  # noqa: F401
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .grad_mode import (  # noqa: F401
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .gradcheck import GradcheckError, gradcheck  # noqa: F401
 from .hooks import OpHook, RemovableHandle, backward_node, register_op_hook  # noqa: F401
 from .op import Op, OpError  # noqa: F401

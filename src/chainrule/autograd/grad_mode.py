@@ -64,3 +64,44 @@ class set_grad_enabled(_GradMode):
 
     def __enter__(self):
         return self
+
+
+class inference_mode(_GradMode):
+    """`no_grad` under PyTorch's other name (chainrule has no separate inference tensors);
+    `inference_mode(False)` leaves recording as it is."""
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode):  # `@inference_mode` without parentheses
+            return self(mode)
+        return self
+
+    def __init__(self, mode=True):
+        self.inference = bool(mode)
+
+    def __enter__(self):
+        self.mode = state.enabled and not self.inference
+        self.was_inference, _inference.on = _inference.on, self.inference
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        _inference.on = self.was_inference
+        return super().__exit__(*exc)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class _Inference:
+    on = False
+
+
+_inference = _Inference()
+
+
+def is_inference_mode_enabled() -> bool:
+    return _inference.on

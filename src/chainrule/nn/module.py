@@ -237,11 +237,10 @@ class Module:
                     own[dot + name] = b
         return own
 
-    def to(self, target=None, dtype=None) -> "Module":
-        """Move every parameter and buffer to a device and/or floating dtype, in place."""
-        device = backend.normalize_device(target) if isinstance(target, str) else None
-        if target is not None and not isinstance(target, str):
-            dtype = target
+    def to(self, *args, **kwargs) -> "Module":
+        """Move every parameter and buffer to a device and/or floating dtype, in place
+        (PyTorch's forms: `.to(device)`, `.to(dtype)`, `.to(device, dtype)`, `.to(tensor)`)."""
+        device, dtype = backend.to_arguments(args, kwargs)
         for t in list(self.parameters()) + [b for b in self.buffers()]:
             array = t.array
             if dtype is not None and array.dtype.kind == "f":
