@@ -169,8 +169,7 @@ def test_worker_arguments_work_in_process():
 
     loader = cud.DataLoader(Squares(), batch_size=2, num_workers=3, worker_init_fn=init,
                             pin_memory=True, prefetch_factor=2, persistent_workers=True,
-                            timeout=5, generator=cr.Generator() if hasattr(cr, "Generator")
-                            else None)
+                            timeout=5, generator=cr.Generator())
     assert len(list(loader)) == 5
     assert seen == [(0, 0, 3), (1, 1, 3), (2, 2, 3)]
     assert cud.get_worker_info() is None
@@ -233,8 +232,7 @@ def test_random_split_sizes_match_torch(lengths):
 
 def test_random_split_with_a_generator_repeats():
     def split():
-        gen = cr.Generator().manual_seed(0) if hasattr(cr, "Generator") \
-            else np.random.default_rng(0)
+        gen = cr.Generator().manual_seed(0)
         return cud.random_split(range(10), [5, 5], generator=gen)[0].indices
     assert split() == split()
 
