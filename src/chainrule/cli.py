@@ -77,6 +77,9 @@ light but the training images' was dark (each change is said on stderr).""",
     "explain lr": """examples:
   chainrule explain lr                              writes runs/explain/lr_range.png
   chainrule explain lr --data mnist --model cnn --optimizer sgd --out mnist_lr.png""",
+    "run": """examples:
+  chainrule run train.py                            a PyTorch script, on chainrule
+  chainrule run train.py --epochs 3                 arguments after the script go to it""",
     "bench": """examples:
   chainrule bench --quick                           check that every workload runs
   chainrule bench --workloads W2,W3 --frameworks chainrule,torch
@@ -135,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}",
                         help="print the version and exit")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     help="what to do; `chainrule COMMAND --help` for its flags")
 
     train = commands.add_parser("train", help="train a model recipe on a data set")
     train.add_argument("--data", help="data set (default digits): digits, mnist, fashion-mnist, "
@@ -147,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "data (default: the recipe's); with --resume, the new total")
     train.add_argument("--batch-size", type=int_in(1, 1 << 24),
                        help="examples per step (default: the recipe's)")
-    train.add_argument("--optimizer", choices=["sgd", "adam", "adamw", "rmsprop", "adagrad"])
+    train.add_argument("--optimizer", choices=["sgd", "adam", "adamw", "rmsprop", "adagrad"],
+                       help="the update rule (default: the recipe's, adamw)")
     train.add_argument("--lr", type=positive_float, help="learning rate (default: the recipe's)")
     train.add_argument("--seed", type=int_in(0, MAX_SEED), help="fixes the split, the initial "
                        "weights and the shuffling (default 0)")
@@ -194,17 +199,21 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--data", help="with a recipe name: the data set (default digits)")
 
     evaluate = commands.add_parser("evaluate", help="accuracy, F1 and confusion matrix")
-    evaluate.add_argument("model_file")
+    evaluate.add_argument("model_file", help="a model file (model.safetensors or "
+                          "best.safetensors in a run folder)")
     evaluate.add_argument("--data", help="data set (default: the one the model was trained on)")
     evaluate.add_argument("--seed", type=int_in(0, MAX_SEED), help="the seed that fixes the "
                           "split (default: the model's; another one is refused)")
-    evaluate.add_argument("--split", choices=["train", "val", "test"], default="test")
+    evaluate.add_argument("--split", choices=["train", "val", "test"], default="test",
+                          help="which part of the data set to score (default test)")
     evaluate.add_argument("--model", help="the FILE.py a model from user code was built with")
 
-    predict = commands.add_parser("predict", help="label new images or sentences")
-    predict.add_argument("model_file")
-    predict.add_argument("inputs", nargs="*", help="image files, or sentences; '-' reads "
-                         "sentences from stdin")
+    predict = commands.add_parser("predict", help="label new images, sentences or CSV rows")
+    predict.add_argument("model_file", help="a model file (model.safetensors or "
+                         "best.safetensors in a run folder)")
+    predict.add_argument("inputs", nargs="*", help="image files, CSV files (one input a row, "
+                         "for models trained on csv: data or signals), or sentences; '-' "
+                         "reads sentences from stdin")
     predict.add_argument("--file", help="a text file with one sentence per line")
     predict.add_argument("--model", help="the FILE.py a model from user code was built with")
 
@@ -321,7 +330,9 @@ def _train(args) -> int:
         from .explain.report import ReportRecorder
         recorder = ReportRecorder()
     from .autograd.anomaly import set_detect_anomaly
-    with set_detect_anomaly(args.detect_anomaly):  # --detect-anomaly: name the op of a NaN
+    # Training checks every loss and weight itself (a NaN stops it with one line), so NumPy's
+    # overflow warnings would only repeat that in many lines.
+    with set_detect_anomaly(args.detect_anomaly), numpy.errstate(all="ignore"):
         result = pipeline.train(
             args.data, args.model, epochs=args.epochs, batch_size=args.batch_size,
             optimizer=args.optimizer, lr=args.lr, seed=args.seed, out_dir=out,
@@ -376,7 +387,8 @@ def _predict(args) -> int:
     if inputs == ["-"] or (not inputs and not sys.stdin.isatty()):
         inputs = [line.strip() for line in sys.stdin if line.strip()]
     if not inputs:
-        raise ValueError("predict: give image files or sentences (or '-' to read stdin)")
+        raise ValueError("predict: give image files, CSV files or sentences (or '-' to read "
+                         "stdin)")
     if config["kind"] == "text":
         raw = numpy.asarray(inputs, dtype=object)
     elif all(inputs_module.is_table(name) for name in inputs):

@@ -10,6 +10,7 @@ SUBCOMMANDS = ("descent", "lr_finder", "chain")  # lr_finder registers `explain 
 
 def add_parser(commands) -> None:
     explain = commands.add_parser("explain", help="see how a network learns, step by step")
-    sub = explain.add_subparsers(dest="explain_command", required=True)
+    sub = explain.add_subparsers(dest="explain_command", required=True, metavar="PICTURE",
+                                 help="which lesson: chain, descent or lr")
     for name in SUBCOMMANDS:
         importlib.import_module(f"chainrule.explain.{name}").add_parser(sub)

@@ -16,6 +16,8 @@ float64, so the curve, the tangent and the steps are exact, not noisy estimates.
 """
 from __future__ import annotations
 
+import os
+
 import numpy
 
 from .. import backend, nn
@@ -252,6 +254,7 @@ def _plot(curve, result, out: str) -> dict:
         ax.set_ylabel("mean cross-entropy loss", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8.5 if ax is left else 8, loc="upper center")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return {"grid": grid, "losses": losses, "tangent": (t, tangent)}
@@ -298,8 +301,10 @@ def add_parser(subparsers) -> None:
                         help="full-batch SGD steps of training before the picture")
     parser.add_argument("--examples", type=int, help="use the first N training digits "
                         "(default: all 1,259)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="descent.png", help="picture file (.png or .svg)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="fixes the training run and the weight picked (default 0)")
+    parser.add_argument("--out", default=os.path.join("runs", "explain", "descent.png"),
+                        help="picture file, .png or .svg (default runs/explain/descent.png)")
     parser.set_defaults(func=run)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy
@@ -66,6 +67,7 @@ class LRRangeResult:
                      fontsize=11)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8.5, loc="upper left")
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         fig.savefig(path, dpi=110)
         plt.close(fig)
         return path
@@ -187,8 +189,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--start", type=float, default=1e-5, help="first learning rate")
     parser.add_argument("--end", type=float, default=10.0, help="last learning rate")
     parser.add_argument("--steps", type=int, default=100, help="at most this many steps")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="lr_range.png", help="picture file (.png or .svg)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="fixes the split, the initial weights and the batches (default 0)")
+    parser.add_argument("--out", default=os.path.join("runs", "explain", "lr_range.png"),
+                        help="picture file, .png or .svg (default runs/explain/lr_range.png)")
     parser.set_defaults(func=run)
 
 

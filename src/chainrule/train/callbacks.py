@@ -72,6 +72,9 @@ class TensorBoardLogger(Callback):
         self.writer.add_scalar("learning_rate", record["lr"], epoch)
         self.writer.flush()
 
+    def on_fit_end(self, trainer) -> None:
+        self.writer.close()
+
 
 class BestModel(Callback):
     """Keeps the model of the epoch with the lowest validation loss so far, through

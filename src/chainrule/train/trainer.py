@@ -44,6 +44,9 @@ class Callback:
     def on_epoch_end(self, trainer: "Trainer", record: dict) -> None:
         pass
 
+    def on_fit_end(self, trainer: "Trainer") -> None:
+        pass
+
 
 class NonFiniteLossError(RuntimeError):
     """The loss (or a weight) became NaN or infinite: training stops there, before the
@@ -60,7 +63,7 @@ class Trainer:
                  scheduler_interval: str | None = None, clip_grad_norm: float | None = None,
                  early_stopping: int | None = None, checkpoint_path: str | None = None,
                  progress: bool = True, callbacks=(), device: str | None = None,
-                 run: dict | None = None):
+                 run: dict | None = None, parallel=None):
         self.model = model
         self.optimizer = optimizer
         self.loss_fn = loss_fn
@@ -73,6 +76,7 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.device = device  # batches are moved here ("cuda" with CuPy); None: as they come
         self.run = run  # the settings of this run, recorded in each checkpoint
+        self.parallel = parallel  # the ranks of an mpirun job (train/distributed.py), or None
         self.history = History()
         self.best = {"val_loss": float("inf"), "epoch": -1, "state": None}
         self.stale_epochs = 0
@@ -85,9 +89,13 @@ class Trainer:
         bar = progress_bar(loader, f"epoch {epoch + 1}/{epochs}", self.progress)
         for inputs, targets in bar:
             inputs, targets = self._on_device(inputs), self._on_device(targets)
-            logits = self.model(inputs)
-            loss = self.loss_fn(logits, targets)
-            value = loss.item()
+            if self.parallel is None:
+                logits = self.model(inputs)
+                loss = self.loss_fn(logits, targets)
+                value = loss.item()
+            else:  # this rank's share of the batch, its loss weighted by its size
+                inputs, targets, logits, loss, value = self.parallel.step_loss(
+                    self.loss_fn, inputs, targets)
             if not math.isfinite(value):  # stop before a NaN reaches the weights
                 raise NonFiniteLossError(f"the loss is {value}", epoch + 1,
                                          self.global_step + 1, self._kept_checkpoint())
@@ -105,7 +113,9 @@ class Trainer:
             self.global_step += 1
             for callback in self.callbacks:
                 callback.on_batch_end(self, self.global_step, value)
-            show_running(bar, total_loss / seen, correct / seen)
+            show_running(bar, total_loss / max(seen, 1), correct / max(seen, 1))
+        if self.parallel is not None:
+            total_loss, correct, seen = self.parallel.sums(total_loss, correct, seen)
         return {"train_loss": total_loss / max(seen, 1), "train_acc": correct / max(seen, 1)}
 
     @no_grad()
@@ -113,9 +123,13 @@ class Trainer:
         """Mean loss, accuracy, and every prediction and target (for metrics)."""
         was_training = self.model.training
         self.model.eval()
-        total_loss, predictions, targets = 0.0, [], []
+        total_loss, predictions, targets, rows = 0.0, [], [], []
         for inputs, target in loader:
             inputs, target = self._on_device(inputs), self._on_device(target)
+            if self.parallel is not None:  # this rank's share, and where its rows belong
+                inputs, target = self.parallel.evaluation_share(inputs, target, rows)
+                if not len(target):
+                    continue
             logits = self.model(inputs)
             total_loss += self.loss_fn(logits, target).item() * len(target)
             predictions.append(backend.to_device(logits.array.argmax(-1), "cpu"))
@@ -123,6 +137,9 @@ class Trainer:
         self.model.train(was_training)
         predicted = numpy.concatenate(predictions) if predictions else numpy.zeros(0, int)
         actual = numpy.concatenate(targets) if targets else numpy.zeros(0, int)
+        if self.parallel is not None:
+            total_loss, predicted, actual = self.parallel.merge(total_loss, rows, predicted,
+                                                                actual)
         return {"loss": total_loss / max(len(actual), 1), "accuracy": accuracy(predicted, actual),
                 "predictions": predicted, "targets": actual}
 
@@ -158,6 +175,8 @@ class Trainer:
                 break
         if self.best["state"] is not None and self.early_stopping:
             self.model.load_state_dict(self.best["state"])
+        for callback in self.callbacks:
+            callback.on_fit_end(self)
         return self.history
 
     def _after_epoch(self, record: dict) -> None:
@@ -179,6 +198,8 @@ class Trainer:
 
     # --- checkpoints ---------------------------------------------------------------------
     def _save(self, epoch: int) -> None:
+        if self.parallel is not None and not self.parallel.leader:
+            return  # rank 0 writes the checkpoint
         ckpt.save_training_state(self.checkpoint_path, epoch=epoch, model=self.model,
                                  optimizer=self.optimizer, scheduler=self.scheduler,
                                  history=self.history.epochs, global_step=self.global_step,
