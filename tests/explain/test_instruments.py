@@ -83,15 +83,17 @@ def test_per_example_gradients_match_a_loop_over_examples(case):
     np.testing.assert_allclose(total, (flat.sum(0) ** 2).sum(), rtol=1e-9)
 
 
-def test_gradient_noise_is_the_spread_against_the_mean():
+def test_gradient_spread_and_noise_against_their_definitions():
     rng = np.random.default_rng(1)
     grads = rng.standard_normal((8, 5)) + 3.0  # each example's own gradient
     shares = grads / 8
     squares = (shares ** 2).sum(1)
     mean = grads.mean(0)
-    expected = ((grads - mean) ** 2).sum(1).sum() / 7 / (8 * (mean ** 2).sum())
-    assert ins.gradient_noise(squares, float((shares.sum(0) ** 2).sum())) == \
-        pytest.approx(expected, rel=1e-12)
+    spread = ins.gradient_spread(squares, float((shares.sum(0) ** 2).sum()))
+    assert spread == pytest.approx(((grads - mean) ** 2).sum(1).sum() / 7, rel=1e-12)
+    signal = (mean ** 2).sum() - spread / 8
+    assert ins.gradient_noise(spread, (mean ** 2).sum(), 8) == \
+        pytest.approx(spread / 8 / signal, rel=1e-12)
 
 
 def finite_difference_hessian(loss_fn, params, eps=1e-5):
@@ -168,5 +170,5 @@ def test_readings_every_n_steps_and_nothing_registered_between():
     relu = meter.readings[-1]["activations"]["1"]
     alive = (outputs > 0).any(0)
     assert relu["dead"] == pytest.approx(1 - alive.mean())
-    assert meter.readings[-1]["gradient_noise"] > 0
+    assert meter.readings[-1]["gradient_spread"] > 0
     assert len(meter.losses) == 12

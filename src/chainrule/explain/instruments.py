@@ -172,16 +172,24 @@ def _embedding_square_norms(layer, ids, g):
     return squares, float((table * table).sum())
 
 
-def gradient_noise(square_norms, batch_square_norm: float) -> float:
-    """The batch gradient's noise against its signal: tr(Σ) / (B ‖ḡ‖²), with gᵢ = B·shareᵢ
-    each example's own gradient, ḡ their mean and tr(Σ) = mean ‖gᵢ - ḡ‖². Above 1, the
-    batch gradient's random error is longer than the gradient itself."""
+def gradient_spread(square_norms, batch_square_norm: float) -> float:
+    """tr(Σ) = mean ‖gᵢ - ḡ‖² (unbiased), with gᵢ = B·shareᵢ each example's own gradient
+    and ḡ = Σ shareᵢ the batch gradient: how far single examples' gradients scatter."""
     batch = len(square_norms)
-    if batch < 2 or batch_square_norm <= 0:
+    if batch < 2:
         return float("nan")
     spread = batch * float(square_norms.sum()) - batch_square_norm  # mean ‖gᵢ‖² - ‖ḡ‖²
-    spread *= batch / (batch - 1)  # unbiased
-    return max(spread, 0.0) / (batch * batch_square_norm)
+    return max(spread, 0.0) * batch / (batch - 1)
+
+
+def gradient_noise(spread: float, batch_square_norm: float, batch: int) -> float:
+    """The batch gradient's noise against its signal: its random part has expected square
+    length tr(Σ)/B, and ‖ḡ‖² - tr(Σ)/B estimates the true gradient's square length. Above 1,
+    a step follows noise more than the gradient. (Averaged over many readings, the two
+    parts are estimated better than from one batch.)"""
+    noise = spread / batch
+    signal = batch_square_norm - noise
+    return noise / signal if signal > 0 else float("inf")
 
 
 # --- curvature ----------------------------------------------------------------------------------
@@ -331,8 +339,9 @@ class Instruments:
         if lr is not None:
             reading["lr"] = lr
         if squares is not None:
-            reading["gradient_noise"] = gradient_noise(backend.to_device(squares, "cpu"),
-                                                       batch_square)
+            reading["gradient_spread"] = gradient_spread(backend.to_device(squares, "cpu"),
+                                                         batch_square)
+            reading["gradient_square_norm"] = batch_square
             reading["batch_size"] = int(len(squares))
         return reading
 
