@@ -290,7 +290,9 @@ def _with_config(argv: list, command: str, path: str, parser) -> list:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"chainrule: error: {message}", file=sys.stderr)
+    from .train.distributed import abort, rank_prefix
+    print(f"chainrule: error: {rank_prefix()}{message}", file=sys.stderr)
+    abort(code)  # under mpirun: stop the other ranks too
     return code
 
 
@@ -309,6 +311,9 @@ def _one_line(err: Exception) -> str:
     text = str(err) or type(err).__name__
     if isinstance(err, FileNotFoundError) and err.filename:
         text = f"no such file: {err.filename}"
+    elif isinstance(err, OSError) and err.strerror and err.filename:
+        name = str(err.filename)
+        text = err.strerror if name in err.strerror else f"{err.strerror}: {name}"
     elif isinstance(err, ModuleNotFoundError) and err.name:
         package = err.name.split(".")[0]
         install = INSTALL_HINTS.get(package, f"pip install {package}")
@@ -343,6 +348,8 @@ def _train(args) -> int:
             early_stopping=args.early_stopping, device=args.device,
             tensorboard=args.tensorboard,
             verbosity=QUIET if args.quiet else VERBOSE if args.verbose else NORMAL)
+    if not result["leader"]:
+        return 0  # under mpirun, rank 0 alone reports
     print(f"test accuracy {result['test_accuracy']:.4f}  macro F1 {result['macro_f1']:.4f}  "
           f"({result['seconds']:.1f} s)")
     print(f"model saved to {result['model_path']}")

@@ -16,6 +16,7 @@ from ..data import DataLoader, TensorDataset, load_dataset
 from ..tensor import Tensor
 from . import recipes
 from .callbacks import EpochLog
+from .distributed import DataParallel, launched
 from .metrics import report as metrics_report
 from .model_file import (
     ModelFileError,
@@ -80,14 +81,18 @@ def train(dataset: str | None = None, model: str | None = None, epochs: int | No
     `overwrite`. A NaN or infinite loss stops the run with `NonFiniteLossError`."""
     given = {"data": dataset, "model": model, "seed": seed, "batch_size": batch_size,
              "optimizer": optimizer, "lr": lr, "epochs": epochs}
+    ranks = DataParallel() if launched() else None  # `mpirun -n N`: join the other ranks
     previous = previous_run(out_dir, resume, overwrite)
+    if ranks is not None:
+        ranks.barrier()  # every rank has read the folder before rank 0 writes into it
+    leader = ranks is None or ranks.leader  # only rank 0 prints and writes files
     if previous is not None:
         given = resumed_settings(given, previous["run"], out_dir)
     dataset, model = given["data"] or DEFAULT_DATA, given["model"] or DEFAULT_MODEL
     seed = DEFAULT_SEED if given["seed"] is None else given["seed"]
     recipe = recipes.get_recipe(model)
     device = check_device(device)
-    say = log if verbosity >= NORMAL else _silent
+    say = log if verbosity >= NORMAL and leader else _silent
     backend.manual_seed(seed)
     splits = load_dataset(dataset, seed=seed, val_fraction=VAL_FRACTION)
     recipe = recipe.for_kind(splits.kind)
@@ -118,26 +123,31 @@ def train(dataset: str | None = None, model: str | None = None, epochs: int | No
         say("settings: " + ", ".join(f"{k} {v}" for k, v in run.items() if v is not None))
     kept = folder_callbacks(out_dir, run_config(run), tensorboard=tensorboard,
                             save_model=lambda path: save_model(path, network, config, encoder,
-                                                               splits.classes, run))
+                                                               splits.classes, run)) \
+        if leader else []
+    if ranks is not None:
+        ranks.wrap(network)
+        ranks.checkpoint_path = os.path.join(out_dir, CHECKPOINT_FILE)
     trainer = Trainer(network, opt, scheduler=schedule, run=run, clip_grad_norm=clip_grad_norm,
                       early_stopping=early_stopping,
                       checkpoint_path=os.path.join(out_dir, CHECKPOINT_FILE),
-                      progress=progress and verbosity >= NORMAL,
+                      progress=progress and verbosity >= NORMAL and leader, parallel=ranks,
                       device=None if device == "cpu" else device,
-                      callbacks=[*([EpochLog(log)] if verbosity >= NORMAL else []),
-                                 ScheduleLength(epochs), *kept, *callbacks])
+                      callbacks=[*([EpochLog(log)] if verbosity >= NORMAL and leader else []),
+                                 ScheduleLength(epochs), *kept, *(callbacks if leader else ())])
     started = time.perf_counter()
     history = trainer.fit(train_loader, _loader(*encoded["val"], 512), epochs=epochs,
                           resume=resume)
     result = trainer.evaluate(_loader(*encoded["test"], 512))
     metrics = metrics_report(result["predictions"], result["targets"], splits.num_classes)
     path = os.path.join(out_dir, MODEL_FILE)
-    save_model(path, network, config, encoder, splits.classes, run)
+    if leader:
+        save_model(path, network, config, encoder, splits.classes, run)
     return {"test_accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
             "confusion": metrics["confusion"], "model_path": path, "history": history,
             "seconds": time.perf_counter() - started, "model": network, "encoder": encoder,
             "splits": splits, "classes": splits.classes, "predictions": result["predictions"],
-            "settings": run_config(run)}
+            "settings": run_config(run), "leader": leader}
 
 
 def run_config(run: dict) -> dict:
