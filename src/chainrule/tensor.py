@@ -199,6 +199,20 @@ class Tensor:
     # and math methods (`x + y`, `x.sum()`, `x.to()`) by chainrule.ops: this module sits
     # below both and imports neither.
 
+    # --- DLPack: zero-copy exchange with NumPy, PyTorch, JAX, CuPy (cr.from_dlpack) -------
+    def __dlpack__(self, **options):
+        """A DLPack capsule of this tensor's array: the consumer (`torch.from_dlpack`,
+        `numpy.from_dlpack`, ...) shares its memory. `options` (stream, max_version, ...)
+        go to the array's own `__dlpack__`."""
+        if self.requires_grad:
+            raise RuntimeError("Can't export tensors that require gradient, use "
+                               "tensor.detach()")
+        return self.array.__dlpack__(**options)
+
+    def __dlpack_device__(self) -> tuple:
+        """(device type, device index): (1, 0) for the CPU, (2, n) for CUDA device n."""
+        return self.array.__dlpack_device__()
+
     # --- internal constructor --------------------------------------------------------------
     @staticmethod
     def _wrap(array) -> "Tensor":
