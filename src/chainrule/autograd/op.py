@@ -68,6 +68,19 @@ class Op:
         """Keep what backward needs; dropped after backward unless `retain_graph`."""
         self.saved = arrays
 
+    @property
+    def building_graph(self) -> bool:
+        """In backward: whether it runs on tensors, building a graph of itself
+        (`create_graph=True`; the engine runs backward with grad mode set to that)."""
+        return grad_mode.is_grad_enabled()
+
+    def once_differentiable(self) -> None:
+        """Called first by a backward written on arrays only: a clear error if the engine
+        asks to differentiate it (`create_graph=True`)."""
+        if self.building_graph:
+            raise RuntimeError(f"{self.name}: differentiating its backward again "
+                               "(create_graph=True) is not supported")
+
     def needs_grad(self, i: int) -> bool:
         """Whether input `i` wants a gradient (lets backward skip work for constants)."""
         return self.inputs[i].requires_grad
