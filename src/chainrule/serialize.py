@@ -354,7 +354,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     if not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, f"no checkpoint file at {path}", path)
     from .io import foreign  # noqa: PLC0415 - io builds on this module
-    if foreign.is_foreign(path):  # a torch.save file or a Hugging Face folder
+    if not _is_safetensors(path) and foreign.is_foreign(path):  # torch.save file, HF folder
         return foreign.load_foreign(path, device)
     safetensors = _safetensors()
     if os.path.isdir(path):
@@ -383,6 +383,17 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         raise LoadError(f"{path}: damaged chainrule metadata: nested too deeply") from None
     except _Malformed as err:
         raise LoadError(f"{path}: damaged chainrule metadata: {err}") from None
+
+
+def _is_safetensors(path: str) -> bool:
+    """A file that starts as safetensors does: an 8-byte header length that fits the file,
+    then "{". (Its first byte alone can be 0x80, as a pickle's is, for 1 length in 256.)"""
+    if not os.path.isfile(path):
+        return False
+    with open(path, "rb") as fh:
+        head = fh.read(9)
+    return len(head) == 9 and head[8:9] == b"{" \
+        and struct.unpack("<Q", head[:8])[0] <= os.path.getsize(path) - 8
 
 
 def _target_device(map_location, device):
