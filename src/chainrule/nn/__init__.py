@@ -1,9 +1,8 @@
 """`chainrule.nn`: modules, layers, losses, initialisation."""
-from . import functional, init, utils  # noqa: F401
+from . import functional, init, modules, utils  # noqa: F401
 from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .layers import *  # noqa: F401,F403
 from .module import Module, StateDictError  # noqa: F401
 from .parameter import Parameter  # noqa: F401
 from . import parallel  # noqa: F401,E402  (DistributedDataParallel)
 from .parallel import SyncBatchNorm  # noqa: F401,E402
-from . import modules  # noqa: F401,E402  (PyTorch's paths: chainrule.nn.modules.loss, ...)

@@ -7,4 +7,6 @@ from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .misc import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
+from .piecewise import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .smooth import *  # noqa: F401,F403

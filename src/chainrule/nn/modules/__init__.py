@@ -4,8 +4,19 @@ import sys
 
 from .. import containers, module
 from ..layers import *  # noqa: F401,F403
-from ..layers import (activation, attention, conv, dropout, embedding, linear, loss,
-                      normalization, pooling, recurrent, transformer)
+from ..layers import (
+    activation,
+    attention,
+    conv,
+    dropout,
+    embedding,
+    linear,
+    loss,
+    normalization,
+    pooling,
+    recurrent,
+    transformer,
+)
 
 # PyTorch's file name -> the chainrule module that holds those layers
 _PATHS = {"module": module, "container": containers, "activation": activation,
