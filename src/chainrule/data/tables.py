@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -24,15 +25,21 @@ def read_rows(path: str | Path) -> list[Row]:
     path = Path(path).expanduser()
     if not path.is_file():
         raise DataError(f"{path}: no such file")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
+                        f"{e.start})") from None
     rows: list[Row] = []
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f, delimiter=delimiter_for(path))
-        try:
-            for fields in reader:
-                if any(field.strip() for field in fields):
-                    rows.append((reader.line_num, fields))
-        except (csv.Error, UnicodeDecodeError) as e:
-            raise DataError(f"{path}:{reader.line_num}: unreadable row ({e})") from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_for(path))
+    try:
+        for fields in reader:
+            if any(field.strip() for field in fields):
+                rows.append((reader.line_num, fields))
+    except csv.Error as e:
+        raise DataError(f"{path}:{reader.line_num}: unreadable row ({e})") from None
     if not rows:
         raise DataError(f"{path}: file is empty")
     return rows
