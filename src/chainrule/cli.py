@@ -61,6 +61,12 @@ best.safetensors, checkpoint.safetensors (and tensorboard/, report.html when ask
 
 images are converted to the model's colours and size, and inverted when their background is
 light but the training images' was dark (each change is said on stderr).""",
+    "export": """examples:
+  chainrule export runs/mnist-cnn/model.safetensors --onnx mnist-cnn.onnx
+  chainrule export runs/movie-reviews-text-cnn/model.safetensors --onnx text-cnn.onnx --opset 17
+
+the graph takes the encoded input (what the model file's encoder makes of an image or a
+sentence) with a dynamic batch axis, and gives the logits.""",
     "summary": """examples:
   chainrule summary runs/digits-mlp/model.safetensors
   chainrule summary cnn --data mnist""",
@@ -221,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_explain(commands)
     from .bench.cli import add_parser as add_bench
     add_bench(commands)
+    from .train.export import add_parser as add_export
+    add_export(commands)
     from .compat.cli import add_parser as add_run
     add_run(commands)
     for name, command in _subcommands(parser):
