@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy
 
-from .. import onnx
 from ..autograd.grad_mode import no_grad
+from ..io import onnx
 from ..tensor import Tensor
 from .model_file import load_model
 from .pipeline import sample_input
