@@ -74,6 +74,12 @@ class Op:
         (`create_graph=True`; the engine runs backward with grad mode set to that)."""
         return grad_mode.is_grad_enabled()
 
+    @property
+    def saved_arrays(self) -> tuple:
+        """What forward saved, as arrays even while the backward builds a graph (for
+        values that are constants there, like the winners of a max)."""
+        return tuple(a.array if isinstance(a, Tensor) else a for a in self.saved)
+
     def once_differentiable(self) -> None:
         """Called first by a backward written on arrays only: a clear error if the engine
         asks to differentiate it (`create_graph=True`)."""

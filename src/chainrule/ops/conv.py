@@ -25,6 +25,11 @@ from ..kernels.im2col import conv_transpose, im2col, product_nchw, weight_grad
 from .reduction import Sum
 
 
+def _geometry(stride, padding, dilation, groups) -> dict:
+    """What every convolution op keeps for its backward, as keyword arguments of the others."""
+    return dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
 class Conv2d(Op):
     # y = W ⋆ x + b  (cross-correlation, as every framework's "conv"):
     #   dL/dx = W ⋆ᵀ g  (ConvTranspose),  dL/dW = g ⋆ x  (ConvWeightGrad),  dL/db = Σ_{n,r,s} g
@@ -35,7 +40,7 @@ class Conv2d(Op):
         out = product_nchw(weight, cols, groups)
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
-        ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        ctx.geometry = _geometry(stride, padding, dilation, groups)
         ctx.save_for_backward(x, weight, cols)
         return out
 
@@ -57,7 +62,7 @@ class ConvTranspose(Op):
     #   dL/dg = Conv2d(h, W),  dL/dW = ConvWeightGrad(h, g)   (h the incoming gradient)
     def forward(ctx, grad, weight, x_shape=(), stride=(1, 1), padding=((0, 0), (0, 0)),
                 dilation=(1, 1), groups=1):
-        ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        ctx.geometry = _geometry(stride, padding, dilation, groups)
         ctx.save_for_backward(grad, weight)
         return conv_transpose(grad, weight, x_shape, stride, padding, dilation, groups)
 
@@ -76,7 +81,7 @@ class ConvWeightGrad(Op):
     # `cols`, when given, is im2col(x) already made (by Conv2d's forward).
     def forward(ctx, x, grad, w_shape=(), cols=None, stride=(1, 1), padding=((0, 0), (0, 0)),
                 dilation=(1, 1), groups=1):
-        ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        ctx.geometry = _geometry(stride, padding, dilation, groups)
         ctx.save_for_backward(x, grad)
         return weight_grad(x, grad, w_shape, cols, stride, padding, dilation, groups)
 

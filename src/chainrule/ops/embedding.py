@@ -39,7 +39,7 @@ class Embedding(Op):
             keep = ids != ctx.padding_idx
             ids = ids[keep]
         rows = Reshape.call(grad, shape=(ctx.indices.size, grad.shape[-1]))
-        if ctx.sparse and not _is_tensor(grad):
+        if ctx.sparse and not ctx.building_graph:
             return (_sparse_gradient(ctx.table_shape, ids, rows if keep is None else rows[keep]),)
         return (ScatterRows.call(rows, ids=ids, num_rows=ctx.table_shape[0], keep=keep),)
 
@@ -50,19 +50,18 @@ class ScatterRows(Op):
     # `keep` (a mask over x's rows) drops rows first; `source`/`coef` default to "row t
     # of the kept rows" and 1.
     def forward(ctx, x, ids=None, num_rows=0, keep=None, source=None, coef=None):
-        ctx.params = (x.shape, ids, keep, source, coef)
+        ctx.shape, ctx.ids, ctx.keep, ctx.source, ctx.coef = x.shape, ids, keep, source, coef
         values = x if keep is None else x[keep]
         return scatter_rows(num_rows, ids, values, source, coef)
 
     def backward(ctx, grad):
-        shape, ids, keep, source, coef = ctx.params
-        rows = Embedding.call(grad, indices=ids)
-        if coef is not None:
-            rows = rows * coef[:, None]
-        if source is not None:
-            return (IndexAdd.call(rows, shape=shape, key=source),)
-        if keep is not None:
-            return (IndexAdd.call(rows, shape=shape, key=xp(ids).flatnonzero(keep)),)
+        rows = Embedding.call(grad, indices=ctx.ids)
+        if ctx.coef is not None:
+            rows = rows * ctx.coef[:, None]
+        if ctx.source is not None:
+            return (IndexAdd.call(rows, shape=ctx.shape, key=ctx.source),)
+        if ctx.keep is not None:
+            return (IndexAdd.call(rows, shape=ctx.shape, key=xp(ctx.ids).flatnonzero(ctx.keep)),)
         return (rows,)
 
 
@@ -97,12 +96,14 @@ class EmbeddingBag(Op):
                 if scale is not None:
                     coefficients *= scale
         summed = (coefficients[:, None, :] @ rows)[:, 0, :]
-        ctx.layout = (weight.shape, ids, valid, scale, token_weights, bags, sparse)
+        ctx.table_shape, ctx.ids, ctx.valid, ctx.scale = weight.shape, ids, valid, scale
+        ctx.token_weights, ctx.sparse = token_weights, sparse
         ctx.save_for_backward(weight)
         return summed
 
     def backward(ctx, grad):
-        table_shape, ids, valid, scale, token_weights, bags, sparse = ctx.layout
+        ids, valid, scale, token_weights = ctx.ids, ctx.valid, ctx.scale, ctx.token_weights
+        bags = ids.shape[0]
         grad_w = grad_c = None
         if ctx.needs_grad(0):
             scaled = grad if scale is None else grad * scale
@@ -118,14 +119,14 @@ class EmbeddingBag(Op):
             if token_weights is not None:
                 coef = token_weights.reshape(-1)
                 coef = coef if valid is None else coef[kept]
-            if sparse and not _is_tensor(grad):
-                grad_w = _sparse_gradient(table_shape, tokens_ids, scaled, source, coef)
+            if ctx.sparse and not ctx.building_graph:
+                grad_w = _sparse_gradient(ctx.table_shape, tokens_ids, scaled, source, coef)
             else:
-                grad_w = ScatterRows.call(scaled, ids=tokens_ids, num_rows=table_shape[0],
+                grad_w = ScatterRows.call(scaled, ids=tokens_ids, num_rows=ctx.table_shape[0],
                                           source=source, coef=coef)
         if len(ctx.inputs) > 1 and ctx.needs_grad(1):
             # dL/dc_t = dL/dout[bag_t] · W[id_t]   (zero on slots that do not count)
-            rows = ctx.rows if not _is_tensor(grad) else Embedding.call(ctx.saved[0], indices=ids)
+            rows = Embedding.call(ctx.saved[0], indices=ids) if ctx.building_graph else ctx.rows
             grad_c = Sum.call(rows * Reshape.call(grad, shape=(bags, 1, grad.shape[-1])), dim=2)
             if valid is not None:
                 grad_c = grad_c * valid
@@ -159,10 +160,6 @@ class EmbeddingBagMax(Op):
             grad = grad * ctx.nonempty
         flat = Reshape.call(grad, shape=(grad.shape[0] * grad.shape[1],))
         return (IndexAdd.call(flat, shape=ctx.shape, key=ctx.key),)
-
-
-def _is_tensor(value) -> bool:
-    return hasattr(value, "grad_fn")
 
 
 def _sparse_gradient(table_shape, ids, values, source=None, coef=None) -> RowSparseTensor:

@@ -21,7 +21,6 @@ import contextlib
 
 from ..autograd.op import Op
 from ..backend import xp
-from ..tensor import Tensor
 from .activation import LogSigmoid
 from .elementwise import Clamp, Log, Sigmoid
 from .shape import Reshape
@@ -35,10 +34,10 @@ def _column(value, rows):
     return Reshape.call(value, shape=(rows, 1))
 
 
-def _softmax_rows(x, exps, totals):
-    """softmax(x) over axis 1: from the forward's exponentials, or (x a tensor, the
-    backward being differentiated) recomputed as an op of x."""
-    if isinstance(x, Tensor):
+def _softmax_rows(ctx, x, exps, totals):
+    """softmax(x) over axis 1: from the forward's exponentials, or (the backward being
+    differentiated) recomputed as an op of x."""
+    if ctx.building_graph:
         return Softmax.call(x, dim=1)
     return exps / totals[:, None]
 
@@ -93,7 +92,8 @@ class CrossEntropy(Op):
                 smooth = log_totals * weight.sum() - shifted @ weight
             loss = loss * (1 - eps) + smooth * b
         ctx.save_for_backward(x, exps, totals)
-        ctx.details = (safe, a, b, eps, weight, reduction, denominator)
+        ctx.target, ctx.a, ctx.b, ctx.eps = safe, a, b, eps
+        ctx.weight, ctx.reduction, ctx.denominator = weight, reduction, denominator
         if a is None or reduction != "mean":
             return module.asarray(_reduce(loss, reduction, denominator), dtype=x.dtype)
         with _quiet(module):  # every target ignored: the mean is 0/0 = nan, as PyTorch
@@ -101,23 +101,23 @@ class CrossEntropy(Op):
 
     def backward(ctx, grad):
         x, exps, totals = ctx.saved
-        safe, a, b, eps, weight, reduction, denominator = ctx.details
+        a, b, eps, weight = ctx.a, ctx.b, ctx.eps, ctx.weight
         rows, classes = exps.shape
         module = xp(exps)
-        r = grad / denominator if reduction == "mean" else grad  # dL/dloss_i
+        r = grad / ctx.denominator if ctx.reduction == "mean" else grad  # dL/dloss_i
         # Σ_c q_ic = (1-ε)·a_i + b_i·Σ_c w_c
         one_hot_part = (1 - eps) if a is None else a * (1 - eps)
         qsum = one_hot_part
         if b is not None:
             qsum = qsum + b * (classes if weight is None else weight.sum())
-        if isinstance(x, Tensor):  # differentiating the backward: dense, with ops
+        if ctx.building_graph:  # differentiating the backward: dense, with ops
             onehot = module.zeros(exps.shape, dtype=exps.dtype)
-            onehot[ctx.row_index, safe] = 1
+            onehot[ctx.row_index, ctx.target] = 1
             grad_x = (Softmax.call(x, dim=1) * _column(r * qsum, rows)
                       - onehot * _column(r * one_hot_part, rows))
         else:
             grad_x = exps * ((r * qsum) / totals)[:, None]
-            grad_x[ctx.row_index, safe] -= r * one_hot_part
+            grad_x[ctx.row_index, ctx.target] -= r * one_hot_part
         if b is not None:
             uniform = 1 if weight is None else weight
             grad_x = grad_x - _column(r * b, rows) * uniform
@@ -141,23 +141,23 @@ class CrossEntropyProbs(Op):
             q = q * weight
         loss = -(q * log_probs).sum(axis=1)
         ctx.save_for_backward(x, target, exps, totals, log_probs)
-        ctx.details = (weight, eps, reduction, rows)
+        ctx.weight, ctx.eps, ctx.reduction = weight, eps, reduction
         return module.asarray(_reduce(loss, reduction, rows), dtype=x.dtype)
 
     def backward(ctx, grad):
         x, target, exps, totals, log_probs = ctx.saved
-        weight, eps, reduction, rows = ctx.details
-        classes = exps.shape[1]
-        r = _column(grad / rows if reduction == "mean" else grad, rows)
+        weight, eps = ctx.weight, ctx.eps
+        rows, classes = exps.shape
+        r = _column(grad / rows if ctx.reduction == "mean" else grad, rows)
         grad_x = grad_t = None
         if ctx.needs_grad(0):
             q = target * (1 - eps) + eps / classes if eps else target
             if weight is not None:
                 q = q * weight
-            qsum = q.sum(axis=1) if not isinstance(q, Tensor) else q.sum(1)
-            grad_x = (_softmax_rows(x, exps, totals) * _column(qsum, rows) - q) * r
+            qsum = q.sum(1) if ctx.building_graph else q.sum(axis=1)
+            grad_x = (_softmax_rows(ctx, x, exps, totals) * _column(qsum, rows) - q) * r
         if ctx.needs_grad(1):
-            if isinstance(x, Tensor):
+            if ctx.building_graph:
                 log_probs = LogSoftmax.call(x, dim=1)
             scale = (1 - eps) if weight is None else weight * (1 - eps)
             grad_t = -(log_probs * scale) * r
@@ -204,12 +204,12 @@ class BinaryCrossEntropyWithLogits(Op):
         if weight is not None:
             loss = loss * weight
         ctx.save_for_backward(x, target)
-        ctx.weights = (weight, pos_weight)
+        ctx.weight, ctx.pos_weight = weight, pos_weight
         return loss
 
     def backward(ctx, grad):
         x, target = ctx.saved
-        weight, pos_weight = ctx.weights
+        weight, pos_weight = ctx.weight, ctx.pos_weight
         if weight is not None:
             grad = grad * weight
         grad_x = grad_t = None

@@ -31,11 +31,6 @@ from __future__ import annotations
 from ..autograd.op import Op
 from ..backend import xp
 from ..kernels.windows import Windows, pool_out_size  # noqa: F401 - nn.functional uses them
-from ..tensor import Tensor
-
-
-def _raw(a):
-    return a.array if isinstance(a, Tensor) else a
 
 
 class MaxPool2d(Op):
@@ -57,7 +52,7 @@ class MaxPool2d(Op):
         return y
 
     def backward(ctx, grad):
-        kept, y = (_raw(a) for a in ctx.saved)
+        kept, y = ctx.saved_arrays  # the winners are constants, even in a graph
         slices = ctx.windows.slices(kept) if ctx.windows.overlap else kept
         masks = first_maxima(slices, y)
         return (WindowScatter.call(grad, windows=ctx.windows, weights=masks),)

@@ -14,9 +14,10 @@ r, z, n). Two things never depend on the recurrent state, so they run once, not 
   matmul each after the backward loop, once every step's gate gradient dP is known.
 
 Only h W_hhᵀ and the gate math run step by step, on small arrays written in place
-(`out=`); those loops are in chainrule.kernels.recurrent, the formulas here. The step-wise math stays inside the loop on purpose: computed for all steps at
-once, the same products ran several times slower, streaming (T, B, H) arrays through
-memory instead of reusing one step's rows while they sit in cache.
+(`out=`); those loops are in chainrule.kernels.recurrent, the formulas here. The
+step-wise math stays inside the loop on purpose: computed for all steps at once, the same
+products ran several times slower, streaming (T, B, H) arrays through memory instead of
+reusing one step's rows while they sit in cache.
 
 `reverse=True` walks the sequence from its last step to its first (the second direction of
 a bidirectional layer); outputs stay in time order. The cells (`nn.LSTMCell`, `nn.GRUCell`)
