@@ -23,7 +23,7 @@ import onnx
 from onnx import helper
 
 from ... import autograd, nn
-from ...autograd.op import Op
+from ...autograd.hooks import OpHook
 from ...ops import functions as op_functions
 from ...tensor import Tensor
 from . import layers
@@ -105,65 +105,63 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     return proto
 
 
-class _Tracer:
-    """While active: ops applied outside converted layers are written to the graph, and
-    each converted layer is written whole after it runs (the ops inside it are not)."""
+class _Tracer(OpHook):
+    """While active (an op hook plus forward hooks on the converted layers): ops applied
+    outside converted layers are written to the graph, and each converted layer is written
+    whole after it runs (the ops inside it are not)."""
 
     def __init__(self, graph: Graph, model):
         self.graph = graph
         self.model = model
-        self.depth = 0          # > 0 while inside a converted layer
-        self._saved_apply = None
+        self.depth = 0            # > 0 while inside a converted layer
+        self._params: dict = {}   # id(op node) -> its parameters, until it has run
+        self._handles: list = []
         self._saved_argextreme = None
-        self._wrapped: list = []
+
+    def before_forward(self, node, inputs, params) -> None:
+        self._params[id(node)] = params
+
+    def after_forward(self, node, inputs, output) -> None:
+        params = self._params.pop(id(node), {})
+        if self.depth == 0:
+            convert_op(self.graph, type(node).__name__, inputs, params, output)
 
     def __enter__(self):
-        self._saved_apply = Op.__dict__["apply"]
+        super().__enter__()
+        # `x.max(dim)` finds the indices on the arrays, then gathers them (an op): note
+        # which index arrays are an argmax/argmin so the gather is written as ReduceMax.
         self._saved_argextreme = op_functions.argextreme
-        tracer, apply_function = self, self._saved_apply.__func__
-
-        def apply(cls, *inputs, **params):
-            out = apply_function(cls, *inputs, **params)
-            if tracer.depth == 0:
-                convert_op(tracer.graph, cls.__name__, inputs, params, out)
-            return out
 
         def argextreme(x, dim, keepdim, largest):
-            index = tracer._saved_argextreme(x, dim, keepdim, largest)
+            index = self._saved_argextreme(x, dim, keepdim, largest)
             if dim is not None:
-                tracer.graph.note_extreme(index, x, dim, largest)
+                self.graph.note_extreme(index, x, dim, largest)
             return index
 
-        Op.apply = classmethod(apply)
         op_functions.argextreme = argextreme
         for module in self.model.modules():
             convert = next((c for kind, c in LAYERS if isinstance(module, kind)), None)
             if convert is not None:
-                module.__dict__["forward"] = self._layer(module, convert)
-                self._wrapped.append(module)
+                self._handles += [module.register_forward_pre_hook(self._enter_layer),
+                                  module.register_forward_hook(self._layer_done(convert),
+                                                               with_kwargs=True)]
         return self
 
     def __exit__(self, *exc):
-        Op.apply = self._saved_apply
         op_functions.argextreme = self._saved_argextreme
-        for module in self._wrapped:
-            del module.__dict__["forward"]
-        return False
+        for handle in self._handles:
+            handle.remove()
+        return super().__exit__(*exc)
 
-    def _layer(self, module, convert):
-        run = type(module).forward.__get__(module)
+    def _enter_layer(self, module, args) -> None:
+        self.depth += 1
 
-        def forward(*args, **kwargs):
-            outermost = self.depth == 0
-            self.depth += 1
-            try:
-                out = run(*args, **kwargs)
-            finally:
-                self.depth -= 1
-            if outermost:
-                convert(self.graph, module, args, kwargs, out)
-            return out
-        return forward
+    def _layer_done(self, convert):
+        def hook(module, args, kwargs, output):
+            self.depth -= 1
+            if self.depth == 0:
+                convert(self.graph, module, args, kwargs, output)
+        return hook
 
 
 def _names(names, count: int, prefix: str) -> list:
