@@ -53,8 +53,9 @@ from __future__ import annotations
 import math
 import threading
 
-from ..backend import xp
+from ..backend import device_of, module_for, xp
 
+_NUMPY = module_for("cpu")
 # Per-image products pay once an image has this many output pixels (measured on W3).
 PER_IMAGE_PIXELS = 256
 # Scratch buffers larger than this are allocated afresh each time instead of kept.
@@ -71,7 +72,7 @@ class _Workspace(threading.local):
         """An uninitialised array of `shape`, valid until the next `take` of `slot`.
         NumPy only: CuPy keeps freed device memory in its own pool."""
         count = math.prod(shape)
-        if module.__name__ != "numpy" or count * module.dtype(dtype).itemsize > WORKSPACE_LIMIT:
+        if module is not _NUMPY or count * module.dtype(dtype).itemsize > WORKSPACE_LIMIT:
             return module.empty(shape, dtype=dtype)
         key = (slot, module.dtype(dtype).str)
         buffer = self.buffers.get(key)
@@ -217,7 +218,7 @@ def product_nchw(weight, cols, groups):
     cols = cols.reshape(groups, k, n, oh * ow)
     dtype = module.result_type(weight, cols)
     out = module.empty((n, o, oh, ow), dtype=dtype)
-    if oh * ow >= PER_IMAGE_PIXELS and module.__name__ == "numpy":  # (cuBLAS: one GEMM)
+    if oh * ow >= PER_IMAGE_PIXELS and device_of(cols) == "cpu":  # (cuBLAS: one GEMM)
         # out[n, g] = w[g] @ cols[g, :, n]  (the images broadcast against the weights)
         module.matmul(w, cols.transpose(2, 0, 1, 3),
                       out=out.reshape(n, groups, o // groups, oh * ow))
@@ -238,7 +239,7 @@ def weight_grad(x, grad, w_shape, cols, stride, padding, dilation, groups):
     if cols is None:
         cols = im2col(x, (kh, kw), stride, padding, dilation)
     cols = cols.reshape(groups, k, n, oh * ow)
-    if oh * ow >= PER_IMAGE_PIXELS and module.__name__ == "numpy":
+    if oh * ow >= PER_IMAGE_PIXELS and device_of(x) == "cpu":
         # dW[g] = Σ_n grad[n, g] @ cols[g, :, n]ᵀ: large images make good GEMMs, and
         # the per-image products (N, O, C·kh·kw) are small to sum
         per_image = module.matmul(grad.reshape(n, groups, o // groups, oh * ow),
