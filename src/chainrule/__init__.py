@@ -39,4 +39,8 @@ from .dtypes import (can_cast, double, finfo, float, half, iinfo, int, int8,  # 
 from .predicates import is_nonzero, is_storage, is_tensor, numel  # noqa: E402
 from .printing import set_printoptions  # noqa: E402
 
+# PyTorch's pointwise, comparison, shape, indexing and reduction functions (cr.sin, cr.eq,
+# cr.split, ...), as one table: chainrule/ops/compat.py.
+globals().update(ops.compat.PUBLIC)
+
 __version__ = "0.1.0"

@@ -88,6 +88,16 @@ def xp(array) -> ModuleType:
     return _cupy.get_array_module(array)
 
 
+def special(array) -> ModuleType:
+    """The special functions (erf, gammaln, digamma, ...) for `array`'s library:
+    scipy.special on the CPU, cupyx.scipy.special on a GPU."""
+    if xp(array) is numpy:
+        import scipy.special  # noqa: PLC0415 - loaded on first use
+        return scipy.special
+    import cupyx.scipy.special  # noqa: PLC0415 - optional dependency
+    return cupyx.scipy.special
+
+
 CPU = device("cpu")
 _gpus: dict = {}
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy
 
 from . import backend
-from .backend import (get_rng_state, initial_seed, manual_seed,  # noqa: F401 - torch.random's
-                      set_rng_state)
+from .backend import get_rng_state, initial_seed, manual_seed, set_rng_state  # noqa: F401 - torch.random's
 
 
 class Generator:

@@ -8,6 +8,7 @@ from ..autograd.op import OpError
 from ..backend import to_arguments
 from ..tensor import lift
 from . import elementwise as ew
+from . import compat
 from . import functions as f
 
 
@@ -139,3 +140,4 @@ def install(cls) -> None:
     cls.expand_as = lambda self, other: f.expand(self, other.shape)
     cls.view_as = lambda self, other: f.reshape(self, other.shape)
     cls.reshape_as = cls.view_as
+    compat.install(cls)  # the rest of PyTorch's surface (sin, sin_, eq, split, ...)

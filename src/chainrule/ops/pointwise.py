@@ -1,0 +1,208 @@
+"""Pointwise math functions as a table: each row is a function and its derivative.
+
+    sin:   y = sin x          dy/dx = cos x
+
+`UNARY[name] = (forward, derivative)`: `forward(m, x)` computes y with the array module
+`m` (numpy or cupy), `derivative(x, y)` gives dy/dx from the input and the output. A
+derivative is written with operators and `D.name(...)` (the table's own ops), which work on
+arrays and on tensors alike, so the engine differentiates it again for second derivatives.
+Each row becomes an `Op` subclass, `Sin`, `Cos`, ...; the public forms are in
+`ops/pointwise_functions.py`.
+"""
+from __future__ import annotations
+
+import math
+
+from ..autograd.op import Op
+from ..backend import special, xp
+from .elementwise import Exp, Log
+
+LN2, LN10, SQRT_PI = math.log(2.0), math.log(10.0), math.sqrt(math.pi)
+
+
+def _zero(x, y):
+    return 0 * x  # steps (floor, sign, ...): zero almost everywhere, as PyTorch
+
+
+class _Table:
+    """`D.sin(x)`: a row's op, on an array or a tensor (filled in below the table)."""
+
+
+D = _Table()
+
+UNARY = {
+    # trigonometric
+    "sin": (lambda m, x: m.sin(x), lambda x, y: D.cos(x)),
+    "cos": (lambda m, x: m.cos(x), lambda x, y: -D.sin(x)),
+    "tan": (lambda m, x: m.tan(x), lambda x, y: 1 + y * y),
+    "asin": (lambda m, x: m.arcsin(x), lambda x, y: D.rsqrt(1 - x * x)),
+    "acos": (lambda m, x: m.arccos(x), lambda x, y: -D.rsqrt(1 - x * x)),
+    "atan": (lambda m, x: m.arctan(x), lambda x, y: D.reciprocal(1 + x * x)),
+    "deg2rad": (lambda m, x: m.deg2rad(x), lambda x, y: 0 * x + math.pi / 180),
+    "rad2deg": (lambda m, x: m.rad2deg(x), lambda x, y: 0 * x + 180 / math.pi),
+    # hyperbolic
+    "sinh": (lambda m, x: m.sinh(x), lambda x, y: D.cosh(x)),
+    "cosh": (lambda m, x: m.cosh(x), lambda x, y: D.sinh(x)),
+    "asinh": (lambda m, x: m.arcsinh(x), lambda x, y: D.rsqrt(x * x + 1)),
+    "acosh": (lambda m, x: m.arccosh(x), lambda x, y: D.rsqrt(x * x - 1)),
+    "atanh": (lambda m, x: m.arctanh(x), lambda x, y: D.reciprocal(1 - x * x)),
+    # exponentials and logarithms
+    "exp2": (lambda m, x: m.exp2(x), lambda x, y: y * LN2),
+    "expm1": (lambda m, x: m.expm1(x), lambda x, y: y + 1),
+    "log2": (lambda m, x: m.log2(x), lambda x, y: D.reciprocal(x * LN2)),
+    "log10": (lambda m, x: m.log10(x), lambda x, y: D.reciprocal(x * LN10)),
+    "log1p": (lambda m, x: m.log1p(x), lambda x, y: D.reciprocal(1 + x)),
+    "logit": (lambda m, x: m.log(x / (1 - x)), lambda x, y: D.reciprocal(x * (1 - x))),
+    # powers
+    "square": (lambda m, x: x * x, lambda x, y: 2 * x),
+    "reciprocal": (lambda m, x: 1 / x, lambda x, y: -y * y),
+    "rsqrt": (lambda m, x: 1 / m.sqrt(x), lambda x, y: -0.5 * y * y * y),
+    # special functions
+    "erf": (lambda m, x: special(x).erf(x),
+            lambda x, y: (2 / SQRT_PI) * D.exp(-x * x)),
+    "erfc": (lambda m, x: special(x).erfc(x),
+             lambda x, y: (-2 / SQRT_PI) * D.exp(-x * x)),
+    "erfinv": (lambda m, x: special(x).erfinv(x),
+               lambda x, y: (SQRT_PI / 2) * D.exp(y * y)),
+    "lgamma": (lambda m, x: special(x).gammaln(x), lambda x, y: D.digamma(x)),
+    "digamma": (lambda m, x: special(x).psi(x), lambda x, y: D.trigamma(x)),
+    "trigamma": (lambda m, x: special(x).polygamma(1, x), lambda x, y: D.tetragamma(x)),
+    "tetragamma": (lambda m, x: special(x).polygamma(2, x),
+                   lambda x, y: D.pentagamma(x)),
+    "pentagamma": (lambda m, x: special(x).polygamma(3, x), None),
+    "i0": (lambda m, x: special(x).i0(x), lambda x, y: D.i1(x)),
+    "i1": (lambda m, x: special(x).i1(x), None),  # (only as i0's derivative: once)
+    "sinc": (lambda m, x: m.sinc(x),
+             lambda x, y: D.where_zero(x, (D.cos(math.pi * x) - y) / D.nonzero(x))),
+    # steps and rounding: flat almost everywhere
+    "sign": (lambda m, x: m.nan_to_num(m.sign(x)), _zero),  # sign(nan) = 0, as PyTorch
+    "floor": (lambda m, x: m.floor(x), _zero),
+    "ceil": (lambda m, x: m.ceil(x), _zero),
+    "trunc": (lambda m, x: m.trunc(x), _zero),
+    "round": (lambda m, x: m.round(x), _zero),
+    "frac": (lambda m, x: x - m.trunc(x), lambda x, y: 0 * x + 1),
+    "signbit": (lambda m, x: m.signbit(x), None),
+}
+
+
+class Pointwise(Op):
+    """y = f(x) for one row of the table;  dx = grad · f'(x)."""
+
+    forward_fn = derivative_fn = None
+
+    def forward(ctx, x):
+        y = _like(type(ctx).forward_fn(xp(x), x), x)
+        ctx.save_for_backward(x, y)
+        return y
+
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        if type(ctx).derivative_fn is None:
+            raise RuntimeError(f"{ctx.name.lower()}: its derivative is not implemented")
+        return (grad * type(ctx).derivative_fn(x, y),)
+
+
+def _like(y, x):
+    """y in x's float dtype (SciPy's special functions compute float32 in float64)."""
+    return y.astype(x.dtype) if y.dtype != x.dtype and y.dtype.kind == x.dtype.kind == "f" \
+        else y
+
+
+def _op_class(name: str, forward, derivative) -> type:
+    title = "".join(part.capitalize() for part in name.split("_"))
+    return type(title, (Pointwise,), {"forward_fn": staticmethod(forward),
+                                      "derivative_fn": staticmethod(derivative)})
+
+
+OPS = {name: _op_class(name, *rule) for name, rule in UNARY.items()}
+for _name, _op in OPS.items():
+    setattr(D, _name, _op.call)
+
+
+# Helpers the derivatives use, as ops on arrays or tensors.
+class WhereZero(Op):
+    # y = 0 where x = 0 else v (a removable singularity's derivative);  dv = grad where x ≠ 0
+    def forward(ctx, x, v):
+        ctx.save_for_backward(x != 0)
+        return xp(x).where(x != 0, v, 0 * v)
+
+    def backward(ctx, grad):
+        (mask,) = ctx.saved
+        return None, grad * mask
+
+
+class NonZero(Op):
+    # y = x, with 0 replaced by 1 (a safe divisor);  dy/dx = 1 where x ≠ 0
+    def forward(ctx, x):
+        ctx.save_for_backward(x != 0)
+        return xp(x).where(x != 0, x, 1)
+
+    def backward(ctx, grad):
+        (mask,) = ctx.saved
+        return (grad * mask,)
+
+
+D.exp = Exp.call
+D.where_zero = WhereZero.call
+D.nonzero = NonZero.call
+
+
+# --- two inputs: z = f(a, b), with dz/da and dz/db ---------------------------------------
+BINARY = {
+    "atan2": (lambda m, a, b: m.arctan2(a, b),
+              lambda a, b, z: b / (a * a + b * b), lambda a, b, z: -a / (a * a + b * b)),
+    "hypot": (lambda m, a, b: m.hypot(a, b), lambda a, b, z: a / z, lambda a, b, z: b / z),
+    "fmod": (lambda m, a, b: m.fmod(a, b),
+             lambda a, b, z: 0 * a + 1, lambda a, b, z: -D.trunc(a / b)),
+    "remainder": (lambda m, a, b: m.remainder(a, b),
+                  lambda a, b, z: 0 * a + 1, lambda a, b, z: -D.floor(a / b)),
+    "copysign": (lambda m, a, b: m.copysign(a, b),
+                 lambda a, b, z: D.sign(a) * D.sign(z), lambda a, b, z: 0 * b),
+    "logaddexp": (lambda m, a, b: m.logaddexp(a, b),
+                  lambda a, b, z: D.exp(a - z), lambda a, b, z: D.exp(b - z)),
+    "logaddexp2": (lambda m, a, b: m.logaddexp2(a, b),
+                   lambda a, b, z: D.exp2(a - z), lambda a, b, z: D.exp2(b - z)),
+    "xlogy": (lambda m, a, b: special(a).xlogy(a, b),
+              lambda a, b, z: D.log(b), lambda a, b, z: a / b),
+    "fmax": (lambda m, a, b: m.fmax(a, b),
+             lambda a, b, z: D.chose(a, z), lambda a, b, z: 1 - D.chose(a, z)),
+    "fmin": (lambda m, a, b: m.fmin(a, b),
+             lambda a, b, z: D.chose(a, z), lambda a, b, z: 1 - D.chose(a, z)),
+}
+
+
+class Pointwise2(Op):
+    """z = f(a, b) for one row of BINARY;  da = grad · ∂f/∂a,  db = grad · ∂f/∂b."""
+
+    forward_fn = da_fn = db_fn = None
+
+    def forward(ctx, a, b):
+        z = _like(type(ctx).forward_fn(xp(a), a, b), a)
+        ctx.save_for_backward(a, b, z)
+        return z
+
+    def backward(ctx, grad):
+        a, b, z = ctx.saved
+        rule = type(ctx)
+        return (grad * rule.da_fn(a, b, z) if ctx.needs_grad(0) else None,
+                grad * rule.db_fn(a, b, z) if ctx.needs_grad(1) else None)
+
+
+class Chose(Op):
+    # 1 where z came from a (z == a), else 0: a constant mask, no gradient of its own
+    def forward(ctx, a, z):
+        return (a == z).astype(a.dtype)
+
+    def backward(ctx, grad):
+        return None, None
+
+
+def _op2_class(name: str, forward, da, db) -> type:
+    title = "".join(part.capitalize() for part in name.split("_"))
+    return type(title, (Pointwise2,), {"forward_fn": staticmethod(forward),
+                                       "da_fn": staticmethod(da), "db_fn": staticmethod(db)})
+
+
+OPS2 = {name: _op2_class(name, *rule) for name, rule in BINARY.items()}
+D.chose = Chose.call
+D.log = Log.call
