@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test bench install install-test clean
+.PHONY: run test faults bench install install-test clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -31,6 +31,11 @@ test: install-test
 
 bench: install-test
 	$(PY) -m chainrule.cli bench
+
+# The fault-injection loops that kill real training and saving processes (a few minutes);
+# the fast fault cases run in `make test`.
+faults: install-test
+	$(PY) -m pytest tests/faults -m slow
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
