@@ -128,7 +128,8 @@ def _stop_the_job_on_errors(ranks: DataParallel) -> None:
         if ranks.leader:
             kept = (f"; the last checkpoint is {ranks.checkpoint_path}: continue with --resume "
                     "(with any number of ranks)"
-                    if ranks.checkpoint_path and os.path.exists(ranks.checkpoint_path) else "")
+                    if ranks.checkpoint_path and os.path.exists(ranks.checkpoint_path)
+                    else "; no checkpoint was written yet")
             print(f"chainrule: error: rank 0: the job was stopped: another of the {ranks.world} "
                   f"ranks ended first (killed, or failed: see its message){kept}",
                   file=sys.stderr, flush=True)
