@@ -120,7 +120,10 @@ def train(dataset: str | None = None, model: str | None = None, epochs: int | No
     say(summary(network, Tensor(sample_input(config, encoder)).to(device),
                 title=f"model {model}:"))
     if verbosity >= VERBOSE:
-        say("settings: " + ", ".join(f"{k} {v}" for k, v in run.items() if v is not None))
+        say("settings: " + ", ".join(f"{k} {v}" for k, v in run_config(run).items()
+                                     if v is not None))
+        say(f"data fingerprint (SHA-256) {run['data_sha256']}; validation fraction "
+            f"{run['val_fraction']}; run folder {out_dir}")
     kept = folder_callbacks(out_dir, run_config(run), tensorboard=tensorboard,
                             save_model=lambda path: save_model(path, network, config, encoder,
                                                                splits.classes, run)) \
