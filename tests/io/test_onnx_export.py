@@ -107,6 +107,7 @@ LAYER_CASES = {  # name: (model builder, input shape)
                   (2, 3, 8, 8)),
     "adaptive-avgpool2d": (lambda: nn.AdaptiveAvgPool2d(1), (2, 3, 6, 6)),
     "adaptive-avgpool2d-2": (lambda: nn.AdaptiveAvgPool2d((2, 3)), (2, 3, 6, 6)),
+    "adaptive-avgpool1d": (lambda: nn.AdaptiveAvgPool1d(1), (2, 3, 7)),
     "batchnorm1d": (lambda: nn.BatchNorm1d(5), (4, 5)),
     "batchnorm1d-3d": (lambda: nn.BatchNorm1d(5, affine=False), (4, 5, 7)),
     "batchnorm2d": (lambda: nn.BatchNorm2d(3), (2, 3, 4, 4)),
@@ -193,13 +194,15 @@ def test_a_model_with_its_own_forward(tmp_path):
 
         def forward(self, x):
             h = (self.a(x).tanh() * self.b(x).sigmoid() + 1.0) / 2.0 - x.sum(1, keepdim=True)
+            h = h.clamp(-1.5, 1.5) + (h.abs() ** 2).sqrt() - h.max()
             pooled, _ = h.unsqueeze(1).min(dim=2)
             joined = cr.cat([h, pooled.exp(), h.mean(1, keepdim=True)], dim=1)
             return cr.stack([joined, -joined], dim=1).transpose(1, 2).reshape(x.shape[0], -1)
 
     cr.manual_seed(4)
     proto = _roundtrip(tmp_path, Custom(), cr.randn(3, 5), second=(cr.randn(4, 5),))
-    assert {"Tanh", "Sigmoid", "ReduceMin", "Concat", "Transpose", "ReduceMean"} <= _ops(proto)
+    assert {"Tanh", "Sigmoid", "ReduceMin", "ReduceMax", "Concat", "Transpose", "ReduceMean",
+            "Clip", "Abs", "Pow", "Sqrt"} <= _ops(proto)
 
 
 def test_two_inputs_and_names(tmp_path):
