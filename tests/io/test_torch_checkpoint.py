@@ -336,3 +336,36 @@ def test_the_loader_never_imports_pickle_or_torch():
     for module in (reader, unpickler):
         source = open(module.__file__, encoding="utf-8").read()
         assert "import pickle\n" not in source and "import torch" not in source
+
+
+def test_a_big_endian_archive(tmp_path):
+    little = tmp_path / "little.pt"
+    torch.save({"w": torch.arange(6.0).reshape(2, 3), "n": torch.tensor(7)}, little)
+    big = tmp_path / "big.pt"
+    with zipfile.ZipFile(little) as source, zipfile.ZipFile(big, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.endswith("/byteorder"):
+                data = b"big"
+            elif "/data/" in info.filename:  # storages: float32 "0", int64 "1"
+                dtype = "<f4" if info.filename.endswith("/0") else "<i8"
+                data = numpy.frombuffer(data, dtype).byteswap().tobytes()
+            target.writestr(info.filename, data)
+    state = cr.load(big)
+    numpy.testing.assert_array_equal(state["w"].numpy(), numpy.arange(6.0).reshape(2, 3))
+    assert state["n"].item() == 7 and state["w"].dtype.isnative
+
+
+def test_a_training_checkpoint_with_optimizer_state(tmp_path):
+    model, x = _trained_torch_model("mlp")
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model(x).sum().backward()
+    optimizer.step()
+    path = tmp_path / "ckpt.pt"
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "epoch": 4}, path)
+    got = cr.load(path)
+    assert got["epoch"] == 4 and got["optimizer"]["param_groups"][0]["lr"] == 1e-3
+    first = got["optimizer"]["state"][0]
+    numpy.testing.assert_array_equal(first["exp_avg"].numpy(),
+                                     optimizer.state_dict()["state"][0]["exp_avg"].numpy())
