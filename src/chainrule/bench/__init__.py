@@ -1,4 +1,4 @@
-"""`chainrule bench`: the workloads of BENCHMARKS.md, timed against PyTorch eager CPU,
+"""`chainrule bench`: the workloads of docs/benchmarks.md, timed against PyTorch eager CPU,
 scikit-learn's MLPClassifier and the same math written by hand in NumPy.
 
 Each workload is a module here (``w0_matmul`` … ``w6_lstm``) that says what it measures
@@ -27,7 +27,7 @@ FRAMEWORKS = {
     "sklearn": "sklearn",
 }
 
-THREADS = 2  # for every framework (BENCHMARKS.md)
+THREADS = 2  # for every framework (docs/benchmarks.md)
 
 
 def workload_module(workload: str):

@@ -1,4 +1,4 @@
-"""`chainrule bench`: the BENCHMARKS.md workloads against PyTorch, scikit-learn and NumPy."""
+"""`chainrule bench`: the workloads of docs/benchmarks.md against PyTorch, scikit-learn, NumPy."""
 from __future__ import annotations
 
 from . import WORKLOADS
@@ -7,7 +7,7 @@ from . import WORKLOADS
 def add_parser(commands) -> None:
     bench = commands.add_parser(
         "bench", help="time the benchmark workloads against PyTorch, sklearn and NumPy",
-        description="Run the workloads of BENCHMARKS.md (W0–W6) for chainrule, PyTorch eager "
+        description="Run the workloads W0–W6 (docs/benchmarks.md) for chainrule, PyTorch eager "
                     "CPU (2 threads), scikit-learn's MLPClassifier where it fits, and the "
                     "same math by hand in NumPy, each in its own process, and print one "
                     "table of figures and speed ratios measured in this run.")

