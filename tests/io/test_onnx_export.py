@@ -243,13 +243,39 @@ def test_export_leaves_the_model_as_it_was(tmp_path):
 
 
 # --- what cannot be exported ---------------------------------------------------------------------
+def test_basic_indexing(tmp_path):
+    class LastStep(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.GRU(3, 4, batch_first=True)
+
+        def forward(self, x):
+            out, _ = self.rnn(x)
+            last = out[:, -1]                                  # (N, H)
+            return cr.cat([last, out[:, 1:4:2].sum(1), out[..., ::-1][:, 0, None, 1:][:, 0],
+                           x[:, :, 0]], dim=1)
+
+    cr.manual_seed(7)
+    proto = _roundtrip(tmp_path, LastStep(), cr.randn(2, 5, 3), second=(cr.randn(6, 5, 3),))
+    assert {"Gather", "Slice", "Unsqueeze"} <= _ops(proto)
+
+
 def test_an_op_without_a_mapping_is_named(tmp_path):
     class Odd(nn.Module):
         def forward(self, x):
-            return x[:, 1:]
+            return cr.maximum(x, x * 2)
 
-    with pytest.raises(ExportError, match="op Index has no ONNX mapping"):
+    with pytest.raises(ExportError, match="op Where has no ONNX mapping"):
         cr.onnx.export(Odd(), cr.randn(2, 3), tmp_path / "odd.onnx")
+
+
+def test_indexing_with_arrays_is_named(tmp_path):
+    class Picks(nn.Module):
+        def forward(self, x):
+            return x[:, [0, 2]]
+
+    with pytest.raises(ExportError, match="Index with array or mask keys"):
+        cr.onnx.export(Picks(), cr.randn(2, 3), tmp_path / "picks.onnx")
 
 
 @pytest.mark.parametrize("model, args, message", [

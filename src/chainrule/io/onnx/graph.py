@@ -56,7 +56,7 @@ class Graph:
 
     def constant(self, array, hint: str = "const") -> str:
         name = self.fresh(hint)
-        self.initializers[name] = numpy_helper.from_array(numpy.ascontiguousarray(array), name)
+        self.initializers[name] = numpy_helper.from_array(numpy.array(array, order="C"), name)
         return name
 
     def ints(self, values, hint: str = "shape") -> str:

@@ -74,6 +74,44 @@ def _one_inserted(short: tuple, long: tuple):
     return None
 
 
+def _index(graph, names, params, out, inputs):
+    """x[key] for keys of ints, slices, None and ...: Gather (an int drops its axis),
+    Slice, Unsqueeze, one axis after the other. Array and mask keys have no mapping."""
+    key = params.get("key", ())
+    key = key if isinstance(key, tuple) else (key,)
+    if not all(k is None or k is Ellipsis or isinstance(k, (int, slice))
+               and not isinstance(k, bool) for k in key):
+        raise ExportError("onnx export: op Index with array or mask keys has no ONNX "
+                          "mapping (only ints, slices, None and ...)")
+    consumed = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if Ellipsis in key:
+        at = key.index(Ellipsis)
+        key = key[:at] + (slice(None),) * (inputs[0].ndim - consumed) + key[at + 1:]
+    name, axis = names[0], 0
+    for k in key:
+        if k is None:
+            name = graph.node("Unsqueeze", [name, graph.ints([axis], "axes")])
+            axis += 1
+        elif isinstance(k, int):
+            index = graph.constant(numpy.asarray(k, numpy.int64), "index")
+            name = graph.node("Gather", [name, index], axis=axis)
+        else:
+            if k != slice(None):
+                name = _slice(graph, name, k, axis)
+            axis += 1
+    graph.emit(out, "Identity", [name])
+
+
+def _slice(graph, name: str, k: slice, axis: int) -> str:
+    # an omitted bound is the end of the axis in the step's direction
+    step = 1 if k.step is None else k.step
+    last = numpy.iinfo(numpy.int64)
+    start = k.start if k.start is not None else (0 if step > 0 else last.max)
+    stop = k.stop if k.stop is not None else (last.max if step > 0 else last.min)
+    return graph.node("Slice", [name, graph.ints([start], "starts"), graph.ints([stop], "ends"),
+                                graph.ints([axis], "axes"), graph.ints([step], "steps")])
+
+
 def _permute(graph, names, params, out, inputs):
     graph.emit(out, "Transpose", names, perm=list(params["axes"]))
 
@@ -158,7 +196,7 @@ def _cast(graph, names, params, out, inputs):
 
 
 CONVERTERS = {
-    "Linear": _linear, "Reshape": _reshape, "Permute": _permute, "Cat": _cat,
+    "Linear": _linear, "Reshape": _reshape, "Permute": _permute, "Cat": _cat, "Index": _index,
     "Stack": _stack, "Sum": _reduce("ReduceSum"), "Mean": _reduce("ReduceMean"),
     "Extreme": _extreme, "TakeAlongDim": _take_along_dim,
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
