@@ -11,7 +11,7 @@ called: the worst a hostile file can do is fail to load.
 """
 from __future__ import annotations
 
-import pickletools
+from pickletools import genops
 
 __all__ = ["RestrictedUnpickler", "UnpicklingRefused"]
 
@@ -49,7 +49,7 @@ class RestrictedUnpickler:
         stack: list = []
         memo: dict = {}
         try:
-            for opcode, arg, _ in pickletools.genops(stream):
+            for opcode, arg, _ in genops(stream):
                 name = opcode.name
                 if name == "STOP":
                     return stack.pop()
