@@ -43,7 +43,8 @@ docs/cli.md in the source tree describes every command and flag.""",
   chainrule train                                   the digits MLP (a few seconds)
   chainrule train --data mnist --model cnn --report
   chainrule train --data csv:table.csv --epochs 50 --early-stopping 5
-  chainrule train --config runs/digits-mlp/run.toml --seed 1   repeat a run, one change
+  chainrule train --config runs/digits-mlp/run.toml --seed 1 --out runs/seed1
+                                                    repeat a run with one change
   chainrule train --out runs/a --resume --epochs 30 continue a run to 30 epochs
   chainrule train --tensorboard && tensorboard --logdir runs
 
@@ -172,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--weight-decay", type=non_negative_float,
                        help="L2 penalty / decoupled weight decay (default: the recipe's)")
     train.add_argument("--scheduler", choices=list(SCHEDULERS), help="how the learning rate "
-                       "moves: " + "; ".join(f"{k}: {v}" for k, v in SCHEDULERS.items()) +
+                       "moves: " + "; ".join(f"{k}: {v}" for k, v in SCHEDULERS.items())
+                       .replace("%", "%%") +
                        " (default: the recipe's, cosine)")
     train.add_argument("--clip-grad-norm", type=positive_float, metavar="MAX",
                        help="scale the gradients down whenever their total norm exceeds MAX")
@@ -198,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--report", nargs="?", const="", metavar="FILE.html",
                        help="write an HTML training report (default: report.html in the run "
                             "folder)")
+    train.add_argument("--instruments", type=int_in(0, 1_000_000), metavar="N",
+                       help="read the instruments (gradient noise, update ratios, dead units, "
+                            "sharpness, ...) every N steps into instruments.json, for "
+                            "`chainrule doctor` (default: 10 with --report, else off)")
 
     summary = commands.add_parser("summary", help="each layer's output shape and parameters")
     summary.add_argument("model", help="a model file (model.safetensors), or a recipe name "
@@ -231,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_export(commands)
     from .compat.cli import add_parser as add_run
     add_run(commands)
+    from .explain.doctor_cli import add_parser as add_doctor
+    add_doctor(commands)
     for name, command in _subcommands(parser):
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                              help=DEBUG_HELP)  # also after the subcommand
@@ -342,6 +350,12 @@ def _train(args) -> int:
     if args.report is not None:
         from .explain.report import ReportRecorder
         recorder = ReportRecorder()
+    every = args.instruments if args.instruments is not None else \
+        (10 if args.report is not None else 0)
+    instruments = None
+    if every:
+        from .explain.instruments import InstrumentRecorder
+        instruments = InstrumentRecorder(every)
     from .autograd.anomaly import set_detect_anomaly
     # Training checks every loss and weight itself (a NaN stops it with one line), so NumPy's
     # overflow warnings would only repeat that in many lines.
@@ -350,7 +364,7 @@ def _train(args) -> int:
             args.data, args.model, epochs=args.epochs, batch_size=args.batch_size,
             optimizer=args.optimizer, lr=args.lr, seed=args.seed, out_dir=out,
             resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
-            callbacks=[recorder] if recorder else (),
+            callbacks=[c for c in (recorder, instruments) if c is not None],
             weight_decay=args.weight_decay, scheduler=args.scheduler,
             clip_grad_norm=args.clip_grad_norm,
             early_stopping=args.early_stopping, device=args.device,
@@ -361,6 +375,12 @@ def _train(args) -> int:
     print(f"test accuracy {result['test_accuracy']:.4f}  macro F1 {result['macro_f1']:.4f}  "
           f"({result['seconds']:.1f} s)")
     print(f"model saved to {result['model_path']}")
+    if instruments is not None:
+        from .explain.doctor_data import describe_splits
+        result["instruments"] = instruments.to_dict(describe_splits(result["splits"],
+                                                                    instruments.epochs))
+        print(f"instruments written to {instruments.save(out, result['instruments'])}; "
+              f"`chainrule doctor {out}` reads them")
     if args.report is not None:
         from .explain.report import write_training_report
         path = args.report or os.path.join(out, "report.html")
