@@ -369,3 +369,35 @@ def test_a_training_checkpoint_with_optimizer_state(tmp_path):
     first = got["optimizer"]["state"][0]
     numpy.testing.assert_array_equal(first["exp_avg"].numpy(),
                                      optimizer.state_dict()["state"][0]["exp_avg"].numpy())
+
+
+@pytest.mark.parametrize("protocol", [4, 5])
+def test_newer_pickle_protocols(tmp_path, protocol):
+    path = tmp_path / "p.pt"
+    torch.save({"w": torch.arange(3.0), "names": ("a", "b")}, path, pickle_protocol=protocol)
+    got = cr.load(path)
+    assert got["names"] == ("a", "b") and got["w"].tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_protocol_4_payload_through_stack_global(tmp_path, sentinel, fmt):
+    path = tmp_path / "evil4.pt"
+    torch.save({"x": _Payload(f"touch {sentinel}")}, path, pickle_protocol=4,
+               _use_new_zipfile_serialization=FORMATS[fmt])
+    with pytest.raises(UnsafeCheckpointError, match="refusing global posix.system"):
+        cr.load(path)
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"h\x05.", "malformed pickle"),                     # a memo entry never stored
+    (b"t.", "no MARK"),                                  # TUPLE without MARK
+    (b"\x86.", "malformed pickle"),                      # TUPLE2 on an empty stack
+    (b"ccollections\nOrderedDict\nK\x01R.", "malformed pickle"),  # REDUCE without a tuple
+    (b"K\x01)b.", "BUILD on a int"),
+    (b"K\x01", "truncated"),
+])
+def test_malformed_pickles(tmp_path, body, message):
+    path = tmp_path / "bad.pt"
+    _zip_with_pickle(path, b"\x80\x02" + body)
+    with pytest.raises(LoadError, match=message):
+        cr.load(path)

@@ -52,7 +52,10 @@ class RestrictedUnpickler:
             for opcode, arg, _ in genops(stream):
                 name = opcode.name
                 if name == "STOP":
-                    return stack.pop()
+                    result = stack.pop()
+                    if result is _MARK:
+                        raise UnpicklingRefused("malformed pickle: STOP on a MARK")
+                    return result
                 self._step(name, arg, stack, memo)
         except UnpicklingRefused:
             raise
@@ -76,6 +79,8 @@ class RestrictedUnpickler:
         elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
             n = int(name[-1])
             items = tuple(stack[-n:])
+            if len(items) != n or any(item is _MARK for item in items):
+                raise UnpicklingRefused(f"malformed pickle: {name} without {n} values")
             del stack[-n:]
             stack.append(items)
         elif name in ("TUPLE", "LIST", "FROZENSET", "DICT"):
