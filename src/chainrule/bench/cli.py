@@ -21,6 +21,9 @@ def add_parser(commands) -> None:
                        "alternating order (default 2; 1 with --quick)")
     bench.add_argument("--quick", action="store_true", help="tiny repeats and sizes: checks "
                        "that the command works, the figures mean little")
+    bench.add_argument("--distributed", action="store_true", help="also time data-parallel "
+                       "training over MPI: W2 and W3 on 1 and 2 ranks, one thread each (needs "
+                       "chainrule[mpi]; a run of all workloads includes it when MPI is installed)")
     bench.add_argument("--json", dest="json_path", help="also write the raw numbers here")
     bench.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     bench.set_defaults(func=_run)
@@ -32,5 +35,8 @@ def _run(args) -> int:
         raise ValueError("bench: --repeats must be at least 1")
     if args.passes is not None and args.passes < 1:
         raise ValueError("bench: --passes must be at least 1")
+    import importlib.util
+    distributed = args.distributed or (not args.workloads
+                                       and importlib.util.find_spec("mpi4py") is not None)
     return main(args.workloads, args.frameworks, args.repeats, args.passes, args.quick,
-                args.json_path, args.quiet)
+                args.json_path, args.quiet, distributed=distributed)

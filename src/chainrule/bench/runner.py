@@ -356,7 +356,7 @@ def report(data: dict) -> str:
 
 
 def main(workloads=None, frameworks=None, repeats=None, passes=None, quick=False,
-         json_path=None, quiet=False, out=None) -> int:
+         json_path=None, quiet=False, out=None, distributed=False) -> int:
     out = out or sys.stdout
 
     def progress(text):
@@ -364,6 +364,11 @@ def main(workloads=None, frameworks=None, repeats=None, passes=None, quick=False
             print(f"  … {text}", file=sys.stderr, flush=True)
     data = run(workloads, frameworks, repeats, passes, quick, progress)
     print(report(data), file=out)
+    if distributed:  # the data-parallel table: bench/distributed.py
+        from . import distributed as data_parallel
+        data["distributed"] = data_parallel.run(passes or (1 if quick else 2), quick, progress)
+        print("\n" + data_parallel.report(data["distributed"]), file=out)
+        data["reports"] += [r for r in data["distributed"] if "error" in r]
     if json_path:
         with open(json_path, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=1, default=str)

@@ -19,6 +19,7 @@ A tensor on a GPU is staged through host memory (the MPI from PyPI is not CUDA-a
 from __future__ import annotations
 
 import enum
+import os
 import time
 
 import numpy
@@ -42,6 +43,7 @@ class ReduceOp(enum.Enum):
 
 
 reduce_op = ReduceOp  # the old PyTorch spelling
+SPIN_POLLS = 200  # polls of a waiting collective before each further one yields the CPU
 
 
 def _mpi_op(op: ReduceOp):
@@ -75,7 +77,11 @@ class Work:
             return True
         limit = self._group.timeout if timeout is None else _as_seconds(timeout)
         deadline = time.monotonic() + limit
+        polls = 0
         while not _test_all(self._requests):
+            polls += 1
+            if polls > SPIN_POLLS:  # waiting long: let the other ranks' work have the core
+                os.sched_yield()
             if time.monotonic() > deadline:
                 raise CollectiveTimeout(
                     f"{self._what}: rank {self._group.rank()} waited {limit:.0f} s for the "

@@ -35,6 +35,7 @@ are broadcast from rank 0 before every training forward, as in PyTorch.
 from __future__ import annotations
 
 import contextlib
+import time
 
 import numpy
 
@@ -94,6 +95,9 @@ class DistributedDataParallel(Module):
         self._syncing = False   # does the current backward average gradients?
         self._next = 0          # the next bucket to send
         self._backward_started = False
+        # seconds this rank spent filling buckets, starting allreduces and waiting for them
+        # (the communication backward did not hide; `chainrule bench` reports it)
+        self.communication_seconds = 0.0
         self._handles = [p.register_post_accumulate_grad_hook(self._gradient_ready)
                          for p in self._params]
 
@@ -137,6 +141,7 @@ class DistributedDataParallel(Module):
     def _count_off(self, param) -> None:
         """`param`'s gradient is final: send every bucket that is complete, in order."""
         self._bucket_of[id(param)].waiting -= 1
+        started = time.perf_counter()
         while self._next < len(self._buckets) and self._buckets[self._next].waiting == 0:
             self._send(self._buckets[self._next])
             self._next += 1
@@ -146,6 +151,7 @@ class DistributedDataParallel(Module):
             for bucket in self._buckets:
                 bucket.work.wait()
             self._syncing = False
+        self.communication_seconds += time.perf_counter() - started
 
     def _send(self, bucket: _Bucket) -> None:
         """Start averaging one bucket: a non-blocking allreduce of the flat gradients."""
