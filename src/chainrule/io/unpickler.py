@@ -52,10 +52,7 @@ class RestrictedUnpickler:
             for opcode, arg, _ in genops(stream):
                 name = opcode.name
                 if name == "STOP":
-                    result = stack.pop()
-                    if result is _MARK:
-                        raise UnpicklingRefused("malformed pickle: STOP on a MARK")
-                    return result
+                    return _pop(stack)
                 self._step(name, arg, stack, memo)
         except UnpicklingRefused:
             raise
@@ -90,7 +87,7 @@ class RestrictedUnpickler:
             else:
                 stack.append({"TUPLE": tuple, "LIST": list, "FROZENSET": frozenset}[name](items))
         elif name == "APPEND":
-            value = stack.pop()
+            value = _pop(stack)
             _expect(stack[-1], list, "APPEND").append(value)
         elif name == "APPENDS":
             items = _pop_to_mark(stack)
@@ -99,7 +96,7 @@ class RestrictedUnpickler:
             items = _pop_to_mark(stack)
             _expect(stack[-1], set, "ADDITEMS").update(items)
         elif name == "SETITEM":
-            value, key = stack.pop(), stack.pop()
+            value, key = _pop(stack), _pop(stack)
             _expect(stack[-1], dict, "SETITEM")[key] = value
         elif name == "SETITEMS":
             items = _pop_to_mark(stack)
@@ -122,13 +119,13 @@ class RestrictedUnpickler:
             module, _, qualname = arg.partition(" ")
             stack.append(self._global(module, qualname))
         elif name == "STACK_GLOBAL":
-            qualname, module = stack.pop(), stack.pop()
+            qualname, module = _pop(stack), _pop(stack)
             stack.append(self._global(str(module), str(qualname)))
         elif name in ("REDUCE", "NEWOBJ"):
-            args = _expect(stack.pop(), tuple, name)
-            stack.append(self._call(stack.pop(), args))
+            args = _expect(_pop(stack), tuple, name)
+            stack.append(self._call(_pop(stack), args))
         elif name == "BUILD":
-            state = stack.pop()
+            state = _pop(stack)
             if self.build is None:
                 raise UnpicklingRefused(f"BUILD (setting the state of a "
                                         f"{type(stack[-1]).__name__}) is not allowed")
@@ -136,7 +133,7 @@ class RestrictedUnpickler:
         elif name in ("BINPERSID", "PERSID"):
             if self.persistent_load is None:
                 raise UnpicklingRefused("a persistent id, but this pickle may not have any")
-            stack.append(self.persistent_load(stack.pop() if name == "BINPERSID" else arg))
+            stack.append(self.persistent_load(_pop(stack) if name == "BINPERSID" else arg))
         else:  # INST, OBJ, EXT1/2/4, NEWOBJ_EX, ...: ways to build arbitrary objects
             raise UnpicklingRefused(f"pickle opcode {name} is not allowed")
 
@@ -152,6 +149,14 @@ class RestrictedUnpickler:
         if not callable(function) or not any(function is f for f in self.allowed.values()):
             raise UnpicklingRefused(f"cannot call {function!r:.60}: not an allowed function")
         return function(*args)
+
+
+def _pop(stack: list):
+    """The value on top of the stack (a MARK there is a malformed pickle)."""
+    value = stack.pop()
+    if value is _MARK:
+        raise UnpicklingRefused("malformed pickle: a MARK where a value should be")
+    return value
 
 
 def _pop_to_mark(stack: list) -> list:
