@@ -304,3 +304,28 @@ def test_opset_17_writes_reductions_with_axes_attributes(tmp_path):
     cr.manual_seed(6)
     model = recipes.build_model(config)
     _roundtrip(tmp_path, model, _recipe_input(config, 2), opset_version=17)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_as_one_operator_from_opset_20(tmp_path, approximate):
+    if onnx.defs.onnx_opset_version() < 20:
+        pytest.skip("the installed onnx predates opset 20")
+    proto = _roundtrip(tmp_path, nn.GELU(approximate=approximate), cr.randn(3, 5),
+                       opset_version=20)
+    assert "Gelu" in _ops(proto)
+
+
+def test_gelu_tanh_before_opset_20_is_named(tmp_path):
+    with pytest.raises(ExportError, match=r"GELU\(approximate='tanh'\) needs opset_version"):
+        cr.onnx.export(nn.GELU(approximate="tanh"), cr.randn(2, 3), tmp_path / "g.onnx")
+
+
+def test_export_to_a_file_object(tmp_path):
+    import io
+    buffer = io.BytesIO()
+    model = nn.Linear(3, 2)
+    cr.onnx.export(model, cr.randn(1, 3), buffer)
+    session = ort.InferenceSession(buffer.getvalue(), providers=["CPUExecutionProvider"])
+    x = cr.randn(1, 3)
+    numpy.testing.assert_allclose(session.run(None, {"input_0": x.numpy()})[0],
+                                  model(x).numpy(), rtol=RTOL, atol=ATOL)
