@@ -329,3 +329,16 @@ def test_export_to_a_file_object(tmp_path):
     x = cr.randn(1, 3)
     numpy.testing.assert_allclose(session.run(None, {"input_0": x.numpy()})[0],
                                   model(x).numpy(), rtol=RTOL, atol=ATOL)
+
+
+def test_names_that_clash_with_generated_ones(tmp_path):
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 2))
+    x = cr.randn(2, 3)
+    path = tmp_path / "clash.onnx"
+    proto = cr.onnx.export(model, x, path, input_names=["relu"], output_names=["gemm"])
+    assert proto.ir_version <= 9  # the lowest IR version that holds opset 18
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    numpy.testing.assert_allclose(session.run(["gemm"], {"relu": x.numpy()})[0],
+                                  model(x).numpy(), rtol=RTOL, atol=ATOL)
+    with pytest.raises(ExportError, match="'x' is given twice"):
+        cr.onnx.export(model, x, path, input_names=["x"], output_names=["x"])

@@ -73,6 +73,8 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     parameter_names = {id(t): name for name, t in
                        [*model.named_parameters(), *model.named_buffers()]}
     graph = Graph(opset, parameter_names)
+    for name in [*input_names, *(output_names or [])]:
+        graph.reserve(name)
     for tensor, name in zip(inputs, input_names):
         graph.bind(tensor, name)
     training = [(m, m.training) for m in model.modules()]
@@ -88,13 +90,15 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     for tensor, name in zip(outputs, output_names):
         graph.node("Identity", [graph.name(tensor)], [name])
     dynamic = _dynamic(dynamic_axes, [*input_names, *output_names])
+    opset_ids = [helper.make_opsetid("", opset)]
     proto = helper.make_model(
         helper.make_graph(
             graph.nodes, type(model).__name__,
             [_value_info(n, t, dynamic) for n, t in zip(input_names, inputs)],
             [_value_info(n, t, dynamic) for n, t in zip(output_names, outputs)],
             list(graph.initializers.values())),
-        opset_imports=[helper.make_opsetid("", opset)], producer_name="chainrule")
+        opset_imports=opset_ids, producer_name="chainrule",
+        ir_version=helper.find_min_ir_version_for(opset_ids))  # readable by older runtimes
     onnx.checker.check_model(proto, full_check=True)
     if verbose:
         print(helper.printable_graph(proto.graph))

@@ -12,6 +12,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from ...tensor import Tensor
+from .errors import ExportError
 
 
 class Graph:
@@ -39,6 +40,12 @@ class Graph:
             name = f"{hint}_{n}"
         self._used.add(name)
         return name
+
+    def reserve(self, name: str) -> None:
+        """Keep `name` (a graph input or output) from being given to another value."""
+        if name in self._used:
+            raise ExportError(f"onnx export: the name {name!r} is given twice")
+        self._used.add(name)
 
     def bind(self, tensor: Tensor, name: str) -> None:
         self._alive.append(tensor)

@@ -41,7 +41,10 @@ def _linear(graph, names, params, out, inputs):
         graph.emit(out, "Gemm", names, transB=1)
         return
     y = graph.node("MatMul", [x, graph.node("Transpose", [weight], perm=[1, 0])])
-    graph.emit(out, "Add", [y, names[2]]) if len(names) > 2 else graph.alias(out, y)
+    if len(names) > 2:
+        graph.emit(out, "Add", [y, names[2]])
+    else:
+        graph.alias(out, y)
 
 
 def _reshape(graph, names, params, out, inputs):
