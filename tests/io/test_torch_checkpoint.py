@@ -401,3 +401,17 @@ def test_malformed_pickles(tmp_path, body, message):
     _zip_with_pickle(path, b"\x80\x02" + body)
     with pytest.raises(LoadError, match=message):
         cr.load(path)
+
+
+def test_loading_needs_no_torch(tmp_path):
+    import subprocess
+    import sys
+    path = tmp_path / "m.pt"
+    torch.save({"w": torch.arange(4.0)}, path)
+    script = ("import sys; sys.modules['torch'] = None\n"  # any `import torch` now fails
+              "import chainrule as cr\n"
+              f"print(cr.load({str(path)!r})['w'].tolist())\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[0.0, 1.0, 2.0, 3.0]"
