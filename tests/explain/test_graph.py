@@ -183,3 +183,36 @@ def test_constants_made_inside_a_module_fold_into_it():
     collapsed = draw(out, modules=model)
     assert "constant" not in collapsed
     assert [n for n in nodes(collapsed) if not n.startswith("mod_")] == ["leaf0", "op3"]
+
+
+@needs_dot
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"),
+                                           (".dot", b"digraph")])
+def test_the_format_follows_the_suffix(tmp_path, suffix, magic):
+    _, loss = mlp_loss()
+    path = tmp_path / f"g{suffix}"
+    draw(loss, path=str(path))
+    assert path.read_bytes().startswith(magic)
+
+
+def test_constants_are_drawn_with_their_values():
+    w = cr.tensor(0.4, requires_grad=True)
+    loss = ((w * 2.0).tanh() - 1.0) ** 2
+    dot = draw(loss, names={w: "w"})
+    assert "constant\\nscalar\\n= 2" in dot and "constant\\nscalar\\n= 1" in dot
+    assert 'label="w\\nscalar"' in dot  # a parameter keeps its name, without a value
+    small = draw((w * cr.tensor([1.0, 2.5])).sum())
+    assert "input\\n(2,)\\n= [1, 2.5]" in small
+
+
+def test_collapsed_boxes_are_numbered_without_gaps():
+    """Flatten of an input and Dropout at evaluation record no op: the boxes that are drawn
+    are numbered 1, 2, 3, ... with the module's path beside the number."""
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 5), nn.ReLU(), nn.Dropout(0.5),
+                          nn.Linear(5, 3)).eval()
+    with watch(model):
+        loss = F.cross_entropy(model(cr.randn(2, 2, 2)), cr.tensor([0, 2]))
+    dot = draw(loss, modules=model)
+    titles = re.findall(r'label="(#\d+ \w+ \[\d+\])', dot)
+    assert titles == ["#1 Linear [1]", "#2 ReLU [2]", "#3 Linear [4]"]
