@@ -174,6 +174,44 @@ def test_multihead_attention_outputs_and_weights(tmp_path):
     numpy.testing.assert_allclose(weights, want_weights.numpy(), rtol=RTOL, atol=ATOL)
 
 
+def test_transformer_encoder_with_a_key_padding_mask_input(tmp_path):
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True)
+            self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+
+        def forward(self, x, padding):
+            return self.encoder(x, src_key_padding_mask=padding)
+
+    def padded(batch):
+        mask = numpy.zeros((batch, 6), bool)
+        mask[0, 4:] = mask[-1, 2:] = True
+        return cr.tensor(mask)
+
+    cr.manual_seed(8)
+    proto = _roundtrip(tmp_path, Encoder(), cr.randn(3, 6, 8), padded(3),
+                       second=(cr.randn(5, 6, 8), padded(5)))
+    assert "Where" in _ops(proto)
+
+
+def test_attention_with_a_causal_mask_made_in_forward(tmp_path):
+    class Causal(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attention = nn.MultiheadAttention(8, 4)
+
+        def forward(self, x):
+            length = x.shape[0]
+            causal = cr.tensor(numpy.triu(numpy.ones((length, length), bool), 1))
+            per_head = cr.zeros(x.shape[1] * 4, length, length)
+            return self.attention(x, x, x, attn_mask=causal)[0] + \
+                self.attention(x, x, x, attn_mask=per_head, need_weights=False)[0]
+
+    cr.manual_seed(9)
+    _roundtrip(tmp_path, Causal(), cr.randn(5, 2, 8))
+
+
 def test_embedding_and_bags(tmp_path):
     cr.manual_seed(3)
     ids = cr.randint(0, 20, (3, 7))

@@ -5,7 +5,8 @@
     out = softmax(q kᵀ / √d) v, heads joined, out_proj        (N, L, E)
 
 Reshapes copy the batch and sequence axes from their input (0 in ONNX's shape), so both
-stay dynamic. Masks, bias_k/bias_v and add_zero_attn are refused with a clear error.
+stay dynamic. key_padding_mask and attn_mask (bool or float tensors: graph inputs, or
+constants) are added to the scores; bias_k/bias_v and add_zero_attn are refused.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import math
 
 import numpy
 
+from ...tensor import Tensor
 from .errors import ExportError
 
 ARGUMENTS = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask",
@@ -21,9 +23,6 @@ ARGUMENTS = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_
 
 def multihead_attention(graph, module, args, kwargs, out):
     call = dict(zip(ARGUMENTS, args), **kwargs)
-    if call.get("key_padding_mask") is not None or call.get("attn_mask") is not None:
-        raise ExportError("onnx export: MultiheadAttention with a mask has no ONNX mapping "
-                          "here (export it without key_padding_mask/attn_mask)")
     if module.bias_k is not None or module.add_zero_attn:
         raise ExportError("onnx export: MultiheadAttention with add_bias_kv or add_zero_attn "
                           "has no ONNX mapping here")
@@ -51,6 +50,8 @@ def multihead_attention(graph, module, args, kwargs, out):
     scale = graph.constant(numpy.asarray(1 / math.sqrt(d), dtype), "inv_sqrt_d")
     q = graph.node("Mul", [split_heads(q, [0, 2, 1, 3]), scale])          # (N, h, L, d)
     scores = graph.node("MatMul", [q, split_heads(k, [0, 2, 3, 1])])     # (N, h, L, S)
+    for mask in _masks(graph, module, call, dtype):
+        scores = graph.node("Add", [scores, mask])
     attention = graph.node("Softmax", [scores], axis=-1)
     mixed = graph.node("MatMul", [attention, split_heads(v, [0, 2, 1, 3])])  # (N, h, L, d)
     joined = graph.node("Reshape", [graph.node("Transpose", [mixed], perm=[0, 2, 1, 3]),
@@ -66,6 +67,39 @@ def multihead_attention(graph, module, args, kwargs, out):
         averaged = call.get("average_attn_weights", True)
         graph.alias(attention_weights, graph.reduce("ReduceMean", attention, [1], False)
                     if averaged else attention)
+
+
+def _masks(graph, module, call: dict, dtype) -> list:
+    """The masks as values to add to the scores (N, h, L, S): True (masked out) -> -inf,
+    False -> 0, a float mask as it is. key_padding_mask (N, S) -> (N, 1, 1, S); attn_mask
+    (L, S) broadcasts, (N·h, L, S) -> (N, h, L, S)."""
+    masks = []
+    padding = call.get("key_padding_mask")
+    if padding is not None:
+        masks.append(graph.node("Unsqueeze", [_additive(graph, padding, dtype),
+                                              graph.ints([1, 2], "axes")]))
+    attn = call.get("attn_mask")
+    if attn is not None:
+        name = _additive(graph, attn, dtype)
+        if attn.ndim == 3:
+            name = graph.node("Reshape", [name, graph.ints([-1, module.num_heads,
+                                                            *attn.shape[1:]])])
+        masks.append(name)
+    return masks
+
+
+def _additive(graph, mask, dtype) -> str:
+    if not isinstance(mask, Tensor):  # a list or array: a constant
+        mask = Tensor(numpy.asarray(mask))
+    name = graph.name(mask)
+    if mask.dtype.kind == "b":
+        return graph.node("Where", [name, graph.constant(numpy.asarray(-numpy.inf, dtype),
+                                                         "minus_inf"),
+                                    graph.constant(numpy.asarray(0, dtype), "zero")])
+    if mask.dtype.kind != "f":
+        raise ExportError(f"onnx export: MultiheadAttention mask of dtype {mask.dtype} "
+                          "(use bool or float)")
+    return name
 
 
 def _projections(module):
