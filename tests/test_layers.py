@@ -15,7 +15,7 @@ SOURCE = pathlib.Path(__file__).resolve().parents[1] / "src" / "chainrule"
 LAYERS = [
     ("backend", "backends", "device", "cuda", "accelerator", "dtypes", "printing"),
     ("kernels",),
-    ("tensor", "predicates"),
+    ("tensor", "predicates", "versions"),
     ("sparse",),
     ("autograd",),
     ("ops", "creation", "random"),

@@ -10,11 +10,11 @@ import numbers
 
 import numpy
 
-from . import backend, printing
+from . import backend, printing, versions
 
 
 class Tensor:
-    __slots__ = ("array", "grad", "grad_fn", "requires_grad", "__weakref__")
+    __slots__ = ("array", "grad", "grad_fn", "_requires_grad", "__weakref__")
 
     # NumPy hands `ndarray ⊕ Tensor` to our reflected operators instead of looping over us.
     __array_ufunc__ = None
@@ -24,7 +24,7 @@ class Tensor:
         self.array = _as_array(data, dtype, device)
         self.grad = None
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -44,6 +44,16 @@ class Tensor:
     @property
     def device(self) -> str:
         return backend.device_of(self.array)
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if flag:
+            _check_can_require_grad(self.dtype)
+        self._requires_grad = bool(flag)
 
     @property
     def is_leaf(self) -> bool:
@@ -144,30 +154,32 @@ class Tensor:
 
     def detach_(self) -> "Tensor":
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        if requires_grad and not backend.is_floating(self.dtype):
-            raise TypeError(
-                f"only tensors of floating point dtype can require gradients, got {self.dtype}")
         if not self.is_leaf and not requires_grad:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use detach() instead")
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = requires_grad
         return self
 
+    # In-place changes bump the version of the memory they write (see versions.py), so a
+    # backward pass that needs the old values refuses instead of using the new ones.
     def zero_(self) -> "Tensor":
         self.array[...] = 0
+        versions.bump(self.array)
         return self
 
     def fill_(self, value) -> "Tensor":
         self.array[...] = value
+        versions.bump(self.array)
         return self
 
     def copy_(self, other) -> "Tensor":
         source = other.array if isinstance(other, Tensor) else other
         self.array[...] = backend.to_device(backend.xp(self.array).asarray(source), self.device) \
             if backend.device_of(source) != self.device else source
+        versions.bump(self.array)
         return self
 
     # --- dtype and device (`to` itself is an op: chainrule.ops installs it) ---------------
@@ -221,8 +233,15 @@ class Tensor:
         t.array = array
         t.grad = None
         t.grad_fn = None
-        t.requires_grad = False
+        t._requires_grad = False
         return t
+
+
+def _check_can_require_grad(dtype) -> None:
+    """Only floating tensors have gradients (an integer "gradient" would be truncated)."""
+    if not backend.is_floating(dtype):
+        raise TypeError(f"only tensors of floating point dtype can require gradients, got "
+                        f"{dtype}")
 
 
 def _as_array(data, dtype=None, device=None):

@@ -28,6 +28,7 @@ it is; a node that needs it as its output gradient gets the dense array.
 """
 from __future__ import annotations
 
+from .. import versions
 from ..backend import xp
 from ..sparse import RowSparseTensor, dense
 from ..tensor import Tensor
@@ -228,6 +229,8 @@ def node_backward(node, out_grad, create_graph=False):
     to show each step of the chain rule."""
     if node.saved is None:
         raise RuntimeError(FREED)
+    if versions._counters:  # some memory was changed in place: not a saved array?
+        versions.check_saved(node.name, node.saved_arrays, node.saved_versions)
     if not create_graph:
         return node.backward(out_grad)
     arrays = node.saved
@@ -263,7 +266,10 @@ def _saved_as_tensors(node):
 
 
 def _deliver(leaf: Tensor, g, wanted, found, create_graph, delivered):
-    """A gradient arriving at a leaf: into `.grad`, or into the results of autograd.grad."""
+    """A gradient arriving at a leaf: into `.grad`, or into the results of autograd.grad.
+    It has the leaf's dtype (a float32 leaf used with float64 tensors gets a float32 one)."""
+    if not isinstance(g, RowSparseTensor) and g.dtype != leaf.dtype:
+        g = g.to(leaf.dtype) if create_graph else g.astype(leaf.dtype)
     if wanted is not None:
         i = wanted[0].get(id(leaf))
         if i is not None:

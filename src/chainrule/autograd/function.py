@@ -159,7 +159,7 @@ class _FunctionNode(Op):
                 outputs = node.function.forward(ctx, *args)
         except Exception as err:
             raise _UserError(err) from err
-        node.saved = tuple(None if t is None else t.array for t in ctx._to_save)
+        node.save_for_backward(*(None if t is None else t.array for t in ctx._to_save))
         ctx._to_save = ()
         if isinstance(outputs, Tensor):
             return outputs.array

@@ -1,11 +1,17 @@
-"""Whether ops record the graph: `no_grad()` turns recording off, `enable_grad()` on."""
+"""Whether ops record the graph: `no_grad()` turns recording off, `enable_grad()` on.
+
+The mode belongs to the thread, as in PyTorch: one thread evaluating under `no_grad()` (or
+running a backward pass, which sets the mode to its `create_graph`) leaves every other
+thread's recording as it was. A new thread starts with recording on.
+"""
 from __future__ import annotations
 
 import functools
+import threading
 
 
-class _State:
-    enabled = True
+class _State(threading.local):
+    enabled = True  # the class value is each thread's starting value
 
 
 state = _State()
@@ -96,7 +102,7 @@ class inference_mode(_GradMode):
         return wrapper
 
 
-class _Inference:
+class _Inference(threading.local):
     on = False
 
 

@@ -27,6 +27,7 @@ each application; with none registered the cost is one test of an empty tuple.
 """
 from __future__ import annotations
 
+from .. import versions
 from ..tensor import Tensor
 from . import grad_mode, hooks
 
@@ -38,8 +39,10 @@ class OpError(ValueError):
 class Op:
     __slots__ = ("inputs", "out", "__dict__", "__weakref__")
 
-    # What forward kept for backward (arrays); set by save_for_backward.
+    # What forward kept for backward (arrays) and their versions (None: all 0); set by
+    # save_for_backward.
     saved: tuple = ()
+    saved_versions: tuple | None = None
     # Hooks on the gradient of this node's output tensor (tensor.register_hook).
     grad_hooks: dict = {}
 
@@ -65,8 +68,11 @@ class Op:
         return type(self).__name__
 
     def save_for_backward(self, *arrays) -> None:
-        """Keep what backward needs; dropped after backward unless `retain_graph`."""
+        """Keep what backward needs; dropped after backward unless `retain_graph`. Their
+        versions are kept too: backward refuses one changed in place since (versions.py)."""
         self.saved = arrays
+        if versions._counters:
+            self.saved_versions = versions.versions_of(arrays)
 
     @property
     def building_graph(self) -> bool:
@@ -111,14 +117,14 @@ class Op:
         result.array = out
         result.grad = None
         result.grad_fn = None
-        result.requires_grad = False
+        result._requires_grad = False
         if grad_mode.state.enabled:
             for t in inputs:
-                if t.requires_grad:
+                if t._requires_grad:
                     ctx.inputs = inputs
                     ctx.out = out
                     result.grad_fn = ctx
-                    result.requires_grad = True
+                    result._requires_grad = True
                     break
         if hooks.active:
             hooks.after_forward(ctx, inputs, result)

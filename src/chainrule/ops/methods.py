@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import numpy
 
+from .. import versions
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..autograd.op import OpError
 from ..backend import to_arguments
-from ..tensor import lift
-from . import elementwise as ew
+from ..tensor import Tensor, lift
 from . import compat
+from . import elementwise as ew
 from . import functions as f
 
 
 def _compare(name):
     def compare(self, other):
-        other = other.array if hasattr(other, "grad_fn") else other
+        other = other.array if isinstance(other, Tensor) else other
         return type(self)._wrap(getattr(self.array, name)(other))
     compare.__name__ = name
     return compare
@@ -51,6 +52,7 @@ def _inplace(name):
                           f"{self.shape})")
         if hasattr(self.array, "__setitem__"):
             self.array[...] = result
+            versions.bump(self.array)
         else:  # a NumPy scalar (what a NumPy reduction returns) is immutable: replace it
             self.array = result.astype(self.dtype)
         return self
@@ -72,7 +74,8 @@ def _setitem(self, key, value):
     if self.requires_grad:
         raise RuntimeError("a leaf tensor that requires grad cannot be assigned in place; "
                            "wrap the update in cr.no_grad() or assign to .data")
-    self.array[f._array_key(key)] = value.array if hasattr(value, "grad_fn") else value
+    self.array[f._array_key(key)] = value.array if isinstance(value, Tensor) else value
+    versions.bump(self.array)
 
 
 def _to(self, *args, **kwargs):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy
 
-from .. import backend
+from .. import backend, versions
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, lift
 from . import functions as f
@@ -29,6 +29,7 @@ def into(out: Tensor | None, result: Tensor) -> Tensor:
                            "differentiation, but one of the arguments requires grad")
     if out.shape == result.shape:
         out.array[...] = result.array
+        versions.bump(out.array)
     else:
         out.array = result.array.astype(out.dtype)
     return out
