@@ -163,8 +163,9 @@ class DistributedDataParallel(Module):
         for p, start, stop in zip(bucket.params, bucket.offsets, bucket.offsets[1:]):
             if p.grad is None:  # unused in this forward (find_unused_parameters)
                 buffer[start:stop] = 0
-            else:
-                buffer[start:stop] = backend.to_device(p.grad.array, "cpu").reshape(-1)
+            else:  # (a sparse gradient from a functional embedding is averaged densely)
+                grad = p.grad.to_dense() if p.grad.is_sparse else p.grad
+                buffer[start:stop] = backend.to_device(grad.array, "cpu").reshape(-1)
         buffer *= buffer.dtype.type(1.0 / world)
         request = self.process_group.comm.Iallreduce(_mpi_in_place(), buffer)
         bucket.work = collectives.Work([request], self.process_group,
@@ -218,9 +219,9 @@ def _unflatten(bucket: _Bucket) -> None:
     """Averaged values back into each parameter's `.grad`."""
     for p, start, stop in zip(bucket.params, bucket.offsets, bucket.offsets[1:]):
         values = bucket.buffer[start:stop].reshape(p.shape)
-        if p.grad is None:
-            if not values.any():
-                continue  # unused on every rank: left without a gradient
+        if p.grad is None and not values.any():
+            continue  # unused on every rank: left without a gradient
+        if p.grad is None or p.grad.is_sparse:
             p.grad = Tensor._wrap(backend.to_device(values.copy(), p.device))
         else:
             p.grad.array[...] = backend.to_device(values, p.device)
