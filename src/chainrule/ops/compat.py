@@ -11,11 +11,14 @@ An in-place method computes the function and then makes the tensor hold the resu
 """
 from __future__ import annotations
 
+from .. import versions
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.op import OpError
 from ..tensor import Tensor
 from . import functions as f
+from . import indexing_functions, reduction_functions, shape_functions, tensor_methods
 from . import pointwise_functions as pf
+from .einsum import einsum
 
 PUBLIC: dict = {}
 
@@ -43,6 +46,7 @@ def inplace(function, name: str):
             raise OpError(f"{name}: the result ({result.dtype}, shape {result.shape}) does "
                           f"not fit the tensor ({self.dtype}, shape {self.shape})")
         self.array[...] = result.array
+        versions.bump(self.array)
         return self
     method.__name__ = name
     return method
@@ -63,13 +67,27 @@ _register(pf.FUNCTIONS, in_place=tuple(
 
 _CORE = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "neg", "pow", "clamp")
 _register({name: pf.with_out(getattr(f, name)) for name in _CORE}, in_place=_CORE)
-PUBLIC.update(clip=f.clamp, absolute=f.abs, negative=f.neg)
+PUBLIC.update(clip=f.clamp, absolute=f.abs, negative=f.neg, t=f.t)
 PUBLIC_INPLACE.update(clip_=PUBLIC_INPLACE["clamp_"], absolute_=PUBLIC_INPLACE["abs_"],
                       negative_=PUBLIC_INPLACE["neg_"])
+_register(shape_functions.FUNCTIONS, in_place=("tril", "triu"))
+_register(reduction_functions.FUNCTIONS, in_place=("cumsum", "cumprod"))
+_register(indexing_functions.FUNCTIONS, in_place=(
+    "masked_fill", "index_fill", "index_add", "index_copy", "scatter", "scatter_add",
+    "scatter_reduce"))
+PUBLIC["einsum"] = einsum
+# Functions taking a list, an equation or nothing tensor-first: not Tensor methods.
+NOT_METHODS = ("einsum", "meshgrid", "broadcast_tensors", "hstack", "vstack", "dstack",
+               "column_stack", "row_stack")
 
 
 def install(cls) -> None:
     for name, function in PUBLIC.items():
-        setattr(cls, name, function)
+        if name not in NOT_METHODS:
+            setattr(cls, name, function)
+    for name, method in {**shape_functions.METHODS, **tensor_methods.METHODS}.items():
+        setattr(cls, name, method)
+    for name, getter in tensor_methods.PROPERTIES.items():
+        setattr(cls, name, property(getter))
     for name, method in PUBLIC_INPLACE.items():
         setattr(cls, name, method)

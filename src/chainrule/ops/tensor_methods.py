@@ -1,0 +1,133 @@
+"""Tensor conveniences PyTorch programs use that are not maths: `new_zeros` and friends,
+`type(dtype)`, `contiguous()`, `nelement()`, `element_size()`, the dtype shorthands
+(`half()`, `byte()`, ...), `is_cuda`, `retain_grad()`, and the in-place random fills
+(`uniform_`, `normal_`, `bernoulli_`, ...)."""
+from __future__ import annotations
+
+import numpy
+
+from .. import backend, creation
+from ..random import stream
+from ..tensor import Tensor
+from . import functions as f
+
+# `x.type()` names, PyTorch's legacy tensor type names.
+TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+              "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+              "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+def _new(fill: str):
+    def method(self, *size, dtype=None, device=None, requires_grad=False, **extra):
+        return getattr(creation, fill)(*size, dtype=dtype or self.dtype,
+                                       device=self.device if device is None else device,
+                                       requires_grad=requires_grad, **extra)
+    method.__name__ = "new_" + fill
+    method.__doc__ = f"A new tensor of {fill} with this one's dtype and device."
+    return method
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return creation.full(size, fill_value, dtype=dtype or self.dtype,
+                         device=self.device if device is None else device,
+                         requires_grad=requires_grad)
+
+
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    return creation.tensor(data, dtype=dtype or self.dtype,
+                           device=self.device if device is None else device,
+                           requires_grad=requires_grad)
+
+
+def type(self, dtype=None, non_blocking: bool = False):  # noqa: A001
+    """Without an argument the type's name ("torch.FloatTensor"); with one, a cast
+    (a dtype, or a legacy name such as "torch.LongTensor")."""
+    if dtype is None:
+        prefix = "torch.cuda." if self.device.type == "cuda" else "torch."
+        return prefix + TYPE_NAMES[str(self.dtype)]
+    if isinstance(dtype, str):
+        by_name = {name: numpy.dtype(d) for d, name in TYPE_NAMES.items()}
+        dtype = by_name[dtype.rsplit(".", 1)[-1]]
+    return self.to(numpy.dtype(dtype))
+
+
+def contiguous(self, memory_format=None) -> Tensor:
+    """A tensor whose array is C-contiguous (itself when it already is), as PyTorch."""
+    flags = getattr(self.array, "flags", None)
+    return self if flags is None or flags.c_contiguous else f.clone(self)
+
+
+def is_contiguous(self, memory_format=None) -> bool:
+    return bool(self.array.flags.c_contiguous)
+
+
+def stride(self, dim=None):
+    """Steps in elements (not bytes) between neighbours along each dimension."""
+    steps = tuple(s // self.array.itemsize for s in self.array.strides)
+    return steps if dim is None else steps[dim]
+
+
+def retain_grad(self) -> None:
+    """Keep `.grad` of a non-leaf tensor after backward (through a tensor hook)."""
+    if self.is_leaf:
+        return
+
+    def keep(grad):
+        self.grad = grad if self.grad is None else self.grad + grad
+    self.register_hook(keep)
+
+
+def _fill(sample):
+    """An in-place random fill: `x.uniform_(a, b)`, ... drawn from the global stream or
+    `generator=`, written into x's array (outside the graph, as PyTorch's fills)."""
+    def method(self, *args, generator=None, **kwargs):
+        values = sample(stream(generator), self.shape, *args, **kwargs)
+        self.array[...] = backend.to_device(numpy.asarray(values).astype(self.dtype),
+                                            self.device)
+        return self
+    return method
+
+
+RANDOM_FILLS = {
+    "uniform_": _fill(lambda g, s, a=0.0, b=1.0: g.uniform(a, b, s)),
+    "normal_": _fill(lambda g, s, mean=0.0, std=1.0: g.normal(mean, std, s)),
+    "bernoulli_": _fill(lambda g, s, p=0.5: g.random(s) < (
+        p.numpy() if isinstance(p, Tensor) else p)),
+    "exponential_": _fill(lambda g, s, lambd=1.0: g.exponential(1.0 / lambd, s)),
+    "geometric_": _fill(lambda g, s, p: g.geometric(p, s)),
+    "cauchy_": _fill(lambda g, s, median=0.0, sigma=1.0: median + sigma * g.standard_cauchy(s)),
+    "log_normal_": _fill(lambda g, s, mean=1.0, std=2.0: g.lognormal(mean, std, s)),
+    "random_": _fill(lambda g, s, low=0, high=None: g.integers(
+        0 if high is None else low, 2 ** 24 if high is None and low == 0 else
+        (low if high is None else high), s)),
+}
+
+
+METHODS = {
+    "new_zeros": _new("zeros"), "new_ones": _new("ones"), "new_empty": _new("empty"),
+    "new_full": new_full, "new_tensor": new_tensor, "type": type,
+    "contiguous": contiguous, "is_contiguous": is_contiguous, "stride": stride,
+    "retain_grad": retain_grad,
+    "nelement": lambda self: self.numel(),
+    "element_size": lambda self: self.array.itemsize,
+    "ndimension": lambda self: self.ndim,
+    "is_floating_point": lambda self: self.dtype.kind == "f",
+    "is_complex": lambda self: self.dtype.kind == "c",
+    "get_device": lambda self: -1 if self.device.type == "cpu" else self.device.index,
+    "half": lambda self: self.to(backend.float16),
+    "short": lambda self: self.to(numpy.dtype("int16")),
+    "char": lambda self: self.to(numpy.dtype("int8")),
+    "byte": lambda self: self.to(backend.uint8),
+    "pin_memory": lambda self, device=None: self,
+    "share_memory_": lambda self: self,
+    **RANDOM_FILLS,
+}
+PROPERTIES = {
+    "is_cuda": lambda self: self.device.type == "cuda",
+    "is_cpu": lambda self: self.device.type == "cpu",
+    "nbytes": lambda self: int(self.array.nbytes),
+    "itemsize": lambda self: self.array.itemsize,
+    "layout": lambda self: "torch.strided",
+    "is_quantized": lambda self: False,
+    "is_meta": lambda self: False,
+}
