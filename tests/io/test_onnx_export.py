@@ -13,6 +13,7 @@ import chainrule as cr
 from chainrule import nn
 from chainrule.autograd import hooks
 from chainrule.io.onnx import ExportError
+from chainrule.io.onnx.graph import ConstantWarning
 from chainrule.train import recipes
 
 onnx = pytest.importorskip("onnx")
@@ -209,7 +210,23 @@ def test_attention_with_a_causal_mask_made_in_forward(tmp_path):
                 self.attention(x, x, x, attn_mask=per_head, need_weights=False)[0]
 
     cr.manual_seed(9)
-    _roundtrip(tmp_path, Causal(), cr.randn(5, 2, 8))
+    with pytest.warns(ConstantWarning, match="that no traced op made"):
+        _roundtrip(tmp_path, Causal(), cr.randn(5, 2, 8))
+
+
+def test_a_mask_computed_outside_the_ops_is_warned_about(tmp_path):
+    class Padded(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(10, 8)
+            self.attention = nn.MultiheadAttention(8, 2, batch_first=True)
+
+        def forward(self, ids):
+            x = self.embedding(ids)
+            return self.attention(x, x, x, key_padding_mask=ids == 0)[0]
+
+    with pytest.warns(ConstantWarning, match="a comparison such as ids == 0"):
+        cr.onnx.export(Padded(), cr.randint(1, 10, (2, 4)), tmp_path / "padded.onnx")
 
 
 def test_embedding_and_bags(tmp_path):

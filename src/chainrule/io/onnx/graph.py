@@ -7,12 +7,18 @@ layer adds nodes whose outputs are bound to the tensors it returned.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy
 import onnx
 from onnx import helper, numpy_helper
 
 from ...tensor import Tensor
 from .errors import ExportError
+
+
+class ConstantWarning(UserWarning):
+    """A tensor the trace did not make became a constant of the graph."""
 
 
 class Graph:
@@ -57,8 +63,14 @@ class Graph:
     def name(self, tensor: Tensor) -> str:
         """The value name of `tensor`: traced, a parameter, or else a constant."""
         if id(tensor) not in self._names:
-            hint = self.parameter_names.get(id(tensor), "const")
-            self.bind(tensor, self.constant(tensor.numpy(), hint))
+            hint = self.parameter_names.get(id(tensor))
+            if hint is None and tensor.numel() > 1:
+                warnings.warn(f"onnx export: a tensor of shape {tuple(tensor.shape)} that no "
+                              "traced op made enters the graph as a constant (computed "
+                              "outside chainrule's ops: a comparison such as ids == 0, "
+                              ".numpy(), ...); if it depends on the input, pass it as an "
+                              "input instead", ConstantWarning, stacklevel=2)
+            self.bind(tensor, self.constant(tensor.numpy(), hint or "const"))
         return self._names[id(tensor)]
 
     def constant(self, array, hint: str = "const") -> str:
