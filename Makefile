@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test faults bench install install-test clean
+.PHONY: run test faults bench install install-test install-check clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -36,6 +36,10 @@ bench: install-test
 # the fast fault cases run in `make test`.
 faults: install-test
 	$(PY) -m pytest tests/faults -m slow
+
+# `pip install .` into a fresh venv the plain way, then the README's commands (a minute or two).
+install-check: install-test
+	CHAINRULE_INSTALL_CHECK=1 $(PY) -m pytest tests/test_install.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
