@@ -38,10 +38,20 @@ class Embedding(Op):
         if ctx.padding_idx is not None:
             keep = ids != ctx.padding_idx
             ids = ids[keep]
-        rows = Reshape.call(grad, shape=(ctx.indices.size, grad.shape[-1]))
-        if ctx.sparse and not ctx.building_graph:
-            return (_sparse_gradient(ctx.table_shape, ids, rows if keep is None else rows[keep]),)
-        return (ScatterRows.call(rows, ids=ids, num_rows=ctx.table_shape[0], keep=keep),)
+        if ctx.building_graph or grad.ndim < 3 or grad.strides[-2] != 0:
+            rows = Reshape.call(grad, shape=(ctx.indices.size, grad.shape[-1]))
+            if ctx.sparse and not ctx.building_graph:
+                return (_sparse_gradient(ctx.table_shape, ids, rows if keep is None else rows[keep]),)
+            return (ScatterRows.call(rows, ids=ids, num_rows=ctx.table_shape[0], keep=keep),)
+        # The gradient repeats along the last id axis (a sum or mean over it came next: a
+        # bag of words): each token adds its bag's one row, as in EmbeddingBag.
+        length, width = grad.shape[-2:]
+        bag_rows = grad[..., 0, :].reshape(-1, width)
+        source = xp(ids).arange(bag_rows.shape[0]).repeat(length)
+        source = source if keep is None else source[keep]
+        if ctx.sparse:
+            return (_sparse_gradient(ctx.table_shape, ids, bag_rows, source),)
+        return (ScatterRows.call(bag_rows, ids=ids, num_rows=ctx.table_shape[0], source=source),)
 
 
 class ScatterRows(Op):

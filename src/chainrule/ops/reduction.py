@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..autograd.broadcast import Expand
 from ..autograd.op import Op
 from ..backend import xp
+from ..kernels.reduce import sum_over
 from .shape import Reshape, axis
 
 
@@ -31,7 +32,7 @@ class Sum(Op):
     def forward(ctx, x, dim=None, keepdim=False):
         ctx.source = x.shape
         ctx.axes = _axes(dim, x.ndim)
-        return x.sum(axis=ctx.axes, keepdims=keepdim)
+        return sum_over(x, ctx.axes, keepdim)
 
     def backward(ctx, grad):
         return (_spread(grad, ctx),)
@@ -46,7 +47,10 @@ class Mean(Op):
         for a in ctx.axes:
             count *= x.shape[a]
         ctx.count = count
-        return x.mean(axis=ctx.axes, keepdims=keepdim)
+        if len(ctx.axes) != 1 or x.dtype not in ("float32", "float64"):
+            return x.mean(axis=ctx.axes, keepdims=keepdim)
+        total = sum_over(x, ctx.axes, keepdim)
+        return total / x.dtype.type(count)
 
     def backward(ctx, grad):
         return (_spread(grad / ctx.count, ctx),)
