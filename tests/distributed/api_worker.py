@@ -82,6 +82,20 @@ def no_sync(rank: int, world: int) -> None:
     check("no_sync accumulates", numpy.allclose(got, reference.weight.grad.numpy(), atol=1e-6))
 
 
+def buckets_leave_during_backward(rank: int) -> None:
+    """While backward is still to finish the first layer, the later layers' buckets are
+    already sent (a hook on the first weight, registered before DDP's, looks)."""
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
+    seen = []
+    model[0].weight.register_post_accumulate_grad_hook(
+        lambda leaf: seen.append([b.work is not None for b in ddp._buckets]))
+    ddp = nn.parallel.DistributedDataParallel(model, bucket_cap_mb=0.0001)
+    ddp(cr.ones(4, 8)).sum().backward()
+    check("several buckets", len(ddp._buckets) >= 3)
+    check("buckets sent during backward", seen[0][0] and not seen[0][-1])
+
+
 def sparse_stays_sparse(rank: int) -> None:
     cr.manual_seed(0)
     model = nn.parallel.DistributedDataParallel(nn.Embedding(100, 4, sparse=True))
@@ -133,6 +147,7 @@ def main() -> None:
     collectives(rank, world)
     timeout(rank)
     no_sync(rank, world)
+    buckets_leave_during_backward(rank)
     sparse_stays_sparse(rank)
     unused_parameters(rank)
     dist.destroy_process_group()
