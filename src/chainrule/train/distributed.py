@@ -51,6 +51,8 @@ class DataParallel:
         self.checkpoint_path = None  # named in the message when the job is stopped
         self.model = None
         _stop_the_job_on_errors(self)
+        if hasattr(sys.stdout, "reconfigure"):  # mpirun pipes the output: show each line now
+            sys.stdout.reconfigure(line_buffering=True)
 
     def wrap(self, network) -> None:
         """Train `network` on every rank: rank 0's weights, BatchNorm over all ranks."""
