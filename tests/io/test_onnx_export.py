@@ -161,6 +161,46 @@ def test_each_layer_matches_onnxruntime(tmp_path, name):
     _roundtrip(tmp_path, model, cr.randn(*shape), second=second)
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_recurrent_layers_from_a_given_state(tmp_path, kind):
+    cr.manual_seed(10)
+    layer = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, batch_first=True)
+    names = ["x", "h"] + (["c"] if kind == "LSTM" else [])
+    path = tmp_path / "state.onnx"
+
+    def example(batch):
+        x, h = cr.randn(batch, 5, 3), cr.randn(4, batch, 4)
+        return (x, (h, cr.randn(4, batch, 4))) if kind == "LSTM" else (x, h)
+
+    def flat(args):
+        x, state = args
+        return (x, *state) if kind == "LSTM" else (x, state)
+
+    class Wrapped(nn.Module):  # the state as separate inputs, all outputs flat
+        def __init__(self):
+            super().__init__()
+            self.layer = layer
+
+        def forward(self, x, h, c=None):
+            return self.layer(x, (h, c) if kind == "LSTM" else h)
+
+    model = Wrapped()
+    outputs = ["y", "h_n"] + (["c_n"] if kind == "LSTM" else [])
+    cr.onnx.export(model, flat(example(2)), path, input_names=names, output_names=outputs,
+                   dynamic_axes={"x": {0: "n"}, "h": {1: "n"}, "c": {1: "n"}, "y": {0: "n"},
+                                 "h_n": {1: "n"}, "c_n": {1: "n"}}
+                   if kind == "LSTM" else {"x": {0: "n"}, "h": {1: "n"}, "y": {0: "n"},
+                                           "h_n": {1: "n"}})
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for batch in (2, 3):
+        inputs = flat(example(batch))
+        got = session.run(None, {n: t.numpy() for n, t in zip(names, inputs)})
+        out, state = model(*inputs)
+        want = [out, *state] if kind == "LSTM" else [out, state]
+        for g, w in zip(got, want):
+            numpy.testing.assert_allclose(g, w.numpy(), rtol=RTOL, atol=ATOL)
+
+
 def test_multihead_attention_outputs_and_weights(tmp_path):
     cr.manual_seed(2)
     attention = nn.MultiheadAttention(8, 2, batch_first=True)
