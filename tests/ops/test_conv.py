@@ -1,5 +1,6 @@
-"""conv1d / conv2d and the Conv1d / Conv2d layers against PyTorch, finite differences and
-their own error messages."""
+"""conv1d / conv2d (ops/conv.py) and the Conv1d / Conv2d layers: the op table (forward and
+gradients against PyTorch in float32 and float64, finite differences, second derivatives),
+then the scratch buffers, the layers and the error messages."""
 from __future__ import annotations
 
 import math
@@ -12,44 +13,26 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule.kernels import im2col as conv_ops
 
+from .harness import assert_close, case, op_table_tests, random_arrays
+
 # PyTorch warns that it copies the input for 'same' padding with even kernels
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 
-RTOL, ATOL = 1e-4, 1e-5  # float32 against PyTorch (sums of up to a few hundred products)
-
-
-def arrays(*shapes, seed=0, dtype=numpy.float32):
-    generator = numpy.random.default_rng(seed)
-    return [generator.standard_normal(s).astype(dtype) for s in shapes]
+CONV32 = (1e-4, 1e-5)  # float32 against PyTorch (sums of up to a few hundred products)
 
 
 def close(got, expected, what=""):
-    got = got.numpy() if isinstance(got, cr.Tensor) else got
-    expected = expected.detach().numpy() if isinstance(expected, torch.Tensor) else expected
-    assert got.shape == expected.shape, f"{what}: shape {got.shape} != {expected.shape}"
-    scale = max(1.0, float(numpy.abs(expected).max())) if expected.size else 1.0
-    numpy.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL * scale, err_msg=what)
+    assert_close(got, expected, numpy.float32, what, CONV32)
 
 
-def compare(nd, x_shape, w_shape, bias=True, seed=0, **kwargs):
-    """Output and the gradients of input, weight and bias equal PyTorch's."""
-    x, w, b, = arrays(x_shape, w_shape, (w_shape[0],), seed=seed)
-    ours, theirs = (F.conv1d, torch.nn.functional.conv1d) if nd == 1 else \
-        (F.conv2d, torch.nn.functional.conv2d)
-    cx, cw, cb = (cr.tensor(a, requires_grad=True) for a in (x, w, b))
-    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    got = ours(cx, cw, cb if bias else None, **kwargs)
-    expected = theirs(tx, tw, tb if bias else None, **kwargs)
-    close(got, expected, "forward")
-    upstream = arrays(tuple(expected.shape), seed=seed + 1)[0]
-    got.backward(cr.tensor(upstream))
-    expected.backward(torch.tensor(upstream))
-    close(cx.grad, tx.grad, "d/dinput")
-    close(cw.grad, tw.grad, "d/dweight")
-    if bias:
-        close(cb.grad, tb.grad, "d/dbias")
-    else:
-        assert cb.grad is None
+def conv_case(nd, x_shape, w_shape, kwargs, bias):
+    """conv1d/conv2d of x and W (and b) with these arguments, as an op-table case."""
+    shapes = (x_shape, w_shape) + (((w_shape[0],),) if bias else ())
+    name = f"conv{nd}d-{x_shape}-{w_shape}-{kwargs}-bias{bias}".replace(" ", "")
+
+    def fn(m, x, w, b=None):
+        return getattr(m.nn.functional, f"conv{nd}d")(x, w, b, **kwargs)
+    return case(name, fn, *shapes, float32_tolerance=CONV32)
 
 
 CONV2D = [  # (input shape, weight shape, keyword arguments, bias)
@@ -67,38 +50,35 @@ CONV2D = [  # (input shape, weight shape, keyword arguments, bias)
     ((2, 3, 7, 8), (4, 3, 2, 3), dict(padding="same", dilation=(3, 2)), True),
     ((2, 3, 7, 8), (4, 3, 3, 3), dict(padding="valid"), True),
     ((3, 2, 6, 11), (5, 2, 1, 1), dict(stride=3), True),  # 1×1 kernel
-    ((2, 4, 20, 18), (6, 2, 3, 3), dict(groups=2, padding=1), True),  # ≥ 256 pixels/image
-    ((2, 3, 17, 19), (5, 3, 2, 3), dict(dilation=(1, 2)), True),
-    ((4, 1, 28, 28), (16, 1, 5, 5), {}, True),  # W3's first layer
-    ((4, 16, 12, 12), (32, 16, 5, 5), {}, True),  # W3's second layer
+    ((2, 4, 6, 5), (6, 2, 3, 2), dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2),
+                                      groups=2), True),
+    ((1, 4, 17, 16), (6, 2, 3, 3), dict(padding=1, groups=2), False),  # ≥ 256 pixels/image
 ]
-
-
-@pytest.mark.parametrize("x_shape, w_shape, kwargs, bias", CONV2D,
-                         ids=[f"{x}-{w}-{k}-bias{b}" for x, w, k, b in CONV2D])
-def test_conv2d_matches_torch(x_shape, w_shape, kwargs, bias):
-    compare(2, x_shape, w_shape, bias, **kwargs)
-
-
 CONV1D = [
     ((2, 3, 10), (4, 3, 3), {}, True),
     ((1, 2, 9), (3, 2, 4), dict(stride=2, padding=1), False),
     ((2, 4, 12), (4, 2, 3), dict(groups=2, dilation=2), True),
     ((2, 4, 11), (8, 1, 3), dict(groups=4, padding="same"), True),
-    ((2, 3, 300), (2, 3, 5), dict(padding=2), True),  # ≥ 256 pixels/image
+    ((2, 4, 260), (4, 2, 3), dict(padding=1, groups=2), True),  # ≥ 256 outputs per image
 ]
+LARGE = [  # compared with PyTorch only (finite differences over every element are slow)
+    (2, (2, 4, 20, 18), (6, 2, 3, 3), dict(groups=2, padding=1), True),
+    (2, (2, 3, 17, 19), (5, 3, 2, 3), dict(dilation=(1, 2)), True),
+    (2, (4, 1, 28, 28), (16, 1, 5, 5), {}, True),  # W3's first layer
+    (2, (4, 16, 12, 12), (32, 16, 5, 5), {}, True),  # W3's second layer
+    (1, (2, 3, 300), (2, 3, 5), dict(padding=2), True),
+]
+CASES = [conv_case(2, *c) for c in CONV2D] + [conv_case(1, *c) for c in CONV1D]
 
-
-@pytest.mark.parametrize("x_shape, w_shape, kwargs, bias", CONV1D,
-                         ids=[f"{x}-{w}-{k}-bias{b}" for x, w, k, b in CONV1D])
-def test_conv1d_matches_torch(x_shape, w_shape, kwargs, bias):
-    compare(1, x_shape, w_shape, bias, **kwargs)
+(test_forward_matches_torch, test_gradient_matches_torch, test_gradcheck,
+ test_second_derivative_matches_torch) = op_table_tests(
+    CASES, compared=[conv_case(*c) for c in LARGE])
 
 
 def test_stacked_convolutions_keep_their_own_columns():
     """Each Conv2d keeps its forward's columns for the weight gradient: a later convolution
     of the same shape must not overwrite them (the scratch buffers are shared)."""
-    x, w1, w2 = arrays((2, 3, 8, 8), (3, 3, 3, 3), (3, 3, 3, 3))
+    x, w1, w2 = random_arrays((2, 3, 8, 8), (3, 3, 3, 3), (3, 3, 3, 3))
     ours = [cr.tensor(a, requires_grad=True) for a in (x, w1, w2)]
     theirs = [torch.tensor(a, requires_grad=True) for a in (x, w1, w2)]
     for (a, b, c), conv in ((ours, F.conv2d), (theirs, torch.nn.functional.conv2d)):
@@ -108,61 +88,21 @@ def test_stacked_convolutions_keep_their_own_columns():
 
 
 def test_unbatched_input():
-    x, w = arrays((3, 6, 7), (2, 3, 3, 3))
+    x, w = random_arrays((3, 6, 7), (2, 3, 3, 3))
     got = F.conv2d(cr.tensor(x), cr.tensor(w), padding=1)
     close(got, torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1))
-    x, w = arrays((3, 8), (2, 3, 3))
+    x, w = random_arrays((3, 8), (2, 3, 3))
     got = F.conv1d(cr.tensor(x), cr.tensor(w))
     close(got, torch.nn.functional.conv1d(torch.tensor(x), torch.tensor(w)))
 
 
 def test_float64_stays_float64():
-    x, w = arrays((2, 2, 5, 5), (3, 2, 3, 3), dtype=numpy.float64)
+    x, w = random_arrays((2, 2, 5, 5), (3, 2, 3, 3), dtype=numpy.float64)
     cx = cr.tensor(x, requires_grad=True)
     y = F.conv2d(cx, cr.tensor(w))
     assert y.dtype == cr.float64
     y.sum().backward()
     assert cx.grad.dtype == cr.float64
-
-
-@pytest.mark.parametrize("kwargs", [dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2),
-                                         groups=2), dict(padding="same")])
-def test_conv2d_gradcheck(kwargs):
-    x, w, b = arrays((2, 4, 6, 5), (6, 2, 3, 2), (6,), dtype=numpy.float64)
-    if kwargs.get("padding") == "same":
-        w = w.reshape(3, 4, 3, 2)
-        b = b[:3]
-    inputs = [cr.tensor(a, requires_grad=True) for a in (x, w, b)]
-    assert cr.autograd.gradcheck(lambda x, w, b: F.conv2d(x, w, b, **kwargs), inputs)
-
-
-@pytest.mark.parametrize("length", [9, 260])  # 260: the per-image products (≥ 256 outputs)
-def test_conv1d_gradcheck(length):
-    x, w, b = arrays((2, 4, length), (4, 2, 3), (4,), dtype=numpy.float64)
-    inputs = [cr.tensor(a, requires_grad=True) for a in (x, w, b)]
-    assert cr.autograd.gradcheck(
-        lambda x, w, b: F.conv1d(x, w, b, padding=1, groups=2), inputs)
-
-
-@pytest.mark.parametrize("x_shape, kwargs", [
-    ((2, 4, 7, 6), dict(stride=(2, 1), padding=1, groups=2)),
-    ((2, 4, 7, 6), dict(dilation=2, padding=(2, 0), groups=2)),
-    ((1, 4, 17, 16), dict(padding=1, groups=2)),  # the per-image products
-])
-def test_second_derivatives_match_torch(x_shape, kwargs):
-    """d/d(x, W) of  |dL/dx|² + Σ (dL/dW)³  with L = Σ conv(x, W)²: exercises the
-    backward of the input-gradient and weight-gradient ops."""
-    x, w = arrays(x_shape, (6, 2, 3, 3), dtype=numpy.float64)
-    results = []
-    for conv, grad, tensor in ((F.conv2d, cr.autograd.grad, cr.tensor),
-                               (torch.nn.functional.conv2d, torch.autograd.grad, torch.tensor)):
-        tx, tw = tensor(x, requires_grad=True), tensor(w, requires_grad=True)
-        y = conv(tx, tw, **kwargs)
-        gx, gw = grad((y * y).sum(), (tx, tw), create_graph=True)
-        ((gx * gx).sum() + (gw * gw * gw).sum()).backward()
-        results.append((tx.grad, tw.grad))
-    for got, expected in zip(*results):
-        numpy.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-9, atol=1e-9)
 
 
 def test_small_cnn_training_step_matches_torch():
@@ -177,7 +117,7 @@ def test_small_cnn_training_step_matches_torch():
     with torch.no_grad():
         for t, c in zip(theirs.parameters(), ours.parameters()):
             t.copy_(torch.tensor(c.numpy()))
-    (x,) = arrays((3, 1, 28, 28))
+    (x,) = random_arrays((3, 1, 28, 28))
     got = ours(cr.tensor(x))
     expected = theirs(torch.tensor(x))
     close(got, expected, "forward")
@@ -219,7 +159,7 @@ def test_padding_modes_match_torch(mode, nd, padding):
     with torch.no_grad():
         theirs.weight.copy_(torch.tensor(ours.weight.numpy()))
         theirs.bias.copy_(torch.tensor(ours.bias.numpy()))
-    (x,) = arrays((2, 3) + (6,) * nd)
+    (x,) = random_arrays((2, 3) + (6,) * nd)
     cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     got, expected = ours(cx), theirs(tx)
     close(got, expected, "forward")
@@ -268,7 +208,7 @@ def test_argument_errors(call, pattern):
 
 def test_workspace_is_reused_and_not_returned():
     """Scratch buffers hold only temporaries: outputs never alias them."""
-    (x,) = arrays((2, 3, 8, 8))
+    (x,) = random_arrays((2, 3, 8, 8))
     w = cr.randn(4, 3, 3, 3)
     y1 = F.conv2d(cr.tensor(x), w, padding=1)
     kept = y1.numpy().copy()
@@ -291,7 +231,7 @@ def test_both_ways_to_the_input_gradient_agree(x_shape, w_shape, stride, dilatio
     (n, _, h, w), (o, cg, kh, kw) = x_shape, w_shape
     oh, ow = (conv_ops.out_size(s, k, st, 0, d)
               for s, k, st, d in zip((h, w), (kh, kw), stride, dilation))
-    grad, weight = arrays((n, o, oh, ow), w_shape, dtype=numpy.float64)
+    grad, weight = random_arrays((n, o, oh, ow), w_shape, dtype=numpy.float64)
     results = []
     for make_rows in (conv_ops._spread_then_multiply, conv_ops._multiply_then_spread):
         rows = numpy.full((groups, kh, cg, n, oh, w), numpy.nan)
