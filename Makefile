@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test faults bench install install-test install-check clean
+.PHONY: run test faults bench compat-table install install-test install-check clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -36,6 +36,10 @@ bench: install-test
 # the fast fault cases run in `make test`.
 faults: install-test
 	$(PY) -m pytest tests/faults -m slow
+
+# docs/compatibility.md: every public PyTorch name, implemented / absent (why) / missing.
+compat-table: install-test
+	$(PY) scripts/compat_table.py
 
 # `pip install .` into a fresh venv the plain way, then the README's commands (a minute or two).
 install-check: install-test

@@ -1,0 +1,223 @@
+"""Write docs/compatibility.md: chainrule against PyTorch, public name by public name.
+
+    python scripts/compat_table.py            # rewrite docs/compatibility.md
+    python scripts/compat_table.py --check    # exit 1 if the file is out of date
+
+It imports PyTorch (the test oracle) and chainrule, walks the public names of the
+namespaces real programs use, and puts each name in one of three classes:
+
+- implemented: chainrule has the name at the same path (`torch.nn.functional.gelu` →
+  `chainrule.nn.functional.gelu`, `torch.Tensor.sin_` → `chainrule.Tensor.sin_`);
+- deliberately absent: the first rule of ABSENT whose pattern matches gives the reason
+  (quantization, sparse layouts, complex numbers, JIT, ...);
+- missing: everything else; the goal is an empty list in the numerical core.
+
+Typing helpers and modules that a namespace merely imports are not counted.
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import pathlib
+import re
+import sys
+import types
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+OUTPUT = ROOT / "docs" / "compatibility.md"
+
+# (namespace under torch / chainrule, title); "" is the top level, "Tensor" the class.
+NAMESPACES = [
+    ("", "torch.* (functions, classes, dtypes, constants)"),
+    ("Tensor", "torch.Tensor (methods and attributes)"),
+    ("nn", "torch.nn"),
+    ("nn.functional", "torch.nn.functional"),
+    ("nn.init", "torch.nn.init"),
+    ("nn.utils", "torch.nn.utils"),
+    ("optim", "torch.optim"),
+    ("optim.lr_scheduler", "torch.optim.lr_scheduler"),
+    ("utils.data", "torch.utils.data"),
+    ("autograd", "torch.autograd"),
+]
+
+# What chainrule leaves out on purpose, and why. First match wins; a pattern is matched
+# against the bare name (`re.fullmatch`).
+ABSENT = [
+    ("quantization (chainrule computes in float16/32/64 only)",
+     r"q_.*|qscheme|.*quantiz.*|dequantize|int_repr|q?u?int[1-7]|uint(16|32|64)|"
+     r"q(u)?int.*|per_(tensor|channel)_.*|choose_qparams.*|fbgemm_.*|.*fake_quant.*|"
+     r"fused_moving_avg.*|empty_quantized|bits.*|float8_.*|float4_.*|(uint|int)[1-7]"),
+    ("sparse layouts (only Embedding's row-sparse gradients exist)",
+     r".*sparse.*|.*_csr|.*_csc|.*_bsr|.*_bsc|coalesce|is_coalesced|.*crow_indices.*|"
+     r".*ccol_indices.*|.*col_indices.*|.*row_indices.*|indices(_copy)?|values(_copy)?|"
+     r"dense_dim|to_dense|[sh]spmm|dsmm|hspmm|smm|saddmm|sspaddmm|spmm|jagged|"
+     r"to_padded_tensor|is_nested|nested_.*|segment_reduce|SparseAdam"),
+    ("complex numbers (NumPy could, but no op here takes a complex gradient)",
+     r".*complex.*|c(float|double|half)|chalf|conj.*|is_conj|resolve_conj|real|imag|angle|"
+     r"polar|view_as_real.*|H|mH|adjoint|.*stft"),
+    ("bfloat16 (NumPy has no bfloat16 dtype)", r"bfloat16|BFloat16.*"),
+    ("JIT, compilation and graph export internals",
+     r"jit|script.*|trace.*|fork|wait|.*_ir.*|parse_.*|import_ir.*|.*type_comment.*|"
+     r"unify_type_list|sym_.*|Sym.*|cond|while_loop|vmap|func|export|"
+     r"compiled_with_cxx11_abi|get_file_path|classproperty|merge_type_.*|"
+     r"is_tensor_like|has_torch_function.*|handle_torch_function|boolean_dispatch|"
+     r"BroadcastingList.*|assert_int_or_pair"),
+    ("vendor kernels and their entry points (cuDNN, MIOpen, MKL-DNN, Vulkan, ...)",
+     r"cudnn_.*|miopen_.*|mkldnn.*|to_mkldnn|is_mkldnn|.*vulkan.*|is_(xla|xpu|ipu|hpu|mtia|"
+     r"maia|mps|meta)|xpu|ipu|mtia|.*_fp16_.*|conv_tbc|grouped_mm|scaled_.*mm"),
+    ("memory layout and storage internals (a tensor owns one dense array)",
+     r".*storage.*|.*Storage|as_strided.*|empty_permuted|new_empty_strided|set_|"
+     r"is_set_to|data_ptr|const_data_ptr|dim_order|record_stream|resize.*|"
+     r"unsafe_.*|.*_format|module_load|as_subclass|is_shared|from_file|frombuffer|"
+     r"nonzero_static|hash_tensor|output_nr|_version|channels_last.*|strided"),
+    ("legacy tensor types (use dtype=)",
+     r"(Float|Double|Half|Long|Int|Short|Char|Byte|Bool)Tensor|set_default_tensor_type|new|"
+     r"reinforce|volatile|Variable|variable|is_distributed"),
+    ("autocast and mixed precision (chainrule computes in the dtype you choose)",
+     r".*autocast.*|set_float32_matmul_precision|get_float32_matmul_precision"),
+    ("profiler internals", r"Profiler.*|kineto_available|profiler_.*"),
+    ("low-level ATen entry points (use the torch.nn.functional form)",
+     r"native_.*|.*_backward.*|batch_norm_(elemt|stats|gather_stats.*|update_stats|"
+     r"backward_.*)|.*_cell|rnn_(tanh|relu)|gru|lstm|quantized_.*|convolution|"
+     r"constant_pad_nd|grid_sampler.*|affine_grid_generator|embedding_renorm_|"
+     r"norm_except_dim|frobenius_norm|nuclear_norm|native_norm|feature_.*dropout.*|"
+     r"alpha_dropout_|feature_dropout|slice_inverse|multi_head_attention_forward|"
+     r"linear_cross_entropy|LinearCrossEntropy.*|ScalingType|SwizzleType|"
+     r"GRID_SAMPLE_.*"),
+    ("data pipes (deprecated in PyTorch)",
+     r".*DataPipe.*|.*datapipe.*|DataChunk|.*_validation.*|non_deterministic"),
+    ("lazy and uninitialized modules (shapes are given up front here)",
+     r"Lazy.*|Uninitialized.*"),
+    ("multi-process and distributed internals",
+     r"prepare_multiprocessing_environment|DataParallel|is_multithreading_enabled|"
+     r"set_multithreading_enabled|SavedTensor|NestedIOFunction|DeviceType|"
+     r"enforce_grad_layout_policy|is_view_replay_enabled|thread_safe_generator"),
+    ("linear-algebra decompositions (torch.linalg is not part of chainrule)",
+     r"cholesky.*|eig|symeig|lobpcg|lstsq|lu|lu_.*|qr|geqrf|orgqr|ormqr|svd.*|pca_lowrank|"
+     r"triangular_solve|matrix_exp|matrix_rank|pinverse|solve"),
+]
+
+
+def _public(obj, title: str) -> list[str]:
+    """The names a namespace defines for its users (no typing helpers, no imports of
+    other libraries' objects, no submodules)."""
+    names = []
+    for name in dir(obj):
+        if name.startswith("_"):
+            continue
+        try:
+            value = getattr(obj, name)
+        except Exception:  # noqa: BLE001 - a lazy attribute that fails is not usable
+            continue
+        if isinstance(value, types.ModuleType):
+            continue
+        origin = getattr(value, "__module__", None) or ""
+        if title != "Tensor" and (inspect.isclass(value) or inspect.isfunction(value)) \
+                and not origin.startswith("torch"):
+            continue  # typing.Optional, collections.Counter, ... imported by torch
+        if title == "" and name.isupper():
+            continue  # build flags and typing constants (TYPE_CHECKING, AVG)
+        names.append(name)
+    return names
+
+
+def _resolve(root, path: str):
+    obj = root
+    for part in filter(None, path.split(".")):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+# Classes that PyTorch's C++ core exports through pybind11 for TorchScript, the
+# dispatcher and its own file readers; the few that programs use (Size, dtype, Generator, ...) are not skipped.
+BINDING_REASON = "TorchScript, dispatcher and C++ binding classes"
+USED_BINDINGS = ("Size", "dtype", "device", "Generator", "Tensor", "layout", "memory_format")
+
+
+def classify(name: str, ours, theirs) -> tuple[str, str]:
+    if ours is not None and hasattr(ours, name):
+        return "implemented", ""
+    value = getattr(theirs, name, None)
+    if inspect.isclass(value) and type(value).__name__ == "pybind11_type" \
+            and name not in USED_BINDINGS:
+        return "absent", BINDING_REASON
+    for reason, pattern in ABSENT:
+        if re.fullmatch(pattern, name):
+            return "absent", reason
+    return "missing", ""
+
+
+def table() -> list[dict]:
+    import torch
+
+    import chainrule
+
+    rows = []
+    for path, title in NAMESPACES:
+        theirs, ours = _resolve(torch, path), _resolve(chainrule, path)
+        for name in sorted(_public(theirs, path)):
+            status, reason = classify(name, ours, theirs)
+            rows.append(dict(namespace=title, path=path, name=name, status=status,
+                             reason=reason))
+    return rows
+
+
+def render(rows: list[dict]) -> str:
+    import torch
+
+    lines = ["# Compatibility with PyTorch, name by name", "",
+             f"Generated by `scripts/compat_table.py` against PyTorch {torch.__version__}; "
+             "do not edit by hand (`make compat-table` rewrites it, and a test fails when it "
+             "is out of date).", "",
+             "A name is *implemented* when chainrule has it at the same path, *absent* when "
+             "it is left out on purpose (the reason is given), and *missing* otherwise.", "",
+             "| namespace | implemented | absent | missing | coverage of the rest |",
+             "|---|---:|---:|---:|---:|"]
+    for _, title in NAMESPACES:
+        mine = [r for r in rows if r["namespace"] == title]
+        count = {s: sum(r["status"] == s for r in mine) for s in ("implemented", "absent",
+                                                                    "missing")}
+        considered = count["implemented"] + count["missing"]
+        share = f"{100 * count['implemented'] / considered:.0f}%" if considered else "-"
+        lines.append(f"| `{title.split(' ')[0]}` | {count['implemented']} | {count['absent']} "
+                     f"| {count['missing']} | {share} |")
+    for _, title in NAMESPACES:
+        mine = [r for r in rows if r["namespace"] == title]
+        lines += ["", f"## {title}", ""]
+        for status, heading in (("missing", "Missing"), ("implemented", "Implemented")):
+            names = [r["name"] for r in mine if r["status"] == status]
+            lines.append(f"**{heading}** ({len(names)}): " +
+                         (", ".join(f"`{n}`" for n in names) if names else "none"))
+            lines.append("")
+        reasons = sorted({r["reason"] for r in mine if r["status"] == "absent"})
+        if reasons:
+            lines.append("**Deliberately absent:**")
+            lines.append("")
+            for reason in reasons:
+                names = [r["name"] for r in mine if r["reason"] == reason]
+                lines.append(f"- {reason}: " + ", ".join(f"`{n}`" for n in names))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 when docs/compatibility.md is out of date")
+    args = parser.parse_args(argv)
+    text = render(table())
+    if args.check:
+        current = OUTPUT.read_text() if OUTPUT.exists() else ""
+        if current != text:
+            print(f"{OUTPUT.relative_to(ROOT)} is out of date: run "
+                  "python scripts/compat_table.py", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.write_text(text)
+    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
