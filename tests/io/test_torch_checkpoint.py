@@ -415,3 +415,12 @@ def test_loading_needs_no_torch(tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[0.0, 1.0, 2.0, 3.0]"
+
+
+@pytest.mark.parametrize("dtype", ["float8_e4m3fn", "uint16", "uint32"])
+def test_dtypes_chainrule_cannot_hold_are_named(tmp_path, dtype):
+    path = tmp_path / "odd.pt"
+    torch.save({"t": torch.ones(3).to(getattr(torch, dtype))}, path)
+    with pytest.raises(LoadError, match=f"a tensor of dtype torch.{dtype}, which chainrule "
+                                        "cannot hold"):
+        cr.load(path)

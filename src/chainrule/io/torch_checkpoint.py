@@ -21,7 +21,8 @@ claims, a tensor's view must lie inside its storage, and storage entries must be
 uncompressed (as `torch.save` writes them), so a small file cannot claim gigabytes.
 
 bfloat16, which NumPy cannot hold, is widened to float32 (exact: a bfloat16 is the top
-half of a float32); complex and float8 storages are refused with a clear error.
+half of a float32); complex, quantized, float8 and uint16-64 tensors are refused with a
+clear error naming the dtype.
 """
 from __future__ import annotations
 
@@ -49,7 +50,13 @@ STORAGE_DTYPES = {
     "DoubleStorage": "<f8", "FloatStorage": "<f4", "HalfStorage": "<f2",
     "BFloat16Storage": BFLOAT16, "LongStorage": "<i8", "IntStorage": "<i4",
     "ShortStorage": "<i2", "CharStorage": "i1", "ByteStorage": "u1", "BoolStorage": "?",
+    "UntypedStorage": "u1",
 }
+# Tensors of the dtypes the old storage classes cannot name are saved through
+# _rebuild_tensor_v3 over a byte storage; chainrule holds none of them.
+V3_DTYPES = ("uint16", "uint32", "uint64", "complex32", "float8_e4m3fn", "float8_e5m2",
+             "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2",
+             "bits8", "bits16", "bits1x8", "bits2x4", "bits4x2")
 UNSUPPORTED_STORAGES = ("ComplexFloatStorage", "ComplexDoubleStorage", "QInt8Storage",
                         "QUInt8Storage", "QInt32Storage", "QUInt4x2Storage",
                         "QUInt2x4Storage", "Float8_e4m3fnStorage", "Float8_e5m2Storage",
@@ -131,6 +138,22 @@ def _rebuild_tensor(storage, offset, size, stride, *_ignored) -> Tensor:
     return Tensor._wrap(numpy.array(view))  # a copy of its own: storages may be shared
 
 
+class _TorchDType:
+    """What `torch.uint16` & co. stand for here: a name, nothing callable."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+def _rebuild_tensor_v3(storage, offset, size, stride, requires_grad, hooks, dtype, *_):
+    """torch._utils._rebuild_tensor_v3: a tensor of a dtype chainrule cannot hold."""
+    raise LoadError(f"a tensor of dtype {dtype!r}, which chainrule cannot hold; convert "
+                    "it to float32 or int64 before saving")
+
+
 def _rebuild_parameter(data, requires_grad=False, *_ignored) -> Tensor:
     """torch._utils._rebuild_parameter(data, requires_grad, backward_hooks[, state])."""
     if not isinstance(data, Tensor):
@@ -162,6 +185,7 @@ def _allowed_globals(tensors: bool = True) -> dict:
         "collections.OrderedDict": OrderedDict,
         "torch._utils._rebuild_tensor": rebuild,
         "torch._utils._rebuild_tensor_v2": rebuild,
+        "torch._utils._rebuild_tensor_v3": _rebuild_tensor_v3 if tensors else _nothing,
         "torch._utils._rebuild_parameter": parameter,
         "torch._utils._rebuild_parameter_with_state": parameter,
         "torch.Size": tuple,
@@ -169,6 +193,9 @@ def _allowed_globals(tensors: bool = True) -> dict:
     }
     for name in (*STORAGE_DTYPES, *UNSUPPORTED_STORAGES):
         allowed[f"torch.{name}"] = _StorageType(name)
+    allowed["torch.storage.UntypedStorage"] = allowed.pop("torch.UntypedStorage")
+    for name in V3_DTYPES:
+        allowed[f"torch.{name}"] = _TorchDType(name)
     return allowed
 
 
