@@ -148,20 +148,28 @@ def register_tensor_hook(tensor, fn) -> RemovableHandle:
     if not tensor.requires_grad:
         raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
                            "require grad")
-    if tensor.grad_fn is not None:
-        node = tensor.grad_fn
-        if "grad_hooks" not in node.__dict__:
-            node.grad_hooks = {}
-        hooks = node.grad_hooks
-    else:
-        key = id(tensor)
-        if key not in leaf_hooks:
-            leaf_hooks[key] = {}
-            weakref.finalize(tensor, leaf_hooks.pop, key, None)
-        hooks = leaf_hooks[key]
+    if tensor.grad_fn is None:
+        return _add_leaf_hook(leaf_hooks, tensor, fn)
+    node = tensor.grad_fn
+    if "grad_hooks" not in node.__dict__:
+        node.grad_hooks = {}
+    return _add_hook(node.grad_hooks, fn)
+
+
+def _add_hook(hooks: dict, fn) -> RemovableHandle:
     key = next(_ids)
     hooks[key] = fn
     return RemovableHandle(hooks, key)
+
+
+def _add_leaf_hook(registry: dict, leaf, fn) -> RemovableHandle:
+    """`fn` among `leaf`'s hooks in `registry` (by the leaf's id, dropped when the leaf is
+    collected)."""
+    key = id(leaf)
+    if key not in registry:
+        registry[key] = {}
+        weakref.finalize(leaf, registry.pop, key, None)
+    return _add_hook(registry[key], fn)
 
 
 def run_tensor_hooks(hooks: dict, grad, wrap, unwrap):
@@ -189,14 +197,7 @@ def register_post_accumulate_grad_hook(tensor, fn) -> RemovableHandle:
     if not tensor.requires_grad:
         raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a "
                            "tensor that does not require grad")
-    key = id(tensor)
-    if key not in accumulate_hooks:
-        accumulate_hooks[key] = {}
-        weakref.finalize(tensor, accumulate_hooks.pop, key, None)
-    hooks = accumulate_hooks[key]
-    key = next(_ids)
-    hooks[key] = fn
-    return RemovableHandle(hooks, key)
+    return _add_leaf_hook(accumulate_hooks, tensor, fn)
 
 
 def run_accumulate_hooks(leaf) -> None:
