@@ -10,6 +10,7 @@ import chainrule as cr
 import chainrule.distributed as dist
 from chainrule import nn
 from chainrule.sparse import RowSparseTensor
+from chainrule.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 
 def check(name: str, condition: bool) -> None:
@@ -96,6 +97,17 @@ def buckets_leave_during_backward(rank: int) -> None:
     check("buckets sent during backward", seen[0][0] and not seen[0][-1])
 
 
+def sampler_in_a_loader(rank: int, world: int) -> None:
+    """A DataLoader with a DistributedSampler: the ranks' batches are disjoint and cover."""
+    data = TensorDataset(cr.arange(10))
+    sampler = DistributedSampler(data, shuffle=True, seed=1)
+    sampler.set_epoch(2)
+    mine = cr.cat([x for (x,) in DataLoader(data, batch_size=2, sampler=sampler)])
+    everyone = cr.zeros(world, len(mine), dtype=mine.dtype)
+    dist.all_gather_into_tensor(everyone, mine)
+    check("sampler shares cover", sorted(everyone.numpy().ravel().tolist()) == list(range(10)))
+
+
 def sparse_stays_sparse(rank: int) -> None:
     cr.manual_seed(0)
     model = nn.parallel.DistributedDataParallel(nn.Embedding(100, 4, sparse=True))
@@ -148,6 +160,7 @@ def main() -> None:
     timeout(rank)
     no_sync(rank, world)
     buckets_leave_during_backward(rank)
+    sampler_in_a_loader(rank, world)
     sparse_stays_sparse(rank)
     unused_parameters(rank)
     dist.destroy_process_group()

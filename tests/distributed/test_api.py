@@ -18,7 +18,7 @@ def test_collectives_and_ddp_options_on_two_ranks():
     for name in ("all_reduce sum", "all_reduce avg", "all_reduce max", "all_reduce async product",
                  "broadcast", "all_gather", "barrier", "timeout raises", "late join completes",
                  "no_sync accumulates", "several buckets", "buckets sent during backward",
-                 "sparse gradient stays sparse", "sparse rows of every rank",
+                 "sampler shares cover", "sparse gradient stays sparse", "sparse rows of every rank",
                  "sparse rows averaged", "unused parameter named", "find_unused_parameters",
                  "second init refused", "destroyed"):
         assert lines.count(f"{name} ok") == (1 if name == "timeout raises" else 2), name
