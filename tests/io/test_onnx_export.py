@@ -437,3 +437,18 @@ def test_names_that_clash_with_generated_ones(tmp_path):
                                   model(x).numpy(), rtol=RTOL, atol=ATOL)
     with pytest.raises(ExportError, match="'x' is given twice"):
         cr.onnx.export(model, x, path, input_names=["x"], output_names=["x"])
+
+
+@pytest.mark.parametrize("model, x", [
+    (lambda: nn.TransformerEncoderLayer(8, 2, dim_feedforward=16), (4, 2, 8)),
+    (lambda: recipes.build_model({"recipe": "lstm", "kind": "signal", "num_classes": 3,
+                                  "length": 6}), (2, 6)),
+])
+def test_every_node_and_initializer_is_used(tmp_path, model, x):
+    """No dangling nodes (each feeds another node or an output), no unread initializers."""
+    proto = cr.onnx.export(model(), cr.randn(*x), tmp_path / "t.onnx")
+    consumed = {name for node in proto.graph.node for name in node.input}
+    consumed |= {output.name for output in proto.graph.output}
+    for node in proto.graph.node:
+        assert any(name in consumed for name in node.output), node.op_type
+    assert all(init.name in consumed for init in proto.graph.initializer)

@@ -37,7 +37,10 @@ def multihead_attention(graph, module, args, kwargs, out):
         name = graph.name(tensor)
         return name if module.batch_first else graph.node("Transpose", [name], perm=[1, 0, 2])
 
-    inputs = {id(t): batch_first(t) for t in (query, key, value)}  # once if self-attention
+    inputs: dict = {}
+    for t in (query, key, value):  # each tensor once (self-attention passes one thrice)
+        if id(t) not in inputs:
+            inputs[id(t)] = batch_first(t)
     weights, biases = _projections(module)
     q, k, v = (_affine(graph, inputs[id(t)], w, b, f"{prefix}.{part}")
                for t, w, b, part in zip((query, key, value), weights, biases, "qkv"))

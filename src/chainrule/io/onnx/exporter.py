@@ -91,12 +91,13 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
         graph.node("Identity", [graph.name(tensor)], [name])
     dynamic = _dynamic(dynamic_axes, [*input_names, *output_names])
     opset_ids = [helper.make_opsetid("", opset)]
+    nodes, needed = _needed(graph.nodes, output_names)
     proto = helper.make_model(
         helper.make_graph(
-            graph.nodes, type(model).__name__,
+            nodes, type(model).__name__,
             [_value_info(n, t, dynamic) for n, t in zip(input_names, inputs)],
             [_value_info(n, t, dynamic) for n, t in zip(output_names, outputs)],
-            list(graph.initializers.values())),
+            [t for name, t in graph.initializers.items() if name in needed]),
         opset_imports=opset_ids, producer_name="chainrule",
         ir_version=helper.find_min_ir_version_for(opset_ids))  # readable by older runtimes
     onnx.checker.check_model(proto, full_check=True)
@@ -166,6 +167,17 @@ class _Tracer(OpHook):
             if self.depth == 0:
                 convert(self.graph, module, args, kwargs, output)
         return hook
+
+
+def _needed(nodes: list, outputs: list) -> tuple:
+    """The nodes the outputs depend on, in order, and every value they read: what the
+    trace wrote but the model never used (an LSTM's final state it ignores) is left out."""
+    needed, kept = set(outputs), []
+    for node in reversed(nodes):
+        if any(name in needed for name in node.output):
+            kept.append(node)
+            needed.update(node.input)
+    return kept[::-1], needed
 
 
 def _names(names, count: int, prefix: str) -> list:
