@@ -33,7 +33,7 @@ VANISHING_RATIO = 1e-2      # first layer's gradient norm against the last layer
 EXPLODING_RATIO = 1e2
 TINY_UPDATE = 1e-4          # update-to-weight ratio; around 1e-3 is healthy
 HUGE_UPDATE = 0.2           # ... and this in the first steps is far too much
-NOISE_DOMINATES = 5.0       # batch gradient noise against its signal
+NOISE_DOMINATES = 4.0       # batch gradient noise against its signal
 IMBALANCE = 5.0             # largest class against smallest
 DUPLICATE_SHARE = 0.01      # test examples also present in training
 
@@ -65,6 +65,11 @@ class RunRecord:
         self.classes = self.data.get("num_classes")
         self.batch_size = next((r["batch_size"] for r in self.readings if r.get("batch_size")),
                                None)
+
+    def spike_jump(self) -> float:
+        """A rise that counts as a spike: a quarter of the loss of a guess (log classes)."""
+        first = self.losses[0] if self.losses else 1.0
+        return 0.25 * (math.log(self.classes) if self.classes else first)
 
     def smoothed_losses(self) -> numpy.ndarray:
         """Batch losses averaged over windows of at least 32 examples (a loss of 2 examples
@@ -172,8 +177,9 @@ def mislabelled_examples(run: RunRecord):
     final = numpy.array(tracked[-1])
     share = len(stubborn) / len(final)
     fitted = numpy.median(final) < 0.25 * math.log(run.classes)
-    if share < 0.03 or not fitted:
-        return None
+    accuracy = run.epoch_series("train_acc")[-1] or 0.0
+    if not 0.03 <= share <= 0.2 or not fitted or accuracy < 0.75:
+        return None  # a few hard examples, or a network that fits nothing well
     return Finding("mislabelled", "some examples' loss stays high: likely mislabelled",
                    f"{len(stubborn)} of {len(final)} training examples ({share:.0%}) keep a "
                    f"loss above log({run.classes}) = {math.log(run.classes):.2f} while the "
@@ -242,7 +248,7 @@ def learning_rate_too_high(run: RunRecord):
     if len(losses) < 5:
         return None
     lr = run.optimizer.get("lr") or 0.0
-    spikes = _spikes(losses)
+    spikes = _spikes(losses, run.spike_jump())
     blew_up = not numpy.isfinite(losses).all() or losses[-len(losses) // 5:].mean() > \
         1.5 * losses[:max(1, len(losses) // 20)].mean()
     early = _early_update_ratio(run)
@@ -268,6 +274,12 @@ def learning_rate_too_high(run: RunRecord):
                    f"divide the learning rate by 10 (lr {lr / 10:g})",
                    {"kind": "loss", "losses": losses.tolist(), "spikes": spikes.tolist(),
                     "title": "loss per batch"})
+
+
+def _typical_update_ratio(run: RunRecord) -> float:
+    """The median over layers of each layer's median update-to-weight ratio."""
+    ratios = run.layer_series("update_ratio")
+    return float(numpy.median([numpy.median(v) for v in ratios.values()])) if ratios else 0.0
 
 
 def _early_update_ratio(run: RunRecord) -> float:
@@ -334,10 +346,9 @@ def saturated_units(run: RunRecord):
 
 def learning_rate_too_low(run: RunRecord):
     """Updates of a ten-thousandth of the weights or less move nothing: the loss stays flat."""
-    ratios = run.layer_series("update_ratio")
-    if not ratios or len(run.losses) < 10:
+    typical = _typical_update_ratio(run)
+    if not typical or len(run.losses) < 10:
         return None
-    typical = float(numpy.median([numpy.median(v) for v in ratios.values()]))
     first = numpy.mean(run.losses[:max(1, len(run.losses) // 20)])
     last = numpy.mean(run.losses[-max(1, len(run.losses) // 10):])
     flat = last > 0.9 * first
@@ -362,14 +373,16 @@ def noisy_gradients(run: RunRecord):
     if len(early) < 3:
         return None
     batch = early[0]["batch_size"]
+    early = [r for r in early if r["batch_size"] == batch]  # not an epoch's short last batch
     spread = float(numpy.mean([r["gradient_spread"] for r in early]))
     square = float(numpy.mean([r["gradient_square_norm"] for r in early]))
-    ratio = gradient_noise(spread, square, batch)
+    ratio = gradient_noise(spread, square, batch)  # averaged over readings: less biased
     losses = run.smoothed_losses()
-    troubled = len(_spikes(losses)) >= 3 or not numpy.isfinite(losses).all() or \
+    troubled = len(_spikes(losses, run.spike_jump())) >= 3 or not numpy.isfinite(losses).all() or \
         losses[-max(1, len(losses) // 10):].mean() > 0.5 * losses[0]
-    if ratio < NOISE_DOMINATES or not troubled:  # noisy, but learning well all the same
-        return None
+    moving = _typical_update_ratio(run) > TINY_UPDATE  # (no gradient at all is all noise)
+    if ratio < NOISE_DOMINATES or not troubled or not moving:
+        return None  # quiet enough, or noisy but learning well, or another cause
     return Finding("gradient-noise", "gradient noise dominates the steps",
                    f"the batch gradient's noise is {ratio:.3g}× the gradient's own length "
                    f"(batch size {batch})",
@@ -420,10 +433,14 @@ CHECKS = [duplicates_across_splits, unnormalised_inputs, mislabelled_examples, c
 
 
 # --- helpers -----------------------------------------------------------------------------------
-def _spikes(losses) -> numpy.ndarray:
-    """Steps where the loss exceeds SPIKE_FACTOR × the median of the 20 before."""
-    found = [t for t in range(20, len(losses))
-             if losses[t] > SPIKE_FACTOR * numpy.median(losses[t - 20:t]) + 1e-3]
+def _spikes(losses, jump: float) -> numpy.ndarray:
+    """Steps where the loss exceeds SPIKE_FACTOR × the median of the 20 before, and by more
+    than `jump` (late in training tiny losses triple without meaning anything)."""
+    found = []
+    for t in range(20, len(losses)):
+        median = numpy.median(losses[t - 20:t])
+        if losses[t] > SPIKE_FACTOR * median and losses[t] - median > jump:
+            found.append(t)
     return numpy.array(found, int)
 
 

@@ -11,9 +11,10 @@ from .doctor import stubborn_examples
 SHOWN_EXAMPLES = 8
 
 
-def describe_data(train_x, train_y, test_x, num_classes: int, epochs=(), classes=None) -> dict:
+def describe_data(train_x, train_y, test_x, num_classes: int, epochs=(), classes=None,
+                  image_shape=None) -> dict:
     """Plain JSON facts: `epochs` are the recorder's epochs (for the stubborn examples, whose
-    index is their position in `train_x`)."""
+    index is their position in `train_x`); `image_shape` shows flattened rows as images."""
     train_y = numpy.asarray(train_y)
     counts = numpy.bincount(train_y, minlength=num_classes)
     seen = {_fingerprint(row) for row in train_x}
@@ -22,10 +23,17 @@ def describe_data(train_x, train_y, test_x, num_classes: int, epochs=(), classes
     for index in stubborn_examples(list(epochs), num_classes)[:SHOWN_EXAMPLES]:
         label = int(train_y[index])
         shown.append({"index": index, "label": classes[label] if classes else label,
-                      **_picture(train_x[index])})
+                      **_picture(train_x[index] if image_shape is None
+                                 else numpy.reshape(train_x[index], image_shape))})
     return {"num_classes": int(num_classes), "class_counts": counts.tolist(),
             "train_size": int(len(train_y)), "test_size": int(len(test_x)),
             "duplicates_train_test": int(shared), "stubborn": shown}
+
+
+def describe_splits(splits, epochs=()) -> dict:
+    """describe_data for a data set's Splits (train, val, test; raw examples)."""
+    (train_x, train_y), (test_x, _) = splits.train, splits.test
+    return describe_data(train_x, train_y, test_x, splits.num_classes, epochs, splits.classes)
 
 
 def _fingerprint(row) -> str:

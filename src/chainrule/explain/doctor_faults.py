@@ -82,7 +82,7 @@ FAULTS = {
     "sigmoid-20": ("a 20-layer sigmoid MLP",
                    lambda s, r: (setattr(s, "hidden", (64,) * 20),
                                  setattr(s, "activation", nn.Sigmoid),
-                                 setattr(s, "dropout", 0.0)),
+                                 setattr(s, "dropout", 0.0), setattr(s, "epochs", 3)),
                    "vanishing-gradients"),
     "relu-bias-5": ("ReLU biases initialised at -5", lambda s, r: setattr(s, "bias_init", -5.0),
                     "dead-relus"),
@@ -106,9 +106,10 @@ FAULTS = {
                               setattr(s, "weight_decay", 0.0), setattr(s, "epochs", 60),
                               setattr(s, "lr", 3e-3)),
                 "overfitting"),
-    "batch-2-sgd": ("batch size 2 with plain SGD at a large learning rate",
+    "batch-2-sgd": ("batch size 2 with plain SGD at a learning rate made for batches of 64",
                     lambda s, r: (setattr(s, "batch_size", 2), setattr(s, "optimizer", "sgd"),
-                                  setattr(s, "lr", 0.05), setattr(s, "epochs", 2)),
+                                  setattr(s, "lr", 0.3), setattr(s, "activation", nn.Tanh),
+                                  setattr(s, "dropout", 0.0), setattr(s, "epochs", 2)),
                     "gradient-noise"),
     "too-small": ("a network with a hidden layer of 2 units",
                   lambda s, r: (setattr(s, "hidden", (2,)), setattr(s, "dropout", 0.0)),
@@ -146,7 +147,8 @@ def train_with_instruments(s: Setup, seed: int = 0, every: int = 5) -> dict:
                        batch_size=s.batch_size, shuffle=True, seed=seed)
     val = DataLoader(TensorDataset(Tensor(s.val[0]), Tensor(s.val[1])), batch_size=512)
     trainer.fit(train, val, epochs=s.epochs)
-    data = describe_data(s.train[0], s.train[1], s.test[0], s.num_classes, recorder.epochs)
+    data = describe_data(s.train[0], s.train[1], s.test[0], s.num_classes, recorder.epochs,
+                         image_shape=(8, 8))
     return recorder.to_dict(data)
 
 

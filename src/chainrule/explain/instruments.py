@@ -338,7 +338,7 @@ class Instruments:
                    "activations": self._activations, "input": self._input}
         if lr is not None:
             reading["lr"] = lr
-        if squares is not None:
+        if squares is not None and len(squares) > 1:
             reading["gradient_spread"] = gradient_spread(backend.to_device(squares, "cpu"),
                                                          batch_square)
             reading["gradient_square_norm"] = batch_square
@@ -387,17 +387,17 @@ class InstrumentRecorder(Callback):
 
     def to_dict(self, data: dict | None = None) -> dict:
         """Everything the doctor reads, as plain JSON values."""
-        return {"format": "chainrule-instruments", "every": self.every,
-                "batches_per_epoch": self.batches_per_epoch, "optimizer": self.optimizer,
-                "batch_losses": self.instruments.losses,
-                "readings": self.instruments.readings, "epochs": self.epochs,
-                "probe_indices": list(range(len(self.probe[1]))) if self.probe else [],
-                "data": data or {}}
+        return _plain({"format": "chainrule-instruments", "every": self.every,
+                       "batches_per_epoch": self.batches_per_epoch,
+                       "optimizer": self.optimizer, "batch_losses": self.instruments.losses,
+                       "readings": self.instruments.readings, "epochs": self.epochs,
+                       "data": data or {}})
 
-    def save(self, run_dir: str, data: dict | None = None) -> str:
+    def save(self, run_dir: str, record: dict) -> str:
+        """Write `record` (from to_dict) as the run folder's instruments.json."""
         path = os.path.join(run_dir, INSTRUMENTS_FILE)
         with open(path, "w", encoding="utf-8") as handle:
-            json.dump(_plain(self.to_dict(data)), handle)
+            json.dump(record, handle)
         return path
 
 

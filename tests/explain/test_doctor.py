@@ -1,0 +1,60 @@
+"""The doctor names each planted fault first, and a healthy run gets no finding.
+
+Each run trains the small digits network (seconds); the faults are planted as a user makes
+them (a learning rate, an init, a data pipeline), see chainrule/explain/doctor_faults.py."""
+import json
+
+import numpy as np
+import pytest
+
+from chainrule import cli
+from chainrule.explain import doctor, doctor_faults
+
+
+@pytest.mark.parametrize("fault", sorted(doctor_faults.FAULTS))
+def test_the_doctor_names_the_planted_cause_first(fault):
+    findings = doctor.diagnose(doctor_faults.planted_run(fault))
+    expected = doctor_faults.FAULTS[fault][2]
+    assert findings, f"{fault}: no finding"
+    assert findings[0].cause == expected, [f.cause for f in findings]
+    assert findings[0].evidence and findings[0].change
+
+
+def test_a_healthy_run_gets_no_finding():
+    assert doctor.diagnose(doctor_faults.planted_run(None)) == []
+
+
+def test_the_default_recipe_through_the_command_line_gets_no_finding(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert cli.main(["train", "--instruments", "10", "--out", str(run_dir), "--quiet",
+                     "--epochs", "15"]) == 0
+    record = json.loads((run_dir / "instruments.json").read_text())
+    assert record["readings"][0]["step"] == 1 and record["readings"][1]["step"] == 10
+    assert cli.main(["doctor", str(run_dir)]) == 0
+    assert "found nothing wrong" in capsys.readouterr().out
+
+
+def test_doctor_prints_findings_and_draws_their_evidence(tmp_path, capsys):
+    record = doctor_faults.planted_run("labels-flipped")
+    (tmp_path / "instruments.json").write_text(json.dumps(record))
+    assert cli.main(["doctor", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "1. some examples' loss stays high: likely mislabelled" in out
+    pictures = sorted((tmp_path / "doctor").glob("*.png"))
+    assert pictures and pictures[0].name == "1-mislabelled.png"
+    assert len(record["data"]["stubborn"]) == 8  # shown as pictures
+    flipped = np.array(record["data"]["stubborn"][0]["image"])
+    assert flipped.shape == (8, 8) and 0 <= flipped.min() and flipped.max() <= 1
+
+
+def test_doctor_without_instruments_says_how_to_record_them(tmp_path, capsys):
+    assert cli.main(["doctor", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--instruments" in err and len(err.strip().splitlines()) == 1
+
+
+def test_findings_come_most_fundamental_first():
+    order = [check.__name__ for check in doctor.CHECKS]
+    assert order.index("duplicates_across_splits") < order.index("learning_rate_too_high")
+    assert order.index("unnormalised_inputs") < order.index("saturated_units")
+    assert order.index("learning_rate_too_high") < order.index("dead_relus")
