@@ -1,6 +1,7 @@
 """`chainrule.nn.functional` (conventionally `F`): every layer, activation and loss as a function."""
 from .activation import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .conv_transpose import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
