@@ -1,6 +1,7 @@
-"""RNN, LSTM, GRU and their cells against PyTorch with identical weights (a torch state_dict
-loaded into chainrule): outputs, final states, and gradients of the input, the initial
-states and every parameter; plus finite-difference checks of the fused ops."""
+"""RNN, LSTM, GRU (ops/recurrent.py, kernels/recurrent.py) and their cells against PyTorch
+with identical weights (a torch state_dict loaded into chainrule): outputs, final states,
+and gradients of the input, the initial states and every parameter; plus
+finite-difference checks of the fused ops."""
 from __future__ import annotations
 
 import numpy
@@ -10,6 +11,10 @@ import torch
 import chainrule as cr
 from chainrule.autograd import gradcheck
 from chainrule.ops.recurrent import GRUSequence, LSTMSequence, RNNSequence
+
+from .harness import assert_close
+
+BPTT = (1e-7, 1e-9)  # float64 (rtol, atol) for sums over time steps
 
 MODES = {  # name → (chainrule class, torch class, extra kwargs)
     "rnn_tanh": (cr.nn.RNN, torch.nn.RNN, {}),
@@ -44,13 +49,6 @@ def pair(shape, dtype=torch.float64, requires_grad=True, generator=None):
             cr.tensor(t.numpy(), requires_grad=requires_grad))
 
 
-def close(got, expected, rtol=1e-7, atol=1e-9):
-    expected = expected.detach().numpy() if isinstance(expected, torch.Tensor) else expected
-    got = got.numpy() if isinstance(got, cr.Tensor) else got
-    assert got.shape == expected.shape
-    numpy.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
-
-
 def flat(outputs):
     """Every tensor in a nested (output, h_n) / (output, (h_n, c_n)) result."""
     if isinstance(outputs, (tuple, list)):
@@ -69,12 +67,12 @@ def backward_with_weights(torch_outs, cr_outs):
     c_total.backward()
 
 
-def compare_gradients(torch_module, cr_module, pairs, rtol=1e-7, atol=1e-9):
+def compare_gradients(torch_module, cr_module, pairs, tolerance=BPTT):
     params = dict(cr_module.named_parameters())
     for name, p in torch_module.named_parameters():
-        close(params[name].grad, p.grad, rtol, atol)
-    for t, c in pairs:
-        close(c.grad, t.grad, rtol, atol)
+        assert_close(params[name].grad, p.grad, numpy.float64, f"d/d{name}", tolerance)
+    for i, (t, c) in enumerate(pairs):
+        assert_close(c.grad, t.grad, numpy.float64, f"d/dinput{i}", tolerance)
 
 
 # --- layers against PyTorch ---------------------------------------------------------------
@@ -103,7 +101,7 @@ def test_layer_matches_torch(mode, config, given_state):
         c_args.append(c_state if mode == "lstm" else c_state[0])
     t_out, c_out = t_layer(*t_args), c_layer(*c_args)
     for t, c in zip(flat(t_out), flat(c_out)):
-        close(c, t)
+        assert_close(c, t, numpy.float64, tolerance=BPTT)
     backward_with_weights(flat(t_out), flat(c_out))
     compare_gradients(t_layer, c_layer, inputs)
 
@@ -123,7 +121,7 @@ def test_unbatched_input(mode):
         t_out, c_out = t_layer(t_x, t_h), c_layer(c_x, c_h)
     assert c_out[0].shape == (6, 8)
     for t, c in zip(flat(t_out), flat(c_out)):
-        close(c, t)
+        assert_close(c, t, numpy.float64, tolerance=BPTT)
     backward_with_weights(flat(t_out), flat(c_out))
     compare_gradients(t_layer, c_layer, [(t_x, c_x), (t_h, c_h)])
 
@@ -136,11 +134,11 @@ def test_lstm_float32_w6_shape_matches_torch():
     t_x, c_x = pair((8, 12, 16), dtype=torch.float32, requires_grad=False)
     t_out, (t_h, _) = t_layer(t_x)
     c_out, (c_h, _) = c_layer(c_x)
-    close(c_out, t_out, rtol=1e-5, atol=1e-6)
+    assert_close(c_out, t_out, numpy.float32, "output", (1e-5, 1e-6))
     t_h[-1].sum().backward()
     c_h[-1].sum().backward()
     assert c_layer.weight_ih_l0.grad.dtype == numpy.float32
-    compare_gradients(t_layer, c_layer, [], rtol=1e-4, atol=1e-5)
+    compare_gradients(t_layer, c_layer, [], tolerance=(1e-4, 1e-5))
 
 
 @pytest.mark.parametrize("mode", list(MODES))
@@ -249,7 +247,7 @@ def test_cell_matches_torch(kind, batched, given_state, bias):
         c_args.append(tuple(c for _, c in states) if kind == "lstm" else states[0][1])
     t_out, c_out = flat(t_cell(*t_args)), flat(c_cell(*c_args))
     for t, c in zip(t_out, c_out):
-        close(c, t)
+        assert_close(c, t, numpy.float64, tolerance=BPTT)
     backward_with_weights(t_out, c_out)
     compare_gradients(t_cell, c_cell, inputs)
 

@@ -6,13 +6,11 @@ from __future__ import annotations
 import numpy
 import pytest
 import torch
-from ops.harness import (  # tests/ops
-    case,
-    op_table_tests,
-)
 
 import chainrule as cr
 import chainrule.nn.functional as F
+
+from .harness import case, op_table_tests
 
 GEN = numpy.random.default_rng(7)
 Y4 = numpy.array([0, 2, 1, 2])  # class indices for 4 samples of 3 classes
