@@ -1,0 +1,93 @@
+"""Dropout of whole channels (dropout1d/2d/3d: one draw per (sample, channel), zeroing a
+whole feature map), and alpha dropout, which keeps SELU activations' mean and variance
+by setting dropped units to SELU's negative saturation value instead of 0."""
+from __future__ import annotations
+
+import math
+
+from ... import backend
+from ...tensor import Tensor
+from .dropout import _uniform
+from .smooth import SELU_ALPHA, SELU_SCALE
+
+__all__ = ["dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
+
+SATURATION = -SELU_ALPHA * SELU_SCALE       # SELU's limit as x -> -inf
+
+
+def _check(p: float, name: str) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _channel_mask_shape(input: Tensor, spatial: int, name: str) -> tuple:  # noqa: A002
+    """(N, C, 1, ..., 1) for a batched input of 2 + `spatial` dims, (C, 1, ...) unbatched."""
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"{name}: Expected {spatial + 1}D or {spatial + 2}D input, but "
+                           f"received a {input.ndim}D input of shape {tuple(input.shape)}")
+    batch_dims = input.ndim - spatial
+    return tuple(input.shape[:batch_dims]) + (1,) * spatial
+
+
+def _channel_dropout(input: Tensor, p: float, training: bool, spatial: int,  # noqa: A002
+                     name: str) -> Tensor:
+    """y = x · m / (1 - p) with one Bernoulli(1 - p) draw m per channel."""
+    _check(p, name)
+    if not training or p == 0.0:
+        return input
+    data = input.array
+    if p == 1.0:
+        return input * 0.0
+    shape = _channel_mask_shape(input, spatial, name)
+    mask = (_uniform(backend.xp(data).empty(shape, dtype=data.dtype)) >= p).astype(data.dtype)
+    mask *= data.dtype.type(1.0 / (1.0 - p))
+    return input * Tensor._wrap(mask)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) or (C, L) with probability p, scale the rest."""
+    return _channel_dropout(input, p, training, 1, "dropout1d")
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Zero whole feature maps of (N, C, H, W) or (C, H, W) with probability p."""
+    return _channel_dropout(input, p, training, 2, "dropout2d")
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p."""
+    return _channel_dropout(input, p, training, 3, "dropout3d")
+
+
+def _alpha(input: Tensor, p: float, training: bool, mask_shape: tuple) -> Tensor:  # noqa: A002
+    """Kept units a·x + b, dropped ones a·s + b (s the SELU saturation), with a, b chosen
+    so that a zero-mean unit-variance input keeps mean 0 and variance 1."""
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    data = input.array
+    keep = (_uniform(backend.xp(data).empty(mask_shape, dtype=data.dtype)) >= p)
+    keep = keep.astype(data.dtype)
+    a = 1.0 / math.sqrt((SATURATION ** 2 * p + 1) * (1 - p))
+    b = -a * SATURATION * p
+    shift = (1 - keep) * (a * SATURATION) + b                 # a·s for dropped, + b for all
+    return input * Tensor._wrap(keep * a) + Tensor._wrap(shift.astype(data.dtype))
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
+                  inplace: bool = False) -> Tensor:
+    """Dropout for self-normalising (SELU) networks, per element."""
+    _check(p, "alpha_dropout")
+    return _alpha(input, p, training, tuple(input.shape))
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
+                          inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels (dim 1) of a batched input."""
+    _check(p, "feature_alpha_dropout")
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    return _alpha(input, p, training, shape)
