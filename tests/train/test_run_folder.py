@@ -238,3 +238,19 @@ def test_evaluate_prints_the_confusion_matrix_with_class_names(tmp_path, capsys)
     new.write_text("1,2,3,4\n")
     code, _, err = run_cli(["predict", str(out / "model.safetensors"), str(new)], capsys)
     assert code == 2 and "takes 2 numbers a row, this row has 4" in err
+
+
+def test_resume_keeps_the_schedule_and_the_new_settings(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert run_cli(["train", "--epochs", "2", "--scheduler", "step", "--weight-decay", "0",
+                    "--clip-grad-norm", "1", "--out", out, "-q"], capsys)[0] == 0
+    assert run_cli(["train", "--epochs", "4", "--resume", "--out", out, "-q"], capsys)[0] == 0
+    settings = read_config(f"{out}/run.toml")
+    assert (settings["scheduler"], settings["weight_decay"], settings["clip_grad_norm"],
+            settings["epochs"]) == ("step", 0.0, 1.0, 4)
+    with open(f"{out}/metrics.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]  # every epoch once
+    code, _, err = run_cli(["train", "--epochs", "5", "--resume", "--scheduler", "cosine",
+                            "--out", out], capsys)
+    assert code == 2 and "was trained with --scheduler step, not cosine" in err

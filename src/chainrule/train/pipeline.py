@@ -80,7 +80,9 @@ def train(dataset: str | None = None, model: str | None = None, epochs: int | No
     different one is refused); an `out_dir` holding another run is refused unless
     `overwrite`. A NaN or infinite loss stops the run with `NonFiniteLossError`."""
     given = {"data": dataset, "model": model, "seed": seed, "batch_size": batch_size,
-             "optimizer": optimizer, "lr": lr, "epochs": epochs}
+             "optimizer": optimizer, "lr": lr, "epochs": epochs, "weight_decay": weight_decay,
+             "scheduler": scheduler, "clip_grad_norm": clip_grad_norm,
+             "early_stopping": early_stopping}
     ranks = DataParallel() if launched() else None  # `mpirun -n N`: join the other ranks
     previous = previous_run(out_dir, resume, overwrite)
     if ranks is not None:
@@ -104,9 +106,11 @@ def train(dataset: str | None = None, model: str | None = None, epochs: int | No
            "epochs": given["epochs"] or recipe.epochs_for(len(splits.train[1])),
            "batch_size": given["batch_size"] or recipe.batch_size,
            "optimizer": given["optimizer"] or recipe.optimizer, "lr": given["lr"] or recipe.lr,
-           "weight_decay": recipe.weight_decay if weight_decay is None else weight_decay,
-           "scheduler": scheduler or recipe.scheduler or "none",
-           "clip_grad_norm": clip_grad_norm, "early_stopping": early_stopping, "device": device}
+           "weight_decay": recipe.weight_decay if given["weight_decay"] is None
+           else given["weight_decay"],
+           "scheduler": given["scheduler"] or recipe.scheduler or "none",
+           "clip_grad_norm": given["clip_grad_norm"],
+           "early_stopping": given["early_stopping"], "device": device}
     if previous is not None:
         check_resumable(previous, run, out_dir)
     epochs = run["epochs"]
@@ -131,8 +135,8 @@ def train(dataset: str | None = None, model: str | None = None, epochs: int | No
     if ranks is not None:
         ranks.wrap(network)
         ranks.checkpoint_path = os.path.join(out_dir, CHECKPOINT_FILE)
-    trainer = Trainer(network, opt, scheduler=schedule, run=run, clip_grad_norm=clip_grad_norm,
-                      early_stopping=early_stopping,
+    trainer = Trainer(network, opt, scheduler=schedule, run=run,
+                      clip_grad_norm=run["clip_grad_norm"], early_stopping=run["early_stopping"],
                       checkpoint_path=os.path.join(out_dir, CHECKPOINT_FILE),
                       progress=progress and verbosity >= NORMAL and leader, parallel=ranks,
                       device=None if device == "cpu" else device,

@@ -18,7 +18,10 @@ MODEL_FILE = "model.safetensors"
 CHECKPOINT_FILE = "checkpoint.safetensors"
 # Settings a resumed run shares with its checkpoint, and the flags that set them.
 RESUME_FLAGS = {"data": "--data", "model": "--model", "seed": "--seed",
-                "batch_size": "--batch-size", "optimizer": "--optimizer", "lr": "--lr"}
+                "batch_size": "--batch-size", "optimizer": "--optimizer", "lr": "--lr",
+                "weight_decay": "--weight-decay", "scheduler": "--scheduler"}
+# Settings a resumed run takes from its checkpoint when not given, and may change.
+KEPT_UNLESS_GIVEN = ("clip_grad_norm", "early_stopping")
 
 
 class RunError(ValueError):
@@ -61,6 +64,8 @@ def resumed_settings(given: dict, recorded: dict, out_dir: str) -> dict:
                            "in another --out")
         settings[key] = before if value is None else value
     settings["epochs"] = given.get("epochs") or recorded.get("epochs")
+    for key in KEPT_UNLESS_GIVEN:
+        settings[key] = recorded.get(key) if given.get(key) is None else given[key]
     return settings
 
 
