@@ -381,7 +381,8 @@ def noisy_gradients(run: RunRecord):
     troubled = len(_spikes(losses, run.spike_jump())) >= 3 or not numpy.isfinite(losses).all() or \
         losses[-max(1, len(losses) // 10):].mean() > 0.5 * losses[0]
     moving = _typical_update_ratio(run) > TINY_UPDATE  # (no gradient at all is all noise)
-    if ratio < NOISE_DOMINATES or not troubled or not moving:
+    leaping = _early_update_ratio(run) >= HUGE_UPDATE  # a learning rate too high for any batch
+    if ratio < NOISE_DOMINATES or not troubled or not moving or leaping:
         return None  # quiet enough, or noisy but learning well, or another cause
     return Finding("gradient-noise", "gradient noise dominates the steps",
                    f"the batch gradient's noise is {ratio:.3g}× the gradient's own length "

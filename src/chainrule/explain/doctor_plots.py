@@ -1,6 +1,9 @@
 """The small picture beside each finding of the doctor: the evidence, drawn with matplotlib."""
 from __future__ import annotations
 
+import base64
+import html
+import io
 import math
 import os
 
@@ -12,6 +15,35 @@ INK, ALERT, MUTED = "#1f4e79", "#c0392b", "#7f7f7f"
 
 def draw(finding, path: str) -> str:
     """Draw `finding.plot` into the PNG at `path`; returns the path."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(png(finding))
+    return path
+
+
+def report_section(record: dict) -> str:
+    """The doctor's findings as the first section of the HTML report (pictures inline)."""
+    from .doctor import diagnose, summary
+    findings = diagnose(record)
+    if not findings:
+        body = f"<p>{html.escape(summary(findings))}</p>"
+    else:
+        items = []
+        for finding in findings:
+            picture = base64.b64encode(png(finding)).decode("ascii")
+            items.append(f"<li><b>{html.escape(finding.title)}</b><br>"
+                         f"evidence: {html.escape(finding.evidence)}<br>"
+                         f"try: {html.escape(finding.change)}<br>"
+                         f'<img alt="{html.escape(finding.cause)}" '
+                         f'src="data:image/png;base64,{picture}"></li>')
+        body = "<ol>\n" + "\n".join(items) + "\n</ol>"
+    return ("<section>\n<h2>The doctor</h2>\n<p class=\"note\">What the instruments read "
+            "during training say about why this network learns as it does, most fundamental "
+            f"cause first (chainrule doctor).</p>\n{body}\n</section>")
+
+
+def png(finding) -> bytes:
+    """`finding.plot` drawn as PNG bytes."""
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import pyplot
@@ -28,10 +60,10 @@ def draw(finding, path: str) -> str:
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
     figure.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    figure.savefig(path)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
     pyplot.close(figure)
-    return path
+    return buffer.getvalue()
 
 
 def _loss(axes, plot) -> None:

@@ -94,22 +94,27 @@ def write_training_report(path: str, run: dict, recorder: ReportRecorder) -> str
                         metrics={"test accuracy": run["test_accuracy"],
                                  "macro F1": run["macro_f1"]},
                         title=f"Training report: {settings['model']} on {settings['data']}",
-                        info=settings)
+                        info=settings, instruments=run.get("instruments"))
 
 
 def write_report(path: str, model, history, recorder: ReportRecorder | None = None,
                  splits=None, encoder=None, predictions=None, metrics: dict | None = None,
-                 title: str | None = None, info: dict | None = None, graph: bool = True) -> str:
+                 title: str | None = None, info: dict | None = None, graph: bool = True,
+                 instruments: dict | None = None) -> str:
     """Write the HTML report to `path` and return the path.
 
     history: the Trainer's History. splits/encoder: the data set (for misclassified test
     examples and for the graph's sample batch); predictions: test predictions in the
     order of splits.test (computed here when omitted). metrics: e.g. test accuracy, shown
-    in the summary. info: extra summary rows (data set, recipe, ...).
+    in the summary. info: extra summary rows (data set, recipe, ...). instruments: the
+    run's instruments record (train --instruments): the doctor's findings open the page.
     """
     import matplotlib
     matplotlib.use("Agg")
     sections = [_summary(model, history, metrics, info)]
+    if instruments is not None:
+        from .doctor_plots import report_section
+        sections.insert(0, report_section(instruments))
     best = curves.best_epoch(history)
     sections.append(_section(
         "Loss and accuracy", _svg(curves.loss_and_accuracy(history, recorder)),
