@@ -39,7 +39,9 @@ def table_rows(text):
 def test_table_has_the_rows_and_positive_ratios(quick):
     text, _ = quick
     rows = table_rows(text)
-    assert set(rows) == {"W0", "W1", "W2 b32", "W2 b128", "W2 b1024"}  # W2 brings W0
+    assert set(rows) == {"W0", "W1", "W2 b32", "W2 b128", "W2 b1024", "W2 b128 plain",
+                         "W2 b128 instruments/10"}  # W2 brings W0
+    assert rows["W2 b128 instruments/10"]["torch"] == "–"  # chainrule's instruments alone
     for name in ("W1", "W2 b32", "W2 b128", "W2 b1024"):
         for column in ("speed ÷PyTorch", "speed ÷NumPy"):
             ratio = re.fullmatch(r"(\d+(?:\.\d+)?)× \(best (\d+(?:\.\d+)?)×\)",

@@ -18,22 +18,26 @@ FRAMEWORKS = ("chainrule", "torch", "numpy", "sklearn")
 SIZES = (784, 512, 256, 10)
 # samples: how many one timed repeat covers (chainrule, PyTorch and NumPy run
 # samples // batch steps per repeat; sklearn's partial_fit gets them in one call)
-VARIANTS = tuple((f"b{b}", {"batch": b, "samples": 2048}) for b in (32, 128, 1024))
+VARIANTS = tuple((f"b{b}", {"batch": b, "samples": 2048}) for b in (32, 128, 1024)) + (
+    # chainrule with cr.explain.instruments read every 10 steps (two readings per repeat),
+    # and without, in the same run: the instruments' cost
+    ("b128 plain", {"batch": 128, "samples": 2560}),
+    ("b128 instruments/10", {"batch": 128, "samples": 2560, "instruments": 10}))
 QUICK = {"samples": 0}
 REPEATS, WARMUP = 7, 2
 TARGET = 1.0
 LR = 0.01
 
 
-def inner(batch: int, samples: int) -> int:
+def inner(batch: int, samples: int, instruments: int = 0) -> int:
     return max(1, samples // batch)
 
 
-def work(batch: int, samples: int) -> float:
+def work(batch: int, samples: int, instruments: int = 0) -> float:
     return batch
 
 
-def FLOPS(batch: int, samples: int) -> float:  # noqa: N802 - the name the runner reads
+def FLOPS(batch: int, samples: int, instruments: int = 0) -> float:  # noqa: N802 - the name the runner reads
     """Matrix-product FLOPs per sample: forward, the weight gradient, and the input
     gradient of every layer but the first."""
     products = [i * o for i, o in zip(SIZES[:-1], SIZES[1:])]
@@ -46,10 +50,12 @@ def data(batch: int):
             rng.integers(0, SIZES[-1], batch))
 
 
-def make(framework: str, batch: int, samples: int):
+def make(framework: str, batch: int, samples: int, instruments: int = 0):
     if framework == "chainrule":
         import chainrule as cr
-        return _framework_step(cr, cr.nn, cr.optim, cr.from_numpy, batch)
+        return _framework_step(cr, cr.nn, cr.optim, cr.from_numpy, batch, instruments)
+    if instruments:
+        raise unsupported(ID, framework)
     if framework == "torch":
         torch = torch_threads()
         return _framework_step(torch, torch.nn, torch.optim, torch.from_numpy, batch)
@@ -60,18 +66,25 @@ def make(framework: str, batch: int, samples: int):
     raise unsupported(ID, framework)
 
 
-def _framework_step(lib, nn, optim, wrap, batch: int):
+def _framework_step(lib, nn, optim, wrap, batch: int, instruments: int = 0):
     lib.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
                           nn.Linear(256, 10))
     opt = optim.SGD(model.parameters(), lr=LR)
     x, y = (wrap(a) for a in data(batch))
+    meter = None
+    if instruments:
+        from ..explain.instruments import Instruments
+        meter = Instruments(model, every=instruments)
+    steps = iter(range(1, 1 << 62))
 
     def step():
         loss = nn.functional.cross_entropy(model(x), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
+        if meter is not None:
+            meter.after_step(next(steps), loss.item())
     return step
 
 

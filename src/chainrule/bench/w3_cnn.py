@@ -17,17 +17,21 @@ ID = "W3"
 TITLE = "CNN on (64,1,28,28): conv 5×5 ×2, ReLU, maxpool 2, linear 512→10"
 UNIT = "samples/s"
 FRAMEWORKS = ("chainrule", "torch", "numpy")
-VARIANTS = (("", {"batch": 64}),)
+VARIANTS = (("", {"batch": 64}),
+            # with cr.explain.instruments read every 10 steps (one reading per repeat), and
+            # the same without, in the same run: the instruments' cost
+            ("plain", {"batch": 64, "inner": 10}),
+            ("instruments/10", {"batch": 64, "inner": 10, "instruments": 10}))
 REPEATS, WARMUP = 7, 3
 TARGET = 0.5
 LR = 0.01
 
 
-def inner(batch: int) -> int:
-    return 5
+def inner(batch: int, inner: int = 5, instruments: int = 0) -> int:
+    return inner
 
 
-def work(batch: int) -> float:
+def work(batch: int, inner: int = 5, instruments: int = 0) -> float:
     return batch
 
 
@@ -37,9 +41,11 @@ def data(batch: int):
             rng.integers(0, 10, batch))
 
 
-def make(framework: str, batch: int):
+def make(framework: str, batch: int, inner: int = 5, instruments: int = 0):
     if framework == "chainrule":
-        return _chainrule_step(batch)
+        return _chainrule_step(batch, instruments)
+    if instruments:
+        raise unsupported(ID, framework)
     if framework == "torch":
         return _torch_step(batch)
     if framework == "numpy":
@@ -47,7 +53,7 @@ def make(framework: str, batch: int):
     raise unsupported(ID, framework)
 
 
-def _chainrule_step(batch: int):
+def _chainrule_step(batch: int, instruments: int = 0):
     import chainrule as cr
     import chainrule.nn.functional as F
 
@@ -67,12 +73,19 @@ def _chainrule_step(batch: int):
     model = Net()
     opt = cr.optim.SGD(model.parameters(), lr=LR)
     x, y = (cr.from_numpy(a) for a in data(batch))
+    meter = None
+    if instruments:
+        from ..explain.instruments import Instruments
+        meter = Instruments(model, every=instruments)
+    steps = iter(range(1, 1 << 62))
 
     def step():
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
+        if meter is not None:
+            meter.after_step(next(steps), loss.item())
     return step
 
 
