@@ -138,7 +138,8 @@ def unused_parameters(rank: int) -> None:
         message = ""
     except RuntimeError as err:
         message = str(err)
-    check("unused parameter named", "find_unused_parameters=True" in message)
+    check("unused parameter named", "no gradient reached unused.weight, unused.bias" in message
+          and "find_unused_parameters=True" in message)
     model = nn.parallel.DistributedDataParallel(TwoHeads(), find_unused_parameters=True)
     for _ in range(2):
         model(x).sum().backward()

@@ -95,6 +95,7 @@ class DistributedDataParallel(Module):
         self._syncing = False   # does the current backward average gradients?
         self._next = 0          # the next bucket to send
         self._backward_started = False
+        self._ready = set()     # ids of the parameters whose gradient is final
         # seconds this rank spent filling buckets, starting allreduces and waiting for them
         # (the communication backward did not hide; `chainrule bench` reports it)
         self.communication_seconds = 0.0
@@ -114,6 +115,7 @@ class DistributedDataParallel(Module):
                 bucket.waiting = len(bucket.params)
             self._next = 0
             self._backward_started = False
+            self._ready = set()
             if self.find_unused_parameters:
                 used = _leaves_reached(output)
                 for p in self._params:
@@ -141,6 +143,7 @@ class DistributedDataParallel(Module):
     def _count_off(self, param) -> None:
         """`param`'s gradient is final: send every bucket that is complete, in order."""
         self._bucket_of[id(param)].waiting -= 1
+        self._ready.add(id(param))
         started = time.perf_counter()
         while self._next < len(self._buckets) and self._buckets[self._next].waiting == 0:
             self._send(self._buckets[self._next])
@@ -174,11 +177,10 @@ class DistributedDataParallel(Module):
 
     def _unfinished_message(self) -> str:
         missing = [name for name, p in self.module.named_parameters()
-                   if p.requires_grad and self._bucket_of[id(p)].waiting
-                   and self._bucket_of[id(p)] in self._buckets[self._next:]]
+                   if p.requires_grad and id(p) not in self._ready]
         return ("DistributedDataParallel: the previous backward did not average every "
-                "gradient before this forward (is some parameter unused by the loss? "
-                f"parameters still waiting include {', '.join(missing[:5]) or 'none'}); pass "
+                "gradient before this forward: no gradient reached "
+                f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}; pass "
                 "find_unused_parameters=True if the model leaves parameters out of a forward")
 
     # --- setup ---------------------------------------------------------------------------
