@@ -131,7 +131,7 @@ def _resolve(root, path: str):
 
 
 # Classes that PyTorch's C++ core exports through pybind11 for TorchScript, the
-# dispatcher and its own file readers; the few that programs use (Size, dtype, Generator, ...) are not skipped.
+# dispatcher and its own file readers; the few that programs use (Size, dtype, ...) count.
 BINDING_REASON = "TorchScript, dispatcher and C++ binding classes"
 USED_BINDINGS = ("Size", "dtype", "device", "Generator", "Tensor", "layout", "memory_format")
 

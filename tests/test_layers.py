@@ -13,7 +13,8 @@ SOURCE = pathlib.Path(__file__).resolve().parents[1] / "src" / "chainrule"
 
 # Lowest first; a module may import its own layer and the ones below it.
 LAYERS = [
-    ("backend", "backends", "device", "cuda", "accelerator", "dtypes", "printing"),
+    ("backend", "backends", "device", "cuda", "accelerator", "dtypes", "printing",
+     "runtime", "amp", "shapes"),
     ("kernels",),
     ("tensor", "predicates", "versions"),
     ("sparse",),

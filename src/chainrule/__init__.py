@@ -41,6 +41,19 @@ from .printing import set_printoptions  # noqa: E402
 
 # PyTorch's pointwise, comparison, shape, indexing and reduction functions (cr.sin, cr.eq,
 # cr.split, ...), as one table: chainrule/ops/compat.py.
-globals().update(ops.compat.PUBLIC)
+globals().update(ops.compat.TOP_LEVEL)
+from . import amp  # noqa: E402
+from .amp import GradScaler, autocast  # noqa: E402
+from .runtime import (are_deterministic_algorithms_enabled, compile,  # noqa: E402
+                      get_deterministic_debug_mode, get_num_interop_threads,
+                      get_num_threads, has_lapack, has_mkl, has_openmp, has_spectral,
+                      init_num_threads, is_deterministic_algorithms_warn_only_enabled,
+                      is_warn_always_enabled, set_deterministic_debug_mode,
+                      set_flush_denormal, set_num_interop_threads, set_num_threads,
+                      set_warn_always, typename, use_deterministic_algorithms)
+from .dtypes import dtype  # noqa: E402
+from .shapes import Size  # noqa: E402
+from math import e, inf, nan, pi  # noqa: E402
+newaxis = None
 
 __version__ = "0.1.0"

@@ -7,7 +7,10 @@ nothing, and putting a tensor on "cuda" is a one-line RuntimeError.
 """
 from __future__ import annotations
 
-from . import backend
+from . import (
+    amp,  # noqa: F401 - torch.cuda.amp.autocast / GradScaler
+    backend,
+)
 from .device import device
 
 

@@ -7,6 +7,7 @@ int64 + float32 to float64), and a Python float is the default dtype.
 """
 from __future__ import annotations
 
+import builtins
 import numbers
 
 import numpy
@@ -23,16 +24,16 @@ int64 = long = backend.int64
 uint8 = backend.uint8
 bool = backend.bool_  # noqa: A001
 
-builtins_bool = type(True)
+dtype = numpy.dtype  # what `isinstance(x.dtype, cr.dtype)` asks
 finfo = numpy.finfo
 iinfo = numpy.iinfo
 
 
-def is_floating_point(input) -> builtins_bool:  # noqa: A002
+def is_floating_point(input) -> builtins.bool:  # noqa: A002
     return numpy.dtype(input.dtype).kind == "f"
 
 
-def is_complex(input) -> builtins_bool:  # noqa: A002
+def is_complex(input) -> builtins.bool:  # noqa: A002
     return numpy.dtype(input.dtype).kind == "c"
 
 
@@ -47,7 +48,7 @@ def promote_types(a, b) -> numpy.dtype:
 def _dtype_of(value) -> numpy.dtype:
     if hasattr(value, "dtype"):
         return numpy.dtype(value.dtype)
-    if isinstance(value, builtins_bool):
+    if isinstance(value, builtins.bool):
         return bool
     if isinstance(value, numbers.Integral):
         return int64
@@ -65,7 +66,7 @@ def result_type(a, b) -> numpy.dtype:
     return promote_types(da, db)
 
 
-def can_cast(from_, to) -> builtins_bool:
+def can_cast(from_, to) -> builtins.bool:
     """Whether PyTorch's type promotion allows the cast (no float to int, no to bool)."""
     rank = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
     return rank[numpy.dtype(from_).kind] <= rank[numpy.dtype(to).kind]

@@ -16,7 +16,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.op import OpError
 from ..tensor import Tensor
 from . import functions as f
-from . import indexing_functions, reduction_functions, shape_functions, tensor_methods
+from . import indexing_functions, matrix, more_functions, reduction_functions, shape_functions, tensor_methods
 from . import pointwise_functions as pf
 from .einsum import einsum
 
@@ -52,6 +52,23 @@ def inplace(function, name: str):
     return method
 
 
+def reshaping_inplace(function, name: str):
+    """In-place forms that change the shape (`squeeze_`, `t_`, ...): the tensor takes the
+    result's array (a view of its own) or, inside the graph, the result's node."""
+    def method(self, *args, **kwargs):
+        recording = is_grad_enabled() and self.requires_grad
+        if recording and self.is_leaf:
+            raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be changed "
+                               "in place")
+        result = function(_alias(self) if recording else self, *args, **kwargs)
+        self.array = result.array
+        if recording:
+            self.grad_fn = result.grad_fn
+        return self
+    method.__name__ = name
+    return method
+
+
 def _register(functions: dict, in_place: tuple = ()) -> None:
     """Public names, methods, and in-place methods for the names in `in_place`."""
     PUBLIC.update(functions)
@@ -75,10 +92,51 @@ _register(reduction_functions.FUNCTIONS, in_place=("cumsum", "cumprod"))
 _register(indexing_functions.FUNCTIONS, in_place=(
     "masked_fill", "index_fill", "index_add", "index_copy", "scatter", "scatter_add",
     "scatter_reduce"))
+_register(more_functions.FUNCTIONS, in_place=("clamp_min", "clamp_max", "heaviside", "gcd",
+                                                "lcm", "ldexp", "renorm", "polygamma",
+                                                "mvlgamma"))
+_register(matrix.FUNCTIONS)
+PUBLIC_INPLACE.update({name + "_": inplace(pf.FUNCTIONS[name], name + "_")
+                       for name in ("logical_not", "bitwise_not", "float_power")})
+PUBLIC_INPLACE.update({name + "_": inplace(shape_functions.FUNCTIONS[name], name + "_")
+                       for name in ("addmm", "addmv", "baddbmm", "addbmm", "addr")})
+PUBLIC_INPLACE.update({name + "_": reshaping_inplace(function, name + "_") for name, function in (
+    ("squeeze", f.squeeze), ("unsqueeze", f.unsqueeze), ("t", f.t), ("transpose", f.transpose),
+    ("swapdims", f.transpose), ("swapaxes", f.transpose))})
+PUBLIC_INPLACE.update({name + "_": inplace(getattr(tensor_methods, name), name + "_")
+                       for name in ("masked_scatter", "index_put", "put")})
 PUBLIC["einsum"] = einsum
+
+
+def _copy_of(function):
+    """PyTorch's `*_copy` functions: the view function's result as a fresh tensor."""
+    def copy(*args, **kwargs):
+        result = function(*args, **kwargs)
+        return tuple(f.clone(r) for r in result) if isinstance(result, tuple) else \
+            f.clone(result)
+    return copy
+
+
+_VIEWS = {"alias": lambda x: x, "detach": lambda x: x.detach(), "diagonal": None,
+          "expand": f.expand, "narrow": None, "permute": f.permute, "select": None,
+          "split": None, "split_with_sizes": None, "squeeze": f.squeeze, "t": f.t,
+          "transpose": f.transpose, "unbind": None, "unfold": None,
+          "unsqueeze": f.unsqueeze, "view": f.reshape}
+COPIES = {name + "_copy": _copy_of(view or PUBLIC[name]) for name, view in _VIEWS.items()}
 # Functions taking a list, an equation or nothing tensor-first: not Tensor methods.
 NOT_METHODS = ("einsum", "meshgrid", "broadcast_tensors", "hstack", "vstack", "dstack",
-               "column_stack", "row_stack")
+               "column_stack", "row_stack", "block_diag", "cartesian_prod", "chain_matmul",
+               "broadcast_shapes", "unravel_index", "isin", "rsub", "polygamma")
+# The top-level names: the functions, their in-place forms and the `*_copy` variants.
+TOP_LEVEL = {**PUBLIC, **PUBLIC_INPLACE, **COPIES,
+             "detach": lambda input: input.detach(),
+             "detach_": lambda input: input.detach_(),
+             "fill": lambda input, value: f.add(f.mul(input, 0), value),
+             "fill_": lambda input, value: input.fill_(value),
+             "zero_": lambda input: input.zero_(),
+             "is_same_size": lambda input, other: input.shape == other.shape,
+             "is_signed": lambda input: input.dtype.kind in "if",
+             "swapaxes": f.transpose, "concat": f.cat}
 
 
 def install(cls) -> None:
@@ -87,6 +145,8 @@ def install(cls) -> None:
             setattr(cls, name, function)
     for name, method in {**shape_functions.METHODS, **tensor_methods.METHODS}.items():
         setattr(cls, name, method)
+    for name in ("is_same_size", "is_signed"):
+        setattr(cls, name, TOP_LEVEL[name])
     for name, getter in tensor_methods.PROPERTIES.items():
         setattr(cls, name, property(getter))
     for name, method in PUBLIC_INPLACE.items():

@@ -10,6 +10,7 @@ from .. import backend, creation
 from ..random import stream
 from ..tensor import Tensor
 from . import functions as f
+from .indexing import IndexAdd
 
 # `x.type()` names, PyTorch's legacy tensor type names.
 TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -103,7 +104,70 @@ RANDOM_FILLS = {
 }
 
 
+def where(self, condition, other) -> Tensor:
+    """`x.where(c, y)`: x where c holds, else y."""
+    return f.where(condition, self, other)
+
+
+def masked_scatter(self, mask, source: Tensor) -> Tensor:
+    """x with the positions where `mask` holds filled, in order, from source's elements."""
+    m = backend.xp(self.array)
+    mask = m.broadcast_to(mask.array if isinstance(mask, Tensor) else m.asarray(mask),
+                          self.shape)
+    order = m.maximum(m.cumsum(mask.reshape(-1)) - 1, 0).reshape(self.shape)
+    picked = f.index(f.reshape(source, -1), order)
+    return f.where(Tensor._wrap(mask), picked, self)
+
+
+def index_put(self, indices, values, accumulate: bool = False) -> Tensor:
+    """x[indices] = values (or += with accumulate), as a new tensor."""
+    key = tuple(i.array if isinstance(i, Tensor) else i for i in indices)
+    values = values if isinstance(values, Tensor) else creation.tensor(values,
+                                                                       dtype=self.dtype)
+    placed = IndexAdd.apply(f.expand(values, self.array[key].shape), shape=self.shape,
+                            key=key)
+    if accumulate:
+        return f.add(self, placed)
+    hit = backend.xp(self.array).zeros(self.shape, bool)
+    hit[key] = True
+    return f.where(Tensor._wrap(hit), placed, self)
+
+
+def put(self, index, source: Tensor, accumulate: bool = False) -> Tensor:
+    flat = f.reshape(self, -1)
+    return f.reshape(index_put(flat, (index,), f.reshape(source, -1), accumulate), self.shape)
+
+
+def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
+    backend.xp(self.array).fill_diagonal(self.array, fill_value, wrap=wrap)
+    return self
+
+
+def apply_(self, callable) -> Tensor:  # noqa: A002
+    """Each element replaced by callable(element) (CPU tensors, as PyTorch)."""
+    flat = self.array.reshape(-1)
+    for i, value in enumerate(flat.tolist()):
+        flat[i] = callable(value)
+    return self
+
+
+def map_(self, tensor: Tensor, callable) -> Tensor:  # noqa: A002
+    mine, theirs = self.array.reshape(-1), numpy.broadcast_to(tensor.array, self.shape).reshape(-1)
+    for i, (a, b) in enumerate(zip(mine.tolist(), theirs.tolist())):
+        mine[i] = callable(a, b)
+    return self
+
+
 METHODS = {
+    "where": where, "masked_scatter": masked_scatter, "index_put": index_put, "put": put,
+    "fill_diagonal_": fill_diagonal_, "apply_": apply_, "map_": map_,
+    "bernoulli": lambda self, p=None, generator=None: creation.bernoulli(self, p, generator),
+    "multinomial": lambda self, num_samples, replacement=False, generator=None:
+        creation.multinomial(self, num_samples, replacement, generator),
+    "is_pinned": lambda self, device=None: False,
+    "is_inference": lambda self: False,
+    "is_neg": lambda self: False,
+    "resolve_neg": lambda self: self,
     "new_zeros": _new("zeros"), "new_ones": _new("ones"), "new_empty": _new("empty"),
     "new_full": new_full, "new_tensor": new_tensor, "type": type,
     "contiguous": contiguous, "is_contiguous": is_contiguous, "stride": stride,

@@ -1,0 +1,94 @@
+"""PyTorch's process-wide switches that programs call at start-up: threads, determinism,
+warnings, denormals, build flags, and `compile`.
+
+chainrule's arithmetic runs in NumPy's BLAS (its threads are set by the OPENBLAS_* /
+OMP_* environment variables before start) and is deterministic on the CPU, so these
+record what was asked and answer truthfully; `compile(model)` returns the model
+unchanged (there is no compiler: the model runs eagerly, as it would without it).
+"""
+from __future__ import annotations
+
+import os
+
+has_lapack = True  # NumPy's linalg
+has_mkl = has_openmp = has_spectral = False
+
+_settings = {"deterministic": False, "warn_only": False, "warn_always": False,
+             "interop_threads": 1}
+
+
+def get_num_threads() -> int:
+    """The CPU threads the array library may use (its BLAS's setting, else the CPUs)."""
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return os.cpu_count() or 1
+
+
+def set_num_threads(n: int) -> None:
+    """Recorded only: NumPy's BLAS reads its thread count from the environment at start."""
+    if n < 1:
+        raise RuntimeError(f"set_num_threads: expected a positive number of threads, got {n}")
+
+
+def init_num_threads() -> None:
+    return None
+
+
+def get_num_interop_threads() -> int:
+    return _settings["interop_threads"]
+
+
+def set_num_interop_threads(n: int) -> None:
+    _settings["interop_threads"] = int(n)
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """chainrule's CPU ops are deterministic already; the setting is kept for the getters."""
+    _settings["deterministic"], _settings["warn_only"] = bool(mode), bool(warn_only)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _settings["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _settings["warn_only"]
+
+
+def set_deterministic_debug_mode(mode) -> None:
+    use_deterministic_algorithms(mode not in (0, "default"), warn_only=mode in (1, "warn"))
+
+
+def get_deterministic_debug_mode() -> int:
+    return 0 if not _settings["deterministic"] else (1 if _settings["warn_only"] else 2)
+
+
+def set_warn_always(flag: bool) -> None:
+    _settings["warn_always"] = bool(flag)
+
+
+def is_warn_always_enabled() -> bool:
+    return _settings["warn_always"]
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """False: flushing denormals is not supported by NumPy (as PyTorch answers where the
+    CPU cannot)."""
+    return False
+
+
+def compile(model=None, **options):  # noqa: A001 - PyTorch's name
+    """`torch.compile`: returns the model (or function) unchanged, also as a decorator."""
+    if model is None:
+        return lambda fn: fn
+    return model
+
+
+def typename(obj) -> str:
+    """"torch.FloatTensor" for a tensor, else the object's qualified type name."""
+    if hasattr(obj, "type") and hasattr(obj, "grad_fn"):
+        return obj.type()
+    kind = type(obj)
+    return kind.__qualname__ if kind.__module__ == "builtins" else \
+        f"{kind.__module__}.{kind.__qualname__}"
