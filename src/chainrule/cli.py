@@ -47,6 +47,9 @@ docs/cli.md in the source tree describes every command and flag.""",
                                                     repeat a run with one change
   chainrule train --out runs/a --resume --epochs 30 continue a run to 30 epochs
   chainrule train --tensorboard && tensorboard --logdir runs
+  mpirun -n 4 chainrule train --data mnist --model cnn
+                                                    4 processes, each a quarter of every
+                                                    batch (chainrule[mpi]; docs/distributed.md)
 
 a run folder (--out, default runs/DATA-MODEL) gets run.toml, metrics.csv, model.safetensors,
 best.safetensors, checkpoint.safetensors (and tensorboard/, report.html when asked).""",
@@ -157,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int_in(1, 1_000_000), help="passes over the training "
                        "data (default: the recipe's); with --resume, the new total")
     train.add_argument("--batch-size", type=int_in(1, 1 << 24),
-                       help="examples per step (default: the recipe's)")
+                       help="examples per step (default: the recipe's); under mpirun, "
+                       "split across the ranks")
     train.add_argument("--optimizer", choices=["sgd", "adam", "adamw", "rmsprop", "adagrad"],
                        help="the update rule (default: the recipe's, adamw)")
     train.add_argument("--lr", type=positive_float, help="learning rate (default: the recipe's)")
