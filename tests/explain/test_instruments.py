@@ -172,3 +172,56 @@ def test_readings_every_n_steps_and_nothing_registered_between():
     assert relu["dead"] == pytest.approx(1 - alive.mean())
     assert meter.readings[-1]["gradient_spread"] > 0
     assert len(meter.losses) == 12
+
+
+class Reader(nn.Module):
+    """A recurrent layer read at its last step, then a Linear to 3 classes."""
+
+    def __init__(self, cell):
+        super().__init__()
+        self.rnn = cell
+        self.head = nn.Linear(cell.hidden_size * (2 if cell.bidirectional else 1), 3)
+
+    def forward(self, x):
+        return self.head(self.rnn(x)[0][:, -1])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.LSTM(3, 4, batch_first=True),
+    lambda: nn.GRU(3, 4, batch_first=True),
+    lambda: nn.RNN(3, 4, batch_first=True),
+    lambda: nn.GRU(3, 4, batch_first=True, bidirectional=True, bias=False),
+], ids=["lstm", "gru", "rnn", "gru-bidirectional-no-bias"])
+def test_recurrent_per_example_gradients_match_a_loop_over_examples(make):
+    cr.manual_seed(0)
+    rng = np.random.default_rng(0)
+    model = Reader(make()).double()
+    x, y = cr.tensor(rng.standard_normal((5, 6, 3))), cr.tensor(rng.integers(0, 3, 5))
+    expected = brute_force_shares(model, model.rnn, x, y)
+    taps = []
+    handle = model.rnn.register_forward_hook(
+        lambda m, args, out: taps.append(ins.RecurrentTap(m, args[0], out)))
+    model.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    handle.remove()
+    shares = taps[0].shares()
+    assert set(shares) == set(expected)
+    for name in expected:
+        np.testing.assert_allclose(shares[name], expected[name], rtol=1e-9, atol=1e-12)
+
+
+def test_instruments_read_gradient_noise_of_a_recurrent_network():
+    cr.manual_seed(0)
+    rng = np.random.default_rng(0)
+    model = Reader(nn.LSTM(3, 4, batch_first=True))
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+    meter = ins.Instruments(model, every=10)
+    x = cr.tensor(rng.standard_normal((8, 6, 3)).astype(np.float32))
+    y = cr.tensor(rng.integers(0, 3, 8))
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    meter.after_step(1, loss.item())
+    reading = meter.readings[0]
+    assert list(reading["layers"]) == ["rnn", "head"]
+    assert reading["layers"]["rnn"]["grad_norm"] > 0 and reading["gradient_spread"] > 0

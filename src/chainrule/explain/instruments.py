@@ -9,6 +9,7 @@ with no loop over examples and no second backward:
     Conv        y = W ⋆ x + b      dL/dW = Σ_i g_i cols(x_i)ᵀ example i: g_i cols(x_i)ᵀ
     Embedding   y = W[ids]         dL/dW = Σ_i scatter(g_i)   example i: g_i's rows at its ids
     Recurrent   (fused op)         dL/dW_ih = Σ_t dPₜᵀ xₜ     example i: Σ_t dPₜ,ᵢᵀ xₜ,ᵢ
+                                   (dPₜ each step's gate gradient: instruments_recurrent.py)
 
 From the per-example gradients comes the gradient noise: how far single examples' gradients
 scatter around their mean, against the mean's own length. The loss's curvature comes from
@@ -42,9 +43,11 @@ from ..nn.layers.activation import ReLU, Sigmoid, Tanh
 from ..nn.layers.conv import Conv1d, Conv2d
 from ..nn.layers.embedding import Embedding
 from ..nn.layers.linear import Linear
+from ..nn.layers.recurrent import RNNBase
 from ..kernels.im2col import im2col
 from ..tensor import Tensor
 from ..train.trainer import Callback
+from .instruments_recurrent import RecurrentTap  # noqa: F401  (public: per-example gradients of RNNs)
 
 INSTRUMENTS_FILE = "instruments.json"
 SATURATED = 0.99  # |tanh| above this, or sigmoid within 1 - SATURATED of 0 or 1
@@ -146,7 +149,10 @@ def per_example_square_norms(layer, x, grad_output):
         return squares, total
     if isinstance(layer, Embedding):
         return _embedding_square_norms(layer, x, g)
-    shares = per_example_gradients(layer, x, grad_output)
+    return _share_square_norms(per_example_gradients(layer, x, grad_output))
+
+
+def _share_square_norms(shares: dict):
     squares, total = 0.0, 0.0
     for share in shares.values():
         flat = share.reshape(share.shape[0], -1)
@@ -266,6 +272,8 @@ class Instruments:
                 self._handles.append(module.register_forward_hook(self._keep_input(name)))
                 self._handles.append(
                     module.register_full_backward_pre_hook(self._keep_grad(name)))
+            elif isinstance(module, RNNBase):
+                self._handles.append(module.register_forward_hook(self._tap_recurrent(name)))
             elif isinstance(module, (ReLU, Tanh, Sigmoid)):
                 self._handles.append(module.register_forward_hook(self._activation(name)))
 
@@ -288,6 +296,15 @@ class Instruments:
             self._captured[name] = {"module": module, "x": args[0].array,
                                     "mean": float(output.array.mean()),
                                     "std": float(output.array.std())}
+        return hook
+
+    def _tap_recurrent(self, name):
+        def hook(module, args, output):
+            if name not in self._captured:
+                self._order.append(name)
+            sequence = output[0].array
+            self._captured[name] = {"module": module, "tap": RecurrentTap(module, args[0], output),
+                                    "mean": float(sequence.mean()), "std": float(sequence.std())}
         return hook
 
     def _keep_grad(self, name):
@@ -318,21 +335,18 @@ class Instruments:
             seen = self._captured[name]
             module = seen["module"]
             layer = {"kind": type(module).__name__, "mean": seen["mean"], "std": seen["std"]}
-            weight = module.weight
+            weight_name, weight = next((n, p) for n, p in module.named_parameters()
+                                       if "weight" in n)
             if weight.grad is not None and not weight.grad.is_sparse:
                 layer["grad_norm"] = _norm(weight.grad.array)
-            before = self._before.get(f"{name}.weight" if name else "weight")
+            before = self._before.get(f"{name}.{weight_name}" if name else weight_name)
             if before is not None:
                 layer["weight_norm"] = _norm(before)
                 layer["update_ratio"] = _norm(weight.array - before) / (_norm(before) or 1.0)
-            if "g" in seen and weight.requires_grad:
-                try:
-                    example, total = per_example_square_norms(module, seen["x"], seen["g"])
-                except TypeError:  # a layer kind without a per-example rule
-                    example = None
-                if example is not None:
-                    squares = example if squares is None else squares + example
-                    batch_square += total
+            example, total = _square_norms(seen) if weight.requires_grad else (None, 0.0)
+            if example is not None:
+                squares = example if squares is None else squares + example
+                batch_square += total
             layers[name] = layer
         reading = {"step": step, "loss": float(loss), "layers": layers,
                    "activations": self._activations, "input": self._input}
@@ -344,6 +358,19 @@ class Instruments:
             reading["gradient_square_norm"] = batch_square
             reading["batch_size"] = int(len(squares))
         return reading
+
+
+def _square_norms(seen: dict):
+    """Per-example square norms and the batch gradient's, for one captured layer."""
+    if "tap" in seen:
+        shares = seen["tap"].shares()
+        return _share_square_norms(shares) if shares else (None, 0.0)
+    if "g" not in seen:
+        return None, 0.0
+    try:
+        return per_example_square_norms(seen["module"], seen["x"], seen["g"])
+    except TypeError:  # a layer kind without a per-example rule
+        return None, 0.0
 
 
 def _array(value):

@@ -108,6 +108,8 @@ def _input_grads(ctx, d_x_side, d_h_side, x, w_ih, hs, h0, dh0, *more):
     """The gradients of (x, h0, [c0,] W_ih, W_hh, [b_ih, b_hh]) once every step's gate
     gradient is known: dx = dA W_ih, dW_ih = dAᵀ x, dW_hh = dBᵀ h_prev, db = Σ over steps and
     batch. `more` holds the extra state gradients (dc0) that follow dh0."""
+    if getattr(ctx, "keep_step_gradients", False):  # per-example gradients (explain) read
+        ctx.step_gradients = (d_x_side, d_h_side, x, hs, h0)  # each step's gate gradient
     first = 2 + len(more)  # index of W_ih among the inputs
     dx = (_flat(d_x_side) @ w_ih).reshape(x.shape) if ctx.needs_grad(0) else None
     dw_ih = _flat(d_x_side).T @ _flat(x) if ctx.needs_grad(first) else None
