@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 
-BACKENDS = ("mpi",)
+# PyTorch programs name "gloo" (CPU) or "nccl" (GPU): the same collectives, carried by MPI
+BACKENDS = ("mpi", "gloo", "nccl")
 DEFAULT_TIMEOUT_SECONDS = 1800.0  # PyTorch's default for collectives: 30 minutes
 
 # (variable giving the rank, variable giving the world size, the launcher's name)
@@ -74,22 +75,21 @@ def launched_world_size() -> int:
 def init_process_group(backend: str | None = None, init_method: str | None = None,
                        timeout=None, world_size: int = -1, rank: int = -1, store=None,
                        group_name: str = "", pg_options=None, device_id=None) -> None:
-    """Join this process to the default group (PyTorch's signature; only "mpi" is here).
+    """Join this process to the default group (PyTorch's signature). Every backend is MPI:
+    "gloo" and "nccl", which PyTorch programs name, are accepted and carried by MPI too.
 
     `timeout` (seconds or a `datetime.timedelta`) bounds every collective: a rank that
     waits longer for its peers raises instead of hanging. `world_size`/`rank`, when given,
-    must agree with what MPI reports."""
+    must agree with what MPI reports. `init_method` (env://, tcp://...) is not needed:
+    MPI's launcher has connected the ranks already."""
     global _default
     if _default is not None:
         raise RuntimeError("init_process_group: the default process group is already "
                            "initialized (call destroy_process_group() first)")
-    backend = (backend or "mpi").lower()
+    backend = (backend or "mpi").lower().split(":")[-1]  # ("cpu:gloo,cuda:nccl" too)
     if backend not in BACKENDS:
         raise ValueError(f"init_process_group: backend {backend!r} is not available in "
                          f"chainrule; use backend='mpi' (start the ranks with mpirun)")
-    if init_method not in (None, "env://"):
-        raise ValueError(f"init_process_group: init_method {init_method!r} is not supported "
-                         "with backend 'mpi' (MPI's launcher connects the ranks)")
     if not is_available():
         raise RuntimeError("init_process_group: backend 'mpi' needs mpi4py and an MPI "
                            "library: pip install 'chainrule[mpi]'")
