@@ -162,8 +162,8 @@ def test_image_folder_pixels_match_the_file(tmp_path):
 
 def test_mixed_gray_and_colour_become_rgb(tmp_path):
     need_modules("PIL", "pip install pillow")
-    _save_images(tmp_path, "L", (3, 3), {"a": 5})
-    _save_images(tmp_path, "RGB", (3, 3), {"b": 5})
+    _save_images(tmp_path, "L", (3, 3), {"a": 10})
+    _save_images(tmp_path, "RGB", (3, 3), {"b": 10})
     assert load_dataset(f"images:{tmp_path}").image_shape == (3, 3, 3)
 
 

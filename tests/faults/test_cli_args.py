@@ -4,6 +4,7 @@ and the run they hold are what the flags say, or the command says why not."""
 from __future__ import annotations
 
 import math
+import sys
 
 import pytest
 
@@ -252,19 +253,27 @@ def test_predict_csv_rows_with_nan_are_refused(chainrule, tmp_path):
         f"predict: {rows}:3: a value is NaN, infinite or beyond float32's range")
 
 
-def test_a_missing_optional_package_names_the_install(chainrule, tmp_path, monkeypatch):
-    import builtins
-    real_import = builtins.__import__
-
-    def no_tensorboardx(name, *args, **kwargs):
-        if name.split(".")[0] == "PIL":
-            raise ModuleNotFoundError(f"No module named '{name}'", name=name)
-        return real_import(name, *args, **kwargs)
-
-    folder = pipeline_run(tmp_path)
-    monkeypatch.setattr(builtins, "__import__", no_tensorboardx)
+def test_a_missing_optional_package_names_the_install(chainrule, tmp_path, digits_run,
+                                                      monkeypatch):
+    monkeypatch.setitem(sys.modules, "PIL", None)  # `import PIL` fails as if not installed
     image = tmp_path / "x.png"
     image.write_bytes(b"")
-    line = chainrule.error("predict", folder / "model.safetensors", image)
-    assert line == ("this needs the optional package 'PIL', which is not installed: "
-                    "pip install 'pillow>=9,<14'") or line.startswith("predict:")
+    assert chainrule.error("predict", digits_run / "model.safetensors", image) == (
+        "this needs the optional package 'PIL', which is not installed: "
+        "pip install 'pillow>=9,<14'")
+
+
+# --- the same rules for the library's train() --------------------------------------------
+@pytest.mark.parametrize("setting,value,message", [
+    ("epochs", 0, "epochs must be an integer of at least 1, got 0"),
+    ("epochs", True, "epochs must be an integer of at least 1, got True"),
+    ("batch_size", 0, "batch_size must be an integer of at least 1, got 0"),
+    ("seed", -1, "seed must be an integer of at least 0, got -1"),
+    ("lr", 0.0, "lr must be a finite number above 0, got 0.0"),
+    ("lr", float("nan"), "lr must be a finite number above 0, got nan"),
+])
+def test_train_refuses_a_setting_out_of_range(tmp_path, setting, value, message):
+    with pytest.raises(ValueError) as caught:
+        pipeline.train(out_dir=str(tmp_path), progress=False, **{setting: value})
+    assert str(caught.value) == f"train: {message}"
+    assert list(tmp_path.iterdir()) == []

@@ -66,6 +66,13 @@ def test_a_faulty_csv_is_one_line(chainrule, tmp_path, content, message):
     assert refused(chainrule, tmp_path, f"csv:{path}") == message.format(path=path)
 
 
+def test_too_few_examples_to_split_is_one_line(chainrule, tmp_path):
+    data = write_csv(tmp_path / "t.csv", ["1,2,x", "2,3,x", "3,1,y", "4,1,y", "5,5,x", "0,1,y"])
+    assert refused(chainrule, tmp_path, data) == (
+        "6 examples are too few to split into training, validation and test sets (the "
+        "validation set would be empty); give at least 10 examples of each class")
+
+
 def test_a_missing_csv_is_one_line(chainrule, tmp_path):
     assert refused(chainrule, tmp_path, f"csv:{tmp_path / 'none.csv'}") == \
         f"{tmp_path / 'none.csv'}: no such file"

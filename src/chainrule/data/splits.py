@@ -97,6 +97,13 @@ def split_source(source: Source, seed: int = 0, val_fraction: float = 0.1) -> Sp
             raise ValueError(f"val_fraction must be below {1 - TEST_FRACTION}, got {val_fraction}")
         test_idx, val_idx, train_idx = stratified_indices(y, [TEST_FRACTION, val_fraction], rng)
         test = (X[test_idx], y[test_idx])
+    sizes = {"training": len(train_idx), "validation": len(val_idx), "test": len(test[1])}
+    empty = [part for part, size in sizes.items()
+             if size == 0 and (part != "validation" or val_fraction > 0)]
+    if empty:
+        raise DataError(f"{len(y)} examples are too few to split into training, validation and "
+                        f"test sets (the {empty[0]} set would be empty); give at least 10 "
+                        "examples of each class")
     _check_labels_seen(y[train_idx], {"validation": y[val_idx], "test": test[1]}, source.classes)
     return Splits(
         train=(X[train_idx], y[train_idx]),

@@ -8,6 +8,7 @@ holds another run is refused unless `--overwrite`.
 """
 from __future__ import annotations
 
+import math
 import os
 
 from ..optim.lr_scheduler import CosineAnnealingLR
@@ -26,6 +27,19 @@ KEPT_UNLESS_GIVEN = ("clip_grad_norm", "early_stopping")
 
 class RunError(ValueError):
     """An output folder or checkpoint that does not fit what was asked."""
+
+
+def check_settings(given: dict) -> None:
+    """Refuse a setting out of its range (None means "the default"), naming it: a value the
+    user gave is used as given or refused, never replaced by a default."""
+    for key, low in (("epochs", 1), ("batch_size", 1), ("seed", 0)):
+        value = given.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or value < low):
+            raise RunError(f"train: {key} must be an integer of at least {low}, got {value!r}")
+    lr = given.get("lr")
+    if lr is not None and not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise RunError(f"train: lr must be a finite number above 0, got {lr!r}")
 
 
 def previous_run(out_dir: str, resume: bool, overwrite: bool) -> dict | None:
@@ -63,7 +77,8 @@ def resumed_settings(given: dict, recorded: dict, out_dir: str) -> dict:
                            f"not {value}; resume with the same settings, or train a new run "
                            "in another --out")
         settings[key] = before if value is None else value
-    settings["epochs"] = given.get("epochs") or recorded.get("epochs")
+    settings["epochs"] = recorded.get("epochs") if given.get("epochs") is None \
+        else given["epochs"]
     for key in KEPT_UNLESS_GIVEN:
         settings[key] = recorded.get(key) if given.get(key) is None else given[key]
     return settings
