@@ -33,6 +33,7 @@ from .resume import (
     MODEL_FILE,
     ScheduleLength,
     check_resumable,
+    check_settings,
     previous_run,
     resumed_settings,
 )
@@ -83,6 +84,7 @@ def train(dataset: str | None = None, model: str | None = None, epochs: int | No
              "optimizer": optimizer, "lr": lr, "epochs": epochs, "weight_decay": weight_decay,
              "scheduler": scheduler, "clip_grad_norm": clip_grad_norm,
              "early_stopping": early_stopping}
+    check_settings(given)
     ranks = DataParallel() if launched() else None  # `mpirun -n N`: join the other ranks
     previous = previous_run(out_dir, resume, overwrite)
     if ranks is not None:
