@@ -138,17 +138,19 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
     delivered = {id(root_grad)}  # ids of gradient arrays already owned by some leaf
     ready = [root.grad_fn]
     held = {}  # leaves with tensor hooks: their gradient is summed, hooked, then delivered
+    # the hooks registered when the pass starts (with none, each test reads a local)
+    op_hooks, on_nodes, on_leaves = hooks.active, hooks.node_hooks, hooks.leaf_hooks
     previous_mode = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph
     try:
         while ready:
             node = ready.pop()
             out_grad = pending.pop(node)
-            if node.grad_hooks:
+            if on_nodes and node.grad_hooks:
                 out_grad = _tensor_hooks(node.grad_hooks, out_grad, create_graph)
             if node in wanted_nodes:
                 found[wanted_nodes[node]] = out_grad
-            if hooks.active:
+            if op_hooks:
                 input_grads = hooks.run_backward(
                     node, out_grad, lambda n, g: node_backward(n, g, create_graph))
             else:
@@ -160,7 +162,7 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
                     g = sum_to(g, t.array.shape)
                 parent = t.grad_fn
                 if parent is None:
-                    if hooks.leaf_hooks and id(t) in hooks.leaf_hooks:
+                    if on_leaves and id(t) in on_leaves:
                         held[t] = held[t] + g if t in held else g
                     else:
                         _deliver(t, g, wanted, found, create_graph, delivered)

@@ -141,6 +141,7 @@ def run_backward(node, grad, backward):
 # A non-leaf's hooks live on the node that made it (`node.grad_hooks`, one output per
 # node); a leaf's, here by the leaf's id, dropped when the leaf is collected.
 leaf_hooks: dict = {}
+node_hooks = 0  # how many nodes were ever given tensor hooks (the engine skips the test at 0)
 
 
 def register_tensor_hook(tensor, fn) -> RemovableHandle:
@@ -152,6 +153,8 @@ def register_tensor_hook(tensor, fn) -> RemovableHandle:
         return _add_leaf_hook(leaf_hooks, tensor, fn)
     node = tensor.grad_fn
     if "grad_hooks" not in node.__dict__:
+        global node_hooks
+        node_hooks += 1
         node.grad_hooks = {}
     return _add_hook(node.grad_hooks, fn)
 

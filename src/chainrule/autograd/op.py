@@ -101,7 +101,8 @@ class Op:
     def apply(cls, *inputs, **params):
         """Run the op on tensors, recording it in the graph when a gradient is wanted."""
         ctx = cls()
-        if hooks.active:
+        hooked = hooks.active  # (read once: one global lookup per op when none is registered)
+        if hooked:
             hooks.before_forward(ctx, inputs, params)
         arrays = [t.array for t in inputs]
         if len(arrays) == 2:
@@ -126,7 +127,7 @@ class Op:
                     result.grad_fn = ctx
                     result._requires_grad = True
                     break
-        if hooks.active:
+        if hooked:
             hooks.after_forward(ctx, inputs, result)
         return result
 
