@@ -46,11 +46,11 @@ ABSENT = [
     ("quantization (chainrule computes in float16/32/64 only)",
      r"q_.*|qscheme|.*quantiz.*|dequantize|int_repr|q?u?int[1-7]|uint(16|32|64)|"
      r"q(u)?int.*|per_(tensor|channel)_.*|choose_qparams.*|fbgemm_.*|.*fake_quant.*|"
-     r"fused_moving_avg.*|empty_quantized|bits.*|float8_.*|float4_.*|(uint|int)[1-7]"),
+     r"fused_moving_avg.*|empty_quantized|bits.*|bit|float8_.*|float4_.*|(uint|int)[1-7]"),
     ("sparse layouts (only Embedding's row-sparse gradients exist)",
      r".*sparse.*|.*_csr|.*_csc|.*_bsr|.*_bsc|coalesce|is_coalesced|.*crow_indices.*|"
      r".*ccol_indices.*|.*col_indices.*|.*row_indices.*|indices(_copy)?|values(_copy)?|"
-     r"dense_dim|to_dense|[sh]spmm|dsmm|hspmm|smm|saddmm|sspaddmm|spmm|jagged|"
+     r"dense_dim|to_dense|[sh]spmm|dsmm|hspmm|hsmm|smm|saddmm|sspaddmm|spmm|jagged|"
      r"to_padded_tensor|is_nested|nested_.*|segment_reduce|SparseAdam"),
     ("complex numbers (NumPy could, but no op here takes a complex gradient)",
      r".*complex.*|c(float|double|half)|chalf|conj.*|is_conj|resolve_conj|real|imag|angle|"
@@ -58,7 +58,8 @@ ABSENT = [
     ("bfloat16 (NumPy has no bfloat16 dtype)", r"bfloat16|BFloat16.*"),
     ("JIT, compilation and graph export internals",
      r"jit|script.*|trace.*|fork|wait|.*_ir.*|parse_.*|import_ir.*|.*type_comment.*|"
-     r"unify_type_list|sym_.*|Sym.*|cond|while_loop|vmap|func|export|"
+     r"unify_type_list|sym_.*|Sym.*|cond|while_loop|vmap|func|export|FatalError|"
+     r"JITException|"
      r"compiled_with_cxx11_abi|get_file_path|classproperty|merge_type_.*|"
      r"is_tensor_like|has_torch_function.*|handle_torch_function|boolean_dispatch|"
      r"BroadcastingList.*|assert_int_or_pair"),
@@ -66,7 +67,7 @@ ABSENT = [
      r"cudnn_.*|miopen_.*|mkldnn.*|to_mkldnn|is_mkldnn|.*vulkan.*|is_(xla|xpu|ipu|hpu|mtia|"
      r"maia|mps|meta)|xpu|ipu|mtia|.*_fp16_.*|conv_tbc|grouped_mm|scaled_.*mm"),
     ("memory layout and storage internals (a tensor owns one dense array)",
-     r".*storage.*|.*Storage|as_strided.*|empty_permuted|new_empty_strided|set_|"
+     r".*storage.*|.*Storage|Storage.*|layout|as_strided.*|empty_permuted|new_empty_strided|set_|"
      r"is_set_to|data_ptr|const_data_ptr|dim_order|record_stream|resize.*|"
      r"unsafe_.*|.*_format|module_load|as_subclass|is_shared|from_file|frombuffer|"
      r"nonzero_static|hash_tensor|output_nr|_version|channels_last.*|strided"),
@@ -84,6 +85,12 @@ ABSENT = [
      r"alpha_dropout_|feature_dropout|slice_inverse|multi_head_attention_forward|"
      r"linear_cross_entropy|LinearCrossEntropy.*|ScalingType|SwizzleType|"
      r"GRID_SAMPLE_.*"),
+    ("ATen forms with other argument orders or enum reductions (use torch.nn.functional)",
+     r"batch_norm|instance_norm|embedding|embedding_bag|kl_div|.*_loss|"
+     r"binary_cross_entropy_with_logits", ("",)),
+    ("CUDA streams and events (CuPy keeps its own)", r"Stream|Event|get_device_module"),
+    ("named tensors", r"name|names|rename|refine_names|align_to|align_as"),
+    ("torch-function overrides", r"DisableTorchFunction.*"),
     ("data pipes (deprecated in PyTorch)",
      r".*DataPipe.*|.*datapipe.*|DataChunk|.*_validation.*|non_deterministic"),
     ("lazy and uninitialized modules (shapes are given up front here)",
@@ -112,13 +119,20 @@ def _public(obj, title: str) -> list[str]:
         if isinstance(value, types.ModuleType):
             continue
         origin = getattr(value, "__module__", None) or ""
-        if title != "Tensor" and (inspect.isclass(value) or inspect.isfunction(value)) \
-                and not origin.startswith("torch"):
-            continue  # typing.Optional, collections.Counter, ... imported by torch
-        if title == "" and name.isupper():
-            continue  # build flags and typing constants (TYPE_CHECKING, AVG)
+        if title != "Tensor" and callable(value) and origin and not origin.startswith("torch"):
+            continue  # typing.Optional, collections.Counter, bisect_right ... imported
+        if title not in ("", "Tensor") and (not callable(value) or value is _torch().Tensor):
+            continue  # constants and notes of a submodule, its imported Tensor class
+        if (name.isupper() and not inspect.isclass(value)) or origin == "typing" \
+                or type(value).__module__ == "typing":
+            continue  # build flags and typing constants (TYPE_CHECKING, AVG, Optional)
         names.append(name)
     return names
+
+
+def _torch():
+    import torch
+    return torch
 
 
 def _resolve(root, path: str):
@@ -136,15 +150,15 @@ BINDING_REASON = "TorchScript, dispatcher and C++ binding classes"
 USED_BINDINGS = ("Size", "dtype", "device", "Generator", "Tensor", "layout", "memory_format")
 
 
-def classify(name: str, ours, theirs) -> tuple[str, str]:
+def classify(name: str, ours, theirs, path: str = "") -> tuple[str, str]:
     if ours is not None and hasattr(ours, name):
         return "implemented", ""
     value = getattr(theirs, name, None)
     if inspect.isclass(value) and type(value).__name__ == "pybind11_type" \
             and name not in USED_BINDINGS:
         return "absent", BINDING_REASON
-    for reason, pattern in ABSENT:
-        if re.fullmatch(pattern, name):
+    for reason, pattern, *only in ABSENT:
+        if re.fullmatch(pattern, name) and (not only or path in only[0]):
             return "absent", reason
     return "missing", ""
 
@@ -158,7 +172,7 @@ def table() -> list[dict]:
     for path, title in NAMESPACES:
         theirs, ours = _resolve(torch, path), _resolve(chainrule, path)
         for name in sorted(_public(theirs, path)):
-            status, reason = classify(name, ours, theirs)
+            status, reason = classify(name, ours, theirs, path)
             rows.append(dict(namespace=title, path=path, name=name, status=status,
                              reason=reason))
     return rows

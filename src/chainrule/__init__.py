@@ -44,7 +44,8 @@ from .printing import set_printoptions  # noqa: E402
 globals().update(ops.compat.TOP_LEVEL)
 from . import amp  # noqa: E402
 from .amp import GradScaler, autocast  # noqa: E402
-from .runtime import (are_deterministic_algorithms_enabled, compile,  # noqa: E402
+from .runtime import (AcceleratorError, OutOfMemoryError,  # noqa: E402
+                      are_deterministic_algorithms_enabled, compile,
                       get_deterministic_debug_mode, get_num_interop_threads,
                       get_num_threads, has_lapack, has_mkl, has_openmp, has_spectral,
                       init_num_threads, is_deterministic_algorithms_warn_only_enabled,
@@ -55,5 +56,27 @@ from .dtypes import dtype  # noqa: E402
 from .shapes import Size  # noqa: E402
 from math import e, inf, nan, pi  # noqa: E402
 newaxis = None
+from .random import default_generator  # noqa: E402
+from .creation import (bartlett_window, binomial, blackman_window,  # noqa: E402
+                       empty_strided, hamming_window, hann_window, kaiser_window, range,
+                       scalar_tensor)
+# torch.conv2d, torch.dropout, ...: the nn.functional forms whose arguments are the same.
+for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+              "conv_transpose3d", "dropout", "alpha_dropout", "max_pool1d", "max_pool2d",
+              "max_pool3d", "max_pool1d_with_indices", "avg_pool1d", "adaptive_avg_pool1d",
+              "adaptive_max_pool1d", "celu", "celu_", "selu", "selu_", "rrelu", "rrelu_",
+              "threshold", "threshold_", "hardshrink", "prelu", "pixel_shuffle",
+              "pixel_unshuffle", "channel_shuffle", "bilinear", "cosine_similarity",
+              "pairwise_distance", "pdist", "group_norm", "layer_norm", "rms_norm"):
+    if hasattr(nn.functional, _name):
+        globals()[_name] = getattr(nn.functional, _name)
+for _name in ("hardshrink", "prelu"):  # Tensor methods that PyTorch has from nn.functional
+    if hasattr(nn.functional, _name):
+        setattr(Tensor, _name, getattr(nn.functional, _name))
+is_anomaly_enabled = is_anomaly_check_nan_enabled = autograd.is_anomaly_enabled
+
+
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    autograd.set_detect_anomaly(enabled)
 
 __version__ = "0.1.0"

@@ -189,6 +189,52 @@ def triu_indices(row: int, col: int, offset: int = 0, dtype=None, device=None,
     return _triangle_indices("triu_indices", row, col, offset, dtype, device)
 
 
+def range(start, end=None, step=1, dtype=None, device=None, requires_grad=False,  # noqa: A001
+          **extra) -> Tensor:
+    """torch.range (deprecated there): like arange but including `end`, default float."""
+    _check("range", extra)
+    if end is None:
+        start, end = 0, start
+    count = int(numpy.floor((end - start) / step)) + 1
+    values = arange(count, dtype=dtype or backend.default_dtype(), device=device) * step + start
+    return values.requires_grad_() if requires_grad else values
+
+
+def scalar_tensor(s, dtype=None, device=None, requires_grad=False, **extra) -> Tensor:
+    _check("scalar_tensor", extra)
+    return full((), s, dtype=dtype or backend.default_dtype(), device=device,
+                requires_grad=requires_grad)
+
+
+def empty_strided(size, stride, dtype=None, device=None, requires_grad=False,
+                  **extra) -> Tensor:
+    """An uninitialised tensor of `size` (the strides are NumPy's own: C order)."""
+    _check("empty_strided", extra)
+    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _window(name: str, formula):
+    def window(window_length: int, periodic: bool = True, *args, dtype=None, device=None,
+               requires_grad=False, **extra) -> Tensor:
+        _check(name, extra)
+        n = window_length + 1 if periodic and window_length > 1 else window_length
+        values = formula(n, *args) if n > 1 else numpy.ones(n)
+        values = values[:window_length]
+        array = backend.to_device(values.astype(dtype or backend.default_dtype()), device)
+        return _made(array, requires_grad)
+    window.__name__ = name
+    window.__doc__ = f"The {name.split('_')[0]} window (periodic by default, as PyTorch)."
+    return window
+
+
+hann_window = _window("hann_window", numpy.hanning)
+hamming_window = _window("hamming_window", lambda n, alpha=0.54, beta=0.46:
+                         alpha - beta * numpy.cos(2 * numpy.pi * numpy.arange(n) / (n - 1)))
+blackman_window = _window("blackman_window", numpy.blackman)
+bartlett_window = _window("bartlett_window", numpy.bartlett)
+kaiser_window = _window("kaiser_window", lambda n, beta=12.0: numpy.kaiser(n, beta))
+
+
 # --- random ---------------------------------------------------------------------------------
 def _random(sample, shape, dtype, device, requires_grad, generator) -> Tensor:
     """Random numbers drawn on the CPU from a seeded stream (reproducible on any device)."""
@@ -291,6 +337,14 @@ def poisson(input: Tensor, generator=None) -> Tensor:  # noqa: A002
     """Poisson samples with rates `input`, in input's dtype."""
     rates = _array_of(input)
     return _random(lambda g, s: g.poisson(rates, s), input.shape, input.dtype, input.device,
+                   False, generator)
+
+
+def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
+    """Binomial samples: `count` trials with success probability `prob`, elementwise."""
+    n, p = _array_of(count), _array_of(prob)
+    return _random(lambda g, s: g.binomial(n.astype(numpy.int64), p, s),
+                   numpy.broadcast_shapes(n.shape, p.shape), count.dtype, count.device,
                    False, generator)
 
 

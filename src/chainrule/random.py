@@ -38,6 +38,34 @@ class Generator:
         return self
 
 
+class _DefaultGenerator(Generator):
+    """`cr.default_generator`: the global stream itself, seen as a Generator."""
+
+    def __init__(self):
+        self.device = backend.CPU
+
+    @property
+    def numpy_generator(self) -> numpy.random.Generator:
+        return backend.rng()
+
+    def manual_seed(self, seed: int) -> Generator:
+        manual_seed(seed)
+        return self
+
+    def initial_seed(self) -> int:
+        return initial_seed()
+
+    def get_state(self) -> dict:
+        return get_rng_state()
+
+    def set_state(self, state: dict) -> Generator:
+        set_rng_state(state)
+        return self
+
+
+default_generator = _DefaultGenerator()
+
+
 def stream(generator: Generator | None) -> numpy.random.Generator:
     """The NumPy generator to draw from: the global one, or `generator`'s own."""
     return backend.rng() if generator is None else generator.numpy_generator

@@ -17,6 +17,14 @@ _settings = {"deterministic": False, "warn_only": False, "warn_always": False,
              "interop_threads": 1}
 
 
+class OutOfMemoryError(RuntimeError):
+    """Raised where an accelerator runs out of memory (PyTorch's name)."""
+
+
+class AcceleratorError(RuntimeError):
+    """An error reported by the accelerator's runtime (PyTorch's name)."""
+
+
 def get_num_threads() -> int:
     """The CPU threads the array library may use (its BLAS's setting, else the CPUs)."""
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):

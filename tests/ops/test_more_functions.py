@@ -44,6 +44,10 @@ CASES = [
     case("renorm", lambda m, x: m.renorm(x, 2, 0, 1.0), (3, 4)),
     case("expand_copy", lambda m, x: m.expand_copy(x, (2, 3)), (3,)),
     case("permute_copy", lambda m, x: m.permute_copy(x, (1, 0)), (2, 3)),
+    case("gradient", lambda m, x: m.gradient(x, spacing=0.5)[1], (3, 5)),
+    case("select_scatter", lambda m, x, s: m.select_scatter(x, s, 1, 2), (3, 4), (3,)),
+    case("slice_scatter", lambda m, x, s: m.slice_scatter(x, s, 0, 1, 3), (4, 2), (2, 2)),
+    case("diagonal_scatter", lambda m, x, s: m.diagonal_scatter(x, s, 1), (3, 4), (3,)),
     case("squeeze-inplace", lambda m, x: (x + 1).unsqueeze_(0).t_(), (3,)),
 ]
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy
+
 from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
@@ -101,3 +103,59 @@ def default_layer_init_(weight: Tensor, bias: Tensor | None) -> None:
         fan_in, _ = fan_in_and_fan_out(weight)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
         uniform_(bias, -bound, bound)
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0) -> Tensor:
+    """N(mean, std²) restricted to [a, b]: samples outside are drawn again."""
+    def sample(g, shape):
+        values = g.normal(mean, std, shape)
+        outside = (values < a) | (values > b)
+        while outside.any():
+            values[outside] = g.normal(mean, std, int(outside.sum()))
+            outside = (values < a) | (values > b)
+        return values
+    return _fill(tensor, sample)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """A (semi-)orthogonal matrix (rows or columns orthonormal), from the QR decomposition
+    of a Gaussian matrix with the signs of R's diagonal fixed, as PyTorch; times `gain`."""
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: needs at least 2 dimensions, got shape {tensor.shape}")
+    rows, cols = tensor.shape[0], math.prod(tensor.shape[1:])
+
+    def sample(g, shape):
+        flat = g.standard_normal((rows, cols))
+        q, r = numpy.linalg.qr(flat.T if rows < cols else flat)
+        q = q * numpy.sign(numpy.diag(r))
+        return gain * (q.T if rows < cols else q).reshape(shape)
+    return _fill(tensor, sample)
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity in a 2-d tensor (ones on the diagonal)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: needs a 2-d tensor, got shape {tensor.shape}")
+    tensor.array[...] = backend.xp(tensor.array).eye(*tensor.shape, dtype=tensor.dtype)
+    return tensor
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """A convolution kernel (out, in, *k) that passes each of the first channels through."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: needs a 3-, 4- or 5-d tensor, got shape {tensor.shape}")
+    out_per_group = tensor.shape[0] // groups
+    tensor.array[...] = 0
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(out_per_group, tensor.shape[1])):
+            tensor.array[(g * out_per_group + d, d) + centre] = 1
+    return tensor
+
+
+# PyTorch's deprecated names without the underscore.
+uniform, normal, constant = uniform_, normal_, constant_
+xavier_uniform, xavier_normal = xavier_uniform_, xavier_normal_
+kaiming_uniform, kaiming_normal = kaiming_uniform_, kaiming_normal_
+orthogonal, eye, dirac = orthogonal_, eye_, dirac_

@@ -11,7 +11,7 @@ An in-place method computes the function and then makes the tensor hold the resu
 """
 from __future__ import annotations
 
-from .. import versions
+from .. import predicates, versions
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.op import OpError
 from ..tensor import Tensor
@@ -93,8 +93,8 @@ _register(indexing_functions.FUNCTIONS, in_place=(
     "masked_fill", "index_fill", "index_add", "index_copy", "scatter", "scatter_add",
     "scatter_reduce"))
 _register(more_functions.FUNCTIONS, in_place=("clamp_min", "clamp_max", "heaviside", "gcd",
-                                                "lcm", "ldexp", "renorm", "polygamma",
-                                                "mvlgamma"))
+                                                "lcm", "ldexp", "renorm", "mvlgamma"))
+PUBLIC_INPLACE["nextafter_"] = inplace(more_functions.nextafter, "nextafter_")
 _register(matrix.FUNCTIONS)
 PUBLIC_INPLACE.update({name + "_": inplace(pf.FUNCTIONS[name], name + "_")
                        for name in ("logical_not", "bitwise_not", "float_power")})
@@ -136,7 +136,11 @@ TOP_LEVEL = {**PUBLIC, **PUBLIC_INPLACE, **COPIES,
              "zero_": lambda input: input.zero_(),
              "is_same_size": lambda input, other: input.shape == other.shape,
              "is_signed": lambda input: input.dtype.kind in "if",
-             "swapaxes": f.transpose, "concat": f.cat}
+             "swapaxes": f.transpose, "concat": f.cat,
+             "index_put": tensor_methods.index_put, "put": tensor_methods.put,
+             "masked_scatter": tensor_methods.masked_scatter,
+             "is_inference": lambda input: False, "is_neg": lambda input: False,
+             "resolve_neg": lambda input: input, "get_device": lambda input: input.get_device()}
 
 
 def install(cls) -> None:
@@ -147,6 +151,11 @@ def install(cls) -> None:
         setattr(cls, name, method)
     for name in ("is_same_size", "is_signed"):
         setattr(cls, name, TOP_LEVEL[name])
+    cls.polygamma = lambda self, n: more_functions.polygamma(n, self)
+    cls.polygamma_ = inplace(lambda self, n: more_functions.polygamma(n, self), "polygamma_")
+    cls.narrow_copy = lambda self, dim, start, length: f.clone(shape_functions.narrow(
+        self, dim, start, length))
+    cls.is_nonzero = predicates.is_nonzero
     for name, getter in tensor_methods.PROPERTIES.items():
         setattr(cls, name, property(getter))
     for name, method in PUBLIC_INPLACE.items():

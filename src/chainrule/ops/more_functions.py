@@ -14,6 +14,7 @@ from ..tensor import Tensor, lift
 from . import functions as f
 from . import pointwise_functions as pf
 from . import shape_functions as sf
+from .indexing import IndexAdd
 from .matrix import inverse
 from .pointwise import OPS
 from .reduction_functions import cumsum, norm
@@ -183,6 +184,50 @@ def sum_to_size(input: Tensor, *size) -> Tensor:  # noqa: A002
     return f.reshape(f.sum(input, dims, keepdim=True), size) if dims else input
 
 
+def _scatter_into(input: Tensor, src: Tensor, key) -> Tensor:
+    """input with input[key] replaced by src (gradients: src's to src, the rest to input)."""
+    hit = backend.xp(input.array).zeros(input.shape, bool)
+    hit[key] = True
+    placed = IndexAdd.apply(f.cast(src, input.dtype), shape=input.shape, key=key)
+    return f.where(Tensor._wrap(hit), placed, input)
+
+
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
+    return _scatter_into(input, src, (slice(None),) * (dim % input.ndim) + (index,))
+
+
+def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start=None, end=None,  # noqa: A002
+                  step: int = 1) -> Tensor:
+    return _scatter_into(input, src, (slice(None),) * (dim % input.ndim) +
+                         (slice(start, end, step),))
+
+
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,  # noqa: A002
+                     dim2: int = 1) -> Tensor:
+    moved = sf.movedim(input, (dim1, dim2), (-2, -1))
+    rows, cols = moved.shape[-2:]
+    start_row, start_col = max(-offset, 0), max(offset, 0)
+    i = numpy.arange(max(min(rows - start_row, cols - start_col), 0))
+    result = _scatter_into(moved, src, (Ellipsis, i + start_row, i + start_col))
+    return sf.movedim(result, (-2, -1), (dim1, dim2))
+
+
+def slice_copy(input: Tensor, dim: int = 0, start=None, end=None, step: int = 1) -> Tensor:  # noqa: A002
+    return f.clone(f.index(input, (slice(None),) * (dim % input.ndim) +
+                           (slice(start, end, step),)))
+
+
+def histogram(input: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
+              density: bool = False):
+    """(counts, bin edges), as numpy.histogram (no gradient)."""
+    m = backend.xp(input.array)
+    edges = bins.array if isinstance(bins, Tensor) else bins
+    w = weight.array if isinstance(weight, Tensor) else weight
+    counts, edges = m.histogram(input.array, bins=edges, range=range, weights=w,
+                                density=density)
+    return (Tensor._wrap(counts.astype(input.dtype)), Tensor._wrap(edges.astype(input.dtype)))
+
+
 # --- statistics ---------------------------------------------------------------------------
 def quantile(input: Tensor, q, dim=None, keepdim: bool = False, *,  # noqa: A002
              interpolation: str = "linear") -> Tensor:
@@ -259,6 +304,23 @@ def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor
     return cumsum(pieces, dim)
 
 
+def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tuple:  # noqa: A002
+    """The derivative estimated by central differences inside and one-sided differences at
+    the two ends, along each of `dim` (all dimensions by default), for uniform `spacing`."""
+    if edge_order != 1:
+        raise NotImplementedError("gradient: edge_order=2 is not supported")
+    dims = range(input.ndim) if dim is None else ([dim] if isinstance(dim, int) else dim)
+    steps = spacing if isinstance(spacing, (list, tuple)) else [spacing] * input.ndim
+    results = []
+    for d, h in zip(dims, steps):
+        n = input.shape[d]
+        inner = f.div(f.sub(sf.narrow(input, d, 2, n - 2), sf.narrow(input, d, 0, n - 2)), 2 * h)
+        first = f.div(f.sub(sf.narrow(input, d, 1, 1), sf.narrow(input, d, 0, 1)), h)
+        last = f.div(f.sub(sf.narrow(input, d, n - 1, 1), sf.narrow(input, d, n - 2, 1)), h)
+        results.append(f.cat([first, inner, last], d))
+    return tuple(results)
+
+
 def renorm(input: Tensor, p, dim: int, maxnorm) -> Tensor:  # noqa: A002
     """Each slice along `dim` scaled down to p-norm `maxnorm` where its norm exceeds it."""
     others = tuple(d for d in range(input.ndim) if d != dim % input.ndim)
@@ -300,5 +362,6 @@ FUNCTIONS = {name: globals()[name] for name in (
     "clamp_min clamp_max rsub polygamma mvlgamma heaviside ldexp nextafter frexp isin select "
     "unfold hsplit vsplit dsplit diagflat block_diag cartesian_prod combinations vander "
     "broadcast_shapes unravel_index sum_to_size quantile nanquantile cov corrcoef trapezoid "
-    "cumulative_trapezoid renorm matrix_power chain_matmul vdot cdist").split()}
+    "cumulative_trapezoid renorm matrix_power chain_matmul vdot cdist select_scatter "
+    "slice_scatter diagonal_scatter slice_copy histogram gradient").split()}
 FUNCTIONS.update(gcd=_integers("gcd"), lcm=_integers("lcm"), trapz=trapezoid)
