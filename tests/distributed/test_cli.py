@@ -156,3 +156,13 @@ def test_killed_rank_ends_the_job_and_resume_continues_on_other_ranks(tmp_path, 
     whole = one_process(*args, "--out", str(tmp_path / "whole"))
     assert whole.returncode == 0, whole.stderr
     assert_same_weights(weights(out), weights(tmp_path / "whole"))
+
+
+def test_a_pytorch_ddp_script_runs_unchanged():
+    """torch.distributed, DDP and DistributedSampler as a PyTorch script uses them."""
+    script = pathlib.Path(__file__).with_name("torch_ddp_program.py")
+    done = mpirun(2, *CHAINRULE, "run", str(script))
+    assert done.returncode == 0, done.stderr
+    losses = [float(line.split()[-1]) for line in done.stdout.splitlines()
+              if line.startswith("epoch")]
+    assert len(losses) == 5 and losses[-1] < 0.5 * losses[0]  # one line per epoch: rank 0's
