@@ -156,7 +156,7 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
             else:
                 input_grads = node_backward(node, out_grad, create_graph)
             for t, g in zip(node.inputs, input_grads):
-                if g is None or not t.requires_grad:
+                if g is None or not t._requires_grad:
                     continue
                 if g.shape != t.array.shape:
                     g = sum_to(g, t.array.shape)
