@@ -1,9 +1,9 @@
 """Small programs written the way PyTorch tutorials write them, run with only the import
 changed (`import chainrule as torch`), against the same program under PyTorch."""
 import numpy
+import torch as real_torch
 
 import chainrule
-import torch as real_torch
 
 
 def linear_regression_by_hand(torch):
