@@ -11,6 +11,11 @@ from ..autograd.op import Op
 from ..backend import device_of, to_device, xp
 
 
+def _infinite_at_zero(ctx, kind, slope, fix):
+    """For anomaly mode: (kind, slope, fix) when the first saved value holds a 0."""
+    return (kind, slope, fix) if (ctx.saved[0] == 0).any() else None
+
+
 class Add(Op):
     # z = a + b;  dz/da = 1,  dz/db = 1
     def forward(ctx, a, b):
@@ -69,10 +74,9 @@ class Div(Op):
         return None
 
     def infinite_slope(ctx, index):
-        if (ctx.saved[0] == 0).any():
-            return ("division-by-zero", "the derivatives of a/b (1/b and −a/b²) divide by b = 0",
-                    "add a small epsilon to the divisor")
-        return None
+        return _infinite_at_zero(ctx, "division-by-zero",
+                                 "the derivatives of a/b (1/b and −a/b²) divide by b = 0",
+                                 "add a small epsilon to the divisor")
 
 
 class Neg(Op):
@@ -160,10 +164,8 @@ class Log(Op):
         return None
 
     def infinite_slope(ctx, index):
-        if (ctx.saved[0] == 0).any():
-            return ("log-zero", "the slope of ln x at x = 0 is 1/0 = ∞",
-                    "add a small epsilon or clamp the input")
-        return None
+        return _infinite_at_zero(ctx, "log-zero", "the slope of ln x at x = 0 is 1/0 = ∞",
+                                 "add a small epsilon or clamp the input")
 
 
 class Sqrt(Op):
@@ -185,10 +187,8 @@ class Sqrt(Op):
         return None
 
     def infinite_slope(ctx, index):
-        if (ctx.saved[0] == 0).any():
-            return ("sqrt-zero", "the slope of √x at x = 0 is 1/(2√0) = ∞",
-                    "keep the input away from 0 (sqrt(x + 1e-12)) or clamp it")
-        return None
+        return _infinite_at_zero(ctx, "sqrt-zero", "the slope of √x at x = 0 is 1/(2√0) = ∞",
+                                 "keep the input away from 0 (sqrt(x + 1e-12)) or clamp it")
 
 
 class Abs(Op):
