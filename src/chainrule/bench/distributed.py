@@ -157,7 +157,11 @@ def report(rows: list) -> str:
             met = "met" if speedup >= TARGET[2] else "not met"
             verdicts.append(f"Target: {TARGET[0]} on {TARGET[1]} ranks ≥ {TARGET[2]}× one rank: "
                             f"{speedup:.2f}× ({met}).")
-    return "\n".join(lines + [""] + verdicts)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return "\n".join(lines + [""] + verdicts + [
+        f"Load average (1 min) after the runs: {load:.1f} on {os.cpu_count()} CPUs "
+        "(other work on the machine slows the ranks' steps unevenly, and every step waits "
+        "for the slowest rank)."])
 
 
 def main(argv=None) -> int:
