@@ -14,7 +14,7 @@ from .grad_mode import (  # noqa: F401
     no_grad,
     set_grad_enabled,
 )
-from .gradcheck import GradcheckError, gradcheck  # noqa: F401
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .hooks import OpHook, RemovableHandle, backward_node, register_op_hook  # noqa: F401
 from .op import Op, OpError  # noqa: F401
 

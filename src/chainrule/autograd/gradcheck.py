@@ -13,7 +13,7 @@ from .. import backend
 from ..sparse import dense_tensor
 from ..tensor import Tensor
 from . import engine
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(AssertionError):
@@ -77,3 +77,27 @@ def _compare(i, got, expected, atol, rtol):
             f"{got[worst]:.8g}, finite differences {expected[worst]:.8g} "
             f"(|difference| {abs(got[worst] - expected[worst]):.3g} > atol {atol} + "
             f"rtol {rtol}·|expected|); {int((error > 0).sum())} of {error.size} elements differ")
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, seed: int = 0) -> bool:
+    """Second derivatives against finite differences: gradcheck of the first gradient
+    g(x) = ∂(Σ f(x) ⊙ v)/∂x (built with create_graph, v fixed random or `grad_outputs`)."""
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    outputs = _as_tuple(fn(*inputs))
+    generator = numpy.random.default_rng(seed + 1)
+    vs = _as_tuple(grad_outputs) if grad_outputs is not None else tuple(
+        Tensor(generator.standard_normal(o.shape), dtype=o.dtype) for o in outputs)
+
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+
+    def first_gradient(*xs):
+        # (finite differences call this under no_grad with plain copies: leaves again)
+        xs = [x if i not in checked or x.requires_grad else x.detach().requires_grad_()
+              for i, x in enumerate(xs)]
+        with enable_grad():
+            outs = _as_tuple(fn(*xs))
+            total = sum((o * v).sum() for o, v in zip(outs, vs))
+            return engine.grad(total, [xs[i] for i in checked], create_graph=True)
+
+    return gradcheck(first_gradient, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed)

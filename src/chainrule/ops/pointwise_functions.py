@@ -173,6 +173,8 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
 
 def add(input, other, *, alpha=1, out=None) -> Tensor:  # noqa: A002
     """input + alpha · other."""
+    if alpha == 1 and out is None:
+        return f.add(input, other)
     return into(out, f.add(input, _scaled(other, alpha)))
 
 

@@ -37,6 +37,8 @@ def _keep(keepdim, keepdims):
 # --- sums and means with PyTorch's spellings ------------------------------------------
 def sum(input: Tensor, dim=None, keepdim=False, *, dtype=None, keepdims=False):  # noqa: A001, A002
     """Σ over `dim` (all when None); `keepdims=` and `dtype=` as PyTorch accepts them."""
+    if dtype is None and not keepdims and input.dtype.kind != "b" and not isinstance(dim, list):
+        return f.sum(input, dim, keepdim)  # the common case, without the checks below
     x = input if dtype is None else f.cast(input, numpy.dtype(dtype))
     if x.dtype.kind == "b":
         x = f.cast(x, backend.int64)
@@ -44,6 +46,8 @@ def sum(input: Tensor, dim=None, keepdim=False, *, dtype=None, keepdims=False): 
 
 
 def mean(input: Tensor, dim=None, keepdim=False, *, dtype=None, keepdims=False):  # noqa: A002
+    if dtype is None and not keepdims and not isinstance(dim, list):
+        return f.mean(input, dim, keepdim)
     x = input if dtype is None else f.cast(input, numpy.dtype(dtype))
     return f.mean(x, _axis(dim), _keep(keepdim, keepdims))
 
