@@ -107,3 +107,4 @@ def test_new_methods_and_init_functions():
     torch.nn.init.dirac_(tk)
     numpy.testing.assert_array_equal(k.numpy(), tk.numpy())
     assert cr.nn.init.eye_(cr.empty(2, 3)).tolist() == torch.nn.init.eye_(torch.empty(2, 3)).tolist()
+    assert cr.nn.utils.skip_init(cr.nn.Linear, 3, 2).weight.shape == (2, 3)

@@ -122,3 +122,13 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         n = p.numel()
         p.array = vec.array[start:start + n].reshape(p.shape).astype(p.dtype, copy=True)
         start += n
+
+
+clip_grad_norm = clip_grad_norm_  # PyTorch's deprecated name
+
+
+def skip_init(module_cls, *args, **kwargs):
+    """The module built as usual (PyTorch skips the initial fill; here it is kept, so the
+    weights are initialised rather than left as arbitrary memory)."""
+    kwargs.pop("device", None)
+    return module_cls(*args, **kwargs)

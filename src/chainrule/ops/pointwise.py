@@ -164,6 +164,11 @@ BINARY = {
                    lambda a, b, z: D.exp2(a - z), lambda a, b, z: D.exp2(b - z)),
     "xlogy": (lambda m, a, b: special(a).xlogy(a, b),
               lambda a, b, z: D.log(b), lambda a, b, z: a / b),
+    # regularized incomplete gamma P(a, x) and Q = 1 - P: d/dx P = x^(a-1) e^(-x) / Γ(a)
+    "igamma": (lambda m, a, b: special(a).gammainc(a, b), None,
+               lambda a, b, z: D.exp((a - 1) * D.log(b) - b - D.lgamma(a))),
+    "igammac": (lambda m, a, b: special(a).gammaincc(a, b), None,
+                lambda a, b, z: -D.exp((a - 1) * D.log(b) - b - D.lgamma(a))),
     "fmax": (lambda m, a, b: m.fmax(a, b),
              lambda a, b, z: D.chose(a, z), lambda a, b, z: 1 - D.chose(a, z)),
     "fmin": (lambda m, a, b: m.fmin(a, b),
@@ -184,6 +189,9 @@ class Pointwise2(Op):
     def backward(ctx, grad):
         a, b, z = ctx.saved
         rule = type(ctx)
+        if ctx.needs_grad(0) and rule.da_fn is None:
+            raise NotImplementedError(f"{ctx.name.lower()}: the derivative with respect to "
+                                      "its first input is not implemented (as in PyTorch)")
         return (grad * rule.da_fn(a, b, z) if ctx.needs_grad(0) else None,
                 grad * rule.db_fn(a, b, z) if ctx.needs_grad(1) else None)
 
