@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import math
 
-from ..backend import device_of, xp
+from ..backend import device_of, float32, float64, xp
 
 MIN_SIZE = 1 << 15  # below this NumPy's own reduction is as fast
-_BLAS_TYPES = ("float32", "float64")
+BLAS_TYPES = (float32, float64)
 
 
 def sum_over(x, axes: tuple, keepdims: bool = False):
     """x summed over `axes` (non-negative, sorted)."""
     if (len(axes) != 1 or not 0 < axes[0] < x.ndim - 1 or x.size < MIN_SIZE
-            or x.dtype not in _BLAS_TYPES or not x.flags.c_contiguous or device_of(x) != "cpu"):
+            or x.dtype not in BLAS_TYPES or not x.flags.c_contiguous or device_of(x) != "cpu"):
         return x.sum(axis=axes, keepdims=keepdims)
     a = axes[0]
     length = x.shape[a]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..autograd.broadcast import Expand
 from ..autograd.op import Op
 from ..backend import xp
-from ..kernels.reduce import sum_over
+from ..kernels.reduce import BLAS_TYPES, sum_over
 from .shape import Reshape, axis
 
 
@@ -47,7 +47,7 @@ class Mean(Op):
         for a in ctx.axes:
             count *= x.shape[a]
         ctx.count = count
-        if len(ctx.axes) != 1 or x.dtype not in ("float32", "float64"):
+        if len(ctx.axes) != 1 or x.dtype not in BLAS_TYPES:
             return x.mean(axis=ctx.axes, keepdims=keepdim)
         total = sum_over(x, ctx.axes, keepdim)
         return total / x.dtype.type(count)
