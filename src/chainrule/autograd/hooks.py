@@ -22,9 +22,8 @@ Two kinds, both returning a `RemovableHandle` (`handle.remove()`, or use it in `
       before_backward(node, grad)              `grad` is dL/d(node's output)
       after_backward(node, grad, input_grads)  may return replacement input gradients
 
-  `node` is the op instance (the graph node, when one is recorded). Anomaly mode, the
-  chain-rule trace and the training report's recorders are op hooks; nothing patches the
-  engine. `backward_node()` tells a hook whose backward is running (ops applied inside a
+  `node` is the op instance (the graph node, when one is recorded). Anomaly mode and the
+  ONNX exporter's tracer are op hooks; nothing patches `Op.apply` or the engine. `backward_node()` tells a hook whose backward is running (ops applied inside a
   backward, as with `create_graph=True`, run their forward hooks too).
 
 * A **tensor hook** (`tensor.register_hook(fn)`, PyTorch's semantics) is called with the
@@ -32,7 +31,8 @@ Two kinds, both returning a `RemovableHandle` (`handle.remove()`, or use it in `
   tensor, that replaces the gradient (for a leaf: before it is added into `.grad`; for a
   non-leaf: before it flows on into the op that made the tensor).
 
-When no hook is registered the engine and `Op.apply` test one empty tuple per op.
+When no hook is registered, `Op.apply` reads `active` once per op and the engine tests
+locals per node (the hooks registered when a backward pass starts).
 """
 from __future__ import annotations
 
