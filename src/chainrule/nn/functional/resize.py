@@ -1,0 +1,134 @@
+"""Resizing images and signals: `interpolate` (nearest, linear, bilinear, trilinear,
+area), its old names (`upsample`, `upsample_nearest`, `upsample_bilinear`), and
+`pixel_shuffle` / `pixel_unshuffle` (channels to space and back).
+
+Interpolation is separable: each spatial axis is resized in turn by gathering rows of
+the input (an index op, whose backward adds each gradient back to the row it was read
+from) and, for the linear modes, mixing the two neighbours with weights 1 - t and t:
+
+    out[j] = x[i0] · (1 - t) + x[i1] · t,   i0 = floor(s), i1 = min(i0 + 1, n - 1), t = s - i0
+    s = j · (n - 1) / (m - 1)                        with align_corners
+    s = max((j + 1/2) · scale - 1/2, 0)              without (scale = n / m, or 1 / scale_factor)
+nearest reads x[min(floor(j · scale), n - 1)]; nearest-exact x[min(floor((j + 1/2) · scale), n - 1)].
+"""
+from __future__ import annotations
+
+import math
+
+from ... import backend
+from ...ops.functions import index
+from ...tensor import Tensor
+from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+
+__all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
+           "pixel_shuffle", "pixel_unshuffle"]
+
+LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",  # noqa: A002
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize the spatial dims (all but the first two) to `size`, or by `scale_factor`."""
+    spatial = input.ndim - 2
+    if spatial < 1:
+        raise ValueError(f"interpolate: expected an input of at least 3 dims (N, C, ...), "
+                         f"got shape {tuple(input.shape)}")
+    if mode in LINEAR_MODES and LINEAR_MODES[mode] != spatial:
+        raise NotImplementedError(f"interpolate: mode {mode!r} needs a {LINEAR_MODES[mode] + 2}"
+                                  f"-D input, got shape {tuple(input.shape)}")
+    if mode not in ("nearest", "nearest-exact", "area", *LINEAR_MODES):
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported (use nearest, "
+                                  "nearest-exact, linear, bilinear, trilinear or area)")
+    if align_corners is not None and mode not in LINEAR_MODES:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    sizes, scales = _output_sizes(input, size, scale_factor, spatial, recompute_scale_factor)
+    if mode == "area":
+        return (adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d)(input, sizes)
+    out = input
+    for k, (n, m, scale) in enumerate(zip(input.shape[2:], sizes, scales)):
+        out = _resize_axis(out, 2 + k, n, m, scale, mode, bool(align_corners))
+    return out
+
+
+def _output_sizes(input, size, scale_factor, spatial, recompute):  # noqa: A002
+    """The output sizes, and the scale (input / output step) each axis's indices use."""
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size and scale_factor")
+    shape = input.shape[2:]
+    if size is not None:
+        sizes = (size,) * spatial if isinstance(size, int) else tuple(int(s) for s in size)
+        if len(sizes) != spatial:
+            raise ValueError(f"interpolate: size {size} must have {spatial} entries for input "
+                             f"of shape {tuple(input.shape)}")
+        return sizes, tuple(n / m for n, m in zip(shape, sizes))
+    factors = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) \
+        else tuple(scale_factor)
+    if len(factors) != spatial:
+        raise ValueError(f"interpolate: scale_factor {scale_factor} must have {spatial} "
+                         f"entries for input of shape {tuple(input.shape)}")
+    sizes = tuple(int(math.floor(n * f)) for n, f in zip(shape, factors))
+    if recompute:
+        return sizes, tuple(n / m for n, m in zip(shape, sizes))
+    return sizes, tuple(1.0 / f for f in factors)
+
+
+def _resize_axis(x: Tensor, axis: int, n: int, m: int, scale: float, mode: str,
+                 align_corners: bool) -> Tensor:
+    xp = backend.xp(x.array)
+    j = xp.arange(m, dtype="float64")
+    before = (slice(None),) * axis
+    if mode in ("nearest", "nearest-exact"):
+        offset = 0.5 if mode == "nearest-exact" else 0.0
+        source = xp.minimum(xp.floor((j + offset) * scale).astype("int64"), n - 1)
+        return index(x, before + (source,))
+    if align_corners:
+        position = j * ((n - 1) / (m - 1)) if m > 1 else xp.zeros(m)
+    else:
+        position = xp.maximum((j + 0.5) * scale - 0.5, 0.0)
+    low = xp.minimum(xp.floor(position).astype("int64"), n - 1)
+    high = xp.minimum(low + 1, n - 1)
+    weight = (position - low).astype(x.dtype).reshape((m,) + (1,) * (x.ndim - axis - 1))
+    t = Tensor._wrap(weight)
+    return index(x, before + (low,)) * (1 - t) + index(x, before + (high,)) * t
+
+
+def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",  # noqa: A002
+             align_corners: bool | None = None) -> Tensor:
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:  # noqa: A002
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:  # noqa: A002
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
+    """(*, C·r², H, W) -> (*, C, H·r, W·r): each group of r² channels tiles an r×r block."""
+    r = upscale_factor
+    *lead, channels, h, w = input.shape
+    if channels % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
+                           f"divisible by the square of upscale_factor, but input.size(-3)="
+                           f"{channels} is not divisible by {r * r}")
+    k = len(lead)
+    x = input.reshape(*lead, channels // (r * r), r, r, h, w)
+    x = x.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return x.reshape(*lead, channels // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
+    """(*, C, H·r, W·r) -> (*, C·r², H, W), the inverse of pixel_shuffle."""
+    r = downscale_factor
+    *lead, channels, h, w = input.shape
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by "
+                           f"downscale_factor {r}, got input of shape {tuple(input.shape)}")
+    k = len(lead)
+    x = input.reshape(*lead, channels, h // r, r, w // r, r)
+    x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
+    return x.reshape(*lead, channels * r * r, h // r, w // r)
