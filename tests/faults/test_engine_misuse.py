@@ -146,6 +146,20 @@ def test_an_in_place_change_before_the_forward_pass_is_allowed():
     assert w.grad.tolist() == [4.0, 5.0]
 
 
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam", "RMSprop", "Adagrad"])
+def test_an_optimizer_step_between_forward_and_backward_is_refused(optimizer):
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    opt = getattr(cr.optim, optimizer)(model.parameters(), lr=0.1)
+    x = cr.randn(5, 3)
+    model(x).sum().backward()
+    out = model(x).sum()
+    opt.step()  # changes the weights that `out`'s graph saved
+    with pytest.raises(RuntimeError) as caught:
+        out.backward()
+    assert str(caught.value) == changed_message("Linear", (1, 4))
+
+
 def test_training_with_an_optimizer_is_unaffected():
     cr.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))

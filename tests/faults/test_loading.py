@@ -3,6 +3,7 @@ crafted file is one line naming it, never a traceback or a wrong model."""
 from __future__ import annotations
 
 import json
+import shutil
 import struct
 
 import numpy as np
@@ -88,6 +89,29 @@ def test_user_code_whose_network_does_not_fit_is_one_line(chainrule, user_run, t
     assert line.startswith(f"{model}: its weights do not fit the network built by {other}: "
                            "error loading state dict into Sequential: size mismatch for "
                            "1.weight: checkpoint has shape (16, 64), this model has (32, 64)")
+
+
+def test_resuming_a_run_from_user_code_needs_the_code_again(chainrule, user_run, tmp_path):
+    code, marker = evil_code(tmp_path)
+    run = user_run / "run"
+    state = load(str(run / "checkpoint.safetensors"))
+    state["run"]["model"] = str(code)  # a crafted checkpoint naming code
+    crafted_run = tmp_path / "run"
+    crafted_run.mkdir()
+    save(state, str(crafted_run / "checkpoint.safetensors"))
+    assert chainrule.error("train", "--resume", "--epochs", "2", "--out", crafted_run) == (
+        f"--resume: the run in {crafted_run} trains a model from user code (x.py); a "
+        "checkpoint runs no code, so pass that file again: --model FILE.py")
+    assert not marker.exists()
+
+
+def test_resuming_a_run_from_user_code_with_the_code(chainrule, user_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(user_run / "run", run)
+    code, out, err = chainrule("train", "--resume", "--epochs", "2", "--model",
+                               user_run / "net.py", "--out", run, "--quiet")
+    assert code == 0, err
+    assert load(str(run / "checkpoint.safetensors"))["epoch"] == 2
 
 
 def test_model_code_for_a_builtin_recipe_is_refused(chainrule, digits_run, user_run):

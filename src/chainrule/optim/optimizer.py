@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy
 
-from .. import backend
+from .. import backend, versions
 from ..autograd import enable_grad, no_grad
 from ..sparse import RowSparseTensor
 from ..tensor import Tensor
@@ -197,6 +197,7 @@ class Optimizer:
                     f"{type(self).__name__} does not support sparse gradients (a parameter of "
                     f"shape {p.shape} has one, from Embedding or EmbeddingBag with "
                     "sparse=True): use SGD or Adagrad, or sparse=False")
+            versions.bump(p.array)  # a graph that saved this weight can no longer use it
             yield p.array, grad, (state[p] if with_state else None)
 
     def _refuse_sparse_with(self, option: str, value: float, group: dict[str, Any]) -> None:

@@ -70,6 +70,11 @@ def resumed_settings(given: dict, recorded: dict, out_dir: str) -> dict:
     """`given` (flag name -> value or None) with the checkpoint's values where None;
     a value that differs from the checkpoint's is refused."""
     settings = dict(given)
+    code = recorded.get("model")
+    if given.get("model") is None and isinstance(code, str) and code.endswith(".py"):
+        raise RunError(f"--resume: the run in {out_dir} trains a model from user code "
+                       f"({os.path.basename(code)}); a checkpoint runs no code, so pass that "
+                       "file again: --model FILE.py")
     for key, flag in RESUME_FLAGS.items():
         value, before = given.get(key), recorded.get(key)
         if value is not None and not _same(key, value, before):
