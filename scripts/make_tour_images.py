@@ -80,6 +80,22 @@ def lr_range(out: str) -> None:
                        "SGD with momentum")
 
 
+# chapter 9: the doctor's first finding on planted faults (picture file → fault)
+DOCTOR_PICTURES = {"doctor_lr.png": "lr-x100", "doctor_vanishing.png": "sigmoid-20",
+                   "doctor_dead.png": "relu-bias-5", "doctor_mislabelled.png": "labels-flipped",
+                   "doctor_overfit.png": "overfit"}
+
+
+def doctor_picture(fault: str):
+    """The picture of the doctor's first finding on the digits run with `fault` planted."""
+    from chainrule.explain import doctor, doctor_faults
+    from chainrule.explain.doctor_plots import draw
+
+    def make(path: str) -> None:
+        draw(doctor.diagnose(doctor_faults.planted_run(fault))[0], path)
+    return make
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join("docs", "images"))
@@ -89,6 +105,7 @@ def main() -> None:
              ("descent.png", lambda path: cr.explain.draw_descent("logreg", out=path)),
              ("graph.png", graph),
              ("lr_range.png", lr_range)]
+    steps += [(name, doctor_picture(fault)) for name, fault in DOCTOR_PICTURES.items()]
     for name, make in steps:
         path = os.path.join(args.out, name)
         make(path)
