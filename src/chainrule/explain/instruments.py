@@ -38,16 +38,16 @@ import numpy
 from .. import backend
 from ..autograd.engine import grad as autograd_grad
 from ..autograd.grad_mode import no_grad
+from ..kernels.im2col import im2col
 from ..nn import functional as F
 from ..nn.layers.activation import ReLU, Sigmoid, Tanh
 from ..nn.layers.conv import Conv1d, Conv2d
 from ..nn.layers.embedding import Embedding
 from ..nn.layers.linear import Linear
 from ..nn.layers.recurrent import RNNBase
-from ..kernels.im2col import im2col
 from ..tensor import Tensor
 from ..train.trainer import Callback
-from .instruments_recurrent import RecurrentTap  # noqa: F401  (public: per-example gradients of RNNs)
+from .instruments_recurrent import RecurrentTap
 
 INSTRUMENTS_FILE = "instruments.json"
 SATURATED = 0.99  # |tanh| above this, or sigmoid within 1 - SATURATED of 0 or 1
