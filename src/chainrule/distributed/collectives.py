@@ -19,7 +19,6 @@ A tensor on a GPU is staged through host memory (the MPI from PyPI is not CUDA-a
 from __future__ import annotations
 
 import enum
-import os
 import time
 
 import numpy
@@ -43,7 +42,11 @@ class ReduceOp(enum.Enum):
 
 
 reduce_op = ReduceOp  # the old PyTorch spelling
-SPIN_POLLS = 200  # polls of a waiting collective before each further one yields the CPU
+# A waiting collective polls MPI without pause for SPIN_SECONDS (a message on one machine
+# takes about a millisecond), then sleeps between polls, from MIN_ to MAX_PAUSE_SECONDS:
+# on a busy machine a rank that waits must not take the core from the rank it waits for.
+SPIN_SECONDS = 0.002
+MIN_PAUSE_SECONDS, MAX_PAUSE_SECONDS = 20e-6, 1e-3
 
 
 def _mpi_op(op: ReduceOp):
@@ -76,13 +79,14 @@ class Work:
         if self._done:
             return True
         limit = self._group.timeout if timeout is None else _as_seconds(timeout)
-        deadline = time.monotonic() + limit
-        polls = 0
+        started = time.monotonic()
+        deadline, pause = started + limit, MIN_PAUSE_SECONDS
         while not _test_all(self._requests):
-            polls += 1
-            if polls > SPIN_POLLS:  # waiting long: let the other ranks' work have the core
-                os.sched_yield()
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now - started > SPIN_SECONDS:  # a long wait: sleep, leaving the core to the
+                time.sleep(pause)              # ranks (or others) that still compute
+                pause = min(2 * pause, MAX_PAUSE_SECONDS)
+            if now > deadline:
                 raise CollectiveTimeout(
                     f"{self._what}: rank {self._group.rank()} waited {limit:.0f} s for the "
                     f"other ranks of {self._group.size()} (a rank stopped, crashed or is "
