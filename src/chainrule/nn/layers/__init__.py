@@ -1,6 +1,7 @@
 """The layers, one family per file."""
 from .activation import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
+from .bilinear import *  # noqa: F401,F403
 from .channel_dropout import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .conv_transpose import *  # noqa: F401,F403
