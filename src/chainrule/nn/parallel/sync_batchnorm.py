@@ -138,8 +138,7 @@ class _SyncBatchNormFunction(Function):
 def _all_reduce(array, group):
     """The element-wise sum over ranks of a small array of per-channel sums (in float64,
     so that sums of squares over a large global batch keep their digits)."""
-    summed = Tensor._wrap(backend.to_device(numpy.asarray(backend.to_device(array, "cpu"),
-                                                          dtype=numpy.float64), "cpu"))
+    summed = Tensor._wrap(numpy.asarray(backend.to_device(array, "cpu"), dtype=numpy.float64))
     collectives.all_reduce(summed, group=group)
     return backend.to_device(summed.array, backend.device_of(array))
 
