@@ -236,6 +236,23 @@ def test_evaluate_on_the_same_data_under_another_name_is_refused(chainrule, tmp_
                          "--seed)")
 
 
+def test_evaluate_on_data_of_another_shape_is_one_line(chainrule, tmp_path, digits_run):
+    model = digits_run / "model.safetensors"
+    data = write_csv(tmp_path / "t.csv", [f"{i % 3},{i % 5},{i % 10}" for i in range(200)])
+    assert chainrule.error("evaluate", model, "--data", data) == (
+        f"{model} takes images of shape (1, 8, 8), but {data} has signals of length 2")
+
+
+def test_evaluate_on_data_of_another_kind_is_one_line(chainrule, tmp_path):
+    text = tmp_path / "t.csv"
+    text.write_text("text,label\n" + "".join(f"good {i},pos\nbad {i},neg\n" for i in range(20)))
+    folder = tmp_path / "run"
+    assert chainrule("train", "--data", f"text:{text}", "--model", "bow-mlp", "--epochs", "1",
+                     "--out", folder, "--quiet")[0] == 0
+    assert chainrule.error("evaluate", folder / "model.safetensors", "--data", "digits") == (
+        f"{folder / 'model.safetensors'} takes text, but digits has images of shape (1, 8, 8)")
+
+
 # --- predict ---------------------------------------------------------------------------
 def test_predict_a_non_utf8_file_names_file_and_byte(chainrule, tmp_path):
     folder = pipeline_run(tmp_path)

@@ -228,6 +228,15 @@ def test_weights_of_the_wrong_shape_are_one_line(chainrule, tmp_path, digits_run
         "state dict into Sequential: size mismatch for 1.weight: checkpoint has shape (3, 64)")
 
 
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_a_model_file_with_non_finite_weights_is_refused(chainrule, tmp_path, digits_run, value):
+    def poison(state):
+        state["state_dict"]["4.bias"].array[3] = value
+    path = crafted(tmp_path, digits_run / "model.safetensors", poison)
+    assert chainrule.error("predict", path, "a") == (
+        f"{path}: damaged model file: weight 4.bias holds NaN or infinite values")
+
+
 def test_a_checkpoint_is_not_a_model_file(chainrule, digits_run):
     path = digits_run / "checkpoint.safetensors"
     assert chainrule.error("predict", path, "a") == (

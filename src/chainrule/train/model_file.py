@@ -47,6 +47,10 @@ def _problem(state: dict) -> str | None:
     if not isinstance(state.get("run"), (dict, type(None))):
         return "its run record is not a table of settings"
     stored = sum(int(numpy.prod(getattr(w, "shape", ()))) for w in weights.values())
+    for name, weight in weights.items():
+        values = numpy.asarray(getattr(weight, "array", weight))
+        if values.dtype.kind == "f" and not numpy.isfinite(values).all():
+            return f"weight {name} holds NaN or infinite values"
     problem = recipes.config_problem(config, stored)
     if problem is None and (not isinstance(classes, list) or len(classes) != config["num_classes"]
                             or not all(isinstance(c, str) for c in classes)):
@@ -91,6 +95,21 @@ def load_model(path: str, model_code: str | None = None):
     state = read_model_file(path)
     return (build_saved_model(path, state, model_code), saved_encoder(path, state),
             state["classes"], state["config"])
+
+
+def check_data_fits(path: str, config: dict, data: str, splits) -> None:
+    """The data must be of the kind and shape the model takes (and have its classes)."""
+    takes = _input_text(config["kind"], config.get("image_shape"), config.get("length"))
+    length = int(numpy.prod(splits.train[0].shape[1:])) if splits.kind == "signal" else None
+    has = _input_text(splits.kind, splits.image_shape and list(splits.image_shape), length)
+    if takes != has:
+        raise ModelFileError(f"{path} takes {takes}, but {data} has {has}")
+
+
+def _input_text(kind: str, image_shape, length) -> str:
+    if kind == "image":
+        return f"images of shape {tuple(image_shape)}"
+    return f"signals of length {length}" if kind == "signal" else "text"
 
 
 def check_same_split(path: str, run: dict, data: str, seed: int, fingerprint: str) -> None:

@@ -21,6 +21,7 @@ from .metrics import report as metrics_report
 from .model_file import (
     ModelFileError,
     build_saved_model,
+    check_data_fits,
     check_same_split,
     load_model,
     read_model_file,
@@ -224,6 +225,7 @@ def evaluate(path: str, dataset: str | None = None, seed: int | None = None,
     splits = load_dataset(dataset, seed=seed, val_fraction=run.get("val_fraction", VAL_FRACTION))
     if run and (dataset == run.get("data") or splits.fingerprint == run.get("data_sha256")):
         check_same_split(path, run, dataset, seed, splits.fingerprint)
+    check_data_fits(path, state["config"], dataset, splits)
     if list(splits.classes) != list(classes):
         raise ModelFileError(f"the model was trained on classes {classes}, but {dataset} "
                              f"has {splits.classes}")
