@@ -17,4 +17,5 @@ from .piecewise import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .regression_loss import *  # noqa: F401,F403
 from .resize import *  # noqa: F401,F403
+from .scaled_attention import *  # noqa: F401,F403
 from .smooth import *  # noqa: F401,F403
