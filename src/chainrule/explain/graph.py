@@ -276,6 +276,7 @@ def _emit(dot, tensor, ops, leaves, labels, norms, groups, model, collapse,
     members = {}  # group path → [node ids drawn inside its cluster]
     group_of = {}  # op or id(leaf) → the DOT id that stands for it
     modules = dict(model.named_modules()) if model is not None else {}
+    titles = _titles(groups, modules)
 
     def place(key, node_id):
         group_of[key] = node_id
@@ -318,12 +319,10 @@ def _emit(dot, tensor, ops, leaves, labels, norms, groups, model, collapse,
             for t in node.inputs:
                 if t.grad_fn is not None:
                     readers.setdefault(t.grad_fn, []).append(node)
-        for number, path in enumerate(_ordered(groups.values()), start=1):
-            module = modules.get(path)
-            kind = type(module).__name__ if module is not None else "module"
+        for path, title in titles.items():
             outputs = [n for n in ops
                        if groups.get(n) == path and _read_outside(n, readers, groups)]
-            lines = [f"#{number} {kind} [{path}]"]  # in forward order; [path] as in path.weight
+            lines = [title]
             if outputs:
                 lines.append(_shape(_out_shape(outputs[-1])))
             for t in leaves:
@@ -336,9 +335,7 @@ def _emit(dot, tensor, ops, leaves, labels, norms, groups, model, collapse,
                      fillcolor=COLORS["module"], margin="0.25,0.08")
     else:
         for path, node_ids in members.items():
-            module = modules.get(path)
-            dot.cluster(_module_id(path), f"{path}: {type(module).__name__}" if module is not None
-                        else path, node_ids)
+            dot.cluster(_module_id(path), titles[path], node_ids)
     # edges: the tensor an op reads comes from the op (or leaf) that made it
     drawn = set()
     for node in ops:
@@ -354,6 +351,17 @@ def _emit(dot, tensor, ops, leaves, labels, norms, groups, model, collapse,
                 dot.edge(source, target)
             else:
                 dot.edge(source, target, label=_num(norm), fontcolor=COLORS["grad"])
+
+
+def _titles(groups: dict, modules: dict) -> dict:
+    """module path → "#3 Linear [4]": numbered in the order the forward pass ran them, with
+    the path in the model that names their parameters (4.weight)."""
+    titles = {}
+    for number, path in enumerate(_ordered(groups.values()), start=1):
+        module = modules.get(path)
+        kind = type(module).__name__ if module is not None else "module"
+        titles[path] = f"#{number} {kind} [{path}]"
+    return titles
 
 
 def _relative(name: str, path: str) -> str:
