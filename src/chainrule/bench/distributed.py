@@ -60,7 +60,9 @@ def build(case: str):
 
 
 def worker(case: str, quick: bool) -> None:
-    """One rank's part (under mpirun): time the steps; rank 0 prints the JSON line."""
+    """One rank's part (under mpirun): rank 0 prints one JSON line. With several ranks the
+    two terms of the scaling model are timed too, under the same conditions: the steps on
+    this rank's share without averaging, and an allreduce of the gradients' size alone."""
     import chainrule as cr
     import chainrule.distributed as dist
     from chainrule import nn
@@ -69,34 +71,49 @@ def worker(case: str, quick: bool) -> None:
     model, (x, y), lr = build(case)
     share = slice(len(y) * rank // world, len(y) * (rank + 1) // world)
     x, y = cr.from_numpy(x[share]), cr.from_numpy(y[share])
-    trained = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     optimizer = cr.optim.SGD(model.parameters(), lr=lr)
     steps, warmup = QUICK_STEPS if quick else CASES[case][1:]
+    gradients = cr.zeros(sum(p.numel() for p in model.parameters()))
 
-    def step():
-        loss = nn.functional.cross_entropy(trained(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    def train(network):
+        def step():
+            loss = nn.functional.cross_entropy(network(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return step
+    figures = {"compute": _seconds(train(model), steps, warmup, dist)}
+    if world > 1:
+        figures["allreduce alone"] = _seconds(lambda: dist.all_reduce(gradients), steps, 1, dist)
+        ddp = nn.parallel.DistributedDataParallel(model)
+        figures["step"] = _seconds(train(ddp), steps, warmup, dist)
+        figures["allreduce"] = ddp.communication_seconds / (steps + warmup)
+    else:
+        figures["step"] = figures["compute"]
+    slowest = cr.tensor(list(figures.values()), dtype=cr.float64)
+    dist.all_reduce(slowest, op=dist.ReduceOp.MAX)
+    if rank == 0:
+        ms = {name: 1e3 * value for name, value in zip(figures, slowest.tolist())}
+        batch = CASES[case][0]
+        row = {"case": case, "ranks": world, "samples_per_s": 1e3 * batch / ms["step"],
+               "step_ms": ms["step"], "compute_ms": ms["compute"],
+               "allreduce_ms": ms.get("allreduce", 0.0),
+               "allreduce_alone_ms": ms.get("allreduce alone", 0.0),
+               "mb_per_step": gradients.numel() * 4 / 2 ** 20 if world > 1 else 0.0}
+        row["model_samples_per_s"] = 1e3 * batch / (ms["compute"] + row["allreduce_alone_ms"])
+        print(json.dumps(row))
+    dist.destroy_process_group()
+
+
+def _seconds(step, steps: int, warmup: int, dist) -> float:
+    """Seconds per call of `step` on this rank, after a warm-up and a barrier."""
     for _ in range(warmup):
         step()
     dist.barrier()
-    communication = getattr(trained, "communication_seconds", 0.0)
     started = time.perf_counter()
     for _ in range(steps):
         step()
-    elapsed = time.perf_counter() - started
-    communication = getattr(trained, "communication_seconds", 0.0) - communication
-    slowest = cr.tensor([elapsed, communication], dtype=cr.float64)
-    dist.all_reduce(slowest, op=dist.ReduceOp.MAX)
-    if rank == 0:
-        seconds, talking = slowest.tolist()
-        gradient_bytes = sum(p.numel() * p.dtype.itemsize for p in model.parameters())
-        print(json.dumps({"case": case, "ranks": world, "samples_per_s": CASES[case][0] * steps
-                          / seconds, "step_ms": 1e3 * seconds / steps,
-                          "allreduce_ms": 1e3 * talking / steps if world > 1 else 0.0,
-                          "mb_per_step": gradient_bytes / 2 ** 20 if world > 1 else 0.0}))
-    dist.destroy_process_group()
+    return (time.perf_counter() - started) / steps
 
 
 def mpirun() -> str:
@@ -144,20 +161,25 @@ def run(passes: int = 2, quick: bool = False, progress=None) -> list:
 
 def report(rows: list) -> str:
     lines = ["Distributed (data-parallel over MPI, one thread per rank, the global batch split "
-             "across the ranks; best of alternating passes):", "",
-             "| workload | ranks | samples/s | speed-up | efficiency | step ms | allreduce ms "
-             "| MB/step |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "across the ranks; best of alternating passes). compute: a step on one rank's "
+             "share without averaging; allreduce alone: the gradients' size, nothing else; "
+             "model: the samples/s that compute + allreduce alone predict.", "",
+             "| workload | ranks | samples/s | speed-up | efficiency | step ms | compute ms "
+             "| allreduce ms | allreduce alone ms | MB/step | model samples/s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     single = {r["case"]: r for r in rows if r["ranks"] == 1 and "error" not in r}
     verdicts = []
     for row in rows:
         if "error" in row:
-            lines.append(f"| {row['case']} | {row['ranks']} | {row['error']} | | | | | |")
+            lines.append(f"| {row['case']} | {row['ranks']} | {row['error']} |" + " |" * 8)
             continue
         base = single.get(row["case"])
         speedup = row["samples_per_s"] / base["samples_per_s"] if base else float("nan")
         lines.append(f"| {row['case']} | {row['ranks']} | {row['samples_per_s']:,.0f} | "
                      f"{speedup:.2f}× | {speedup / row['ranks']:.0%} | {row['step_ms']:.2f} | "
-                     f"{row['allreduce_ms']:.2f} | {row['mb_per_step']:.2f} |")
+                     f"{row['compute_ms']:.2f} | {row['allreduce_ms']:.2f} | "
+                     f"{row['allreduce_alone_ms']:.2f} | {row['mb_per_step']:.2f} | "
+                     f"{row['model_samples_per_s']:,.0f} |")
         if (row["case"], row["ranks"]) == TARGET[:2]:
             met = "met" if speedup >= TARGET[2] else "not met"
             verdicts.append(f"Target: {TARGET[0]} on {TARGET[1]} ranks ≥ {TARGET[2]}× one rank: "
