@@ -1,5 +1,6 @@
 """`chainrule.nn.functional` (conventionally `F`): every layer, activation and loss as a function."""
 from .activation import *  # noqa: F401,F403
+from .adaptive_max_pool import *  # noqa: F401,F403
 from .bilinear import *  # noqa: F401,F403
 from .channel_dropout import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403

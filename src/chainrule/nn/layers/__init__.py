@@ -1,5 +1,6 @@
 """The layers, one family per file."""
 from .activation import *  # noqa: F401,F403
+from .adaptive_max_pool import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .bilinear import *  # noqa: F401,F403
 from .channel_dropout import *  # noqa: F401,F403
