@@ -54,7 +54,7 @@ import numpy
 from . import backend
 from .tensor import Tensor
 
-__all__ = ["save", "load", "SaveError", "LoadError", "FORMAT_VERSION"]
+__all__ = ["save", "load", "SaveError", "LoadError", "FORMAT_VERSION", "remove_orphaned_saves"]
 
 FORMAT_VERSION = 1
 METADATA_KEY = "__chainrule__"
@@ -222,7 +222,7 @@ def _write_atomically(path, data: bytes) -> None:
     directory = os.path.dirname(target) or os.curdir
     existed = os.path.exists(target)
     tmp = None
-    _remove_orphans(directory, os.path.basename(target))
+    remove_orphaned_saves(directory, os.path.basename(target))
     try:
         fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(os.path.basename(target), os.getpid()),
                                    suffix=".tmp", dir=directory)
@@ -259,18 +259,21 @@ def _tmp_prefix(name: str, pid: int) -> str:
     return f".{name}.{pid}."
 
 
-def _remove_orphans(directory: str, name: str) -> None:
-    """Delete the temporary files of earlier saves to the same target whose process is gone
-    (killed mid-save), so killed runs do not pile up partial checkpoints."""
-    prefix = f".{name}."
+def remove_orphaned_saves(directory: str, name: str | None = None) -> None:
+    """Delete the temporary files that saves killed mid-write left in `directory` (those of
+    target `name` only, when given): `.<name>.<pid>.<random>.tmp` whose process is gone. Every
+    save does this for its own target, so killed runs do not pile up partial checkpoints."""
     try:
         entries = os.listdir(directory)
     except OSError:
         return
     for entry in entries:
-        pid = entry[len(prefix):].split(".", 1)[0]
-        if entry.startswith(prefix) and entry.endswith(".tmp") and pid.isdigit() \
-                and not _process_alive(int(pid)):
+        if not (entry.startswith(".") and entry.endswith(".tmp")):
+            continue
+        parts = entry[1:-4].rsplit(".", 2)  # name (may hold dots), pid, random part
+        if len(parts) != 3 or not parts[1].isdigit() or name not in (None, parts[0]):
+            continue
+        if not _process_alive(int(parts[1])):
             try:
                 os.unlink(os.path.join(directory, entry))
             except OSError:

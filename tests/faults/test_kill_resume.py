@@ -106,6 +106,17 @@ def test_a_save_clears_what_killed_saves_left(tmp_path):
     assert sorted(os.listdir(tmp_path)) == sorted([other, "ckpt.safetensors"])
 
 
+def test_the_next_run_starts_by_clearing_what_killed_saves_left(tmp_path, table):
+    names = [orphan(tmp_path, target, dead_pid())
+             for target in ("checkpoint.safetensors", "model.safetensors", "best.safetensors")]
+    assert sorted(os.listdir(tmp_path)) == sorted(names)
+    crash_before_first_epoch = pytest.raises(Crash)
+    with crash_before_first_epoch, pytest.MonkeyPatch.context() as patch:
+        crash_in_epoch(patch, 1)
+        cli.main([*TRAIN, "--data", table, "--out", str(tmp_path)])
+    assert [n for n in os.listdir(tmp_path) if n.endswith(".tmp")] == []
+
+
 def test_a_save_keeps_the_temporary_file_of_a_live_writer(tmp_path):
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:

@@ -12,6 +12,7 @@ import math
 import os
 
 from ..optim.lr_scheduler import CosineAnnealingLR
+from ..serialize import remove_orphaned_saves
 from .checkpoint import read_training_state
 from .trainer import Callback
 
@@ -44,7 +45,8 @@ def check_settings(given: dict) -> None:
 
 def previous_run(out_dir: str, resume: bool, overwrite: bool) -> dict | None:
     """The checkpoint state to resume (None for a new run); refuses to train over another
-    run, and to resume what is not there."""
+    run, and to resume what is not there. Clears what saves killed mid-write left there."""
+    remove_orphaned_saves(out_dir)
     if resume and overwrite:
         raise RunError("--resume continues the run in the output folder and --overwrite "
                        "replaces it: give one of them")
