@@ -254,3 +254,24 @@ def test_resume_keeps_the_schedule_and_the_new_settings(tmp_path, capsys):
     code, _, err = run_cli(["train", "--epochs", "5", "--resume", "--scheduler", "cosine",
                             "--out", out], capsys)
     assert code == 2 and "was trained with --scheduler step, not cosine" in err
+
+
+def test_summary_marks_the_batch_dimension_wherever_it_is():
+    import chainrule as cr
+    from chainrule import nn
+    from chainrule.train import summary
+
+    class Recurrent(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.GRU(3, 4, batch_first=True)
+            self.head = nn.Linear(4, 2)
+
+        def forward(self, x):
+            out, h = self.rnn(x)
+            return self.head(h[-1])
+
+    text = summary(Recurrent(), cr.zeros(1, 5, 3))
+    assert text.splitlines()[1].split()[:5] == ["rnn", "GRU", "(N,", "5,", "4)"]
+    assert "(1, N, 4)" in text.splitlines()[1]  # the hidden state: (layers, N, hidden)
+    assert text.splitlines()[2].split()[:4] == ["head", "Linear", "(N,", "2)"]

@@ -9,13 +9,16 @@ with the shape it outputs for a sample batch and how many parameters it holds.
 from __future__ import annotations
 
 from ..autograd.grad_mode import no_grad
+from ..ops.functions import cat
 from ..tensor import Tensor
 
 
 def layer_rows(model, sample) -> list[tuple[str, str, str, int]]:
     """(path, type, output shape, own parameter count) for every module that has no
     sub-modules or holds parameters of its own, in the order the forward pass calls them.
-    `sample` is one batch of model inputs (a Tensor)."""
+    `sample` is one batch of model inputs (a Tensor). The model runs on it and on it twice
+    over: the dimensions that grow with the batch are shown as N, wherever they are (a
+    GRU's hidden state is (layers, N, hidden))."""
     own = {}
     for name, p in model.named_parameters():
         owner = name.rpartition(".")[0]
@@ -23,7 +26,18 @@ def layer_rows(model, sample) -> list[tuple[str, str, str, int]]:
     modules = dict(model.named_modules())
     shown = [path for path, m in modules.items()
              if path and (not any(True for _ in m.children()) or own.get(path))]
-    shapes = {}  # path → output shape text, in call order
+    single = _output_shapes(model, modules, shown, sample)
+    double = _output_shapes(model, modules, shown, cat([sample, sample]))
+    order = list(single) + [path for path in shown if path not in single]
+    return [(path, type(modules[path]).__name__,
+             _shape_text(single[path], double.get(path)) if path in single else "(not called)",
+             own.get(path, 0)) for path in order]
+
+
+def _output_shapes(model, modules, shown, sample) -> dict:
+    """path → the shapes of what the module returned, in call order (one forward pass with
+    each shown module's forward wrapped, unwrapped afterwards)."""
+    shapes = {}
     originals = []
     for path in shown:
         module = modules[path]
@@ -41,27 +55,34 @@ def layer_rows(model, sample) -> list[tuple[str, str, str, int]]:
                 object.__setattr__(module, "forward", original)
             else:
                 object.__delattr__(module, "forward")
-    order = list(shapes) + [path for path in shown if path not in shapes]
-    return [(path, type(modules[path]).__name__, shapes.get(path, "(not called)"),
-             own.get(path, 0)) for path in order]
+    return shapes
 
 
 def _recording(forward, path, shapes):
     def recorded(*args, **kwargs):
         out = forward(*args, **kwargs)
-        shapes.setdefault(path, _shape_text(out))
+        shapes.setdefault(path, _shapes(out))
         return out
     return recorded
 
 
-def _shape_text(value) -> str:
-    """(N, 256) for a batch tensor; a tuple's tensors' shapes side by side."""
+def _shapes(value) -> list[tuple]:
+    """The shapes of the tensors in a module's output (one, or a tuple's)."""
     if isinstance(value, Tensor):
-        dims = ["N", *(str(int(d)) for d in value.shape[1:])] if value.ndim else []
-        return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+        return [tuple(int(d) for d in value.shape)]
     if isinstance(value, (tuple, list)):
-        return " ".join(_shape_text(v) for v in value if isinstance(v, (Tensor, tuple, list)))
-    return type(value).__name__
+        return [shape for v in value for shape in _shapes(v)]
+    return []
+
+
+def _shape_text(shapes, doubled) -> str:
+    """(N, 256) for a batch tensor: a dimension that doubled with the batch is N."""
+    texts = []
+    for k, shape in enumerate(shapes):
+        other = doubled[k] if doubled and k < len(doubled) else shape
+        dims = ["N" if b != a else str(a) for a, b in zip(shape, other)]
+        texts.append("(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")")
+    return " ".join(texts) or "-"
 
 
 def summary(model, sample, title: str | None = None) -> str:
