@@ -259,7 +259,7 @@ def test_predict_a_non_utf8_file_names_file_and_byte(chainrule, tmp_path):
     text = tmp_path / "s.txt"
     text.write_bytes(b"fine\nbad \xff here\n")
     assert chainrule.error("predict", folder / "model.safetensors", "--file", text) == (
-        f"--file {text}: not UTF-8 text (byte 0xff at offset 9, line 2)")
+        f"{text}:2: not UTF-8 text (byte 0xff at offset 9)")
 
 
 def test_predict_csv_rows_with_nan_are_refused(chainrule, tmp_path):

@@ -25,13 +25,7 @@ def read_rows(path: str | Path) -> list[Row]:
     path = Path(path).expanduser()
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[:e.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
-                        f"{e.start})") from None
+    text = read_text(path)
     rows: list[Row] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_for(path))
     try:
@@ -43,6 +37,17 @@ def read_rows(path: str | Path) -> list[Row]:
     if not rows:
         raise DataError(f"{path}: file is empty")
     return rows
+
+
+def read_text(path: str | Path) -> str:
+    """A UTF-8 text file's contents; other bytes are a DataError naming line and byte."""
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
+                        f"{e.start})") from None
 
 
 def is_number(text: str) -> bool:
