@@ -105,6 +105,23 @@ def test_resuming_a_run_from_user_code_needs_the_code_again(chainrule, user_run,
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("key,value,problem", [
+    ("epochs", "ten", "epochs must be an integer of at least 1, got 'ten'"),
+    ("batch_size", 0, "batch_size must be an integer of at least 1, got 0"),
+    ("lr", -1.0, "lr must be a finite number above 0, got -1.0"),
+    ("seed", -2, "seed must be an integer of at least 0, got -2"),
+])
+def test_a_checkpoint_with_damaged_settings_is_one_line(chainrule, digits_run, tmp_path, key,
+                                                        value, problem):
+    state = load(str(digits_run / "checkpoint.safetensors"))
+    state["run"][key] = value
+    run = tmp_path / "run"
+    run.mkdir()
+    save(state, str(run / "checkpoint.safetensors"))
+    assert chainrule.error("train", "--resume", "--out", run, "--quiet") == (
+        f"--resume: the checkpoint in {run} is damaged: train: {problem}")
+
+
 def test_resuming_a_run_from_user_code_with_the_code(chainrule, user_run, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(user_run / "run", run)
@@ -195,6 +212,8 @@ CRAFTED = [
     ("no-weights", _set("state_dict", DELETE), "no config, encoder or weights"),
     ("no-encoder", _set("encoder", DELETE), "no config, encoder or weights"),
     ("run-text", _set("run", "digits"), "its run record is not a table of settings"),
+    ("encoder-kind", _set("encoder", "type", "BagOfWords"),
+     "an encoder of type 'BagOfWords' for image data"),
 ]
 
 

@@ -17,6 +17,8 @@ from ..data import encoder_from_state_dict
 from ..serialize import load, save
 from . import recipes
 
+TEXT_ENCODERS = ("SequenceEncoder", "BagOfWords")  # the others read numbers
+
 
 class ModelFileError(ValueError):
     """A model file that chainrule cannot use for predicting or evaluating."""
@@ -52,6 +54,9 @@ def _problem(state: dict) -> str | None:
         if values.dtype.kind == "f" and not numpy.isfinite(values).all():
             return f"weight {name} holds NaN or infinite values"
     problem = recipes.config_problem(config, stored)
+    encoder = state["encoder"].get("type")
+    if problem is None and (encoder in TEXT_ENCODERS) != (config["kind"] == "text"):
+        problem = f"an encoder of type {encoder!r} for {config['kind']} data"
     if problem is None and (not isinstance(classes, list) or len(classes) != config["num_classes"]
                             or not all(isinstance(c, str) for c in classes)):
         count = len(classes) if isinstance(classes, list) else "no list of"

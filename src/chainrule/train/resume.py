@@ -88,6 +88,10 @@ def resumed_settings(given: dict, recorded: dict, out_dir: str) -> dict:
         else given["epochs"]
     for key in KEPT_UNLESS_GIVEN:
         settings[key] = recorded.get(key) if given.get(key) is None else given[key]
+    try:
+        check_settings(settings)
+    except RunError as err:
+        raise RunError(f"--resume: the checkpoint in {out_dir} is damaged: {err}") from None
     return settings
 
 
