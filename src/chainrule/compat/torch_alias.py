@@ -5,16 +5,20 @@ While `torch_as_chainrule()` is active, a finder at the front of `sys.meta_path`
 gets *is* chainrule's (no copy, no wrapper), so `torch.nn.Linear is chainrule.nn.Linear`.
 A `torch` path chainrule does not have fails as Python's own ModuleNotFoundError would,
 naming both paths; `torchvision`, `torchaudio` and `torchtext` are refused in one line
-(chainrule provides `torch` only). On leaving, the aliases are taken out of `sys.modules`
-and the finder is removed, so the real PyTorch can be imported again afterwards.
+(chainrule provides `torch` only), unless the user's own path holds a module of that name
+(a stand-in written for chainrule, as scripts/ports.py uses). On leaving, the aliases are
+taken out of `sys.modules` and the finder is removed, so the real PyTorch can be imported
+again afterwards.
 """
 from __future__ import annotations
 
 import contextlib
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
+import types
 
 NOT_PROVIDED = ("torchvision", "torchaudio", "torchtext")
 
@@ -28,23 +32,43 @@ def chainrule_name(name: str) -> str:
     return "chainrule" + name[len("torch"):]
 
 
+def _provided_by_user(name: str) -> bool:
+    """A module of that name on the user's own path (next to the script, PYTHONPATH), not
+    the installed package built for the real PyTorch."""
+    spec = importlib.machinery.PathFinder.find_spec(name)
+    origin = (spec.origin or "") if spec is not None else ""
+    return bool(origin) and "site-packages" not in origin and "dist-packages" not in origin
+
+
+def _chainrule_module(name: str):
+    """The module `name`, or a module object its parent package holds under that name
+    (`chainrule.onnx` may be an attribute naming a module inside chainrule.io)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as err:
+        if err.name != name:
+            raise
+    parent, _, last = name.rpartition(".")
+    found = getattr(importlib.import_module(parent), last, None)
+    return found if isinstance(found, types.ModuleType) else None
+
+
 class _TorchFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Finds `torch...` modules as chainrule's, and loads them by handing the module over."""
 
     def find_spec(self, name, path=None, target=None):
         top = name.split(".")[0]
-        if top in NOT_PROVIDED:
+        if name in NOT_PROVIDED and not _provided_by_user(name):
             raise TorchNotProvided(
                 f"{top} is not provided: `chainrule run` maps torch to chainrule, not "
                 f"{top}; load data with chainrule.data or chainrule.utils.data instead",
                 name=name)
         if top != "torch":
             return None
-        try:
-            module = importlib.import_module(chainrule_name(name))
-        except ModuleNotFoundError:
+        module = _chainrule_module(chainrule_name(name))
+        if module is None:
             raise ModuleNotFoundError(f"No module named '{name}' (chainrule has no "
-                                      f"'{chainrule_name(name)}')", name=name) from None
+                                      f"'{chainrule_name(name)}')", name=name)
         spec = importlib.util.spec_from_loader(name, self, is_package=hasattr(module, "__path__"))
         spec.loader_state = (module, module.__spec__)
         return spec
