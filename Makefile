@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test faults bench compat-table install install-test install-check clean
+.PHONY: run test faults bench compat-table ports install install-test install-check clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -40,6 +40,12 @@ faults: install-test
 # docs/compatibility.md: every public PyTorch name, implemented / absent (why) / missing.
 compat-table: install-test
 	$(PY) scripts/compat_table.py
+
+# The corpus of public PyTorch programs run unchanged through `chainrule run`, one PASS/FAIL
+# line each (ports/manifest.toml; fetch them first: python scripts/ports.py fetch DIR).
+ports: install-test
+	@test -n "$(DIR)" || (echo "make ports DIR=folder-with-the-programs" >&2; exit 2)
+	$(PY) scripts/ports.py $(DIR)
 
 # `pip install .` into a fresh venv the plain way, then the README's commands (a minute or two).
 install-check: install-test

