@@ -16,7 +16,7 @@ import numpy
 from .. import backend
 from ..tensor import Tensor
 
-__all__ = ["from_dlpack"]
+__all__ = ["from_dlpack", "to_dlpack"]
 
 CPU, CUDA = 1, 2          # DLPack device types (kDLCPU, kDLCUDA)
 
@@ -42,6 +42,12 @@ def from_dlpack(source) -> Tensor:
         raise TypeError(f"from_dlpack: dtype {array.dtype} is not one chainrule holds "
                         "(floats, integers, booleans)")
     return Tensor._wrap(array)
+
+
+def to_dlpack(tensor: Tensor):
+    """The DLPack capsule of `tensor` (PyTorch's name; consumers usually take the tensor
+    itself, through `Tensor.__dlpack__`)."""
+    return tensor.__dlpack__()
 
 
 def _import(module, source):
