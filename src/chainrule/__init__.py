@@ -18,7 +18,7 @@ from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace
 from . import data, explain, nn, optim, train, utils  # noqa: E402
 from .serialize import LoadError, SaveError, load, save  # noqa: E402
 from . import io  # noqa: E402  (PyTorch checkpoints, ONNX, DLPack)
-from .io import from_dlpack, onnx  # noqa: E402
+from .io import from_dlpack, onnx, to_dlpack  # noqa: E402
 from .ops import (abs, add, argmax, argmin, cat, clamp, clone, concatenate, div, exp,
                   expand, flatten, gather, log, log_softmax, matmul, max, maximum, mean, min,
                   minimum, mul, neg, permute, pow, relu, reshape, sigmoid, softmax, sqrt,
