@@ -7,12 +7,16 @@ add), so writing into it would scale the others twice.
 from __future__ import annotations
 
 import math
+import sys
 
 from .. import backend
 from ..tensor import Tensor
+from . import rnn_utils as rnn
+
+sys.modules[__name__ + ".rnn"] = rnn    # PyTorch's path: from chainrule.nn.utils.rnn import ...
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
-           "parameters_to_vector", "vector_to_parameters"]
+           "parameters_to_vector", "vector_to_parameters", "rnn"]
 
 
 def _as_list(tensors) -> list:
