@@ -231,8 +231,8 @@ def node_backward(node, out_grad, create_graph=False):
     to show each step of the chain rule."""
     if node.saved is None:
         raise RuntimeError(FREED)
-    if versions._counters:  # some memory was changed in place: not a saved array?
-        versions.check_saved(node.name, node.saved_arrays, node.saved_versions)
+    if versions.clock != node.saved_at:  # something changed in place: a saved array?
+        versions.check_saved(node.name, node.saved_arrays, node.saved_at)
     if not create_graph:
         return node.backward(out_grad)
     arrays = node.saved

@@ -39,10 +39,10 @@ class OpError(ValueError):
 class Op:
     __slots__ = ("inputs", "out", "__dict__", "__weakref__")
 
-    # What forward kept for backward (arrays) and their versions (None: all 0); set by
+    # What forward kept for backward (arrays), and versions.clock when it did; set by
     # save_for_backward.
     saved: tuple = ()
-    saved_versions: tuple | None = None
+    saved_at: int = 0
     # Hooks on the gradient of this node's output tensor (tensor.register_hook).
     grad_hooks: dict = {}
 
@@ -68,11 +68,11 @@ class Op:
         return type(self).__name__
 
     def save_for_backward(self, *arrays) -> None:
-        """Keep what backward needs; dropped after backward unless `retain_graph`. Their
-        versions are kept too: backward refuses one changed in place since (versions.py)."""
+        """Keep what backward needs; dropped after backward unless `retain_graph`. The
+        version clock is noted: backward refuses what was changed in place since
+        (versions.py)."""
         self.saved = arrays
-        if versions._counters:
-            self.saved_versions = versions.versions_of(arrays)
+        self.saved_at = versions.clock
 
     @property
     def building_graph(self) -> bool:
