@@ -6,6 +6,7 @@ Bad input ends with one line on stderr and a non-zero exit, never a traceback
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -363,7 +364,8 @@ def _train(args) -> int:
     from .autograd.anomaly import set_detect_anomaly
     # Training checks every loss and weight itself (a NaN stops it with one line), so NumPy's
     # overflow warnings would only repeat that in many lines.
-    with set_detect_anomaly(args.detect_anomaly), numpy.errstate(all="ignore"):
+    with set_detect_anomaly(args.detect_anomaly), numpy.errstate(all="ignore"), \
+            _instruments_kept_on_failure(instruments, out):
         result = pipeline.train(
             args.data, args.model, epochs=args.epochs, batch_size=args.batch_size,
             optimizer=args.optimizer, lr=args.lr, seed=args.seed, out_dir=out,
@@ -390,6 +392,20 @@ def _train(args) -> int:
         path = args.report or os.path.join(out, "report.html")
         print(f"report written to {write_training_report(path, result, recorder)}")
     return 0
+
+
+@contextlib.contextmanager
+def _instruments_kept_on_failure(instruments, out: str):
+    """A run stopped by a NaN or infinite loss still leaves instruments.json for the doctor."""
+    from .train.trainer import NonFiniteLossError
+    try:
+        yield
+    except NonFiniteLossError as err:
+        if instruments is not None and instruments.instruments is not None:
+            path = instruments.save(out, instruments.stopped(str(err)))
+            print(f"instruments written to {path}; `chainrule doctor {out}` reads them",
+                  file=sys.stderr)
+        raise
 
 
 def _slug(name: str) -> str:

@@ -34,6 +34,16 @@ def test_the_default_recipe_through_the_command_line_gets_no_finding(tmp_path, c
     assert "found nothing wrong" in capsys.readouterr().out
 
 
+def test_a_run_stopped_by_a_nan_loss_is_still_diagnosed(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert cli.main(["train", "--instruments", "10", "--out", str(run_dir), "--quiet",
+                     "--optimizer", "sgd", "--lr", "50", "--epochs", "3"]) == 1
+    assert cli.main(["doctor", str(run_dir), "--plots", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "1. the learning rate is too high" in out
+    assert "infinite or NaN" in out
+
+
 def test_doctor_prints_findings_and_draws_their_evidence(tmp_path, capsys):
     record = doctor_faults.planted_run("labels-flipped")
     (tmp_path / "instruments.json").write_text(json.dumps(record))

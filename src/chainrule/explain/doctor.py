@@ -57,7 +57,7 @@ class RunRecord:
         if record.get("format") != "chainrule-instruments":
             raise ValueError("doctor: not an instruments record (train with --instruments N)")
         self.raw = record
-        self.losses = [v for v in record.get("batch_losses", [])]
+        self.losses = [v if v is not None else math.inf for v in record.get("batch_losses", [])]
         self.readings = record.get("readings", [])
         self.epochs = record.get("epochs", [])
         self.data = record.get("data", {})
@@ -74,7 +74,7 @@ class RunRecord:
     def smoothed_losses(self) -> numpy.ndarray:
         """Batch losses averaged over windows of at least 32 examples (a loss of 2 examples
         jumps by itself), NaN and infinities kept as infinities."""
-        losses = numpy.array([v if v is not None else numpy.inf for v in self.losses], float)
+        losses = numpy.array(self.losses, float)
         window = max(1, round(32 / (self.batch_size or 32)))
         if window == 1 or len(losses) < window:
             return losses

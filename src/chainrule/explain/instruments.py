@@ -420,6 +420,12 @@ class InstrumentRecorder(Callback):
                        "readings": self.instruments.readings, "epochs": self.epochs,
                        "data": data or {}})
 
+    def stopped(self, reason: str) -> dict:
+        """The record of a run that a NaN or infinite loss stopped (the loss of the step
+        that never finished counts as infinite)."""
+        self.instruments.losses.append(float("inf"))
+        return self.to_dict({"stopped": reason})
+
     def save(self, run_dir: str, record: dict) -> str:
         """Write `record` (from to_dict) as the run folder's instruments.json."""
         path = os.path.join(run_dir, INSTRUMENTS_FILE)
