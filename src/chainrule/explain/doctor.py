@@ -234,7 +234,7 @@ def exploding_gradients(run: RunRecord):
     if ratio is None or ratio < EXPLODING_RATIO:
         return None
     return Finding("exploding-gradients", "gradients explode towards the input",
-                   f"the first layer's gradient is {ratio:.3g}× the last layer's",
+                   f"the first layer's gradient is {ratio:,.0f}× the last layer's",
                    "clip the gradient norm (clip_grad_norm_ 1.0), lower the learning rate, "
                    "or add normalisation layers",
                    _norms_plot(norms))
@@ -278,8 +278,9 @@ def learning_rate_too_high(run: RunRecord):
 
 def _typical_update_ratio(run: RunRecord) -> float:
     """The median over layers of each layer's median update-to-weight ratio."""
-    ratios = run.layer_series("update_ratio")
-    return float(numpy.median([numpy.median(v) for v in ratios.values()])) if ratios else 0.0
+    medians = [numpy.median(v) for v in run.layer_series("update_ratio").values()]
+    medians = [m for m in medians if m > 0]  # frozen layers do not move at all
+    return float(numpy.median(medians)) if medians else 0.0
 
 
 def _early_update_ratio(run: RunRecord) -> float:
@@ -351,8 +352,7 @@ def learning_rate_too_low(run: RunRecord):
         return None
     first = numpy.mean(run.losses[:max(1, len(run.losses) // 20)])
     last = numpy.mean(run.losses[-max(1, len(run.losses) // 10):])
-    flat = last > 0.9 * first
-    if typical > TINY_UPDATE or not flat:
+    if typical > TINY_UPDATE or last < 0.1 * first:  # (a loss that fell tenfold: fine)
         return None
     lr = run.optimizer.get("lr") or 0.0
     return Finding("learning-rate-too-low", "the learning rate is too low",
