@@ -1,0 +1,48 @@
+"""SparseAdam: Adam for row-sparse gradients (`Embedding(sparse=True)`): only the rows
+the gradient holds have their moments and values updated ("lazy" Adam).
+
+    for the gradient's rows r:   m[r] <- b1 m[r] + (1 - b1) g[r]
+                                 v[r] <- b2 v[r] + (1 - b2) g[r]^2
+                                 p[r] <- p[r] - lr sqrt(1 - b2^t) / (1 - b1^t) · m[r] / (sqrt(v[r]) + eps)
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from .. import backend
+from .adamax import _check_adam_like
+from .optimizer import Optimizer, _zeros_state
+
+
+class SparseAdam(Optimizer):
+    def __init__(self, params: Iterable, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 maximize: bool = False) -> None:
+        _check_adam_like(lr, betas, eps, 0)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, maximize=maximize))
+
+    def _step_group(self, group: dict[str, Any]) -> None:
+        lr, eps = float(group["lr"]), float(group["eps"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        for param, grad, state in self._params_with_grad(group, sparse="rows"):
+            if not hasattr(grad, "indices"):
+                raise RuntimeError("SparseAdam does not support dense gradients, please "
+                                   "consider Adam instead")
+            if len(state) == 0:
+                state["step"] = 0.0
+                state["exp_avg"] = _zeros_state(param)
+                state["exp_avg_sq"] = _zeros_state(param)
+            state["step"] += 1
+            rows = grad.indices().array.reshape(-1)
+            values = grad.values().array
+            if group["maximize"]:
+                values = -values
+            exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
+            m = exp_avg[rows] + (values - exp_avg[rows]) * (1 - beta1)
+            v = exp_avg_sq[rows] + (values * values - exp_avg_sq[rows]) * (1 - beta2)
+            exp_avg[rows], exp_avg_sq[rows] = m, v
+            step = state["step"]
+            step_size = lr * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
+            param[rows] -= step_size * m / (backend.xp(v).sqrt(v) + eps)
