@@ -457,16 +457,9 @@ def _predict(args) -> int:
 
 
 def _lines_of(path: str) -> list[str]:
-    """The non-blank lines of a UTF-8 text file; other bytes are one line naming where."""
-    with open(path, "rb") as handle:
-        raw = handle.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[:err.start].count(b"\n") + 1
-        raise ValueError(f"--file {path}: not UTF-8 text (byte 0x{raw[err.start]:02x} at "
-                         f"offset {err.start}, line {line})") from None
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    """The non-blank lines of a UTF-8 text file (other bytes: one line naming where)."""
+    from .data.tables import read_text
+    return [line.strip() for line in read_text(path).splitlines() if line.strip()]
 
 
 if __name__ == "__main__":
