@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy
 
-from .. import backend, creation
+from .. import backend, creation, versions
 from ..random import stream
 from ..tensor import Tensor
 from . import functions as f
@@ -49,7 +49,7 @@ def type(self, dtype=None, non_blocking: bool = False):  # noqa: A001
     if isinstance(dtype, str):
         by_name = {name: numpy.dtype(d) for d, name in TYPE_NAMES.items()}
         dtype = by_name[dtype.rsplit(".", 1)[-1]]
-    return self.to(numpy.dtype(dtype))
+    return self.to(numpy.dtype(getattr(dtype, "dtype", dtype)))  # (cr.LongTensor has one)
 
 
 def contiguous(self, memory_format=None) -> Tensor:
@@ -85,6 +85,7 @@ def _fill(sample):
         values = sample(stream(generator), self.shape, *args, **kwargs)
         self.array[...] = backend.to_device(numpy.asarray(values).astype(self.dtype),
                                             self.device)
+        versions.bump(self.array)
         return self
     return method
 
@@ -140,6 +141,7 @@ def put(self, index, source: Tensor, accumulate: bool = False) -> Tensor:
 
 def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
     backend.xp(self.array).fill_diagonal(self.array, fill_value, wrap=wrap)
+    versions.bump(self.array)
     return self
 
 
@@ -148,6 +150,7 @@ def apply_(self, callable) -> Tensor:  # noqa: A002
     flat = self.array.reshape(-1)
     for i, value in enumerate(flat.tolist()):
         flat[i] = callable(value)
+    versions.bump(self.array)
     return self
 
 
@@ -155,6 +158,7 @@ def map_(self, tensor: Tensor, callable) -> Tensor:  # noqa: A002
     mine, theirs = self.array.reshape(-1), numpy.broadcast_to(tensor.array, self.shape).reshape(-1)
     for i, (a, b) in enumerate(zip(mine.tolist(), theirs.tolist())):
         mine[i] = callable(a, b)
+    versions.bump(self.array)
     return self
 
 
