@@ -17,6 +17,7 @@ from .grad_mode import (  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .hooks import OpHook, RemovableHandle, backward_node, register_op_hook  # noqa: F401
 from .op import Op, OpError  # noqa: F401
+from .variable import Variable  # noqa: F401
 
 
 def install(tensor_class) -> None:
