@@ -424,3 +424,22 @@ def test_dtypes_chainrule_cannot_hold_are_named(tmp_path, dtype):
     with pytest.raises(LoadError, match=f"a tensor of dtype torch.{dtype}, which chainrule "
                                         "cannot hold"):
         cr.load(path)
+
+
+def test_hugging_face_folders_that_are_damaged(tmp_path):
+    from safetensors.torch import save_file
+    save_file({"a": torch.ones(2)}, str(tmp_path / "model.safetensors"))
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(LoadError, match="config.json: not valid JSON"):
+        load_hf_folder(tmp_path)
+    sharded = tmp_path / "sharded"
+    sharded.mkdir()
+    (sharded / "model.safetensors.index.json").write_text(
+        json.dumps({"weight_map": {"a": "../model.safetensors"}}))
+    with pytest.raises(LoadError, match="is not a file in the folder"):
+        cr.load(sharded)
+    (sharded / "model.safetensors.index.json").write_text(
+        json.dumps({"weight_map": {"a": "s.safetensors", "b": "s.safetensors"}}))
+    save_file({"a": torch.ones(2)}, str(sharded / "s.safetensors"))
+    with pytest.raises(LoadError, match="names tensors no shard holds: b"):
+        cr.load(sharded)
