@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 
@@ -36,9 +37,17 @@ def _run(args) -> int:
     except FileNotFoundError as err:
         if err.filename == args.script:
             raise
-        traceback.print_exc()
+        _print_from_script(err, args.script)
         return 1
-    except Exception:  # noqa: BLE001 - the script's own error, shown as Python shows it
-        traceback.print_exc()
+    except Exception as err:  # noqa: BLE001 - the script's own error, shown as Python shows it
+        _print_from_script(err, args.script)
         return 1
     return 0
+
+
+def _print_from_script(err: BaseException, script: str) -> None:
+    """The traceback as `python SCRIPT` prints it: from the script's first frame on."""
+    tb, path = err.__traceback__, os.path.abspath(script)
+    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) != path:
+        tb = tb.tb_next
+    traceback.print_exception(type(err), err, tb or err.__traceback__)
