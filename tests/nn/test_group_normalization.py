@@ -40,6 +40,7 @@ CASES = [
     (lambda m: m.nn.InstanceNorm3d(2, affine=True), (2, 2, 2, 3, 2)),
     (lambda m: m.nn.RMSNorm([3, 4]), (2, 3, 4)),
     (lambda m: m.nn.LocalResponseNorm(2), (2, 4, 3, 3)),
+    (lambda m: m.nn.BatchNorm3d(2), (3, 2, 2, 3, 2)),
 ])
 def test_modules_match_torch(make, shape):
     theirs, ours = make(torch).double(), make(cr).double()

@@ -9,7 +9,7 @@ from ..functional.normalization import normalized_shape_tuple
 from ..module import Module
 from ..parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm"]
 
 
 class _BatchNorm(Module):
@@ -103,6 +103,15 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
         if input.ndim != 4:
             raise ValueError(f"BatchNorm2d: expected 4D input (got {input.ndim}D input of "
+                             f"shape {input.shape})")
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of (N, C, D, H, W) inputs, per channel C."""
+
+    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
+        if input.ndim != 5:
+            raise ValueError(f"BatchNorm3d: expected 5D input (got {input.ndim}D input of "
                              f"shape {input.shape})")
 
 
