@@ -71,8 +71,8 @@ def command(framework: str, script: str, args: list[str]) -> list[str]:
     return [sys.executable, "-c", RUN_ON_CHAINRULE, "run", script, *args]
 
 
-def run_port(port: dict, folder: Path, framework: str) -> tuple[bool, str]:
-    """Run one program; (passed, one line saying why)."""
+def run_port(port: dict, folder: Path, framework: str) -> tuple[bool, str, float | None]:
+    """Run one program; (passed, one line saying why, the metric if one was read)."""
     env = dict(os.environ, MPLBACKEND="Agg",
                PYTHONPATH=os.pathsep.join([str(STANDIN), os.environ.get("PYTHONPATH", "")]))
     env.update({k: str(v) for k, v in port.get("env", {}).items()})
@@ -83,19 +83,19 @@ def run_port(port: dict, folder: Path, framework: str) -> tuple[bool, str]:
         done = subprocess.run(command(framework, script, []), cwd=folder, env=env,
                               capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0:
-            return False, f"{script} failed: {_last_line(done.stderr)}"
+            return False, f"{script} failed: {_last_line(done.stderr)}", None
     run = port.get("run", Path(port["files"][0]).name)
     try:
         done = subprocess.run(command(framework, run, port.get("args", [])), cwd=folder,
                               env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return False, f"no result within {timeout} s"
+        return False, f"no result within {timeout} s", None
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        return False, f"exit {done.returncode}: {_last_line(done.stderr or done.stdout)}"
+        return False, f"exit {done.returncode}: {_last_line(done.stderr or done.stdout)}", None
     found = re.findall(port["pattern"], done.stdout)
     if not found:
-        return False, f"the output has no {port['metric']} (pattern {port['pattern']!r})"
+        return False, f"the output has no {port['metric']} (pattern {port['pattern']!r})", None
     value = float(found[-1])
     reference, tolerance = port["reference"], port["tolerance"]
     if port.get("better", "lower") == "lower":
@@ -103,7 +103,7 @@ def run_port(port: dict, folder: Path, framework: str) -> tuple[bool, str]:
     else:
         passed = value >= reference - tolerance
     return passed, (f"{port['metric']} {value:g} (PyTorch {reference:g}, tolerance "
-                    f"{tolerance:g}, {port.get('better', 'lower')} is better)  {seconds:.0f} s")
+                    f"{tolerance:g}, {port.get('better', 'lower')} is better)  {seconds:.0f} s"), value
 
 
 def _folder(port: dict) -> str:
@@ -122,6 +122,7 @@ def main(argv=None) -> int:
     parser.add_argument("dir", nargs="?", help="with fetch: where to put the programs")
     parser.add_argument("--framework", choices=("chainrule", "torch"), default="chainrule")
     parser.add_argument("--only", nargs="+", help="run only these ports (by name)")
+    parser.add_argument("--markdown", help="also write the results as a Markdown table here")
     args = parser.parse_args(argv)
     ports = load_manifest()
     if args.only:
@@ -137,13 +138,28 @@ def main(argv=None) -> int:
         print(f"ports: no program of ports/manifest.toml in {folder} (fetch them with: "
               f"python scripts/ports.py fetch {folder})", file=sys.stderr)
         return 2
-    failures = 0
+    failures, rows = 0, []
     for port in present:
-        passed, why = run_port(port, folder / _folder(port), args.framework)
+        passed, why, value = run_port(port, folder / _folder(port), args.framework)
         failures += not passed
         print(f"{'PASS' if passed else 'FAIL'}  {port['name']:<44} {why}", flush=True)
+        rows.append(_markdown_row(port, passed, why, value))
     print(f"{len(present) - failures}/{len(present)} passed on {args.framework}")
+    if args.markdown:
+        Path(args.markdown).write_text(MARKDOWN_HEADER + "\n".join(rows) + "\n")
     return 1 if failures else 0
+
+
+MARKDOWN_HEADER = ("| program | source (repository @ commit: path) | data standing in | metric | "
+                   "PyTorch | this run | |\n|---|---|---|---|---|---|---|\n")
+
+
+def _markdown_row(port: dict, passed: bool, why: str, value: float | None) -> str:
+    source = f"{port['repository']} @ {port['commit'][:7]}: {', '.join(port['files'])}"
+    got = f"{value:g}" if value is not None else why
+    return (f"| {port['name']} | {source} | {port['data']} | {port['metric']} "
+            f"({port.get('better', 'lower')} is better, ± {port['tolerance']:g}) | "
+            f"{port['reference']:g} | {got} | {'PASS' if passed else 'FAIL'} |")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,66 @@
+"""scripts/ports.py: the manifest is complete, and a program runs unchanged through
+`chainrule run` with its metric read, compared and reported."""
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _ports():
+    spec = importlib.util.spec_from_file_location("ports", ROOT / "scripts" / "ports.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_manifest_names_at_least_twenty_pinned_programs():
+    ports = _ports().load_manifest()
+    assert len(ports) >= 20 and len({p["name"] for p in ports}) == len(ports)
+    for port in ports:
+        assert re.fullmatch(r"[0-9a-f]{40}", port["commit"]), port["name"]
+        assert port["files"] and port["data"] and port["metric"]
+        assert port.get("better", "lower") in ("lower", "higher")
+        assert re.compile(port["pattern"]).groups == 1, port["name"]
+        assert port["tolerance"] >= 0
+
+
+PROGRAM = """
+import torch
+import torch.nn as nn
+torch.manual_seed(0)
+x = torch.linspace(-1, 1, 50).unsqueeze(1)
+y = 3 * x + 1
+model = nn.Linear(1, 1)
+opt = torch.optim.SGD(model.parameters(), lr=0.5)
+for step in range(100):
+    loss = nn.functional.mse_loss(model(x), y)
+    opt.zero_grad(); loss.backward(); opt.step()
+print(f"final loss: {loss.item():.6f} from {torch.__name__}")
+"""
+
+
+@pytest.mark.parametrize("reference,passes", [(0.001, True), (-1.0, False)])
+def test_a_program_runs_through_chainrule_run(tmp_path, reference, passes):
+    (tmp_path / "fit.py").write_text(PROGRAM)
+    port = {"name": "fit", "files": ["fit.py"], "metric": "final loss",
+            "pattern": r"final loss: ([\d.]+) from chainrule", "better": "lower",
+            "reference": reference, "tolerance": 0.01, "data": "synthetic",
+            "repository": "example/repo", "commit": "0" * 40}
+    passed, why, value = _ports().run_port(port, tmp_path, "chainrule")
+    assert passed is passes, why
+    assert value is not None and value < 0.001
+    row = _ports()._markdown_row(port, passed, why, value)
+    assert row.startswith("| fit |") and row.endswith("PASS |" if passes else "FAIL |")
+
+
+def test_a_failing_program_reports_its_last_error_line(tmp_path):
+    (tmp_path / "bad.py").write_text("import torch\nraise ValueError('no good')\n")
+    port = {"name": "bad", "files": ["bad.py"], "metric": "m", "pattern": "(x)",
+            "reference": 0, "tolerance": 0}
+    passed, why, value = _ports().run_port(port, tmp_path, "chainrule")
+    assert not passed and value is None and why == "exit 1: ValueError: no good"
