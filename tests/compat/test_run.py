@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 from torch.nn.modules.loss import _Loss
 import torch.optim.lr_scheduler as sched
+from torch.nn.utils.rnn import pad_sequence
 
 torch.manual_seed(0)
 x = torch.randn(64, 3)

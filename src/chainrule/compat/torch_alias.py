@@ -91,6 +91,9 @@ def torch_as_chainrule():
               if name == "torch" or name.startswith("torch.")}
     sys.meta_path.insert(0, finder)
     sys.modules["torch"] = chainrule
+    for name, module in list(sys.modules.items()):   # modules at paths that are not files,
+        if name.startswith("chainrule."):             # e.g. chainrule.nn.utils.rnn
+            sys.modules.setdefault("torch" + name[len("chainrule"):], module)
     try:
         yield
     finally:
