@@ -203,6 +203,19 @@ def test_resume_with_more_epochs_continues_the_cosine_of_the_new_length(tmp_path
     assert run["epochs"] == 4 and run["seed"] == 5   # the seed came from the checkpoint
 
 
+@pytest.mark.parametrize("scheduler", ["step", "onecycle"])
+def test_resume_with_more_epochs_stretches_other_schedules(tmp_path, scheduler):
+    folder = pipeline_run(tmp_path, epochs=3, scheduler=scheduler)
+    resumed = pipeline.train(None, None, epochs=6, out_dir=str(folder), resume=True,
+                             progress=False, log=lambda *_: None)["history"].epochs
+    lrs = [record["lr"] for record in resumed]
+    lr0 = 1e-2
+    if scheduler == "step":  # divided by 10 after each third of the 6 epochs, from epoch 4 on
+        assert lrs == pytest.approx([lr0, lr0 / 10, lr0 / 100, lr0 / 10, lr0 / 100, lr0 / 100])
+    else:  # the 6-epoch cycle goes on from its step 3/6 (near its top), instead of running out
+        assert len(lrs) == 6 and lrs[3] > lrs[2] and lrs[5] < lrs[4] < lrs[3]
+
+
 # --- evaluate: the split of the training run ---------------------------------------------
 def test_evaluate_with_another_seed_is_refused(chainrule, digits_run):
     model = digits_run / "model.safetensors"
@@ -245,7 +258,7 @@ def test_evaluate_on_data_of_another_shape_is_one_line(chainrule, tmp_path, digi
 
 def test_evaluate_on_data_of_another_kind_is_one_line(chainrule, tmp_path):
     text = tmp_path / "t.csv"
-    text.write_text("text,label\n" + "".join(f"good {i},pos\nbad {i},neg\n" for i in range(20)))
+    text.write_text("text,label\n" + "".join(f"good {i},{i % 10}\n" for i in range(100)))
     folder = tmp_path / "run"
     assert chainrule("train", "--data", f"text:{text}", "--model", "bow-mlp", "--epochs", "1",
                      "--out", folder, "--quiet")[0] == 0

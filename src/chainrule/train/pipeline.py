@@ -122,6 +122,10 @@ def train(dataset: str | None = None, model: str | None = None, epochs: int | No
                (("train", splits.train), ("val", splits.val), ("test", splits.test))}
     train_loader = _loader(*encoded["train"], run["batch_size"], shuffle=True, seed=seed)
     schedule = make_scheduler(run["scheduler"], opt, epochs, len(train_loader))
+    stretch = ScheduleLength(lambda: make_scheduler(run["scheduler"], opt, epochs,
+                                                    len(train_loader)),
+                             length_changed=previous is not None
+                             and previous["run"].get("epochs") != epochs)
     say(f"{dataset}: {len(splits.train[1])} train / {len(splits.val[1])} val / "
         f"{len(splits.test[1])} test examples, {splits.num_classes} classes")
     say(summary(network, Tensor(sample_input(config, encoder)).to(device),
@@ -144,7 +148,7 @@ def train(dataset: str | None = None, model: str | None = None, epochs: int | No
                       progress=progress and verbosity >= NORMAL and leader, parallel=ranks,
                       device=None if device == "cpu" else device,
                       callbacks=[*([EpochLog(log)] if verbosity >= NORMAL and leader else []),
-                                 ScheduleLength(epochs), *kept, *(callbacks if leader else ())])
+                                 stretch, *kept, *(callbacks if leader else ())])
     started = time.perf_counter()
     history = trainer.fit(train_loader, _loader(*encoded["val"], 512), epochs=epochs,
                           resume=resume)
@@ -225,10 +229,10 @@ def evaluate(path: str, dataset: str | None = None, seed: int | None = None,
     splits = load_dataset(dataset, seed=seed, val_fraction=run.get("val_fraction", VAL_FRACTION))
     if run and (dataset == run.get("data") or splits.fingerprint == run.get("data_sha256")):
         check_same_split(path, run, dataset, seed, splits.fingerprint)
-    check_data_fits(path, state["config"], dataset, splits)
     if list(splits.classes) != list(classes):
         raise ModelFileError(f"the model was trained on classes {classes}, but {dataset} "
                              f"has {splits.classes}")
+    check_data_fits(path, state["config"], dataset, splits)
     x, y = getattr(splits, split)
     trainer = Trainer(model, optimizer=None, progress=False)
     result = trainer.evaluate(_loader(encoder.transform(x), y, 512))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 
-from ..optim.lr_scheduler import CosineAnnealingLR
 from ..serialize import remove_orphaned_saves
 from .checkpoint import read_training_state
 from .trainer import Callback
@@ -112,17 +111,20 @@ def check_resumable(state: dict, run: dict, out_dir: str) -> None:
 
 
 class ScheduleLength(Callback):
-    """A resumed run given more epochs follows the cosine of the new length from where it
-    stands (the checkpoint's scheduler would otherwise keep the old length and, past it,
-    climb back up to the initial learning rate)."""
+    """A resumed run given another number of epochs follows the schedule of the new length
+    from where it stands (the checkpoint's scheduler would keep the old length: a cosine
+    climbing back up past its end, a step schedule decaying too often, a one-cycle schedule
+    running out of steps). `rebuild()` makes the schedule of the new length."""
 
-    def __init__(self, epochs: int):
-        self.epochs = epochs
+    def __init__(self, rebuild, length_changed: bool):
+        self.rebuild = rebuild
+        self.length_changed = length_changed
 
     def on_fit_start(self, trainer, train_loader, epochs: int) -> None:
-        scheduler = trainer.scheduler
-        if isinstance(scheduler, CosineAnnealingLR) and scheduler.T_max != self.epochs:
-            scheduler.T_max = self.epochs
-            scheduler._last_lr = scheduler._get_closed_form_lr()
-            for group, lr in zip(trainer.optimizer.param_groups, scheduler._last_lr):
-                group["lr"] = lr
+        old = trainer.scheduler
+        if not self.length_changed or old is None or type(old).__name__ == "ReduceLROnPlateau":
+            return  # (a plateau schedule has no length)
+        new = self.rebuild()
+        new._step_count = old._step_count
+        new._update_lr(epoch=old.last_epoch)  # the new schedule's rates at this step
+        trainer.scheduler = new
