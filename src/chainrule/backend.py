@@ -88,6 +88,12 @@ def xp(array) -> ModuleType:
     return _cupy.get_array_module(array)
 
 
+def on_gpu(*arrays) -> bool:
+    """Whether every one of `arrays` is a CuPy array: the condition for the fused GPU
+    kernels (kernels/gpu). False at once where CuPy was never loaded."""
+    return _cupy is not None and all(isinstance(a, _cupy.ndarray) for a in arrays)
+
+
 def special(array) -> ModuleType:
     """The special functions (erf, gammaln, digamma, ...) for `array`'s library:
     scipy.special on the CPU, cupyx.scipy.special on a GPU."""

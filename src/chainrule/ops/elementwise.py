@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 
 from ..autograd.op import Op
-from ..backend import device_of, to_device, xp
+from ..backend import device_of, on_gpu, to_device, xp
+from ..kernels.gpu import activation as gpu_activation
 
 
 def _infinite_at_zero(ctx, kind, slope, fix):
@@ -211,6 +212,8 @@ class Tanh(Op):
 
     def backward(ctx, grad):
         (y,) = ctx.saved
+        if on_gpu(grad):  # one fused kernel
+            return (gpu_activation.tanh_backward(grad, y),)
         return (grad * (1 - y * y),)
 
 
@@ -228,6 +231,8 @@ class Sigmoid(Op):
 
     def backward(ctx, grad):
         (y,) = ctx.saved
+        if on_gpu(grad):  # one fused kernel
+            return (gpu_activation.sigmoid_backward(grad, y),)
         return (grad * y * (1 - y),)
 
 
@@ -240,6 +245,8 @@ class Relu(Op):
 
     def backward(ctx, grad):
         (y,) = ctx.saved
+        if on_gpu(grad):  # one fused kernel
+            return (gpu_activation.relu_backward(grad, y),)
         return (grad * (y > 0),)
 
 

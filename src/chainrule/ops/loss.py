@@ -21,6 +21,7 @@ import contextlib
 
 from ..autograd.op import Op
 from ..backend import xp
+from ..kernels.gpu import cross_entropy as gpu_cross_entropy
 from .activation import LogSigmoid
 from .elementwise import Clamp, Log, Sigmoid
 from .shape import Reshape
@@ -63,6 +64,8 @@ class CrossEntropy(Op):
                 reduction="mean", masked=True):
         # `masked=False` promises that no target equals ignore_index (the functional form
         # checks this on the CPU), which skips the masking work.
+        if weight is None and not label_smoothing and gpu_cross_entropy.supports(x):
+            return _fused_forward(ctx, x, target, ignore_index, reduction)
         module = xp(x)
         rows, classes = x.shape
         shifted = x - x.max(axis=1, keepdims=True)
@@ -100,6 +103,8 @@ class CrossEntropy(Op):
             return module.asarray(_reduce(loss, reduction, denominator), dtype=x.dtype)
 
     def backward(ctx, grad):
+        if getattr(ctx, "fused", False):
+            return (_fused_backward(ctx, grad),)
         x, exps, totals = ctx.saved
         a, b, eps, weight = ctx.a, ctx.b, ctx.eps, ctx.weight
         rows, classes = exps.shape
@@ -122,6 +127,37 @@ class CrossEntropy(Op):
             uniform = 1 if weight is None else weight
             grad_x = grad_x - _column(r * b, rows) * uniform
         return (grad_x,)
+
+
+def _fused_forward(ctx, x, target, ignore_index, reduction):
+    """CrossEntropy without class weights or label smoothing on a GPU: two kernels
+    (kernels/gpu/cross_entropy.py) where the array expressions above launch a dozen. The
+    mean divides by the count of rows that are not ignored, on the device."""
+    target = target.astype("int64", copy=False)
+    lse, loss, valid = gpu_cross_entropy.forward_rows(x, target, ignore_index)
+    ctx.save_for_backward(x, lse, valid)
+    ctx.fused, ctx.target, ctx.reduction = True, target, reduction
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    ctx.count = valid.sum()
+    return total / ctx.count
+
+
+def _fused_backward(ctx, grad):
+    # dloss_i/dx_i = valid_i · (softmax(x_i) - onehot(y_i)), times dL/dloss_i
+    x, lse, valid = ctx.saved
+    r = grad / ctx.count if ctx.reduction == "mean" else grad  # dL/dloss_i
+    if not ctx.building_graph:
+        return gpu_cross_entropy.backward(x, lse, ctx.target, valid, r)
+    # differentiating the backward: the softmax as an op of x, the rest constants
+    rows = x.shape[0]
+    module = xp(valid)
+    onehot = module.zeros(x.shape, dtype=x.dtype)
+    onehot[module.arange(rows), module.where(valid > 0, ctx.target, 0)] = 1
+    return (Softmax.call(x, dim=1) - onehot) * _column(r * valid, rows)
 
 
 class CrossEntropyProbs(Op):

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import backend
+from . import fused
 from .optimizer import Optimizer, _lerp_, _zeros_state
 
 
@@ -43,7 +44,11 @@ class Adam(Optimizer):
         amsgrad = group["amsgrad"]
         maximize = group["maximize"]
         decoupled = group["decoupled_weight_decay"]
-        for param, grad, state in self._params_with_grad(group):
+        items = list(self._params_with_grad(group))
+        if not amsgrad and fused.adam(items, lr, beta1, beta2, eps, weight_decay, decoupled,
+                                      maximize):
+            return  # on a GPU: one kernel per dtype
+        for param, grad, state in items:
             xp = backend.xp(param)
             if maximize:
                 grad = -grad

@@ -14,6 +14,7 @@ from typing import Any
 from .. import backend
 from ..sparse import RowSparseTensor
 from ..tensor import Tensor
+from . import fused
 from .optimizer import Optimizer
 
 
@@ -44,8 +45,10 @@ class SGD(Optimizer):
         # Plain SGD moves only the rows of a row-sparse gradient (Embedding(sparse=True));
         # with momentum every row of the buffer moves, so it gets the dense gradient.
         sparse = "rows" if momentum == 0 else "dense"
-        for param, grad, state in self._params_with_grad(group, with_state=momentum != 0,
-                                                         sparse=sparse):
+        items = list(self._params_with_grad(group, with_state=momentum != 0, sparse=sparse))
+        if fused.sgd(items, lr, momentum, dampening, weight_decay, nesterov, maximize):
+            return  # on a GPU: one kernel per dtype
+        for param, grad, state in items:
             if isinstance(grad, RowSparseTensor):
                 grad.add_to(param, lr if maximize else -lr)  # p[rows] -= lr · values
                 continue
