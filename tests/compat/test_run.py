@@ -95,3 +95,15 @@ def test_script_exit_code_and_missing_script(tmp_path, capsys):
 def _real_torch_back():
     yield
     assert not any(type(f).__name__ == "_TorchFinder" for f in sys.meta_path)
+
+
+def test_torch_nn_modules_paths_hold_every_layer_and_private_bases():
+    from chainrule.nn.modules.activation import ELU, ReLU
+    from chainrule.nn.modules.batchnorm import _BatchNorm
+    from chainrule.nn.modules.container import ParameterList, Sequential
+    from chainrule.nn.modules.loss import _Loss, _WeightedLoss
+    assert issubclass(chainrule.nn.CrossEntropyLoss, _WeightedLoss)
+    assert issubclass(chainrule.nn.MSELoss, _Loss) and issubclass(chainrule.nn.BatchNorm2d, _BatchNorm)
+    assert (ELU, ReLU, Sequential, ParameterList) == (chainrule.nn.ELU, chainrule.nn.ReLU,
+                                                      chainrule.nn.Sequential,
+                                                      chainrule.nn.ParameterList)
