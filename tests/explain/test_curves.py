@@ -29,6 +29,7 @@ class Recorder:
         self.grad_steps = list(range(1, steps + 1))
         self.grad_norms = {"0": list(rng.uniform(0.5, 2.0, steps)), "2": [0.0] * steps}
         self.labels = {"0": "0 (Linear)", "2": "2 (Linear)"}
+        self.first_epoch, self.steps_per_epoch = 0, steps // 3
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +67,16 @@ def test_learning_rate_per_step_or_per_epoch():
     fig = curves.learning_rate(history([0.9, 0.4, 0.5]), Recorder())
     (line,) = fig.axes[0].lines
     assert list(line.get_ydata()) == pytest.approx(list(np.linspace(0.1, 0.01, 30)))
+    assert line.get_xdata()[10] == pytest.approx(1.0)  # step 11 starts epoch 2
+
+
+def test_a_resumed_run_draws_its_batches_over_its_own_epochs():
+    recorder = Recorder(steps=10)  # one epoch of 10 steps, resumed after epoch 2
+    recorder.first_epoch, recorder.steps_per_epoch = 2, 10
+    fig = curves.loss_and_accuracy(history([0.9, 0.4, 0.5]), recorder)
+    batches = fig.axes[0].lines[0]
+    assert batches.get_xdata()[0] == pytest.approx(2.1)
+    assert batches.get_xdata()[-1] == pytest.approx(3.0)
     fig = curves.learning_rate(history([0.9, 0.4, 0.5]), None)
     (line,) = fig.axes[0].lines
     assert list(line.get_ydata()) == pytest.approx([0.1, 0.05, 0.1 / 3])

@@ -44,8 +44,8 @@ def loss_and_accuracy(history, recorder=None):
     epochs = history.series("epoch")
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10.5, 3.8), constrained_layout=True)
     if recorder is not None and recorder.batch_losses and epochs:
-        per_epoch = len(recorder.batch_losses) / len(epochs)
-        x = (numpy.arange(len(recorder.batch_losses)) + 1) / per_epoch + epochs[0] - 1
+        x = recorder.first_epoch + (numpy.arange(len(recorder.batch_losses)) + 1) \
+            / recorder.steps_per_epoch
         positive = numpy.asarray(recorder.batch_losses, float)
         loss_ax.plot(x, numpy.where(positive > 0, positive, numpy.nan), color=COLORS[0],
                      alpha=0.18, lw=0.8, label="train, each batch")
@@ -81,8 +81,7 @@ def learning_rate(history, recorder=None):
     fig, ax = plt.subplots(figsize=(10.5, 2.8), constrained_layout=True)
     epochs = history.series("epoch")
     if recorder is not None and recorder.batch_lrs and epochs:
-        per_epoch = len(recorder.batch_lrs) / len(epochs)
-        x = numpy.arange(len(recorder.batch_lrs)) / per_epoch + epochs[0] - 1
+        x = recorder.first_epoch + numpy.arange(len(recorder.batch_lrs)) / recorder.steps_per_epoch
         ax.plot(x, recorder.batch_lrs, color=COLORS[4], lw=1.8, label="each step")
     else:
         ax.plot(numpy.asarray(epochs) - 1, history.series("lr"), color=COLORS[4], lw=1.8,

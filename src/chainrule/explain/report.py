@@ -45,6 +45,9 @@ class ReportRecorder(Callback):
 
     def on_fit_start(self, trainer, train_loader, epochs: int) -> None:
         model = self.model = trainer.model
+        # where the recorded batches sit on the epoch axis (a resumed run starts later)
+        self.first_epoch = len(trainer.history.epochs)
+        self.steps_per_epoch = max(1, len(train_loader))
         if self.every is None:
             self.every = max(1, epochs * len(train_loader) // 400)
         self.groups = _parameter_groups(model)
