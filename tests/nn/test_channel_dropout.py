@@ -11,13 +11,13 @@ import chainrule as cr
 F = cr.nn.functional
 
 
-@pytest.mark.parametrize("name,shape", [("dropout1d", (40, 30, 7)), ("dropout2d", (40, 30, 3, 4)),
-                                        ("dropout3d", (40, 30, 2, 3, 2)),
-                                        ("dropout2d", (30, 5, 6))])
-def test_channels_drop_together(name, shape):
+@pytest.mark.parametrize("name,shape,spatial", [
+    ("dropout1d", (40, 30, 7), 1), ("dropout1d", (300, 7), 1), ("dropout2d", (40, 30, 3, 4), 2),
+    ("dropout3d", (40, 30, 2, 3, 2), 3), ("dropout3d", (300, 2, 3, 2), 3),
+    ("dropout2d", (30, 50, 6), 1)])                # PyTorch: 3-D input is (N, C, L)
+def test_channels_drop_together(name, shape, spatial):
     x = cr.ones(*shape)
     y = getattr(F, name)(x, p=0.4).numpy()
-    spatial = {"dropout1d": 1, "dropout2d": 2, "dropout3d": 3}[name]
     maps = y.reshape(-1, int(numpy.prod(shape[-spatial:])))
     assert set(numpy.unique(maps)) <= {0.0, numpy.float32(1 / 0.6)}
     assert (maps.min(1) == maps.max(1)).all()                   # one draw per channel
@@ -32,8 +32,11 @@ def test_channel_dropout_gradient_is_the_mask():
 
 
 def test_channel_dropout_checks_dimensions_like_torch():
-    with pytest.raises(RuntimeError, match="dropout2d: Expected 3D or 4D input"):
-        F.dropout2d(cr.ones(2, 3))
+    with pytest.raises(RuntimeError, match="dropout1d: Expected 2D or 3D input"):
+        F.dropout1d(cr.ones(2, 3, 4, 5))
+    with pytest.warns(UserWarning, match="Received a 2-D input to dropout2d"):
+        y = F.dropout2d(cr.ones(200, 300), 0.5).numpy()   # per element, as PyTorch
+    assert 0.45 < (y == 0).mean() < 0.55
 
 
 @pytest.mark.parametrize("layer", ["AlphaDropout", "FeatureAlphaDropout"])

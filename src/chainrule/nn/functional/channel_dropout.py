@@ -4,6 +4,7 @@ by setting dropped units to SELU's negative saturation value instead of 0."""
 from __future__ import annotations
 
 import math
+import warnings
 
 from ... import backend
 from ...tensor import Tensor
@@ -20,25 +21,45 @@ def _check(p: float, name: str) -> None:
         raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _channel_mask_shape(input: Tensor, spatial: int, name: str) -> tuple:  # noqa: A002
-    """(N, C, 1, ..., 1) for a batched input of 2 + `spatial` dims, (C, 1, ...) unbatched."""
-    if input.ndim not in (spatial + 1, spatial + 2):
-        raise RuntimeError(f"{name}: Expected {spatial + 1}D or {spatial + 2}D input, but "
-                           f"received a {input.ndim}D input of shape {tuple(input.shape)}")
-    batch_dims = input.ndim - spatial
-    return tuple(input.shape[:batch_dims]) + (1,) * spatial
+def _channel_mask_shape(input: Tensor, name: str) -> tuple:  # noqa: A002
+    """One draw per (sample, channel), PyTorch's rules for which dims those are:
+    dropout1d takes (N, C, L) or unbatched (C, L); dropout3d (N, C, D, H, W) or unbatched
+    (C, D, H, W); dropout2d always reads the first two dims as (N, C), also for 3-D input
+    (PyTorch's historical 1-D behaviour), warning as PyTorch does outside 3-D and 4-D."""
+    ndim = input.ndim
+    if name == "dropout1d":
+        if ndim not in (2, 3):
+            raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {ndim}D "
+                               f"input of shape {tuple(input.shape)}")
+        batched = ndim == 3
+    elif name == "dropout3d":
+        if ndim not in (4, 5):
+            warnings.warn(f"dropout3d: Received a {ndim}-D input to dropout3d, which is "
+                          "deprecated and will result in an error in a future release",
+                          stacklevel=4)
+        batched = ndim != 4
+    else:
+        if ndim not in (3, 4):
+            warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is "
+                          "deprecated and will result in an error in a future release",
+                          stacklevel=4)
+        batched = True
+    if ndim < 2:
+        raise RuntimeError(f"{name}: Expected an input with a channel dimension, got shape "
+                           f"{tuple(input.shape)}")
+    channel_dims = 2 if batched else 1
+    return tuple(input.shape[:channel_dims]) + (1,) * (ndim - channel_dims)
 
 
-def _channel_dropout(input: Tensor, p: float, training: bool, spatial: int,  # noqa: A002
-                     name: str) -> Tensor:
+def _channel_dropout(input: Tensor, p: float, training: bool, name: str) -> Tensor:  # noqa: A002
     """y = x · m / (1 - p) with one Bernoulli(1 - p) draw m per channel."""
     _check(p, name)
     if not training or p == 0.0:
         return input
     data = input.array
+    shape = _channel_mask_shape(input, name)
     if p == 1.0:
         return input * 0.0
-    shape = _channel_mask_shape(input, spatial, name)
     mask = (_uniform(backend.xp(data).empty(shape, dtype=data.dtype)) >= p).astype(data.dtype)
     mask *= data.dtype.type(1.0 / (1.0 - p))
     return input * Tensor._wrap(mask)
@@ -47,19 +68,20 @@ def _channel_dropout(input: Tensor, p: float, training: bool, spatial: int,  # n
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
               inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, L) or (C, L) with probability p, scale the rest."""
-    return _channel_dropout(input, p, training, 1, "dropout1d")
+    return _channel_dropout(input, p, training, "dropout1d")
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
               inplace: bool = False) -> Tensor:
-    """Zero whole feature maps of (N, C, H, W) or (C, H, W) with probability p."""
-    return _channel_dropout(input, p, training, 2, "dropout2d")
+    """Zero whole feature maps of (N, C, H, W) with probability p (dims 0 and 1 are
+    always (N, C), as in PyTorch)."""
+    return _channel_dropout(input, p, training, "dropout2d")
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
               inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p."""
-    return _channel_dropout(input, p, training, 3, "dropout3d")
+    return _channel_dropout(input, p, training, "dropout3d")
 
 
 def _alpha(input: Tensor, p: float, training: bool, mask_shape: tuple) -> Tensor:  # noqa: A002
