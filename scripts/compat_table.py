@@ -71,9 +71,8 @@ ABSENT = [
      r"is_set_to|data_ptr|const_data_ptr|dim_order|record_stream|resize.*|"
      r"unsafe_.*|.*_format|module_load|as_subclass|is_shared|from_file|frombuffer|"
      r"nonzero_static|hash_tensor|output_nr|_version|channels_last.*|strided"),
-    ("legacy tensor types (use dtype=)",
-     r"(Float|Double|Half|Long|Int|Short|Char|Byte|Bool)Tensor|set_default_tensor_type|new|"
-     r"reinforce|volatile|Variable|variable|is_distributed"),
+    ("legacy API (use dtype= and tensors)",
+     r"set_default_tensor_type|new|reinforce|volatile|Variable|variable|is_distributed"),
     ("autocast and mixed precision (chainrule computes in the dtype you choose)",
      r".*autocast.*|set_float32_matmul_precision|get_float32_matmul_precision"),
     ("profiler internals", r"Profiler.*|kineto_available|profiler_.*"),
@@ -178,6 +177,26 @@ def table() -> list[dict]:
     return rows
 
 
+# Where a name exists but behaves differently from PyTorch on purpose or for now.
+DIFFERENCES = [
+    "`cr.Tensor(data)` keeps the data's dtype (integers stay integers); PyTorch's legacy "
+    "`torch.Tensor(data)` always makes float32. `cr.tensor(data)` behaves as "
+    "`torch.tensor(data)`.",
+    "`x.shape` and `x.size()` are plain tuples (`cr.Size` exists for code that builds one).",
+    "A device compares equal to its name as well as to another device "
+    "(`x.device == \"cpu\"` is True; PyTorch compares a device only with a device).",
+    "`cr.compile(model)` returns the model unchanged; `autocast` and `GradScaler` behave as "
+    "PyTorch's disabled ones (full precision, no loss scaling).",
+    "`set_num_threads` is recorded only: NumPy's BLAS takes its thread count from the "
+    "environment (OPENBLAS_NUM_THREADS) at start.",
+    "An in-place method on a tensor inside the graph (`h.sin_()`) makes the tensor the new "
+    "result, as PyTorch records it; ops that used the tensor before the change keep the "
+    "values they saved, and version counters refuse a backward through a changed saved value.",
+    "Second derivatives: `prod`, `cumprod` and the recurrent kernels are differentiable once "
+    "(a clear error under `create_graph=True`).",
+]
+
+
 def render(rows: list[dict]) -> str:
     import torch
 
@@ -187,6 +206,8 @@ def render(rows: list[dict]) -> str:
              "is out of date).", "",
              "A name is *implemented* when chainrule has it at the same path, *absent* when "
              "it is left out on purpose (the reason is given), and *missing* otherwise.", "",
+             "Behaviour that differs although the name exists:", "",
+             *[f"- {d}" for d in DIFFERENCES], "",
              "| namespace | implemented | absent | missing | coverage of the rest |",
              "|---|---:|---:|---:|---:|"]
     for _, title in NAMESPACES:

@@ -57,6 +57,8 @@ from .shapes import Size  # noqa: E402
 from math import e, inf, nan, pi  # noqa: E402
 newaxis = None
 from .random import default_generator  # noqa: E402
+from .creation import LEGACY_TYPES  # noqa: E402
+globals().update(LEGACY_TYPES)  # FloatTensor, LongTensor, ...
 from .creation import (bartlett_window, binomial, blackman_window,  # noqa: E402
                        empty_strided, hamming_window, hann_window, kaiser_window, range,
                        scalar_tensor)

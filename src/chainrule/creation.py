@@ -133,6 +133,29 @@ def full_like(input: Tensor, fill_value, dtype=None, device=None,  # noqa: A002
     return full(shape, fill_value, dtype, device, requires_grad)
 
 
+class _LegacyTensorType:
+    """PyTorch's old constructors (`torch.LongTensor([1, 2])`, `torch.FloatTensor(2, 3)`):
+    from data, or uninitialised of the given sizes, with a fixed dtype."""
+
+    dtype: numpy.dtype
+
+    def __new__(cls, *args, device=None):
+        if args and all(isinstance(a, numbers.Integral) for a in args) or not args:
+            return empty(*args, dtype=cls.dtype, device=device)
+        return tensor(args[0], dtype=cls.dtype, device=device)
+
+
+def _legacy(name: str, dtype) -> type:
+    return type(name, (_LegacyTensorType,), {"dtype": numpy.dtype(dtype), "__doc__":
+                                             f"torch.{name}: a {dtype} tensor (legacy)."})
+
+
+LEGACY_TYPES = {name: _legacy(name, dtype) for name, dtype in (
+    ("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"),
+    ("LongTensor", "int64"), ("IntTensor", "int32"), ("ShortTensor", "int16"),
+    ("CharTensor", "int8"), ("ByteTensor", "uint8"), ("BoolTensor", "bool"))}
+
+
 # --- ranges --------------------------------------------------------------------------------
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False,
            **extra) -> Tensor:

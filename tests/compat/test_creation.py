@@ -108,3 +108,12 @@ def test_new_methods_and_init_functions():
     numpy.testing.assert_array_equal(k.numpy(), tk.numpy())
     assert cr.nn.init.eye_(cr.empty(2, 3)).tolist() == torch.nn.init.eye_(torch.empty(2, 3)).tolist()
     assert cr.nn.utils.skip_init(cr.nn.Linear, 3, 2).weight.shape == (2, 3)
+
+
+def test_legacy_constructors():
+    for name in ("FloatTensor", "LongTensor", "DoubleTensor", "ByteTensor", "BoolTensor"):
+        ours, theirs = getattr(cr, name)([1, 0, 2]), getattr(torch, name)([1, 0, 2])
+        assert ours.dtype == theirs.numpy().dtype and ours.tolist() == theirs.tolist()
+    assert cr.FloatTensor(2, 3).shape == (2, 3)
+    assert cr.ones(2).type(cr.LongTensor).dtype == cr.long
+    assert cr.ones(2).type("torch.DoubleTensor").dtype == cr.double
