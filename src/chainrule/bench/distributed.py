@@ -138,7 +138,10 @@ def run_case(case: str, ranks: int, quick: bool) -> dict:
                           env={**os.environ, **ONE_THREAD, **ROOT_OK})
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        said = [line for line in done.stderr.splitlines() if line.strip()
+                and not line.startswith("---")]  # (mpirun's own banners)
+        errors = [line for line in said if "Error" in line] or said or ["no output"]
+        tail = errors[-1].strip()
         return {"case": case, "ranks": ranks, "error": f"mpirun exited {done.returncode}: {tail}"}
     return json.loads(lines[-1])
 
