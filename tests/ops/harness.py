@@ -25,6 +25,7 @@ import pytest
 import torch
 
 import chainrule as cr
+from devices import by_device, float32_tolerance
 
 GAP = 0.1  # how far inputs are kept from a kink (finite-difference eps is 1e-6)
 
@@ -87,8 +88,8 @@ def _nudged(a, kinks):
     return a
 
 
-def chainrule_inputs(arrays, requires_grad=True):
-    return [cr.tensor(a.copy(), requires_grad=requires_grad) for a in arrays]
+def chainrule_inputs(arrays, requires_grad=True, device="cpu"):
+    return [cr.tensor(a.copy(), requires_grad=requires_grad, device=device) for a in arrays]
 
 
 def torch_inputs(arrays, requires_grad=True):
@@ -120,34 +121,38 @@ def same_dtype(got: cr.Tensor, expected: torch.Tensor) -> bool:
 
 
 # --- the four checks ------------------------------------------------------------------------
-def check_forward(case: Case, dtype) -> None:
+def check_forward(case: Case, dtype, device="cpu") -> None:
     arrays = make_arrays(case, dtype)
-    got = case.run(cr, chainrule_inputs(arrays, requires_grad=False))
+    got = case.run(cr, chainrule_inputs(arrays, requires_grad=False, device=device))
     expected = case.run(torch, torch_inputs(arrays, requires_grad=False))
     assert isinstance(got, cr.Tensor)
+    assert got.device.type == device, f"{case.id}: result on {got.device}, inputs on {device}"
     assert same_dtype(got, expected), f"dtype {got.dtype} != torch {expected.dtype}"
     assert got.grad_fn is None and not got.requires_grad
-    assert_close(got, expected, dtype, f"{case.id} forward", _tolerance(case, dtype))
+    assert_close(got, expected, dtype, f"{case.id} forward", _tolerance(case, dtype, device))
 
 
-def check_backward(case: Case, dtype) -> None:
+def check_backward(case: Case, dtype, device="cpu") -> None:
     arrays = make_arrays(case, dtype)
-    xs, ts = chainrule_inputs(arrays), torch_inputs(arrays)
+    xs, ts = chainrule_inputs(arrays, device=device), torch_inputs(arrays)
     out, expected = case.run(cr, xs), case.run(torch, ts)
-    assert_close(out, expected, dtype, f"{case.id} forward", _tolerance(case, dtype))
+    tolerance = _tolerance(case, dtype, device)
+    assert_close(out, expected, dtype, f"{case.id} forward", tolerance)
     upstream = numpy.asarray(
         numpy.random.default_rng(1).standard_normal(tuple(expected.shape)), dtype=dtype)
-    out.backward(cr.tensor(upstream))
+    out.backward(cr.tensor(upstream, device=device))
     expected.backward(torch.tensor(upstream))
     for i, (x, t) in enumerate(zip(xs, ts)):
         assert x.grad is not None, f"{case.id}: input {i} got no gradient"
         assert x.grad.dtype == x.dtype and x.grad.shape == x.shape
-        assert x.grad.grad_fn is None
-        assert_close(x.grad, t.grad, dtype, f"{case.id} d/dx{i}", _tolerance(case, dtype))
+        assert x.grad.grad_fn is None and x.grad.device == x.device
+        assert_close(x.grad, t.grad, dtype, f"{case.id} d/dx{i}", tolerance)
 
 
-def _tolerance(case: Case, dtype) -> tuple:
-    return case.float32_tolerance if numpy.dtype(dtype) == numpy.float32 else ()
+def _tolerance(case: Case, dtype, device="cpu") -> tuple:
+    if numpy.dtype(dtype) != numpy.float32:
+        return ()
+    return float32_tolerance(device, case.float32_tolerance)
 
 
 def check_gradcheck(case: Case) -> None:
@@ -207,13 +212,15 @@ def op_table_tests(cases, first_order=(), compared=()):
 
     @by_dtype
     @by_any_case
-    def forward(case: Case, dtype) -> None:
-        check_forward(case, dtype)
+    @by_device
+    def forward(case: Case, dtype, device) -> None:
+        check_forward(case, dtype, device)
 
     @by_dtype
     @by_any_case
-    def gradient(case: Case, dtype) -> None:
-        check_backward(case, dtype)
+    @by_device
+    def gradient(case: Case, dtype, device) -> None:
+        check_backward(case, dtype, device)
 
     @by_gradchecked_case
     def gradcheck(case: Case) -> None:

@@ -161,7 +161,7 @@ def _explain(cls, inputs, params, err) -> Exception:
         detail += " of dtype " + " and ".join(str(t.dtype) for t in inputs)
     if len(devices) > 1:
         detail = (f"{cls.__name__.lower()}: inputs are on different devices "
-                  f"({', '.join(sorted(devices))}); move them with .to(device) first")
+                  f"({', '.join(sorted(map(str, devices)))}); move them with .to(device) first")
     elif params:
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if _short(v))
         if shown:
