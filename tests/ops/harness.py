@@ -23,9 +23,9 @@ from collections.abc import Callable
 import numpy
 import pytest
 import torch
+from devices import by_device, float32_tolerance
 
 import chainrule as cr
-from devices import by_device, float32_tolerance
 
 GAP = 0.1  # how far inputs are kept from a kink (finite-difference eps is 1e-6)
 
