@@ -6,9 +6,10 @@
     x.grad  # tensor([2., 4.])
 """
 from .tensor import Tensor  # noqa: I001  (first: autograd and the ops attach methods to it)
-from . import autograd, ops
+from . import autograd, composites, ops
 autograd.install(Tensor)
 ops.install(Tensor)
+composites.install(Tensor)  # the rest of PyTorch's surface: x.sin_(), x.split(), ...
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (bool_ as bool, default_dtype as get_default_dtype, float16, float32,
                       float64, get_rng_state, int32, int64, manual_seed, set_default_dtype,
@@ -40,8 +41,8 @@ from .predicates import is_nonzero, is_storage, is_tensor, numel  # noqa: E402
 from .printing import set_printoptions  # noqa: E402
 
 # PyTorch's pointwise, comparison, shape, indexing and reduction functions (cr.sin, cr.eq,
-# cr.split, ...), as one table: chainrule/ops/compat.py.
-globals().update(ops.compat.TOP_LEVEL)
+# cr.split, ...), composed from the ops: chainrule/composites/.
+globals().update(composites.TOP_LEVEL)
 from . import amp  # noqa: E402
 from .amp import GradScaler, autocast  # noqa: E402
 from .runtime import (AcceleratorError, OutOfMemoryError,  # noqa: E402

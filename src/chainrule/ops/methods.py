@@ -8,7 +8,6 @@ from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..autograd.op import OpError
 from ..backend import to_arguments
 from ..tensor import Tensor, lift
-from . import compat
 from . import elementwise as ew
 from . import functions as f
 
@@ -143,4 +142,3 @@ def install(cls) -> None:
     cls.expand_as = lambda self, other: f.expand(self, other.shape)
     cls.view_as = lambda self, other: f.reshape(self, other.shape)
     cls.reshape_as = cls.view_as
-    compat.install(cls)  # the rest of PyTorch's surface (sin, sin_, eq, split, ...)

@@ -7,7 +7,7 @@
 derivative is written with operators and `D.name(...)` (the table's own ops), which work on
 arrays and on tensors alike, so the engine differentiates it again for second derivatives.
 Each row becomes an `Op` subclass, `Sin`, `Cos`, ...; the public forms are in
-`ops/pointwise_functions.py`.
+`composites/pointwise.py`.
 """
 from __future__ import annotations
 

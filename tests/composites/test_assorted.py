@@ -1,14 +1,13 @@
-"""The rest of PyTorch's functions (ops/more_functions.py, ops/matrix.py, the `*_copy`
+"""The rest of PyTorch's functions (composites/assorted.py, ops/matrix.py, the `*_copy`
 variants, shape-changing in-place methods), against PyTorch and finite differences."""
 from __future__ import annotations
 
 import numpy
 import pytest
 import torch
+from ops.harness import case, op_table_tests  # tests/ops
 
 import chainrule as cr
-
-from .harness import case, op_table_tests
 
 SQUARE = lambda m, x: x + 3 * m.eye(x.shape[-1], dtype=x.dtype)  # noqa: E731 - invertible
 

@@ -1,6 +1,8 @@
-"""The rest of PyTorch's tensor surface: each function of the families added for PyTorch
-compatibility as a Tensor method (`x.sin()`), its in-place form (`x.sin_()`), and the
-public names `chainrule/__init__.py` exports (`PUBLIC`).
+"""PyTorch's function surface composed from the differentiable ops (one layer above ops/):
+pointwise forms with `out=` and comparisons, shape functions, reductions, indexing, the
+assorted rest, and Tensor conveniences. Each function is also a Tensor method
+(`x.sin()`) with its in-place form (`x.sin_()`); `install(Tensor)` attaches them and
+`TOP_LEVEL` is what `chainrule/__init__.py` exports (`cr.sin`, `cr.sin_`, `cr.split`, ...).
 
 An in-place method computes the function and then makes the tensor hold the result:
 - outside the graph (no gradient wanted, e.g. `p.data.add_(...)` or under `no_grad`), the
@@ -14,11 +16,12 @@ from __future__ import annotations
 from .. import predicates, versions
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.op import OpError
+from ..ops import functions as f
+from ..ops import matrix
+from ..ops.einsum import einsum
 from ..tensor import Tensor
-from . import functions as f
-from . import indexing_functions, matrix, more_functions, reduction_functions, shape_functions, tensor_methods
-from . import pointwise_functions as pf
-from .einsum import einsum
+from . import assorted, indexing, reduction, shape, tensor_methods
+from . import pointwise as pf
 
 PUBLIC: dict = {}
 
@@ -87,18 +90,18 @@ _register({name: pf.with_out(getattr(f, name)) for name in _CORE}, in_place=_COR
 PUBLIC.update(clip=f.clamp, absolute=f.abs, negative=f.neg, t=f.t)
 PUBLIC_INPLACE.update(clip_=PUBLIC_INPLACE["clamp_"], absolute_=PUBLIC_INPLACE["abs_"],
                       negative_=PUBLIC_INPLACE["neg_"])
-_register(shape_functions.FUNCTIONS, in_place=("tril", "triu"))
-_register(reduction_functions.FUNCTIONS, in_place=("cumsum", "cumprod"))
-_register(indexing_functions.FUNCTIONS, in_place=(
+_register(shape.FUNCTIONS, in_place=("tril", "triu"))
+_register(reduction.FUNCTIONS, in_place=("cumsum", "cumprod"))
+_register(indexing.FUNCTIONS, in_place=(
     "masked_fill", "index_fill", "index_add", "index_copy", "scatter", "scatter_add",
     "scatter_reduce"))
-_register(more_functions.FUNCTIONS, in_place=("clamp_min", "clamp_max", "heaviside", "gcd",
+_register(assorted.FUNCTIONS, in_place=("clamp_min", "clamp_max", "heaviside", "gcd",
                                                 "lcm", "ldexp", "renorm", "mvlgamma"))
-PUBLIC_INPLACE["nextafter_"] = inplace(more_functions.nextafter, "nextafter_")
+PUBLIC_INPLACE["nextafter_"] = inplace(assorted.nextafter, "nextafter_")
 _register(matrix.FUNCTIONS)
 PUBLIC_INPLACE.update({name + "_": inplace(pf.FUNCTIONS[name], name + "_")
                        for name in ("logical_not", "bitwise_not", "float_power")})
-PUBLIC_INPLACE.update({name + "_": inplace(shape_functions.FUNCTIONS[name], name + "_")
+PUBLIC_INPLACE.update({name + "_": inplace(shape.FUNCTIONS[name], name + "_")
                        for name in ("addmm", "addmv", "baddbmm", "addbmm", "addr")})
 PUBLIC_INPLACE.update({name + "_": reshaping_inplace(function, name + "_") for name, function in (
     ("squeeze", f.squeeze), ("unsqueeze", f.unsqueeze), ("t", f.t), ("transpose", f.transpose),
@@ -147,13 +150,13 @@ def install(cls) -> None:
     for name, function in PUBLIC.items():
         if name not in NOT_METHODS:
             setattr(cls, name, function)
-    for name, method in {**shape_functions.METHODS, **tensor_methods.METHODS}.items():
+    for name, method in {**shape.METHODS, **tensor_methods.METHODS}.items():
         setattr(cls, name, method)
     for name in ("is_same_size", "is_signed"):
         setattr(cls, name, TOP_LEVEL[name])
-    cls.polygamma = lambda self, n: more_functions.polygamma(n, self)
-    cls.polygamma_ = inplace(lambda self, n: more_functions.polygamma(n, self), "polygamma_")
-    cls.narrow_copy = lambda self, dim, start, length: f.clone(shape_functions.narrow(
+    cls.polygamma = lambda self, n: assorted.polygamma(n, self)
+    cls.polygamma_ = inplace(lambda self, n: assorted.polygamma(n, self), "polygamma_")
+    cls.narrow_copy = lambda self, dim, start, length: f.clone(shape.narrow(
         self, dim, start, length))
     cls.is_nonzero = predicates.is_nonzero
     for name, getter in tensor_methods.PROPERTIES.items():

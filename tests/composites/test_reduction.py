@@ -1,4 +1,4 @@
-"""PyTorch's reductions (ops/reduction_functions.py, ops/cumulative.py): products,
+"""PyTorch's reductions (composites/reduction.py, ops/cumulative.py): products,
 running sums, logsumexp, amax/amin, norms, sorting and selection, against PyTorch and
 finite differences."""
 from __future__ import annotations
@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy
 import pytest
 import torch
+from ops.harness import case, op_table_tests  # tests/ops
 
 import chainrule as cr
-
-from .harness import case, op_table_tests
 
 CASES = [
     case("sum-keepdims", lambda m, x: x.sum(1, keepdims=True) if m is cr else

@@ -1,14 +1,14 @@
-"""The pointwise table (ops/pointwise.py) and its public forms, against PyTorch and finite
-differences: every differentiable row, its in-place and out= forms, the comparisons."""
+"""The pointwise table (ops/pointwise.py) and its public forms (composites/pointwise.py),
+against PyTorch and finite differences: every differentiable row, its in-place and out=
+forms, the comparisons."""
 from __future__ import annotations
 
 import numpy
 import pytest
 import torch
+from ops.harness import case, op_table_tests  # tests/ops
 
 import chainrule as cr
-
-from .harness import case, op_table_tests
 
 # x ↦ inputs inside each function's domain (the harness draws reals or (0.5, 2)).
 UNIT = lambda m, x: m.tanh(x) * 0.9  # noqa: E731 - on (-0.9, 0.9)

@@ -10,14 +10,14 @@ import math
 import numpy
 
 from .. import backend, creation
+from ..ops import functions as f
+from ..ops.indexing import IndexAdd
+from ..ops.matrix import inverse
+from ..ops.pointwise import OPS
 from ..tensor import Tensor, lift
-from . import functions as f
-from . import pointwise_functions as pf
-from . import shape_functions as sf
-from .indexing import IndexAdd
-from .matrix import inverse
-from .pointwise import OPS
-from .reduction_functions import cumsum, norm
+from . import pointwise as pf
+from . import shape as sf
+from .reduction import cumsum, norm
 
 # --- pointwise ----------------------------------------------------------------------------
 

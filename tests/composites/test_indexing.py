@@ -1,13 +1,12 @@
-"""PyTorch's indexing functions (ops/indexing_functions.py), against PyTorch and finite
+"""PyTorch's indexing functions (composites/indexing.py), against PyTorch and finite
 differences; the index finders (no gradient) against PyTorch's results."""
 from __future__ import annotations
 
 import numpy
 import torch
+from ops.harness import case, op_table_tests  # tests/ops
 
 import chainrule as cr
-
-from .harness import case, op_table_tests
 
 
 def _ix(m, values):

@@ -1,14 +1,13 @@
-"""PyTorch's shape functions (ops/shape_functions.py) and einsum, against PyTorch and
+"""PyTorch's shape functions (composites/shape.py) and einsum, against PyTorch and
 finite differences."""
 from __future__ import annotations
 
 import numpy
 import pytest
 import torch
+from ops.harness import case, op_table_tests  # tests/ops
 
 import chainrule as cr
-
-from .harness import case, op_table_tests
 
 CASES = [
     case("split", lambda m, x: m.split(x, 2, 1)[1] * 2, (3, 5)),
