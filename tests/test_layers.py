@@ -20,6 +20,7 @@ LAYERS = [
     ("sparse",),
     ("autograd",),
     ("ops", "creation", "random"),
+    ("composites",),           # PyTorch's function surface composed from the ops
     ("distributed",),          # process groups: only tensors (nn.parallel builds on them)
     ("nn",),
     ("optim",),
