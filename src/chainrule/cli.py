@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 import sys
 
 import numpy
 
 from . import __version__
+from .flags import MAX_SEED, int_in, non_negative_float, positive_float
 from .train import progress
 from .train.run import SCHEDULERS
 
 EXIT_RUN_FAILED = 1   # training stopped on a numerical fault (the last checkpoint is kept)
 EXIT_BAD_INPUT = 2
-MAX_SEED = 2 ** 63 - 1
 # What to install when an optional package is missing (by its import name).
 INSTALL_HINTS = {"tqdm": "pip install 'tqdm>=4.60,<5'",
                  "PIL": "pip install 'pillow>=9,<14'",
@@ -107,40 +106,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         raise UsageError(f"{self.prog}: {message}")
-
-
-def int_in(low: int, high: int):
-    """An argparse type: an integer in [low, high], else one line naming the range."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"expected an integer from {low} to {high}, "
-                                             f"got {text!r}")
-        return value
-    return parse
-
-
-def non_negative_float(text: str) -> float:
-    """An argparse type: a finite number of 0 or more (a weight decay)."""
-    return _finite_float(text, lambda value: value >= 0, "a finite number of 0 or more")
-
-
-def positive_float(text: str) -> float:
-    """An argparse type: a finite number above 0 (a learning rate)."""
-    return _finite_float(text, lambda value: value > 0, "a finite number above 0")
-
-
-def _finite_float(text: str, accepts, expected: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and accepts(value)):
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

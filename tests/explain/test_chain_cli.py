@@ -93,5 +93,5 @@ def test_seed_changes_the_weights(capsys) -> None:
 
 def test_bad_learning_rate_is_a_one_line_error(capsys) -> None:
     code, _out, err = run(capsys, "--lr", "0")
-    assert code == 2 and "--lr must be a positive number" in err
+    assert code == 2 and "argument --lr: expected a finite number above 0, got '0'" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1

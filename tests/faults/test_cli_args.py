@@ -39,6 +39,32 @@ BAD_VALUES = [
 ]
 
 
+EXPLAIN_BAD_VALUES = [
+    ("explain descent", "--steps", "0", "expected an integer from 1 to 1000, got '0'"),
+    ("explain descent", "--lr", "nan", "expected a finite number above 0, got 'nan'"),
+    ("explain descent", "--examples", "-5", "expected an integer from 1 to 1000000, got '-5'"),
+    ("explain descent", "--train-steps", "-1", "expected an integer from 0 to 1000000, "
+                                               "got '-1'"),
+    ("explain descent", "--seed", "-1", f"expected an integer from 0 to {MAX_SEED}, got '-1'"),
+    ("explain lr", "--start", "0", "expected a finite number above 0, got '0'"),
+    ("explain lr", "--end", "inf", "expected a finite number above 0, got 'inf'"),
+    ("explain lr", "--steps", "4", "expected an integer from 5 to 1000000, got '4'"),
+    ("explain lr", "--batch-size", "0", "expected an integer from 1 to 16777216, got '0'"),
+    ("explain lr", "--seed", "-1", f"expected an integer from 0 to {MAX_SEED}, got '-1'"),
+    ("explain chain", "--lr", "-1", "expected a finite number above 0, got '-1'"),
+    ("explain chain", "--seed", "x", f"expected an integer from 0 to {MAX_SEED}, got 'x'"),
+]
+
+
+@pytest.mark.parametrize("command,flag,value,message", EXPLAIN_BAD_VALUES,
+                         ids=[f"{c}{f}={v}" for c, f, v, _ in EXPLAIN_BAD_VALUES])
+def test_explain_refuses_values_out_of_range(chainrule, tmp_path, command, flag, value, message):
+    line = chainrule.error(*command.split(), f"{flag}={value}", *(
+        ["--out", tmp_path / "x.png"] if command != "explain chain" else []))
+    assert line == f"chainrule {command}: argument {flag}: {message}"
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("command,flag,value,message", BAD_VALUES,
                          ids=[f"{c}{f}={v}" for c, f, v, _ in BAD_VALUES])
 def test_out_of_range_values_are_refused_naming_the_flag(chainrule, tmp_path, command, flag,

@@ -14,6 +14,7 @@ import math
 from ..autograd.grad_mode import no_grad
 from ..backend import float64, manual_seed
 from ..creation import randn, tensor
+from ..flags import positive_float, seed
 from .trace import trace
 
 EXAMPLE = {"x1": 0.5, "x2": -1.0, "y": 0.0}
@@ -39,9 +40,9 @@ def add_parser(subparsers) -> None:
                     "on one example: the forward pass, the loss, each weight's gradient as a "
                     "product of local derivatives (confirmed by a finite difference), and "
                     "one step of gradient descent.")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=seed, default=0,
                         help="seed for the initial weights (default 0)")
-    parser.add_argument("--lr", type=float, default=0.1,
+    parser.add_argument("--lr", type=positive_float, default=0.1,
                         help="learning rate of the gradient-descent step (default 0.1)")
     parser.set_defaults(func=run)
 

@@ -23,6 +23,7 @@ import numpy
 from .. import backend, nn
 from ..autograd import engine
 from ..autograd.grad_mode import no_grad
+from ..flags import int_in, positive_float, seed
 from ..nn import functional as F
 from ..sparse import dense_tensor
 from ..tensor import Tensor
@@ -294,14 +295,15 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--param", help="parameter name (default: the first weight matrix)")
     parser.add_argument("--index", help="element of the parameter, e.g. 3,27 (default: the "
                         "one with the steepest slope)")
-    parser.add_argument("--lr", type=float, help="learning rate of the left panel (default: "
-                        "0.8 / curvature)")
-    parser.add_argument("--steps", type=int, default=6, help="gradient-descent steps drawn")
-    parser.add_argument("--train-steps", type=int, default=20,
+    parser.add_argument("--lr", type=positive_float, help="learning rate of the left panel "
+                        "(default: 0.8 / curvature)")
+    parser.add_argument("--steps", type=int_in(1, 1000), default=6,
+                        help="gradient-descent steps drawn")
+    parser.add_argument("--train-steps", type=int_in(0, 1_000_000), default=20,
                         help="full-batch SGD steps of training before the picture")
-    parser.add_argument("--examples", type=int, help="use the first N training digits "
-                        "(default: all 1,259)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--examples", type=int_in(1, 1_000_000), help="use the first N "
+                        "training digits (default: all 1,259)")
+    parser.add_argument("--seed", type=seed, default=0,
                         help="fixes the training run and the weight picked (default 0)")
     parser.add_argument("--out", default=os.path.join("runs", "explain", "descent.png"),
                         help="picture file, .png or .svg (default runs/explain/descent.png)")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy
 
+from ..flags import int_in, positive_float, seed
 from ..nn import functional as F
 
 
@@ -185,11 +186,13 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--model", default="mlp", help="model recipe (as for `chainrule train`)")
     parser.add_argument("--optimizer", choices=["sgd", "adam", "adamw", "rmsprop", "adagrad"],
                         help="default: the recipe's")
-    parser.add_argument("--batch-size", type=int, help="default: the recipe's")
-    parser.add_argument("--start", type=float, default=1e-5, help="first learning rate")
-    parser.add_argument("--end", type=float, default=10.0, help="last learning rate")
-    parser.add_argument("--steps", type=int, default=100, help="at most this many steps")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--batch-size", type=int_in(1, 1 << 24), help="default: the recipe's")
+    parser.add_argument("--start", type=positive_float, default=1e-5,
+                        help="first learning rate")
+    parser.add_argument("--end", type=positive_float, default=10.0, help="last learning rate")
+    parser.add_argument("--steps", type=int_in(5, 1_000_000), default=100,
+                        help="at most this many steps")
+    parser.add_argument("--seed", type=seed, default=0,
                         help="fixes the split, the initial weights and the batches (default 0)")
     parser.add_argument("--out", default=os.path.join("runs", "explain", "lr_range.png"),
                         help="picture file, .png or .svg (default runs/explain/lr_range.png)")
