@@ -295,20 +295,20 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
                    dtype or backend.int64, device, requires_grad, generator)
 
 
-def randn_like(input: Tensor, generator=None, dtype=None, device=None,  # noqa: A002
-               requires_grad=False, **extra) -> Tensor:
-    _check("randn_like", extra)
-    shape, dtype, device = _like(input, dtype, device)
-    return randn(shape, generator=generator, dtype=dtype, device=device,
-                 requires_grad=requires_grad)
+def _random_like(draw):
+    def like(input: Tensor, generator=None, dtype=None, device=None,  # noqa: A002
+             requires_grad=False, **extra) -> Tensor:
+        _check(draw.__name__ + "_like", extra)
+        shape, dtype, device = _like(input, dtype, device)
+        return draw(shape, generator=generator, dtype=dtype, device=device,
+                    requires_grad=requires_grad)
+    like.__name__ = draw.__name__ + "_like"
+    like.__doc__ = f"{draw.__name__} samples shaped like `input` (its dtype and device)."
+    return like
 
 
-def rand_like(input: Tensor, generator=None, dtype=None, device=None,  # noqa: A002
-              requires_grad=False, **extra) -> Tensor:
-    _check("rand_like", extra)
-    shape, dtype, device = _like(input, dtype, device)
-    return rand(shape, generator=generator, dtype=dtype, device=device,
-                requires_grad=requires_grad)
+randn_like = _random_like(randn)
+rand_like = _random_like(rand)
 
 
 def randint_like(input: Tensor, low, high=None, generator=None, dtype=None,  # noqa: A002

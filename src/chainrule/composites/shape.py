@@ -277,24 +277,20 @@ def _check_dims(name: str, tensors, dims) -> None:
             raise RuntimeError(f"{name}: expected a {d}-d tensor, got shape {tuple(t.shape)}")
 
 
-def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
-    _check_dims("mm", (input, mat2), (2, 2))
-    return f.matmul(input, mat2)
+def _checked_matmul(name: str, dims: tuple):
+    """mm, bmm, mv, dot: matmul restricted to inputs of exactly these dimensions."""
+    def product(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+        _check_dims(name, (input, other), dims)
+        return f.matmul(input, other)
+    product.__name__ = name
+    product.__doc__ = f"{name}: matmul of a {dims[0]}-d and a {dims[1]}-d tensor."
+    return product
 
 
-def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
-    _check_dims("bmm", (input, mat2), (3, 3))
-    return f.matmul(input, mat2)
-
-
-def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
-    _check_dims("mv", (input, vec), (2, 1))
-    return f.matmul(input, vec)
-
-
-def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
-    _check_dims("dot", (input, tensor), (1, 1))
-    return f.matmul(input, tensor)
+mm = _checked_matmul("mm", (2, 2))
+bmm = _checked_matmul("bmm", (3, 3))
+mv = _checked_matmul("mv", (2, 1))
+dot = _checked_matmul("dot", (1, 1))
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
