@@ -23,7 +23,8 @@ Two kinds, both returning a `RemovableHandle` (`handle.remove()`, or use it in `
       after_backward(node, grad, input_grads)  may return replacement input gradients
 
   `node` is the op instance (the graph node, when one is recorded). Anomaly mode and the
-  ONNX exporter's tracer are op hooks; nothing patches `Op.apply` or the engine. `backward_node()` tells a hook whose backward is running (ops applied inside a
+  ONNX exporter's tracer are op hooks; nothing patches `Op.apply` or the engine.
+  `backward_node()` tells a hook whose backward is running (ops applied inside a
   backward, as with `create_graph=True`, run their forward hooks too).
 
 * A **tensor hook** (`tensor.register_hook(fn)`, PyTorch's semantics) is called with the
