@@ -24,6 +24,10 @@ def add_parser(commands) -> None:
     bench.add_argument("--distributed", action="store_true", help="also time data-parallel "
                        "training over MPI: W2 and W3 on 1 and 2 ranks, one thread each (needs "
                        "chainrule[mpi]; a run of all workloads includes it when MPI is installed)")
+    bench.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                       help="cuda: W2 (batch 128, 1024, 8192) and W3 (batch 64, 512) on the "
+                       "GPU, chainrule on CuPy against PyTorch CUDA eager in the same run "
+                       "(needs chainrule[gpu], a GPU and a CUDA build of PyTorch)")
     bench.add_argument("--json", dest="json_path", help="also write the raw numbers here")
     bench.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     bench.set_defaults(func=_run)
@@ -35,6 +39,9 @@ def _run(args) -> int:
         raise ValueError("bench: --repeats must be at least 1")
     if args.passes is not None and args.passes < 1:
         raise ValueError("bench: --passes must be at least 1")
+    if args.device == "cuda":
+        from . import cuda
+        return cuda.main(args.passes, args.repeats, args.json_path, args.quiet)
     import importlib.util
     distributed = args.distributed or (not args.workloads
                                        and importlib.util.find_spec("mpi4py") is not None)

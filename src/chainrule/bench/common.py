@@ -43,17 +43,21 @@ def figure(unit: str, seconds: float, work: float) -> float:
     return work / seconds * scale if rate else seconds / work * scale
 
 
-def measure(step, repeats: int, warmup: int, inner: int = 1):
+def measure(step, repeats: int, warmup: int, inner: int = 1, sync=None):
     """Seconds per call of `step` for each of `repeats` repeats (each runs it `inner` times),
-    after `warmup` untimed calls; also the value the last call returned."""
+    after `warmup` untimed calls; also the value the last call returned. On a GPU `sync`
+    waits for the device, before the clock starts and before it is read."""
+    sync = sync or (lambda: None)
     result = None
     for _ in range(warmup):
         result = step()
     times = []
     for _ in range(repeats):
+        sync()
         start = time.perf_counter()
         for _ in range(inner):
             result = step()
+        sync()
         times.append((time.perf_counter() - start) / inner)
     return times, result
 

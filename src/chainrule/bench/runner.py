@@ -70,9 +70,10 @@ def _worker_env() -> dict:
     return env
 
 
-def run_worker(framework: str, workload: str, repeats=None, quick=False) -> dict:
+def run_worker(framework: str, workload: str, repeats=None, quick=False,
+               device: str = "cpu") -> dict:
     command = [sys.executable, "-m", "chainrule.bench.worker", "--framework", framework,
-               "--workload", workload]
+               "--workload", workload, "--device", device]
     if repeats:
         command += ["--repeats", str(repeats)]
     if quick:

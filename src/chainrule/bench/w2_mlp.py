@@ -50,15 +50,19 @@ def data(batch: int):
             rng.integers(0, SIZES[-1], batch))
 
 
-def make(framework: str, batch: int, samples: int, instruments: int = 0):
+def make(framework: str, batch: int, samples: int, instruments: int = 0,
+         device: str = "cpu"):
     if framework == "chainrule":
         import chainrule as cr
-        return _framework_step(cr, cr.nn, cr.optim, cr.from_numpy, batch, instruments)
+        return _framework_step(cr, cr.nn, cr.optim, cr.from_numpy, batch, instruments, device)
     if instruments:
         raise unsupported(ID, framework)
     if framework == "torch":
         torch = torch_threads()
-        return _framework_step(torch, torch.nn, torch.optim, torch.from_numpy, batch)
+        return _framework_step(torch, torch.nn, torch.optim, torch.from_numpy, batch,
+                               device=device)
+    if device != "cpu":
+        raise unsupported(ID, f"{framework} on {device}")
     if framework == "numpy":
         return _numpy_step(batch)
     if framework == "sklearn":
@@ -66,12 +70,13 @@ def make(framework: str, batch: int, samples: int, instruments: int = 0):
     raise unsupported(ID, framework)
 
 
-def _framework_step(lib, nn, optim, wrap, batch: int, instruments: int = 0):
+def _framework_step(lib, nn, optim, wrap, batch: int, instruments: int = 0,
+                    device: str = "cpu"):
     lib.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
-                          nn.Linear(256, 10))
+                          nn.Linear(256, 10)).to(device)
     opt = optim.SGD(model.parameters(), lr=LR)
-    x, y = (wrap(a) for a in data(batch))
+    x, y = (wrap(a).to(device) for a in data(batch))
     meter = None
     if instruments:
         from ..explain.instruments import Instruments

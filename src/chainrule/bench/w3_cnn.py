@@ -41,19 +41,22 @@ def data(batch: int):
             rng.integers(0, 10, batch))
 
 
-def make(framework: str, batch: int, inner: int = 5, instruments: int = 0):
+def make(framework: str, batch: int, inner: int = 5, instruments: int = 0,
+         device: str = "cpu"):
     if framework == "chainrule":
-        return _chainrule_step(batch, instruments)
+        return _chainrule_step(batch, instruments, device)
     if instruments:
         raise unsupported(ID, framework)
     if framework == "torch":
-        return _torch_step(batch)
+        return _torch_step(batch, device)
+    if device != "cpu":
+        raise unsupported(ID, f"{framework} on {device}")
     if framework == "numpy":
         return _numpy_step(batch)
     raise unsupported(ID, framework)
 
 
-def _chainrule_step(batch: int, instruments: int = 0):
+def _chainrule_step(batch: int, instruments: int = 0, device: str = "cpu"):
     import chainrule as cr
     import chainrule.nn.functional as F
 
@@ -70,9 +73,9 @@ def _chainrule_step(batch: int, instruments: int = 0):
             return self.fc(x.flatten(1))
 
     cr.manual_seed(0)
-    model = Net()
+    model = Net().to(device)
     opt = cr.optim.SGD(model.parameters(), lr=LR)
-    x, y = (cr.from_numpy(a) for a in data(batch))
+    x, y = (cr.from_numpy(a).to(device) for a in data(batch))
     meter = None
     if instruments:
         from ..explain.instruments import Instruments
@@ -89,15 +92,15 @@ def _chainrule_step(batch: int, instruments: int = 0):
     return step
 
 
-def _torch_step(batch: int):
+def _torch_step(batch: int, device: str = "cpu"):
     torch = torch_threads()
     torch.manual_seed(0)
     nn = torch.nn
     model = nn.Sequential(nn.Conv2d(1, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(16, 32, 5), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(512, 10))
+                          nn.Flatten(), nn.Linear(512, 10)).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=LR)
-    x, y = (torch.from_numpy(a) for a in data(batch))
+    x, y = (torch.from_numpy(a).to(device) for a in data(batch))
 
     def step():
         opt.zero_grad()

@@ -18,7 +18,7 @@ import resource
 import sys
 import traceback
 
-from . import FRAMEWORKS, THREADS, WORKLOADS, workload_module
+from . import FRAMEWORKS, THREADS, WORKLOADS, cuda, workload_module
 from .common import figure, measure
 
 QUICK_TIMING = {"repeats": 2, "warmup": 2, "inner": 1}
@@ -62,25 +62,29 @@ def peak_rss_bytes() -> int:
 
 
 def run_workload(framework: str, workload: str, repeats: int | None, quick: bool,
-                 variants: list[str] | None = None) -> list[dict]:
+                 variants: list[str] | None = None, device: str = "cpu") -> list[dict]:
     mod = workload_module(workload)
+    on_gpu = {} if device == "cpu" else {"device": device}  # make()'s extra argument
     rows = []
-    for label, size in mod.VARIANTS:
+    for label, size in (cuda.VARIANTS[mod.ID] if on_gpu else mod.VARIANTS):
         if variants and label not in variants:
             continue
         if quick:
             size = dict(size, **getattr(mod, "QUICK", {}))
         row = {"label": label, "size": size}
         try:
-            step = mod.make(framework, **size)
+            step = mod.make(framework, **size, **on_gpu)
             inner = getattr(step, "inner", None) or (
                 mod.inner(**size) if hasattr(mod, "inner") else 1)
             timing = {"repeats": mod.REPEATS, "warmup": mod.WARMUP, "inner": inner}
+            if on_gpu:
+                timing["warmup"] = cuda.WARMUP
             if quick:
                 timing = dict(QUICK_TIMING)
             if repeats:
                 timing["repeats"] = repeats
-            seconds, result = measure(step, **timing)
+            sync = cuda.synchronizer(framework) if on_gpu else None  # waits for the GPU
+            seconds, result = measure(step, **timing, sync=sync)
             work = getattr(step, "work", None) or mod.work(**size)
             values = [figure(mod.UNIT, s, work) for s in seconds]
             row.update(timing=timing, seconds=seconds, values=values)
@@ -104,16 +108,19 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int)
     parser.add_argument("--variants", help="comma-separated variant labels (default: all)")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = parser.parse_args(argv)
     report = {"framework": args.framework, "workload": args.workload}
     report["versions"] = preload(args.framework)
+    if args.device == "cuda":
+        report["versions"].update(cuda.versions(args.framework))
     if args.workload.lower() != "none":
         workload_module(args.workload)
     report["baseline_rss_bytes"] = peak_rss_bytes()  # the imports alone
     if args.workload.lower() != "none":
         variants = args.variants.split(",") if args.variants else None
         report["rows"] = run_workload(args.framework, args.workload, args.repeats, args.quick,
-                                      variants)
+                                      variants, args.device)
     report["peak_rss_bytes"] = peak_rss_bytes()
     report["threads"] = threads(args.framework)
     report["env"] = {k: v for k, v in os.environ.items()
