@@ -10,7 +10,7 @@ from ..autograd.broadcast import Expand
 from ..autograd.op import OpError
 from ..tensor import Tensor, lift
 from . import elementwise as ew
-from .indexing import Index, TakeAlongDim
+from .indexing import ExtremeAlong, Index, TakeAlongDim
 from .linalg import MatMul
 from .reduction import Extreme, Mean, Sum, argextreme
 from .shape import Cat, Permute, Reshape, Stack, axis
@@ -167,7 +167,7 @@ def _extreme(x, dim, keepdim, largest):
         return Extreme.apply(x, largest=largest)
     axis(dim, x.ndim, "max" if largest else "min")
     index = argextreme(x.array, dim, True, largest)
-    values = TakeAlongDim.apply(x, index=index, dim=dim)
+    values = ExtremeAlong.apply(x, index=index, dim=dim, largest=largest)
     if not keepdim:
         values = squeeze(values, dim)
         index = index.squeeze(axis=dim)

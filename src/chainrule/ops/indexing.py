@@ -53,6 +53,13 @@ class TakeAlongDim(Op):
         return (PutAlongDim.call(grad, shape=ctx.source, index=ctx.index, dim=ctx.dim),)
 
 
+class ExtremeAlong(TakeAlongDim):
+    # y = max (or min) of x along `dim`, read at `index` (the argmax or argmin);
+    # dL/dx = dL/dy put back at the winners (a TakeAlongDim whose indices are the winners)
+    def forward(ctx, x, index=None, dim=0, largest=True):
+        return TakeAlongDim.forward(ctx, x, index=index, dim=dim)
+
+
 class PutAlongDim(Op):
     # y = zeros(shape) with x added at `index` along `dim`;  dL/dx = dL/dy gathered there
     def forward(ctx, x, shape=(), index=None, dim=0):

@@ -24,7 +24,6 @@ from onnx import helper
 
 from ... import autograd, nn
 from ...autograd.hooks import OpHook
-from ...ops import functions as op_functions
 from ...tensor import Tensor
 from . import layers
 from .attention import multihead_attention
@@ -121,7 +120,6 @@ class _Tracer(OpHook):
         self.depth = 0            # > 0 while inside a converted layer
         self._params: dict = {}   # id(op node) -> its parameters, until it has run
         self._handles: list = []
-        self._saved_argextreme = None
 
     def before_forward(self, node, inputs, params) -> None:
         self._params[id(node)] = params
@@ -133,17 +131,6 @@ class _Tracer(OpHook):
 
     def __enter__(self):
         super().__enter__()
-        # `x.max(dim)` finds the indices on the arrays, then gathers them (an op): note
-        # which index arrays are an argmax/argmin so the gather is written as ReduceMax.
-        self._saved_argextreme = op_functions.argextreme
-
-        def argextreme(x, dim, keepdim, largest):
-            index = self._saved_argextreme(x, dim, keepdim, largest)
-            if dim is not None:
-                self.graph.note_extreme(index, x, dim, largest)
-            return index
-
-        op_functions.argextreme = argextreme
         for module in self.model.modules():
             convert = next((c for kind, c in LAYERS if isinstance(module, kind)), None)
             if convert is not None:
@@ -153,7 +140,6 @@ class _Tracer(OpHook):
         return self
 
     def __exit__(self, *exc):
-        op_functions.argextreme = self._saved_argextreme
         for handle in self._handles:
             handle.remove()
         return super().__exit__(*exc)

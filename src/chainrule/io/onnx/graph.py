@@ -30,13 +30,6 @@ class Graph:
         self._names: dict[int, str] = {}         # id(tensor) -> value name
         self._alive: list = []                   # keeps traced tensors' ids unique
         self._used: set[str] = set()
-        # id(index array) -> (the array it is the argmax/argmin of, dim, largest): how
-        # `x.max(dim)` (an argmax, then a gather) is recognised and written as ReduceMax
-        self.extreme_indices: dict[int, tuple] = {}
-
-    def note_extreme(self, index, source, dim: int, largest: bool) -> None:
-        self._alive.append(index)
-        self.extreme_indices[id(index)] = (source, dim, largest)
 
     # --- names ---------------------------------------------------------------------------
     def fresh(self, hint: str) -> str:

@@ -143,14 +143,9 @@ def _extreme(graph, names, params, out, inputs):
     graph.emit(out, kind, [names[0]], keepdims=0)
 
 
-def _take_along_dim(graph, names, params, out, inputs):
-    """`x.max(dim)` is an argmax (on the arrays) and a gather of those positions; the
-    tracer marks indices that came from an argmax/argmin of this very input."""
-    found = graph.extreme_indices.get(id(params.get("index")))
-    if found is None or found[0] is not inputs[0].array or found[1] != params.get("dim"):
-        raise ExportError("onnx export: op TakeAlongDim with fixed indices has no ONNX "
-                          "mapping (only x.max(dim)/x.min(dim) are exported)")
-    kind = "ReduceMax" if found[2] else "ReduceMin"
+def _extreme_along(graph, names, params, out, inputs):
+    """`x.max(dim)`: the gather at the argmax is the maximum along dim."""
+    kind = "ReduceMax" if params.get("largest", True) else "ReduceMin"
     graph.bind(out, graph.reduce(kind, names[0], [params["dim"] % inputs[0].ndim], True))
 
 
@@ -201,7 +196,7 @@ def _cast(graph, names, params, out, inputs):
 CONVERTERS = {
     "Linear": _linear, "Reshape": _reshape, "Permute": _permute, "Cat": _cat, "Index": _index,
     "Stack": _stack, "Sum": _reduce("ReduceSum"), "Mean": _reduce("ReduceMean"),
-    "Extreme": _extreme, "TakeAlongDim": _take_along_dim,
+    "Extreme": _extreme, "ExtremeAlong": _extreme_along,
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     "LeakyRelu": _leaky_relu, "Gelu": _gelu("none"), "GeluTanh": _gelu("tanh"),
     "LogSigmoid": _log_sigmoid, "Clamp": _clamp, "Cast": _cast,
