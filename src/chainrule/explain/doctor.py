@@ -36,6 +36,8 @@ HUGE_UPDATE = 0.2           # ... and this in the first steps is far too much
 NOISE_DOMINATES = 4.0       # batch gradient noise against its signal
 IMBALANCE = 5.0             # largest class against smallest
 DUPLICATE_SHARE = 0.01      # test examples also present in training
+MISLABELLED_SHARE = 0.04    # training examples the network keeps getting confidently wrong
+CONFIDENTLY_WRONG = 1.5     # ... their final loss, in units of log(classes)
 
 
 @dataclasses.dataclass
@@ -168,22 +170,26 @@ def stubborn_examples(epochs: list, num_classes: int | None) -> list:
 
 
 def mislabelled_examples(run: RunRecord):
-    """Examples the network keeps getting wrong while it fits the rest: when they are more
-    than a few percent, their labels are likely wrong (or they are a different task)."""
+    """Examples the network keeps getting confidently wrong while it fits the rest: when they
+    are more than a few percent, their labels are likely wrong. (Merely hard or ambiguous
+    examples stay near the loss of a guess, log(classes); wrong labels go well above it.)"""
     tracked = [e["example_losses"] for e in run.epochs if e.get("example_losses")]
-    stubborn = stubborn_examples(run.epochs, run.classes)
-    if not tracked or not stubborn:
+    if not tracked or not run.classes:
         return None
     final = numpy.array(tracked[-1])
-    share = len(stubborn) / len(final)
-    fitted = numpy.median(final) < 0.25 * math.log(run.classes)
+    guess = math.log(run.classes)
+    confident = [i for i in stubborn_examples(run.epochs, run.classes)
+                 if final[i] > CONFIDENTLY_WRONG * guess]
+    share = len(confident) / len(final)
+    fitted = numpy.median(final) < 0.25 * guess
     accuracy = run.epoch_series("train_acc")[-1] or 0.0
-    if not 0.03 <= share <= 0.2 or not fitted or accuracy < 0.75:
+    if not MISLABELLED_SHARE <= share <= 0.2 or not fitted or accuracy < 0.75:
         return None  # a few hard examples, or a network that fits nothing well
     return Finding("mislabelled", "some examples' loss stays high: likely mislabelled",
-                   f"{len(stubborn)} of {len(final)} training examples ({share:.0%}) keep a "
-                   f"loss above log({run.classes}) = {math.log(run.classes):.2f} while the "
-                   f"median loss is {numpy.median(final):.3f}",
+                   f"{len(confident)} of {len(final)} training examples ({share:.0%}) keep a "
+                   f"loss above log({run.classes}) = {guess:.2f} epoch after epoch and end "
+                   f"above {CONFIDENTLY_WRONG * guess:.2f}, while the median loss is "
+                   f"{numpy.median(final):.3f}",
                    "look at these examples (shown below): relabel or drop the wrong ones",
                    {"kind": "examples", "examples": run.data.get("stubborn", []),
                     "losses": sorted(final.tolist()), "title": "final loss per example"})
@@ -255,7 +261,7 @@ def learning_rate_too_high(run: RunRecord):
     sharpness = [e.get("sharpness") for e in run.epochs if e.get("sharpness") is not None]
     limit = _stability_limit(run.optimizer)
     sharp = limit is not None and sharpness and numpy.median(sharpness) > limit
-    if len(spikes) < 3 and not blew_up and early < HUGE_UPDATE:
+    if not _many(spikes, losses) and not blew_up and early < HUGE_UPDATE:
         return None
     parts = []
     if blew_up:
@@ -309,10 +315,7 @@ def dead_relus(run: RunRecord):
     """A ReLU unit whose input is negative for every example passes no gradient and never
     recovers: a negative bias at initialisation or one too large step kills it."""
     dead = run.activation_series("dead")
-    if not dead:
-        return None
-    final = {name: values[-1] for name, values in dead.items()}
-    share = float(numpy.mean(list(final.values())))
+    final, share = _last_share(dead)
     if share < DEAD_FRACTION:
         return None
     at_start = float(numpy.mean([values[0] for values in dead.values()]))
@@ -329,11 +332,7 @@ def dead_relus(run: RunRecord):
 
 def saturated_units(run: RunRecord):
     """A tanh or sigmoid pinned at its limits has slope ≈ 0: gradients stop there."""
-    saturated = run.activation_series("saturated")
-    if not saturated:
-        return None
-    final = {name: values[-1] for name, values in saturated.items()}
-    share = float(numpy.mean(list(final.values())))
+    final, share = _last_share(run.activation_series("saturated"))
     if share < SATURATED_FRACTION:
         return None
     return Finding("saturated-units", "tanh/sigmoid units are saturated",
@@ -378,7 +377,7 @@ def noisy_gradients(run: RunRecord):
     square = float(numpy.mean([r["gradient_square_norm"] for r in early]))
     ratio = gradient_noise(spread, square, batch)  # averaged over readings: less biased
     losses = run.smoothed_losses()
-    troubled = len(_spikes(losses, run.spike_jump())) >= 3 or not numpy.isfinite(losses).all() or \
+    troubled = _many(_spikes(losses, run.spike_jump()), losses) or not numpy.isfinite(losses).all() or \
         losses[-max(1, len(losses) // 10):].mean() > 0.5 * losses[0]
     moving = _typical_update_ratio(run) > TINY_UPDATE  # (no gradient at all is all noise)
     leaping = _early_update_ratio(run) >= HUGE_UPDATE  # a learning rate too high for any batch
@@ -434,6 +433,18 @@ CHECKS = [duplicates_across_splits, unnormalised_inputs, mislabelled_examples, c
 
 
 # --- helpers -----------------------------------------------------------------------------------
+def _many(spikes, losses) -> bool:
+    """Spikes enough to matter: at least 3, and at least one per 100 points of the curve
+    (a long run meets a few odd batches)."""
+    return len(spikes) >= max(3, len(losses) // 100)
+
+
+def _last_share(series: dict):
+    """({layer: its last reading}, their mean): (empty, 0) without readings."""
+    final = {name: values[-1] for name, values in series.items()}
+    return final, float(numpy.mean(list(final.values()))) if final else 0.0
+
+
 def _spikes(losses, jump: float) -> numpy.ndarray:
     """Steps where the loss exceeds SPIKE_FACTOR × the median of the 20 before, and by more
     than `jump` (late in training tiny losses triple without meaning anything)."""
