@@ -293,6 +293,22 @@ def test_only_floating_tensors_can_require_grad(dtype, how):
         torch.tensor(values).requires_grad = True
 
 
+CASTS = {"long()": (lambda t: t.long(), lambda t: t.long()),
+         "int()": (lambda t: t.int(), lambda t: t.int()),
+         "bool()": (lambda t: t.bool(), lambda t: t.bool()),
+         "to(int8)": (lambda t: t.to(cr.int8), lambda t: t.to(torch.int8))}
+
+
+@pytest.mark.parametrize("ours,theirs", CASTS.values(), ids=CASTS.keys())
+def test_an_op_with_integer_output_does_not_require_grad(ours, theirs):
+    w = cr.tensor([1.5, -2.5], requires_grad=True)
+    out = ours(w)
+    assert not out.requires_grad and out.grad_fn is None
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (out * 2).sum().backward()
+    assert not theirs(torch.tensor([1.5, -2.5], requires_grad=True)).requires_grad
+
+
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_floating_tensors_can_require_grad(dtype):
     t = cr.tensor([1.0, 2.0], dtype=dtype)

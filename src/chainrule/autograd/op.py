@@ -122,6 +122,8 @@ class Op:
         if grad_mode.state.enabled:
             for t in inputs:
                 if t._requires_grad:
+                    if out.dtype.kind != "f":  # integers and booleans have no gradient
+                        break
                     ctx.inputs = inputs
                     ctx.out = out
                     result.grad_fn = ctx
