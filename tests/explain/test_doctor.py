@@ -85,3 +85,13 @@ def test_gradients_growing_towards_the_input_are_called_exploding():
     findings = doctor.diagnose(record)
     assert findings[0].cause == "exploding-gradients"
     assert "10,000× the last layer's" in findings[0].evidence
+
+
+def test_the_report_opens_with_the_doctor(tmp_path):
+    run_dir = tmp_path / "run"
+    assert cli.main(["train", "--out", str(run_dir), "--quiet", "--epochs", "2", "--report",
+                     "--lr", "0.1"]) == 0
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert (run_dir / "instruments.json").exists()  # --report turns the instruments on
+    assert page.index("<h2>The doctor</h2>") < page.index("<h2>Summary</h2>")
+    assert "the learning rate is too high" in page and "data:image/png;base64," in page
