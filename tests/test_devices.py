@@ -13,14 +13,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from devices import CUDA_FLOAT32_TOLERANCE, CUDA_MISSING
+from devices import CUDA_FLOAT32_TOLERANCE, DEVICES
 
 import chainrule as cr
 from chainrule import nn
 from chainrule.autograd.op import _explain
 from chainrule.ops.elementwise import Add
 
-needs_cuda = pytest.mark.skipif(bool(CUDA_MISSING), reason=CUDA_MISSING)
+only_cuda = pytest.mark.parametrize("device", DEVICES[1:])  # (the id says [cuda])
 
 
 def _tolerance(device, dtype):
@@ -168,18 +168,18 @@ def test_inputs_on_two_devices_are_one_error_naming_both():
                               "with .to(device) first")
 
 
-@needs_cuda
-def test_mixing_devices_in_one_op_raises_one_clear_error():
+@only_cuda
+def test_mixing_devices_in_one_op_raises_one_clear_error(device):
     with pytest.raises(cr.autograd.op.OpError, match="different devices"):
         cr.ones(3, device="cuda") + cr.ones(3)
     with pytest.raises(cr.autograd.op.OpError, match="different devices"):
         nn.Linear(3, 2)(cr.ones(4, 3, device="cuda"))
 
 
-@needs_cuda
-def test_model_to_cuda_and_back():
+@only_cuda
+def test_model_to_cuda_and_back(device):
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
-    model.to("cuda")
+    model.to(device)
     assert {t.device.type for t in [*model.parameters(), *model.buffers()]} == {"cuda"}
     model(cr.randn(5, 3, device="cuda")).sum().backward()
     assert all(p.grad.device.type == "cuda" for p in model.parameters())
@@ -196,8 +196,8 @@ def _step(model, opt, x, y):
     return loss
 
 
-@needs_cuda
-def test_a_training_step_never_waits_for_the_gpu():
+@only_cuda
+def test_a_training_step_never_waits_for_the_gpu(device):
     import cupyx
     cr.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
