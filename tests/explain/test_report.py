@@ -134,3 +134,33 @@ def test_the_graph_falls_back_to_dot_text_without_graphviz(monkeypatch, tmp_path
 
     markup = report_module._graph(model, splits, Flat())
     assert "<pre>digraph chainrule" in markup and "apt-get install graphviz" in markup
+
+
+def test_the_recorder_reads_each_sampled_steps_gradient_norms():
+    """Every 2nd step (and step 1), ‖∂L/∂θ‖ of each layer, read by hooks during backward:
+    equal to the norm of .grad after that step's backward (no clipping here)."""
+    import chainrule as cr
+    from chainrule.autograd import hooks
+    from chainrule.train.trainer import Callback, Trainer
+
+    class GradNorms(Callback):  # what the recorder should see, read from .grad
+        def __init__(self):
+            self.norms = {}
+
+        def on_batch_end(self, trainer, step, loss):
+            self.norms[step] = [float(np.sqrt(sum((p.grad.array ** 2).sum()
+                                                  for p in layer.parameters())))
+                                for layer in trainer.model]
+
+    cr.manual_seed(0)
+    model = cr.nn.Sequential(cr.nn.Linear(4, 8), cr.nn.Tanh(), cr.nn.Linear(8, 3))
+    data = cr.utils.data.TensorDataset(cr.randn(24, 4), cr.randint(0, 3, (24,)))
+    recorder, truth = report_module.ReportRecorder(every=2), GradNorms()
+    trainer = Trainer(model, cr.optim.SGD(model.parameters(), lr=0.1), progress=False,
+                      callbacks=[recorder, truth])
+    trainer.fit(cr.utils.data.DataLoader(data, batch_size=6), epochs=1)
+    assert recorder.grad_steps == [1, 2, 4]
+    for i, step in enumerate(recorder.grad_steps):
+        np.testing.assert_allclose([recorder.grad_norms["0"][i], recorder.grad_norms["2"][i]],
+                                   [truth.norms[step][0], truth.norms[step][2]], rtol=1e-6)
+    assert not hooks.accumulate_hooks  # removed after each sampled step: the others pay nothing

@@ -160,20 +160,25 @@ def register_tensor_hook(tensor, fn) -> RemovableHandle:
     return _add_hook(node.grad_hooks, fn)
 
 
-def _add_hook(hooks: dict, fn) -> RemovableHandle:
+def _add_hook(hooks: dict, fn, on_remove=None) -> RemovableHandle:
     key = next(_ids)
     hooks[key] = fn
-    return RemovableHandle(hooks, key)
+    return RemovableHandle(hooks, key, on_remove)
 
 
 def _add_leaf_hook(registry: dict, leaf, fn) -> RemovableHandle:
     """`fn` among `leaf`'s hooks in `registry` (by the leaf's id, dropped when the leaf is
-    collected)."""
+    collected or its last hook removed: an empty registry costs the engine nothing)."""
     key = id(leaf)
     if key not in registry:
         registry[key] = {}
         weakref.finalize(leaf, registry.pop, key, None)
-    return _add_hook(registry[key], fn)
+    hooks = registry[key]
+
+    def drop_if_empty():
+        if not hooks and registry.get(key) is hooks:
+            del registry[key]
+    return _add_hook(hooks, fn, drop_if_empty)
 
 
 def run_tensor_hooks(hooks: dict, grad, wrap, unwrap):

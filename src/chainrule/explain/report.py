@@ -38,10 +38,16 @@ class ReportRecorder(Callback):
     """Records, while training runs, what the report draws: every batch's loss and, every
     `every` steps, the norm of each module's parameter gradients (‖∂L/∂θ‖ over the
     module's parameters θ); the weights as they were at the start. By default about 400
-    gradient samples are taken over the whole run."""
+    gradient samples are taken over the whole run.
+
+    The gradients are read by post-accumulate hooks on the parameters, registered only for
+    the backward pass of a sampled step: each parameter's ∂L/∂θ as backward finishes it,
+    before clipping (and, with DistributedDataParallel, before averaging over ranks)."""
 
     def __init__(self, every: int | None = None):
         self.every = every
+        self._handles = []
+        self._squares = None   # module -> squared gradient norms, during a sampled step
 
     def on_fit_start(self, trainer, train_loader, epochs: int) -> None:
         model = self.model = trainer.model
@@ -58,21 +64,42 @@ class ReportRecorder(Callback):
         self.batch_steps, self.batch_losses, self.batch_lrs = [], [], []
         self.grad_steps = []
         self.grad_norms = {module: [] for module in self.groups}
+        self._watch_gradients(trainer.global_step + 1)
 
     def on_batch_end(self, trainer, step: int, loss: float) -> None:
         self.batch_steps.append(step)
         self.batch_losses.append(loss)
         self.batch_lrs.append(trainer.optimizer.param_groups[0]["lr"])
+        if self._squares is not None:
+            self.grad_steps.append(step)
+            for module, squares in self._squares.items():
+                self.grad_norms[module].append(math.sqrt(sum(squares)))
+            self._stop_watching()
+        self._watch_gradients(step + 1)
+
+    def on_fit_end(self, trainer) -> None:
+        self._stop_watching()
+
+    def _watch_gradients(self, step: int) -> None:
+        """Hook every parameter for the backward pass of `step` if it is a sampled one."""
         if step % self.every and step != 1:
             return
-        self.grad_steps.append(step)
+        self._squares = {module: [] for module in self.groups}
         for module, params in self.groups.items():
-            total = 0.0
-            for p in params:
-                if p.grad is not None:
-                    g = p.grad.values().array if p.grad.is_sparse else p.grad.array
-                    total += float((g * g).sum())
-            self.grad_norms[module].append(math.sqrt(total))
+            squares = self._squares[module]
+            self._handles += [p.register_post_accumulate_grad_hook(
+                lambda p, squares=squares: squares.append(_squared_norm(p.grad)))
+                for p in params if p.requires_grad]
+
+    def _stop_watching(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles, self._squares = [], None
+
+
+def _squared_norm(grad) -> float:
+    g = grad.values().array if grad.is_sparse else grad.array
+    return float((g * g).sum())
 
 
 def _parameter_groups(model) -> dict:
