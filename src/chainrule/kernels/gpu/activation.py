@@ -9,23 +9,28 @@ import functools
 
 from ... import backend
 
+# dy/dx from the output y, in CUDA C (T: the element type)
+DERIVATIVES = {
+    "relu": "y > (T)0 ? (T)1 : (T)0",   # d relu(x)/dx = 1 where y > 0, else 0
+    "tanh": "(T)1 - y * y",             # d tanh(x)/dx = 1 - y²
+    "sigmoid": "y * ((T)1 - y)",        # d σ(x)/dx = y (1 - y)
+}
+
 
 @functools.cache
-def _kernel(name: str, derivative: str):
+def _kernel(name: str):
     return backend.cupy().ElementwiseKernel(
-        "T grad, T y", "T dx", f"dx = grad * ({derivative})", f"chainrule_{name}_backward")
+        "T grad, T y", "T dx", f"dx = grad * ({DERIVATIVES[name]})",
+        f"chainrule_{name}_backward")
 
 
 def relu_backward(grad, y):
-    # d relu(x)/dx = 1 where y > 0, else 0
-    return _kernel("relu", "y > (T)0 ? (T)1 : (T)0")(grad, y)
+    return _kernel("relu")(grad, y)
 
 
 def tanh_backward(grad, y):
-    # d tanh(x)/dx = 1 - y²
-    return _kernel("tanh", "(T)1 - y * y")(grad, y)
+    return _kernel("tanh")(grad, y)
 
 
 def sigmoid_backward(grad, y):
-    # d σ(x)/dx = y (1 - y)
-    return _kernel("sigmoid", "y * ((T)1 - y)")(grad, y)
+    return _kernel("sigmoid")(grad, y)

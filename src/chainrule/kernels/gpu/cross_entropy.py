@@ -92,11 +92,14 @@ def forward_rows(x, target, ignore_index: int):
     return lse, loss, valid
 
 
+# dx_ic = valid_i · scale_i · (e^(x_ic - lse_i) - [c = y_i]), with i the flat index of dx
+BACKWARD_BODY = "dx = valid * scale * (exp(x - lse) - (i % classes == target ? (T)1 : (T)0))"
+
+
 @functools.cache
 def _backward_kernel():
     return backend.cupy().ElementwiseKernel(
-        "T x, T lse, int64 target, T valid, T scale, int64 classes", "T dx",
-        "dx = valid * scale * (exp(x - lse) - (i % classes == target ? (T)1 : (T)0))",
+        "T x, T lse, int64 target, T valid, T scale, int64 classes", "T dx", BACKWARD_BODY,
         "chainrule_cross_entropy_backward")
 
 
