@@ -101,12 +101,11 @@ def im2col(x, kernel, stride, padding, dilation, keep=False):
     with cols[c, i, j, n, r, s] = x_padded[n, c, r·sh + i·dh, s·sw + j·dw].
     The result is scratch, valid until the next im2col call on this thread, unless `keep`
     asks for an array of its own."""
-    module = xp(x)
-    strided = module.lib.stride_tricks.as_strided
+    strided = xp(x).lib.stride_tricks.as_strided
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = kernel, stride, dilation, padding
     if pt or pb or pl or pr:
-        padded = _zeros((n, c, h + pt + pb, w + pl + pr), x.dtype, module, "im2col.pad")
+        padded = _zeros((n, c, h + pt + pb, w + pl + pr), x.dtype, xp(x), "im2col.pad")
         padded[:, :, pt:pt + h, pl:pl + w] = x
         x = padded
     n, c, hp, wp = x.shape
@@ -115,11 +114,11 @@ def im2col(x, kernel, stride, padding, dilation, keep=False):
     # Stage 1: rows[c, j, n, y, s] = x[n, c, y, j·dw + s·sw]  (the kw column shifts of each row)
     rows = strided(x, (c, kw, n, hp, ow), (s_c, dw * s_w, s_n, s_h, sw * s_w))
     if kw > 1 or sw > 1:
-        rows = _copy(rows, "im2col.rows", module)
+        rows = _copy(rows, "im2col.rows", xp(x))
     # Stage 2: cols[c, i, j, n, r, s] = rows[c, j, n, i·dh + r·sh, s]  (whole planes when sh = 1)
     r_c, r_j, r_n, r_y, r_s = rows.strides
     cols = strided(rows, (c, kh, kw, n, oh, ow), (r_c, dh * r_y, r_j, r_n, sh * r_y, r_s))
-    return _copy(cols, None if keep else "im2col.cols", module)
+    return _copy(cols, None if keep else "im2col.cols", xp(x))
 
 
 def _copy(view, slot, module):
@@ -133,41 +132,39 @@ def _copy(view, slot, module):
 def conv_transpose(grad, weight, x_shape, stride, padding, dilation, groups):
     """The adjoint of the convolution: dL/dx (N, C, H, W) from grad (N, O, oh, ow), the
     column shifts first, then the row shifts (see Note [input gradient])."""
-    module = xp(grad)
     o, cg, kh, kw = weight.shape
     n, _, oh, ow = grad.shape
     (sh, _), (dh, _), ((pt, pb), (pl, pr)) = stride, dilation, padding
     h, w = x_shape[2], x_shape[3]
     hp, wp = h + pt + pb, w + pl + pr
-    dtype = module.result_type(grad, weight)
-    rows = workspace.take("rows", (groups, kh, cg, n, oh, wp), dtype, module)
+    dtype = xp(grad).result_type(grad, weight)
+    rows = workspace.take("rows", (groups, kh, cg, n, oh, wp), dtype, xp(grad))
     if o * wp < groups * cg * kh * ow:
         _spread_then_multiply(grad, weight, stride, dilation, groups, rows)
     else:
         _multiply_then_spread(grad, weight, stride, dilation, groups, rows)
     # dx[n, (g, c), i·dh + r·sh, x] += rows[g, i, c, n, r, x]: kh adds of whole rows
     padded = pt or pb or pl or pr
-    dx = workspace.take("dx.pad", (n, groups * cg, hp, wp), dtype, module) if padded \
-        else module.empty((n, groups * cg, hp, wp), dtype)
+    dx = workspace.take("dx.pad", (n, groups * cg, hp, wp), dtype, xp(grad)) if padded \
+        else xp(grad).empty((n, groups * cg, hp, wp), dtype)
     dx.fill(0)
     target = dx.transpose(1, 0, 2, 3).reshape(groups, cg, n, hp, wp)
     span_h = (oh - 1) * sh + 1
     for i in range(kh):
         target[:, :, :, i * dh:i * dh + span_h:sh] += rows[:, i]
     if padded:
-        dx = module.ascontiguousarray(dx[:, :, pt:pt + h, pl:pl + w])
+        dx = xp(grad).ascontiguousarray(dx[:, :, pt:pt + h, pl:pl + w])
     return dx
 
 
 def _spread_then_multiply(grad, weight, stride, dilation, groups, rows):
     """rows[g, i, c, n, r, x] = Σ_{o,j} w[g, o, c, i, j] · spread[g, o, j, n, r, x], where
     spread[o, j, n, r, j·dw + s·sw] = grad[n, o, r, s] and is zero elsewhere."""
-    module = xp(grad)
     o, cg, kh, kw = weight.shape
     n, _, oh, ow = grad.shape
     (_, sw), (_, dw), wp = stride, dilation, rows.shape[-1]
     og, pixels = o // groups, n * oh * wp
-    spread = workspace.take("spread", (o, kw, pixels), rows.dtype, module)
+    spread = workspace.take("spread", (o, kw, pixels), rows.dtype, xp(grad))
     # j = 0: grad's columns placed at s·sw in rows of width wp, zeros between and after
     placed = spread[:, 0].reshape(o, n, oh, wp)
     placed.fill(0)
@@ -181,24 +178,23 @@ def _spread_then_multiply(grad, weight, stride, dilation, groups, rows):
         spread[:, j, shift:] = spread[:, 0, :pixels - shift]
     # one product per group, the weights reordered to rows (i, c) and columns (o, j)
     w_rows = weight.reshape(groups, og, cg, kh, kw).transpose(0, 3, 2, 1, 4)
-    module.matmul(w_rows.reshape(groups, kh * cg, og * kw),
-                  spread.reshape(groups, og * kw, pixels),
-                  out=rows.reshape(groups, kh * cg, pixels))
+    xp(grad).matmul(w_rows.reshape(groups, kh * cg, og * kw),
+                    spread.reshape(groups, og * kw, pixels),
+                    out=rows.reshape(groups, kh * cg, pixels))
 
 
 def _multiply_then_spread(grad, weight, stride, dilation, groups, rows):
     """rows[g, i, c, n, r, j·dw + s·sw] += dcols[g, i, c, j, n, r, s], summed over j, where
     dcols[g, i, c, j, n] = Σ_o w[g, o, c, i, j] · grad[n, g, o] (image by image)."""
-    module = xp(grad)
     o, cg, kh, kw = weight.shape
     n, _, oh, ow = grad.shape
     (_, sw), (_, dw) = stride, dilation
     og, k = o // groups, kh * cg * kw
     # one batched matmul writing each image's block of dcols in place (no transposed copy)
-    dcols = workspace.take("dcols", (groups, k, n, oh * ow), rows.dtype, module)
+    dcols = workspace.take("dcols", (groups, k, n, oh * ow), rows.dtype, xp(grad))
     w_cols = weight.reshape(groups, og, cg, kh, kw).transpose(0, 3, 2, 4, 1)
-    module.matmul(w_cols.reshape(groups, k, og), grad.reshape(n, groups, og, oh * ow),
-                  out=dcols.transpose(2, 0, 1, 3))
+    xp(grad).matmul(w_cols.reshape(groups, k, og), grad.reshape(n, groups, og, oh * ow),
+                    out=dcols.transpose(2, 0, 1, 3))
     dcols = dcols.reshape(groups, kh, cg, kw, n, oh, ow)
     rows.fill(0)
     span_w = (ow - 1) * sw + 1
@@ -210,21 +206,20 @@ def product_nchw(weight, cols, groups):
     """Y = W · cols for every group, returned as a fresh (N, O, oh, ow) array: image by
     image when images are large (each block written in place), else one GEMM whose
     result is transposed afterwards."""
-    module = xp(cols)
     o = weight.shape[0]
     c, kh, kw, n, oh, ow = cols.shape
     k = c // groups * kh * kw
     w = weight.reshape(groups, o // groups, k)
     cols = cols.reshape(groups, k, n, oh * ow)
-    dtype = module.result_type(weight, cols)
-    out = module.empty((n, o, oh, ow), dtype=dtype)
+    dtype = xp(cols).result_type(weight, cols)
+    out = xp(cols).empty((n, o, oh, ow), dtype=dtype)
     if oh * ow >= PER_IMAGE_PIXELS and device_of(cols) == "cpu":  # (cuBLAS: one GEMM)
         # out[n, g] = w[g] @ cols[g, :, n]  (the images broadcast against the weights)
-        module.matmul(w, cols.transpose(2, 0, 1, 3),
-                      out=out.reshape(n, groups, o // groups, oh * ow))
+        xp(cols).matmul(w, cols.transpose(2, 0, 1, 3),
+                        out=out.reshape(n, groups, o // groups, oh * ow))
     else:
-        y = workspace.take("product", (groups, o // groups, n * oh * ow), dtype, module)
-        module.matmul(w, cols.reshape(groups, k, n * oh * ow), out=y)
+        y = workspace.take("product", (groups, o // groups, n * oh * ow), dtype, xp(cols))
+        xp(cols).matmul(w, cols.reshape(groups, k, n * oh * ow), out=y)
         out[...] = y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
     return out
 
@@ -232,7 +227,6 @@ def product_nchw(weight, cols, groups):
 def weight_grad(x, grad, w_shape, cols, stride, padding, dilation, groups):
     """dL/dW (O, C/groups, kh, kw) = grad · colsᵀ per group, from x's columns `cols` (made
     here when None) and the output gradient (N, O, oh, ow)."""
-    module = xp(x)
     o, cg, kh, kw = w_shape
     n, _, oh, ow = grad.shape
     k = cg * kh * kw
@@ -242,14 +236,14 @@ def weight_grad(x, grad, w_shape, cols, stride, padding, dilation, groups):
     if oh * ow >= PER_IMAGE_PIXELS and device_of(x) == "cpu":
         # dW[g] = Σ_n grad[n, g] @ cols[g, :, n]ᵀ: large images make good GEMMs, and
         # the per-image products (N, O, C·kh·kw) are small to sum
-        per_image = module.matmul(grad.reshape(n, groups, o // groups, oh * ow),
-                                  cols.transpose(2, 0, 3, 1))
+        per_image = xp(x).matmul(grad.reshape(n, groups, o // groups, oh * ow),
+                                 cols.transpose(2, 0, 3, 1))
         return per_image.sum(axis=0).reshape(w_shape)
     # dW[g] = grad[g] @ cols[g]ᵀ as one GEMM over the whole batch, which BLAS ran
     # faster as (cols[g] @ grad[g]ᵀ)ᵀ for these long, thin operands
-    grad_cols = workspace.take("grad_cols", (o, n, oh * ow), grad.dtype, module)
+    grad_cols = workspace.take("grad_cols", (o, n, oh * ow), grad.dtype, xp(x))
     grad_cols[...] = grad.reshape(n, o, oh * ow).transpose(1, 0, 2)
-    product = module.matmul(cols.reshape(groups, k, n * oh * ow),
-                            grad_cols.reshape(groups, o // groups, n * oh * ow)
-                            .transpose(0, 2, 1))
-    return module.ascontiguousarray(product.transpose(0, 2, 1)).reshape(w_shape)
+    product = xp(x).matmul(cols.reshape(groups, k, n * oh * ow),
+                           grad_cols.reshape(groups, o // groups, n * oh * ow)
+                           .transpose(0, 2, 1))
+    return xp(x).ascontiguousarray(product.transpose(0, 2, 1)).reshape(w_shape)

@@ -25,9 +25,8 @@ def project(x, w_ih, bias):
 
 def _sigmoid_(a):
     # σ(x) = ½(1 + tanh(x/2)), in place: never overflows, unlike 1/(1 + e^-x)
-    module = xp(a)
     a *= 0.5
-    module.tanh(a, out=a)
+    xp(a).tanh(a, out=a)
     a *= 0.5
     a += 0.5
     return a
@@ -36,45 +35,43 @@ def _sigmoid_(a):
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     """The LSTM over the sequence: (out (T + 1, B, H): every h_t then the last c_t, and
     what backward needs: the gates i f g o, the cell states and their tanh)."""
-    module = xp(x)
     steps, batch = x.shape[:2]
     hidden = w_hh.shape[1]
     # σ(x) = ½ + ½ tanh(x/2): one tanh serves all four gates if the sigmoid gates' rows
     # of the weights are halved first (scale), and their outputs halved and shifted.
-    scale = module.full(4 * hidden, 0.5, dtype=w_hh.dtype)  # ½ for σ gates, 1 for g
+    scale = xp(x).full(4 * hidden, 0.5, dtype=w_hh.dtype)  # ½ for σ gates, 1 for g
     scale[2 * hidden:3 * hidden] = 1.0
     shift = 1 - scale  # ½ for σ gates, 0 for g
     bias = None if b_ih is None else (b_ih + b_hh) * scale
     gates = project(x, w_ih * scale[:, None], bias)  # becomes i, f, g, o in place
-    w_hh_t = module.ascontiguousarray((w_hh * scale[:, None]).T)
-    out = module.empty((steps + 1, batch, hidden), dtype=gates.dtype)
-    cells = module.empty((steps, batch, hidden), dtype=gates.dtype)
-    tanh_cells = module.empty_like(cells)
-    recurrent = module.empty((batch, 4 * hidden), dtype=gates.dtype)
+    w_hh_t = xp(x).ascontiguousarray((w_hh * scale[:, None]).T)
+    out = xp(x).empty((steps + 1, batch, hidden), dtype=gates.dtype)
+    cells = xp(x).empty((steps, batch, hidden), dtype=gates.dtype)
+    tanh_cells = xp(x).empty_like(cells)
+    recurrent = xp(x).empty((batch, 4 * hidden), dtype=gates.dtype)
     h, c = h0, c0
     for t in order(steps, reverse):
         a = gates[t]
-        module.matmul(h, w_hh_t, out=recurrent)
+        xp(x).matmul(h, w_hh_t, out=recurrent)
         a += recurrent
-        module.tanh(a, out=a)
+        xp(x).tanh(a, out=a)
         a *= scale
         a += shift
         i, f, g, o = split(a, 4)
-        c = module.multiply(f, c, out=cells[t])
+        c = xp(x).multiply(f, c, out=cells[t])
         c += i * g
-        h = module.multiply(o, module.tanh(c, out=tanh_cells[t]), out=out[t])
+        h = xp(x).multiply(o, xp(x).tanh(c, out=tanh_cells[t]), out=out[t])
     out[steps] = c
     return out, gates, cells, tanh_cells
 
 
 def lstm_backward(grad, c0, w_hh, gates, cells, tanh_cells, reverse):
     """Backpropagation through time: (dL/dpre for every step, dL/dh0, dL/dc0)."""
-    module = xp(grad)
     steps, batch, hidden = cells.shape
-    dpre = module.empty_like(gates)
-    g_block = module.zeros(4 * hidden, dtype=gates.dtype)
+    dpre = xp(grad).empty_like(gates)
+    g_block = xp(grad).zeros(4 * hidden, dtype=gates.dtype)
     g_block[2 * hidden:3 * hidden] = 1
-    products = module.empty_like(gates[0])  # (dc ⊙ g, dc ⊙ c_{t-1}, dc ⊙ i, dh ⊙ tanh c)
+    products = xp(grad).empty_like(gates[0])  # (dc ⊙ g, dc ⊙ c_{t-1}, dc ⊙ i, dh ⊙ tanh c)
     p_i, p_f, p_g, p_o = split(products, 4)
     dh_next = None
     dc = grad[steps]
@@ -85,18 +82,18 @@ def lstm_backward(grad, c0, w_hh, gates, cells, tanh_cells, reverse):
         c_prev = c0 if k == steps - 1 else cells[walk[k + 1]]
         dh = grad[t] if dh_next is None else grad[t] + dh_next
         through_h = tc * tc
-        module.subtract(1, through_h, out=through_h)
+        xp(grad).subtract(1, through_h, out=through_h)
         through_h *= o
         through_h *= dh
         dc = through_h + dc
         # the activations' slopes in one product: (1 - a) ⊙ (a + v), v = 1 on the g block
         # and 0 elsewhere, is σ(1-σ) for i, f, o and (1-g)(1+g) = 1-g² for g
-        module.add(a, g_block, out=d)
+        xp(grad).add(a, g_block, out=d)
         d *= 1 - a
-        module.multiply(dc, g, out=p_i)
-        module.multiply(dc, c_prev, out=p_f)
-        module.multiply(dc, i, out=p_g)
-        module.multiply(dh, tc, out=p_o)
+        xp(grad).multiply(dc, g, out=p_i)
+        xp(grad).multiply(dc, c_prev, out=p_f)
+        xp(grad).multiply(dc, i, out=p_g)
+        xp(grad).multiply(dh, tc, out=p_o)
         d *= products
         dc = dc * f
         dh_next = d @ w_hh
@@ -105,17 +102,16 @@ def lstm_backward(grad, c0, w_hh, gates, cells, tanh_cells, reverse):
 
 def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
     """The GRU over the sequence: (out (T, B, H), the gates r z n, the h-side h W_hhᵀ + b)."""
-    module = xp(x)
     steps, batch = x.shape[:2]
     hidden = w_hh.shape[1]
     gates = project(x, w_ih, b_ih)  # x-side a; becomes r, z, n in place
-    h_side = module.empty_like(gates)  # b, kept for the backward (b_n)
-    out = module.empty((steps, batch, hidden), dtype=gates.dtype)
-    w_hh_t = module.ascontiguousarray(w_hh.T)
+    h_side = xp(x).empty_like(gates)  # b, kept for the backward (b_n)
+    out = xp(x).empty((steps, batch, hidden), dtype=gates.dtype)
+    w_hh_t = xp(x).ascontiguousarray(w_hh.T)
     h = h0
     for t in order(steps, reverse):
         a, b = gates[t], h_side[t]
-        module.matmul(h, w_hh_t, out=b)
+        xp(x).matmul(h, w_hh_t, out=b)
         if b_hh is not None:
             b += b_hh
         rz = a[:, :2 * hidden]
@@ -123,8 +119,8 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
         _sigmoid_(rz)
         r, z, n = split(a, 3)
         n += r * b[:, 2 * hidden:]
-        module.tanh(n, out=n)
-        new = module.subtract(h, n, out=out[t])
+        xp(x).tanh(n, out=n)
+        new = xp(x).subtract(h, n, out=out[t])
         new *= z
         new += n
         h = new
@@ -133,10 +129,9 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
 
 def gru_backward(grad, h0, w_hh, gates, h_side, out, reverse):
     """Backpropagation through time: (dL/d x-side, dL/d h-side for every step, dL/dh0)."""
-    module = xp(grad)
     steps = out.shape[0]
-    d_h_side = module.empty_like(gates)
-    dn_all = module.empty_like(out)
+    d_h_side = xp(grad).empty_like(gates)
+    dn_all = xp(grad).empty_like(out)
     dh_next = None
     walk = order(steps, not reverse)
     for k, t in enumerate(walk):
@@ -144,17 +139,17 @@ def gru_backward(grad, h0, w_hh, gates, h_side, out, reverse):
         h_prev = h0 if k == steps - 1 else out[walk[k + 1]]
         db_r, db_z, db_n = split(d_h_side[t], 3)
         dh = grad[t] if dh_next is None else grad[t] + dh_next
-        dn = module.multiply(n, n, out=dn_all[t])  # dn = dh ⊙ (1-z) ⊙ (1-n²)
-        module.subtract(1, dn, out=dn)
+        dn = xp(grad).multiply(n, n, out=dn_all[t])  # dn = dh ⊙ (1-z) ⊙ (1-n²)
+        xp(grad).subtract(1, dn, out=dn)
         dn *= 1 - z
         dn *= dh
-        module.multiply(r, 1 - r, out=db_r)  # dr = dn ⊙ b_n ⊙ r(1-r)
+        xp(grad).multiply(r, 1 - r, out=db_r)  # dr = dn ⊙ b_n ⊙ r(1-r)
         db_r *= split(h_side[t], 3)[2]
         db_r *= dn
-        module.multiply(z, 1 - z, out=db_z)  # dz = dh ⊙ (h_{t-1} - n) ⊙ z(1-z)
+        xp(grad).multiply(z, 1 - z, out=db_z)  # dz = dh ⊙ (h_{t-1} - n) ⊙ z(1-z)
         db_z *= h_prev - n
         db_z *= dh
-        module.multiply(dn, r, out=db_n)
+        xp(grad).multiply(dn, r, out=db_n)
         dh_next = d_h_side[t] @ w_hh
         dh_next += dh * z
     d_x_side = d_h_side.copy()
@@ -164,36 +159,34 @@ def gru_backward(grad, h0, w_hh, gates, h_side, out, reverse):
 
 def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
     """The plain RNN over the sequence: out (T, B, H)."""
-    module = xp(x)
     bias = None if b_ih is None else b_ih + b_hh
     out = project(x, w_ih, bias)  # the x-side, then h_t in place
-    recurrent = module.empty_like(out[0])
-    w_hh_t = module.ascontiguousarray(w_hh.T)
+    recurrent = xp(x).empty_like(out[0])
+    w_hh_t = xp(x).ascontiguousarray(w_hh.T)
     h = h0
     for t in order(out.shape[0], reverse):
         a = out[t]
-        a += module.matmul(h, w_hh_t, out=recurrent)
+        a += xp(x).matmul(h, w_hh_t, out=recurrent)
         if not relu:
-            module.tanh(a, out=a)
+            xp(x).tanh(a, out=a)
         else:
-            module.maximum(a, 0, out=a)
+            xp(x).maximum(a, 0, out=a)
         h = a
     return out
 
 
 def rnn_backward(grad, h0, w_hh, out, reverse, relu):
     """Backpropagation through time: (dL/dpre for every step, dL/dh0)."""
-    module = xp(grad)
-    dpre = module.empty_like(out)
+    dpre = xp(grad).empty_like(out)
     dh_next = None
     for t in order(out.shape[0], not reverse):
         dh = grad[t] if dh_next is None else grad[t] + dh_next
         d, h = dpre[t], out[t]
         if relu:
-            module.greater(h, 0, out=d)
+            xp(grad).greater(h, 0, out=d)
         else:
-            module.multiply(h, h, out=d)
-            module.subtract(1, d, out=d)
+            xp(grad).multiply(h, h, out=d)
+            xp(grad).subtract(1, d, out=d)
         d *= dh
         dh_next = d @ w_hh
     return dpre, dh_next

@@ -18,9 +18,8 @@ def put_rows(array, ids, rows) -> None:
     if not _as_items(array, rows):
         array[ids] = rows
         return
-    module = xp(array)
-    row = module.dtype((module.void, array.itemsize * array.shape[1]))
-    module.put(array.view(row).reshape(-1), ids, rows.view(row).reshape(-1))
+    row = xp(array).dtype((xp(array).void, array.itemsize * array.shape[1]))
+    xp(array).put(array.view(row).reshape(-1), ids, rows.view(row).reshape(-1))
 
 
 def _as_items(array, rows) -> bool:

@@ -23,26 +23,24 @@ _PRODUCT_LIMIT = 1 << 22  # largest (frequent ids × source rows) matrix built
 def scatter_rows(num_rows, ids, values, source=None, coef=None):
     """zeros((num_rows, D)) with row ids[t] += coef[t]·values[source[t]] for every t
     (source[t] = t and coef[t] = 1 when not given)."""
-    module = xp(values)
     if ids.size == 0:
-        return module.zeros((num_rows, values.shape[-1]), dtype=values.dtype)
+        return xp(values).zeros((num_rows, values.shape[-1]), dtype=values.dtype)
     # The sums come in a compact table, one row per distinct id plus a zero row, spread
     # to the full table by one `take` (cheaper than zeros + setitem).
     distinct, sums = sum_rows(num_rows, ids, values, source, coef, zero_row=True)
-    position = module.full(num_rows, distinct.size, dtype=module.intp)
-    position[distinct] = module.arange(distinct.size)
+    position = xp(values).full(num_rows, distinct.size, dtype=xp(values).intp)
+    position[distinct] = xp(values).arange(distinct.size)
     return sums.take(position, axis=0)
 
 
 def sum_rows(num_rows, ids, values, source=None, coef=None, zero_row=False):
     """The distinct ids (all below num_rows), ascending, and for each one Σ coef[t]·values[source[t]] over the
     tokens t with that id (one row per id; with `zero_row`, one more row of zeros)."""
-    module = xp(values)
     if device_of(values) != "cpu":
-        distinct, slot = module.unique(ids, return_inverse=True)
-        sums = module.zeros((distinct.size + zero_row, values.shape[-1]), dtype=values.dtype)
-        module.add.at(sums, slot.reshape(-1), _token_rows(values, source, coef,
-                                                           module.arange(ids.size)))
+        distinct, slot = xp(values).unique(ids, return_inverse=True)
+        sums = xp(values).zeros((distinct.size + zero_row, values.shape[-1]), dtype=values.dtype)
+        xp(values).add.at(sums, slot.reshape(-1), _token_rows(values, source, coef,
+                                                              xp(values).arange(ids.size)))
         return distinct, sums
     plan = RowSums(num_rows, ids, source, coef)
     return plan.distinct, plan.sums(values, zero_row)
@@ -55,8 +53,7 @@ class RowSums:
     that SGD can add the sums straight into the table's rows (`add_into`)."""
 
     def __init__(self, num_rows, ids, source=None, coef=None):
-        module = xp(ids)
-        runs = _sorted_runs(num_rows, ids, module)
+        runs = _sorted_runs(num_rows, ids, xp(ids))
         order, sorted_ids, starts, segment, repeats, repeat_run = runs
         self.distinct = sorted_ids.take(starts)
         self.source, self.coef = source, coef
@@ -72,9 +69,8 @@ class RowSums:
 
     def sums(self, values, zero_row=False):
         """One row per distinct id (and a row of zeros after them with `zero_row`)."""
-        module = xp(values)
         k = self.distinct.size
-        total = module.empty((k + zero_row, values.shape[-1]), dtype=values.dtype)
+        total = xp(values).empty((k + zero_row, values.shape[-1]), dtype=values.dtype)
         if zero_row:
             total[k] = 0
         self._rows(values, self.first, out=total[:k])
@@ -97,17 +93,16 @@ class RowSums:
 
     def _add_frequent(self, total, values, tokens, rows) -> None:
         """The tokens past the rounds (all of a few frequent ids), summed per id."""
-        module = xp(values)
-        new = module.empty(rows.size, dtype=bool)
+        new = xp(values).empty(rows.size, dtype=bool)
         new[0] = True
-        module.not_equal(rows[1:], rows[:-1], out=new[1:])
-        starts = module.flatnonzero(new)
+        xp(values).not_equal(rows[1:], rows[:-1], out=new[1:])
+        starts = xp(values).flatnonzero(new)
         frequent = rows.take(starts)
         sources = values.shape[0]
         if self.source is not None and frequent.size * sources <= _PRODUCT_LIMIT:
             # total[frequent] += M @ values, M[h, s] = Σ coef over id h's tokens from row s
-            local = module.cumsum(new) - 1
-            counts = module.bincount(
+            local = xp(values).cumsum(new) - 1
+            counts = xp(values).bincount(
                 local * sources + self.source.take(tokens),
                 weights=None if self.coef is None else self.coef.take(tokens),
                 minlength=frequent.size * sources)
@@ -115,7 +110,7 @@ class RowSums:
             add_rows(total, frequent, matrix @ values)
         else:
             add_rows(total, frequent,
-                     module.add.reduceat(self._rows(values, tokens), starts, axis=0))
+                     xp(values).add.reduceat(self._rows(values, tokens), starts, axis=0))
 
 
 def _token_rows(values, source, coef, tokens, out=None):

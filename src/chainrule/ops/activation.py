@@ -35,8 +35,7 @@ class LogSigmoid(Op):
     # y = log σ(x) = min(x, 0) - log(1 + e^-|x|)  (never overflows);  dy/dx = 1 - σ(x) = σ(-x)
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        module = xp(x)
-        return module.minimum(x, 0) - module.log1p(module.exp(-module.abs(x)))
+        return xp(x).minimum(x, 0) - xp(x).log1p(xp(x).exp(-abs(x)))
 
     def backward(ctx, grad):
         (x,) = ctx.saved
@@ -114,23 +113,22 @@ def _polynomial(coefficients, u):
 
 def erf(x):
     """The error function of a floating-point array (NumPy or CuPy), in x's dtype."""
-    module = xp(x)
     if x.dtype.kind != "f":
-        x = x.astype(module.float64)
-    ax = module.abs(x)
+        x = x.astype(xp(x).float64)
+    ax = xp(x).abs(x)
     # Both branches are evaluated everywhere on clipped arguments, then selected: no
     # masks, so the same code runs unchanged as GPU kernels.
-    u = module.minimum(ax, 1.0)
+    u = xp(x).minimum(ax, 1.0)
     u *= u
     small = _polynomial(_P1, u)
     small /= _polynomial(_Q1, u)
     small *= x
-    xb = module.clip(ax, 1.0, 6.0)
+    xb = xp(x).clip(ax, 1.0, 6.0)
     s = 1.0 / xb
     s -= 1.0 / 6.0
     s *= 1.2
     tail = _polynomial(_P2, s)
     tail /= _polynomial(_Q2, s)
-    tail *= module.exp(-(xb * xb))
-    large = module.copysign(1 - tail, x)
-    return module.where(ax <= 1.0, small, large).astype(x.dtype, copy=False)
+    tail *= xp(x).exp(-(xb * xb))
+    large = xp(x).copysign(1 - tail, x)
+    return xp(x).where(ax <= 1.0, small, large).astype(x.dtype, copy=False)

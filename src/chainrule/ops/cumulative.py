@@ -9,10 +9,9 @@ from ..backend import xp
 
 
 def _cumsum(x, dim: int, reverse: bool):
-    m = xp(x)
     if not reverse:
-        return m.cumsum(x, axis=dim)
-    return m.flip(m.cumsum(m.flip(x, dim), axis=dim), dim)
+        return xp(x).cumsum(x, axis=dim)
+    return xp(x).flip(xp(x).cumsum(xp(x).flip(x, dim), axis=dim), dim)
 
 
 class CumSum(Op):
@@ -43,15 +42,14 @@ class CumProd(Op):
 
 def _cumprod_grad_with_zeros(x, grad, dim):
     """dL/dx_j = Σ_{i≥j} dL/dy_i Π_{k≤i, k≠j} x_k, term by term (exact with zeros)."""
-    m = xp(x)
-    moved_x, moved_g = m.moveaxis(x, dim, -1), m.moveaxis(grad, dim, -1)
+    moved_x, moved_g = xp(x).moveaxis(x, dim, -1), xp(x).moveaxis(grad, dim, -1)
     n = moved_x.shape[-1]
-    out = m.zeros_like(moved_x)
+    out = xp(x).zeros_like(moved_x)
     for j in range(n):
         others = moved_x.copy()
         others[..., j] = 1
-        out[..., j] = (m.cumprod(others, axis=-1)[..., j:] * moved_g[..., j:]).sum(-1)
-    return m.moveaxis(out, -1, dim)
+        out[..., j] = (xp(x).cumprod(others, axis=-1)[..., j:] * moved_g[..., j:]).sum(-1)
+    return xp(x).moveaxis(out, -1, dim)
 
 
 class Prod(Op):
@@ -64,13 +62,12 @@ class Prod(Op):
     def backward(ctx, grad):
         ctx.once_differentiable()
         (x,) = ctx.saved
-        m = xp(x)
         axis = ctx.dim
         if axis is not None and not ctx.keepdim:
-            grad = m.expand_dims(grad, axis)
+            grad = xp(x).expand_dims(grad, axis)
         zeros = (x == 0)
-        nonzero_product = m.prod(m.where(zeros, 1, x), axis=axis, keepdims=True)
+        nonzero_product = xp(x).prod(xp(x).where(zeros, 1, x), axis=axis, keepdims=True)
         count = zeros.sum(axis=axis, keepdims=True)
-        others = m.where(count == 0, nonzero_product / m.where(zeros, 1, x),
-                         m.where((count == 1) & zeros, nonzero_product, 0))
+        others = xp(x).where(count == 0, nonzero_product / xp(x).where(zeros, 1, x),
+                             xp(x).where((count == 1) & zeros, nonzero_product, 0))
         return (grad * others,)

@@ -223,9 +223,8 @@ class Sigmoid(Op):
         # With e = e^-|x| ≤ 1 (never overflows): 1/(1+e) for x ≥ 0, e/(1+e) for x < 0. The
         # second form keeps full relative precision for very negative x, where 1 - (…) and
         # ½(1 + tanh(x/2)) round to 0 (sigmoid(-20) ≈ 2e-9 in float32, and log of it).
-        module = xp(x)
-        e = module.exp(-module.abs(x))
-        y = module.where(x >= 0, 1, e) / (1 + e)
+        e = xp(x).exp(-xp(x).abs(x))
+        y = xp(x).where(x >= 0, 1, e) / (1 + e)
         ctx.save_for_backward(y)
         return y
 

@@ -81,7 +81,6 @@ class EmbeddingBag(Op):
     # masking the slots that count (padding_idx, ends of shorter bags).
     #   dL/dW[v] = Σ_{t: id_t = v} c_t·dL/dout[bag_t],   dL/dc_t = dL/dout[bag_t]·W[id_t]
     def forward(ctx, weight, *per_sample, ids=None, valid=None, mean=False, sparse=False):
-        module = xp(weight)
         rows = weight.take(ids, axis=0)  # (B, L, D)
         bags, width = ids.shape
         # Each bag's sum is a (1, L) @ (L, D) product with its token coefficients, which
@@ -96,11 +95,11 @@ class EmbeddingBag(Op):
                 if valid is None:
                     scale = weight.dtype.type(1.0 / max(width, 1))
                 else:
-                    counts = module.maximum(valid.sum(axis=1), 1).astype(weight.dtype)
+                    counts = xp(weight).maximum(valid.sum(axis=1), 1).astype(weight.dtype)
                     scale = (1.0 / counts)[:, None]
             if valid is None:
-                coefficients = module.full((bags, width), 1 if scale is None else scale,
-                                           dtype=weight.dtype)
+                coefficients = xp(weight).full((bags, width), 1 if scale is None else scale,
+                                               dtype=weight.dtype)
             else:
                 coefficients = valid.astype(weight.dtype)
                 if scale is not None:
@@ -147,14 +146,13 @@ class EmbeddingBagMax(Op):
     # out[b, d] = max_{t ∈ bag b} W[id_t, d]  (0 for an empty bag);
     #   dL/dW[v, d] = Σ_b dL/dout[b, d] where bag b's maximum in column d came from row v
     def forward(ctx, weight, ids=None, valid=None):
-        module = xp(weight)
         rows = weight.take(ids, axis=0)  # (B, L, D)
         if valid is not None:
-            rows[~valid] = -module.inf
+            rows[~valid] = -xp(weight).inf
         position = rows.argmax(axis=1)  # (B, D): which slot won, first on ties
-        out = module.take_along_axis(rows, position[:, None, :], axis=1)[:, 0, :]
-        winner = module.take_along_axis(ids, position, axis=1)  # (B, D) row ids
-        columns = module.broadcast_to(module.arange(weight.shape[1]), winner.shape)
+        out = xp(weight).take_along_axis(rows, position[:, None, :], axis=1)[:, 0, :]
+        winner = xp(weight).take_along_axis(ids, position, axis=1)  # (B, D) row ids
+        columns = xp(weight).broadcast_to(xp(weight).arange(weight.shape[1]), winner.shape)
         ctx.key = (winner.reshape(-1), columns.reshape(-1))  # where each output came from
         ctx.shape = weight.shape
         ctx.nonempty = None
@@ -162,7 +160,7 @@ class EmbeddingBagMax(Op):
             nonempty = valid.any(axis=1)
             if not bool(nonempty.all()):
                 ctx.nonempty = nonempty[:, None]
-                out = module.where(ctx.nonempty, out, 0)
+                out = xp(weight).where(ctx.nonempty, out, 0)
         return out
 
     def backward(ctx, grad):

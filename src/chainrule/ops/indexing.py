@@ -65,11 +65,10 @@ class PutAlongDim(Op):
     def forward(ctx, x, shape=(), index=None, dim=0):
         ctx.index = index
         ctx.dim = dim
-        module = xp(x)
-        out = module.zeros(shape, dtype=x.dtype)
+        out = xp(x).zeros(shape, dtype=x.dtype)
         # Indices along `dim` are distinct per row in every use (max, gather of targets),
         # but add, not assign, keeps this correct if they are not.
-        module.add.at(out, _full_index(index, dim, shape, module), x)
+        xp(x).add.at(out, _full_index(index, dim, shape, xp(x)), x)
         return out
 
     def backward(ctx, grad):

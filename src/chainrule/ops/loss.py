@@ -66,20 +66,19 @@ class CrossEntropy(Op):
         # checks this on the CPU), which skips the masking work.
         if weight is None and not label_smoothing and gpu_cross_entropy.supports(x):
             return _fused_forward(ctx, x, target, ignore_index, reduction)
-        module = xp(x)
         rows, classes = x.shape
         shifted = x - x.max(axis=1, keepdims=True)
-        exps = module.exp(shifted)
+        exps = xp(x).exp(shifted)
         totals = exps.sum(axis=1)
-        log_totals = module.log(totals)
+        log_totals = xp(x).log(totals)
         valid = target != ignore_index if masked else None
-        safe = target if valid is None else module.where(valid, target, 0)
-        ctx.row_index = module.arange(rows)
+        safe = target if valid is None else xp(x).where(valid, target, 0)
+        ctx.row_index = xp(x).arange(rows)
         nll = log_totals - shifted[ctx.row_index, safe]  # -log p[i, y_i]
 
         # a_i: weight of row i's one-hot part (None: all ones); b_i: of its uniform part
         if weight is not None:
-            a = weight[safe] if valid is None else module.where(valid, weight[safe], 0)
+            a = weight[safe] if valid is None else xp(x).where(valid, weight[safe], 0)
         else:
             a = None if valid is None else valid.astype(x.dtype)
         denominator = (rows if a is None else a.sum()) if reduction == "mean" else 1
@@ -98,9 +97,9 @@ class CrossEntropy(Op):
         ctx.target, ctx.a, ctx.b, ctx.eps = safe, a, b, eps
         ctx.weight, ctx.reduction, ctx.denominator = weight, reduction, denominator
         if a is None or reduction != "mean":
-            return module.asarray(_reduce(loss, reduction, denominator), dtype=x.dtype)
-        with _quiet(module):  # every target ignored: the mean is 0/0 = nan, as PyTorch
-            return module.asarray(_reduce(loss, reduction, denominator), dtype=x.dtype)
+            return xp(x).asarray(_reduce(loss, reduction, denominator), dtype=x.dtype)
+        with _quiet(xp(x)):  # every target ignored: the mean is 0/0 = nan, as PyTorch
+            return xp(x).asarray(_reduce(loss, reduction, denominator), dtype=x.dtype)
 
     def backward(ctx, grad):
         if getattr(ctx, "fused", False):
@@ -108,7 +107,6 @@ class CrossEntropy(Op):
         x, exps, totals = ctx.saved
         a, b, eps, weight = ctx.a, ctx.b, ctx.eps, ctx.weight
         rows, classes = exps.shape
-        module = xp(exps)
         r = grad / ctx.denominator if ctx.reduction == "mean" else grad  # dL/dloss_i
         # Σ_c q_ic = (1-ε)·a_i + b_i·Σ_c w_c
         one_hot_part = (1 - eps) if a is None else a * (1 - eps)
@@ -116,7 +114,7 @@ class CrossEntropy(Op):
         if b is not None:
             qsum = qsum + b * (classes if weight is None else weight.sum())
         if ctx.building_graph:  # differentiating the backward: dense, with ops
-            onehot = module.zeros(exps.shape, dtype=exps.dtype)
+            onehot = xp(exps).zeros(exps.shape, dtype=exps.dtype)
             onehot[ctx.row_index, ctx.target] = 1
             grad_x = (Softmax.call(x, dim=1) * _column(r * qsum, rows)
                       - onehot * _column(r * one_hot_part, rows))
@@ -154,9 +152,8 @@ def _fused_backward(ctx, grad):
         return gpu_cross_entropy.backward(x, lse, ctx.target, valid, r)
     # differentiating the backward: the softmax as an op of x, the rest constants
     rows = x.shape[0]
-    module = xp(valid)
-    onehot = module.zeros(x.shape, dtype=x.dtype)
-    onehot[module.arange(rows), module.where(valid > 0, ctx.target, 0)] = 1
+    onehot = xp(valid).zeros(x.shape, dtype=x.dtype)
+    onehot[xp(valid).arange(rows), xp(valid).where(valid > 0, ctx.target, 0)] = 1
     return (Softmax.call(x, dim=1) - onehot) * _column(r * valid, rows)
 
 
@@ -165,12 +162,11 @@ class CrossEntropyProbs(Op):
     # probabilities t (M, C);  dloss_i/dx_i = (Σ_c q_ic)·softmax(x_i) - q_i,
     # dloss_i/dt_ic = -(1-ε)·w_c·log softmax(x_i)_c
     def forward(ctx, x, target, weight=None, label_smoothing=0.0, reduction="mean"):
-        module = xp(x)
         rows, classes = x.shape
         shifted = x - x.max(axis=1, keepdims=True)
-        exps = module.exp(shifted)
+        exps = xp(x).exp(shifted)
         totals = exps.sum(axis=1)
-        log_probs = shifted - module.log(totals)[:, None]
+        log_probs = shifted - xp(x).log(totals)[:, None]
         eps = float(label_smoothing)
         q = target * (1 - eps) + eps / classes if eps else target
         if weight is not None:
@@ -178,7 +174,7 @@ class CrossEntropyProbs(Op):
         loss = -(q * log_probs).sum(axis=1)
         ctx.save_for_backward(x, target, exps, totals, log_probs)
         ctx.weight, ctx.eps, ctx.reduction = weight, eps, reduction
-        return module.asarray(_reduce(loss, reduction, rows), dtype=x.dtype)
+        return xp(x).asarray(_reduce(loss, reduction, rows), dtype=x.dtype)
 
     def backward(ctx, grad):
         x, target, exps, totals, log_probs = ctx.saved
@@ -204,10 +200,9 @@ class BinaryCrossEntropy(Op):
     # loss = -w·(t·log x + (1-t)·log(1-x)), each log clamped at -100 (as PyTorch);
     # dloss/dx = w·(x - t) / max(x(1-x), 1e-12),   dloss/dt = w·(log(1-x) - log x)
     def forward(ctx, x, target, weight=None):
-        module = xp(x)
-        with _quiet(module):  # log 0 = -inf is expected here, then clamped
-            log_x = module.maximum(module.log(x), -100)
-            log_1mx = module.maximum(module.log1p(-x), -100)
+        with _quiet(xp(x)):  # log 0 = -inf is expected here, then clamped
+            log_x = xp(x).maximum(xp(x).log(x), -100)
+            log_1mx = xp(x).maximum(xp(x).log1p(-x), -100)
         loss = (target - 1) * log_1mx - target * log_x
         if weight is not None:
             loss = loss * weight

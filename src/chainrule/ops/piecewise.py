@@ -15,10 +15,9 @@ _ONE_SIXTH = float(numpy.float32(1.0) / numpy.float32(6.0))
 class Hardsigmoid(Op):
     # y = clip((x + 3) / 6, 0, 1);  dy/dx = 1/6 on (-3, 3), else 0
     def forward(ctx, x):
-        module = xp(x)
         inside = (x > -3) & (x < 3)
-        ctx.save_for_backward(module.where(inside, x.dtype.type(_ONE_SIXTH), x.dtype.type(0)))
-        return module.clip((x + 3) / 6, 0, 1).astype(x.dtype, copy=False)
+        ctx.save_for_backward(xp(x).where(inside, x.dtype.type(_ONE_SIXTH), x.dtype.type(0)))
+        return xp(x).clip((x + 3) / 6, 0, 1).astype(x.dtype, copy=False)
 
     def backward(ctx, grad):
         (slope,) = ctx.saved

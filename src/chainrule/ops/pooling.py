@@ -84,22 +84,21 @@ class WindowScatter(Op):
     # weights w_ij (a max pool's winner masks) or one common scale (an average's 1/divisor).
     # Linear in g; its adjoint is WindowGather with the same weights.
     def forward(ctx, grad, windows=None, weights=None, scale=None):
-        module = xp(grad)
         ctx.windows, ctx.weights, ctx.scale = windows, weights, scale
         if scale is not None:
             grad = grad * scale
         shape = windows.frame_shape(grad.shape[:2])
         if windows.tiles:  # every element is written below
-            frame = module.empty(shape, dtype=grad.dtype)
+            frame = xp(grad).empty(shape, dtype=grad.dtype)
         else:
-            frame = module.zeros(shape, dtype=grad.dtype)
+            frame = xp(grad).zeros(shape, dtype=grad.dtype)
         for p, view in enumerate(windows.slices(frame)):
             if windows.overlap:
                 view += grad if weights is None else grad * weights[p]
             elif weights is None:  # every frame element belongs to one window at most
                 view[...] = grad
             else:
-                module.multiply(grad, weights[p], out=view)
+                xp(grad).multiply(grad, weights[p], out=view)
         return windows.crop(frame)
 
     def backward(ctx, h):
@@ -111,7 +110,6 @@ class WindowGather(Op):
     # y = Σ_(i,j) w_ij · slice_ij(x) (times a common scale): a weighted sum over each
     # window. Linear in x; its adjoint is WindowScatter with the same weights.
     def forward(ctx, x, windows=None, weights=None, scale=None):
-        module = xp(x)
         ctx.windows, ctx.weights, ctx.scale = windows, weights, scale
         frame = windows.pad(x, 0)
         y = None
@@ -122,7 +120,7 @@ class WindowGather(Op):
             if y is None:
                 y = part.copy() if weights is None else part
             else:
-                module.add(y, part, out=y)
+                xp(x).add(y, part, out=y)
         if scale is not None:
             y *= scale
         return y
@@ -172,9 +170,8 @@ class Separable2d(Op):
     # y = A · x · Bᵀ over the last two axes (A averages rows, B columns);
     # dL/dx = Aᵀ · g · B: the same op with the transposed matrices
     def forward(ctx, x, rows=None, cols=None):
-        module = xp(x)
         ctx.rows, ctx.cols = rows, cols
-        return module.matmul(module.matmul(rows, x), cols.T)
+        return xp(x).matmul(xp(x).matmul(rows, x), cols.T)
 
     def backward(ctx, grad):
         return (Separable2d.call(grad, rows=ctx.rows.T, cols=ctx.cols.T),)

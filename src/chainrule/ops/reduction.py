@@ -71,9 +71,8 @@ class Extreme(Op):
 
 def argextreme(x, dim, keepdim, largest):
     """Index of the max (or min) along `dim` (an array; no gradient)."""
-    module = xp(x)
     if dim is None:
-        flat = module.argmax(x) if largest else module.argmin(x)
+        flat = xp(x).argmax(x) if largest else xp(x).argmin(x)
         return flat.reshape((1,) * x.ndim) if keepdim else flat
-    index = module.argmax(x, axis=dim) if largest else module.argmin(x, axis=dim)
-    return module.expand_dims(index, dim) if keepdim else index
+    index = xp(x).argmax(x, axis=dim) if largest else xp(x).argmin(x, axis=dim)
+    return xp(x).expand_dims(index, dim) if keepdim else index

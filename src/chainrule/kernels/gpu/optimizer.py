@@ -8,7 +8,8 @@ the offset where each tensor starts in one flat index space. Each thread finds i
 by walking the offsets and updates one element. Nothing is copied to the device but the
 kernel's arguments, and nothing is read back.
 
-Every array must be a C-contiguous CuPy array of the one dtype (float32 or float64).
+Every array must be a C-contiguous CuPy array of its parameter's dtype (float32 or
+float64): `supports` says whether they are.
 """
 from __future__ import annotations
 
@@ -94,10 +95,13 @@ _STRUCT = numpy.dtype([(slot, numpy.uint64, (TENSORS,)) for slot in _SLOTS]
                          ("fresh", numpy.int32, (TENSORS,))], align=True)
 
 
-def supports(*arrays) -> bool:
-    """Whether the fused update takes these arrays: CuPy, C-contiguous, float32/float64."""
+def supports(rows) -> bool:
+    """Whether the fused update takes these rows of arrays (a parameter, its gradient, its
+    states): CuPy, C-contiguous, float32 or float64, the parameter's dtype in each row."""
+    arrays = [a for row in rows for a in row]
     return backend.on_gpu(*arrays) and all(
-        a.dtype in _C_TYPES and a.flags.c_contiguous for a in arrays)
+        a.dtype in _C_TYPES and a.dtype == row[0].dtype and a.flags.c_contiguous
+        for row in rows for a in row)
 
 
 @functools.cache
