@@ -88,3 +88,9 @@ def test_default_device():
     finally:
         cr.set_default_device(None)
     assert cr.get_default_device() == "cpu"
+
+
+def test_torch_cuda_amp_is_a_module_path():
+    from chainrule.cuda.amp import GradScaler, autocast
+
+    assert GradScaler is cr.amp.GradScaler and autocast is cr.autocast

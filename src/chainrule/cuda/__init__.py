@@ -7,11 +7,9 @@ nothing, and putting a tensor on "cuda" is a one-line RuntimeError.
 """
 from __future__ import annotations
 
-from . import (
-    amp,  # noqa: F401 - torch.cuda.amp.autocast / GradScaler
-    backend,
-)
-from .device import device
+from .. import backend
+from ..device import device
+from . import amp  # noqa: F401 - torch.cuda.amp.autocast / GradScaler
 
 
 def is_available() -> bool:
