@@ -17,8 +17,9 @@ def sgd(items, lr: float, momentum: float, dampening: float, weight_decay: float
         nesterov: bool, maximize: bool) -> bool:
     """items: (param, grad, state or None) as Optimizer._params_with_grad yields them."""
     buffers = [state.get("momentum_buffer") for _, _, state in items] if momentum else []
-    arrays = [a for param, grad, _ in items for a in (param, grad)]
-    if not kernels.supports(*arrays, *(b.array for b in buffers if b is not None)):
+    arrays = [(param, grad) + ((buffers[k].array,) if buffers and buffers[k] is not None else ())
+              for k, (param, grad, _) in enumerate(items)]
+    if not kernels.supports(arrays):
         return False
     rows = []
     for k, (param, grad, state) in enumerate(items):
@@ -36,9 +37,9 @@ def sgd(items, lr: float, momentum: float, dampening: float, weight_decay: float
 def adam(items, lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
          decoupled: bool, maximize: bool) -> bool:
     """items: (param, grad, state) as Optimizer._params_with_grad yields them (no amsgrad)."""
-    moments = [(s["exp_avg"].array, s["exp_avg_sq"].array) for _, _, s in items if s]
-    arrays = [a for param, grad, _ in items for a in (param, grad)]
-    if not kernels.supports(*arrays, *(a for pair in moments for a in pair)):
+    arrays = [(param, grad) + ((s["exp_avg"].array, s["exp_avg_sq"].array) if s else ())
+              for param, grad, s in items]
+    if not kernels.supports(arrays):
         return False
     by_step: dict = {}
     for param, grad, state in items:
