@@ -24,6 +24,7 @@ saves a pass over the (nnz, D) values.
 from __future__ import annotations
 
 from . import backend
+from .backend import xp
 from .kernels.rows import add_rows, put_rows
 from .kernels.segments import sum_rows
 from .tensor import Tensor
@@ -68,9 +69,8 @@ class RowSparseTensor:
     @classmethod
     def no_rows(cls, shape: tuple, like) -> RowSparseTensor:
         """The zero gradient: no stored rows (dtype and device of the array `like`)."""
-        module = backend.xp(like)
-        return cls(module.zeros(0, dtype=module.intp),
-                   module.zeros((0,) + tuple(shape[1:]), dtype=like.dtype), shape)
+        return cls(xp(like).zeros(0, dtype=xp(like).intp),
+                   xp(like).zeros((0,) + tuple(shape[1:]), dtype=like.dtype), shape)
 
     @classmethod
     def from_rows(cls, indices, values, shape: tuple) -> RowSparseTensor:
@@ -121,8 +121,7 @@ class RowSparseTensor:
 
     # --- to and from dense ---------------------------------------------------------------
     def dense_array(self):
-        module = backend.xp(self._values)
-        out = module.zeros(self.shape, dtype=self._values.dtype)
+        out = xp(self._values).zeros(self.shape, dtype=self._values.dtype)
         out[self._indices] = self._values
         return out
 
@@ -140,10 +139,9 @@ class RowSparseTensor:
     # --- sums ----------------------------------------------------------------------------
     def __add__(self, other):
         if isinstance(other, RowSparseTensor):
-            module = backend.xp(self._values)
             return RowSparseTensor.from_rows(
-                module.concatenate([self._indices, other._indices]),
-                module.concatenate([self._values, other._values]), self.shape)
+                xp(self._values).concatenate([self._indices, other._indices]),
+                xp(self._values).concatenate([self._values, other._values]), self.shape)
         return other + self  # dense + sparse is dense
 
     def __radd__(self, other):

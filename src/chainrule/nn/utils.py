@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import sys
 
-from .. import backend
+from ..backend import xp
 from ..tensor import Tensor
 from . import rnn_utils as rnn
 
@@ -49,24 +49,23 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     norm_type = float(norm_type)
     if not arrays:
         return Tensor(0.0)
-    module = backend.xp(arrays[0])
     dtype = arrays[0].dtype
     if math.isinf(norm_type):
         # ‖g‖∞ = max |gᵢ|  (the smallest |gᵢ| for -inf, as PyTorch)
-        pick = module.max if norm_type > 0 else module.min
-        parts = [pick(module.abs(a)) if a.size else module.zeros((), dtype) for a in arrays]
-        total = pick(module.stack(parts))
+        pick = xp(arrays[0]).max if norm_type > 0 else xp(arrays[0]).min
+        parts = [pick(abs(a)) if a.size else xp(a).zeros((), dtype) for a in arrays]
+        total = pick(xp(arrays[0]).stack(parts))
     elif norm_type == 0:
-        total = sum(module.count_nonzero(a) for a in arrays) * dtype.type(1)
+        total = sum(xp(a).count_nonzero(a) for a in arrays) * dtype.type(1)
     else:
         # ‖g‖ₚ = (Σ |gᵢ|ᵖ)^(1/p), accumulated per tensor
         if norm_type == 2.0:
-            parts = [module.vdot(a.ravel(), a.ravel()) for a in arrays]
+            parts = [xp(a).vdot(a.ravel(), a.ravel()) for a in arrays]
         else:
-            parts = [(module.abs(a) ** norm_type).sum() for a in arrays]
+            parts = [(abs(a) ** norm_type).sum() for a in arrays]
         total = sum(parts) ** (1.0 / norm_type)
-    total = module.asarray(total, dtype=dtype)
-    if error_if_nonfinite and not bool(module.isfinite(total)):
+    total = xp(arrays[0]).asarray(total, dtype=dtype)
+    if error_if_nonfinite and not bool(xp(total).isfinite(total)):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is "
             "non-finite, so it cannot be clipped. To disable this error and scale the "
@@ -99,7 +98,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clamp every gradient element into [-clip_value, clip_value]."""
     clip_value = float(clip_value)
-    _map_grads(_as_list(parameters), lambda g: backend.xp(g).clip(g, -clip_value, clip_value))
+    _map_grads(_as_list(parameters), lambda g: xp(g).clip(g, -clip_value, clip_value))
 
 
 def parameters_to_vector(parameters) -> Tensor:
@@ -107,7 +106,7 @@ def parameters_to_vector(parameters) -> Tensor:
     arrays = [p.array.ravel() for p in _as_list(parameters)]
     if not arrays:
         raise ValueError("parameters_to_vector: no parameters given")
-    return Tensor._wrap(backend.xp(arrays[0]).concatenate(arrays))
+    return Tensor._wrap(xp(arrays[0]).concatenate(arrays))
 
 
 def vector_to_parameters(vec: Tensor, parameters) -> None:

@@ -3,6 +3,7 @@ scatter-add into the rows that were read)."""
 from __future__ import annotations
 
 from ... import backend
+from ...backend import xp
 from ...ops.embedding import Embedding, EmbeddingBag, EmbeddingBagMax
 from ...tensor import Tensor
 
@@ -64,7 +65,6 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         if per_sample_weights.dtype != weight.dtype:
             per_sample_weights = per_sample_weights.to(weight.dtype)
     _check_range(ids, rows, "embedding_bag")
-    module = backend.xp(ids)
     valid = None
     if ids.ndim == 2:
         if offsets is not None:
@@ -75,7 +75,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         if offsets is None:
             raise ValueError("embedding_bag: a 1-D input needs offsets (the start of each "
                              "bag); pass a 2-D input (B, L) for bags of equal length")
-        bags, valid, slots = _bags_from_offsets(ids, offsets, include_last_offset, module)
+        bags, valid, slots = _bags_from_offsets(ids, offsets, include_last_offset)
         if per_sample_weights is not None:
             per_sample_weights = per_sample_weights[slots]
     else:
@@ -93,10 +93,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
                               sparse=sparse)
 
 
-def _bags_from_offsets(ids, offsets, include_last_offset, module):
+def _bags_from_offsets(ids, offsets, include_last_offset):
     """A 1-D id list cut at `offsets` as a padded (B, L) matrix, the mask of real slots,
     and the position in `ids` of each slot (0 where empty)."""
-    starts = offsets.array if isinstance(offsets, Tensor) else module.asarray(offsets)
+    starts = offsets.array if isinstance(offsets, Tensor) else xp(ids).asarray(offsets)
     if starts.ndim != 1 or starts.dtype.kind not in "iu":
         raise ValueError(f"embedding_bag: offsets has to be a 1-D tensor of integers, got "
                          f"shape {tuple(starts.shape)} and dtype {starts.dtype}")
@@ -109,7 +109,7 @@ def _bags_from_offsets(ids, offsets, include_last_offset, module):
         ends = starts[1:]
         starts = starts[:-1]
     else:
-        ends = module.append(starts[1:], n)
+        ends = xp(ids).append(starts[1:], n)
     if starts.shape[0] and int(starts[0]) != 0:
         raise ValueError(f"embedding_bag: offsets[0] has to be 0, i.e., the first sequence in "
                          f"the mini-batch has to start from position 0. However, got "
@@ -119,10 +119,10 @@ def _bags_from_offsets(ids, offsets, include_last_offset, module):
         raise ValueError(f"embedding_bag: offsets must be non-decreasing and at most the "
                          f"input length {n}, got {starts.tolist()}")
     width = int(lengths.max()) if lengths.size else 0
-    column = module.arange(width)
+    column = xp(ids).arange(width)
     valid = column < lengths[:, None]
-    slots = module.where(valid, starts[:, None] + column, 0)
-    bags = ids[slots] if n else module.zeros(slots.shape, dtype=ids.dtype)
+    slots = xp(ids).where(valid, starts[:, None] + column, 0)
+    bags = ids[slots] if n else xp(ids).zeros(slots.shape, dtype=ids.dtype)
     return bags, valid, slots
 
 

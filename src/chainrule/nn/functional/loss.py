@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 from ... import backend
+from ...backend import xp
 from ...ops.indexing import TakeAlongDim
 from ...ops.loss import (
     BinaryCrossEntropy,
@@ -178,15 +179,14 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noq
     classes = input.shape[class_dim]
     weight = _class_weight(weight, classes, input, "nll_loss")
     _check_index_target(input, target, class_dim, "nll_loss")
-    module = backend.xp(input.array)
     indices = target.array
     masked = _check_classes(indices.reshape(-1), classes, ignore_index, "nll_loss")
     valid = indices != ignore_index if masked else None
-    safe = indices if valid is None else module.where(valid, indices, 0)
+    safe = indices if valid is None else xp(indices).where(valid, indices, 0)
     # loss = -w[y]·input[y] per sample: a gather (differentiable) times constants
-    picked = TakeAlongDim.apply(input, index=module.expand_dims(safe, class_dim), dim=class_dim)
+    picked = TakeAlongDim.apply(input, index=xp(safe).expand_dims(safe, class_dim), dim=class_dim)
     picked = picked.reshape(indices.shape)
-    weights = module.ones(indices.shape, dtype=input.dtype) if weight is None else weight[safe]
+    weights = xp(safe).ones(indices.shape, dtype=input.dtype) if weight is None else weight[safe]
     if valid is not None:
         weights = weights * valid
     loss = picked * Tensor._wrap(-weights)
@@ -195,7 +195,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noq
     total = loss.sum()
     if reduction == "sum":
         return total
-    return total / Tensor._wrap(module.asarray(weights.sum(), dtype=input.dtype))
+    return total / Tensor._wrap(xp(safe).asarray(weights.sum(), dtype=input.dtype))
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor,  # noqa: A002
@@ -251,7 +251,6 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if tensor.dtype.kind not in "iu":
         raise TypeError(f"one_hot: needs a tensor of integer class indices, got {tensor.dtype}")
     indices = tensor.array
-    module = backend.xp(indices)
     if num_classes == -1:
         if indices.size == 0:
             raise ValueError("one_hot: can not infer the number of classes from an empty "
@@ -264,7 +263,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         if int(indices.max()) >= num_classes:
             raise ValueError(f"one_hot: class values must be smaller than num_classes="
                              f"{num_classes}, got {int(indices.max())}")
-    classes = module.arange(num_classes, dtype=indices.dtype)
+    classes = xp(indices).arange(num_classes, dtype=indices.dtype)
     return Tensor._wrap((indices[..., None] == classes).astype(backend.int64))
 
 

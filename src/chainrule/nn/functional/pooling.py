@@ -111,9 +111,8 @@ def _adaptive_avg_pool(input, output_size, nd, where):  # noqa: A002
         windows = Windows((h, w), kernel, kernel, (0, 0))
         y = WindowGather.apply(x, windows=windows, scale=1.0 / (kernel[0] * kernel[1]))
     else:  # windows of two sizes overlap: average rows, then columns, by matrices
-        module = xp(x.array)
-        y = Separable2d.apply(x, rows=averaging_matrix(h, oh, module, x.dtype),
-                              cols=averaging_matrix(w, ow, module, x.dtype))
+        y = Separable2d.apply(x, rows=averaging_matrix(h, oh, xp(x.array), x.dtype),
+                              cols=averaging_matrix(w, ow, xp(x.array), x.dtype))
     return restore(y)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from ... import backend, creation
+from ...backend import xp
 from ...ops import functions as ops
 from ...tensor import Tensor
 from .. import functional as F
@@ -33,8 +34,7 @@ def additive_mask(mask, dtype, name: str):
     if not isinstance(mask, Tensor):
         mask = creation.tensor(mask)
     if mask.dtype == backend.bool_:
-        module = backend.xp(mask.array)
-        return Tensor._wrap(module.where(mask.array, -module.inf, 0.0).astype(dtype))
+        return Tensor._wrap(xp(mask.array).where(mask.array, -math.inf, 0.0).astype(dtype))
     if mask.dtype.kind != "f":
         raise TypeError(f"only bool and floating types of {name} are supported, "
                         f"got {mask.dtype}")

@@ -22,6 +22,7 @@ import numpy
 
 from ... import backend
 from ...autograd.function import Function
+from ...backend import xp
 from ...distributed import collectives
 from ...distributed import group as groups
 from ...tensor import Tensor
@@ -83,22 +84,21 @@ class SyncBatchNorm(_BatchNorm):
 class _SyncBatchNormFunction(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, eps, group, running):
-        module = backend.xp(x.array)
         axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, -1) + (1,) * (x.ndim - 2)
         data = x.array
         local_count = data.size // data.shape[1]
-        sums = module.concatenate([data.sum(axis=axes), (data * data).sum(axis=axes),
-                                   module.asarray([local_count], dtype=data.dtype)])
+        sums = xp(data).concatenate([data.sum(axis=axes), (data * data).sum(axis=axes),
+                                     xp(data).asarray([local_count], dtype=data.dtype)])
         sums = _all_reduce(sums, group)
         channels = data.shape[1]
         count = float(sums[-1])
         mean = sums[:channels] / count
-        var = module.maximum(sums[channels:2 * channels] / count - mean * mean, 0)
+        var = xp(data).maximum(sums[channels:2 * channels] / count - mean * mean, 0)
         if count <= 1:
             raise ValueError(f"SyncBatchNorm: expected more than 1 value per channel when "
                              f"training over all ranks, got {int(count)}")
-        inv_std = 1.0 / module.sqrt(var + eps)
+        inv_std = 1.0 / xp(var).sqrt(var + eps)
         x_hat = (data - mean.reshape(shape)) * inv_std.reshape(shape)
         if running is not None:
             running_mean, running_var, momentum = running
@@ -120,9 +120,8 @@ class _SyncBatchNormFunction(Function):
     def backward(ctx, grad):
         x_hat, inv_std, weight = ctx.saved_tensors
         dy, x_hat, inv_std = grad.array, x_hat.array, inv_std.array
-        module = backend.xp(dy)
         axes, shape = ctx.axes, ctx.shape
-        local = module.concatenate([dy.sum(axis=axes), (dy * x_hat).sum(axis=axes)])
+        local = xp(dy).concatenate([dy.sum(axis=axes), (dy * x_hat).sum(axis=axes)])
         channels = dy.shape[1]
         grad_bias, grad_weight = local[:channels], local[channels:]
         total = _all_reduce(local.copy(), ctx.group) / ctx.count
