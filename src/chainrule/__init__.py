@@ -73,6 +73,9 @@ for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2
               "pairwise_distance", "pdist", "group_norm", "layer_norm", "rms_norm"):
     if hasattr(nn.functional, _name):
         globals()[_name] = getattr(nn.functional, _name)
+for _name in ("celu", "selu", "rrelu", "threshold", "dropout"):  # torch.selu_(x), ...
+    if hasattr(nn.functional, _name) and _name + "_" not in globals():
+        globals()[_name + "_"] = composites.inplace(getattr(nn.functional, _name), _name + "_")
 for _name in ("hardshrink", "prelu"):  # Tensor methods that PyTorch has from nn.functional
     if hasattr(nn.functional, _name):
         setattr(Tensor, _name, getattr(nn.functional, _name))

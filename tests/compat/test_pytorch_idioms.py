@@ -90,3 +90,11 @@ def test_attention_idioms_run():
 def test_classifier_bookkeeping_runs():
     ours = classifier_bookkeeping(chainrule)
     assert ours[1:] == (((6, 4), (6, 4)), True, True, f"{ours[0]:+.2f}", (4, 4))
+
+
+def test_top_level_in_place_activation_forms_match_torch():
+    for name, args in (("selu_", ()), ("celu_", ()), ("threshold_", (0.0, 9.0))):
+        ours, theirs = chainrule.tensor([-1.0, 0.5]), real_torch.tensor([-1.0, 0.5])
+        getattr(chainrule, name)(ours, *args)
+        getattr(real_torch, name)(theirs, *args)
+        numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
