@@ -198,6 +198,14 @@ def manual_seed(seed: int) -> None:
         _cupy.random.seed(seed)
 
 
+def uniform_like(array, dtype=float64):
+    """Uniform samples on [0, 1) shaped like `array`, on its device: from chainrule's
+    generator on the CPU (so that manual_seed fixes them), from CuPy's on a GPU."""
+    if isinstance(array, numpy.ndarray):
+        return _rng.random(array.shape, dtype=dtype)
+    return cupy().random.random(array.shape, dtype=dtype)
+
+
 def initial_seed() -> int:
     return _initial_seed
 

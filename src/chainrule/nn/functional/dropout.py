@@ -37,6 +37,4 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
 def _uniform(data):
     """Uniform samples on [0, 1), shaped like `data`, on its device."""
     dtype = data.dtype if data.dtype in (backend.float32, backend.float64) else backend.float32
-    if backend.device_of(data) == "cpu":
-        return backend.rng().random(data.shape, dtype=dtype)
-    return backend.xp(data).random.random(data.shape, dtype=dtype)
+    return backend.uniform_like(data, dtype)

@@ -78,8 +78,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
     forward, the soft sample's gradient (straight-through)."""
     from .activation import softmax
     xp = backend.xp(logits.array)
-    uniform = backend.rng().random(logits.shape) if backend.device_of(logits.array) == "cpu" \
-        else xp.random.random(logits.shape)
+    uniform = backend.uniform_like(logits.array)
     gumbels = Tensor._wrap(xp.asarray(-xp.log(-xp.log(uniform + eps) + eps), dtype=logits.dtype))
     soft = softmax((logits + gumbels) / tau, dim=dim)
     if not hard:

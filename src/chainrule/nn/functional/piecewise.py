@@ -83,8 +83,8 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,  # noqa
     in training, and is (lower + upper) / 2 in evaluation."""
     input = _floating(input, "rrelu")
     if training:
-        slopes = backend.rng().uniform(lower, upper, size=input.shape).astype(input.dtype)
-        slope = Tensor._wrap(backend.to_device(slopes, input.device))
+        slopes = lower + (upper - lower) * backend.uniform_like(input.array)
+        slope = Tensor._wrap(slopes.astype(input.dtype))
     else:
         slope = (lower + upper) / 2
     return functions.where(input.array >= 0, input, input * slope)
