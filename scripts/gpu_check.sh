@@ -77,7 +77,8 @@ print("torch cuda", torch.version.cuda, "available", torch.cuda.is_available())
 PY
     echo "== a venv over the machine's packages (its python may itself be a venv)"
     rm -rf "$VENV"
-    "$PYTHON" -m venv --system-site-packages "$VENV" || return 1
+    # (no pip of its own: the machine's pip is found through the .pth file below)
+    "$PYTHON" -m venv --without-pip --system-site-packages "$VENV" || return 1
     local parent here
     parent=$("$PYTHON" -c "import site; print('\n'.join(site.getsitepackages()))")
     here=$("$VENV/bin/python" -c "import site; print(site.getsitepackages()[0])")
