@@ -53,9 +53,8 @@ from __future__ import annotations
 import math
 import threading
 
-from ..backend import device_of, module_for, xp
+from ..backend import device_of, xp
 
-_NUMPY = module_for("cpu")
 # Per-image products pay once an image has this many output pixels (measured on W3).
 PER_IMAGE_PIXELS = 256
 # Scratch buffers larger than this are allocated afresh each time instead of kept.
@@ -68,16 +67,17 @@ class _Workspace(threading.local):
     def __init__(self):
         self.buffers = {}
 
-    def take(self, slot: str, shape, dtype, module):
-        """An uninitialised array of `shape`, valid until the next `take` of `slot`.
-        NumPy only: CuPy keeps freed device memory in its own pool."""
+    def take(self, slot: str, shape, dtype, like):
+        """An uninitialised array of `shape` on `like`'s device, valid until the next
+        `take` of `slot`. CPU only: CuPy keeps freed device memory in its own pool."""
         count = math.prod(shape)
-        if module is not _NUMPY or count * module.dtype(dtype).itemsize > WORKSPACE_LIMIT:
-            return module.empty(shape, dtype=dtype)
-        key = (slot, module.dtype(dtype).str)
+        dtype = xp(like).dtype(dtype)
+        if device_of(like) != "cpu" or count * dtype.itemsize > WORKSPACE_LIMIT:
+            return xp(like).empty(shape, dtype=dtype)
+        key = (slot, dtype.str)
         buffer = self.buffers.get(key)
         if buffer is None or buffer.size < count:
-            buffer = self.buffers[key] = module.empty(count, dtype=dtype)
+            buffer = self.buffers[key] = xp(like).empty(count, dtype=dtype)
         return buffer[:count].reshape(shape)
 
 
@@ -89,9 +89,10 @@ def out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int)
     return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def _zeros(shape, dtype, module, slot=None):
-    """Zeros, written into memory malloc can recycle (`zeros` maps fresh pages)."""
-    out = workspace.take(slot, shape, dtype, module) if slot else module.empty(shape, dtype)
+def _zeros(shape, dtype, like, slot=None):
+    """Zeros on `like`'s device, written into memory malloc can recycle (`zeros` maps
+    fresh pages)."""
+    out = workspace.take(slot, shape, dtype, like) if slot else xp(like).empty(shape, dtype)
     out.fill(0)
     return out
 
@@ -105,7 +106,7 @@ def im2col(x, kernel, stride, padding, dilation, keep=False):
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = kernel, stride, dilation, padding
     if pt or pb or pl or pr:
-        padded = _zeros((n, c, h + pt + pb, w + pl + pr), x.dtype, xp(x), "im2col.pad")
+        padded = _zeros((n, c, h + pt + pb, w + pl + pr), x.dtype, x, "im2col.pad")
         padded[:, :, pt:pt + h, pl:pl + w] = x
         x = padded
     n, c, hp, wp = x.shape
@@ -114,17 +115,17 @@ def im2col(x, kernel, stride, padding, dilation, keep=False):
     # Stage 1: rows[c, j, n, y, s] = x[n, c, y, j·dw + s·sw]  (the kw column shifts of each row)
     rows = strided(x, (c, kw, n, hp, ow), (s_c, dw * s_w, s_n, s_h, sw * s_w))
     if kw > 1 or sw > 1:
-        rows = _copy(rows, "im2col.rows", xp(x))
+        rows = _copy(rows, "im2col.rows")
     # Stage 2: cols[c, i, j, n, r, s] = rows[c, j, n, i·dh + r·sh, s]  (whole planes when sh = 1)
     r_c, r_j, r_n, r_y, r_s = rows.strides
     cols = strided(rows, (c, kh, kw, n, oh, ow), (r_c, dh * r_y, r_j, r_n, sh * r_y, r_s))
-    return _copy(cols, None if keep else "im2col.cols", xp(x))
+    return _copy(cols, None if keep else "im2col.cols")
 
 
-def _copy(view, slot, module):
+def _copy(view, slot):
     """A copy of `view` into the scratch buffer `slot`, or into a fresh array (slot None)."""
-    out = workspace.take(slot, view.shape, view.dtype, module) if slot else \
-        module.empty(view.shape, view.dtype)
+    out = workspace.take(slot, view.shape, view.dtype, view) if slot else \
+        xp(view).empty(view.shape, view.dtype)
     out[...] = view
     return out
 
@@ -138,14 +139,14 @@ def conv_transpose(grad, weight, x_shape, stride, padding, dilation, groups):
     h, w = x_shape[2], x_shape[3]
     hp, wp = h + pt + pb, w + pl + pr
     dtype = xp(grad).result_type(grad, weight)
-    rows = workspace.take("rows", (groups, kh, cg, n, oh, wp), dtype, xp(grad))
+    rows = workspace.take("rows", (groups, kh, cg, n, oh, wp), dtype, grad)
     if o * wp < groups * cg * kh * ow:
         _spread_then_multiply(grad, weight, stride, dilation, groups, rows)
     else:
         _multiply_then_spread(grad, weight, stride, dilation, groups, rows)
     # dx[n, (g, c), i·dh + r·sh, x] += rows[g, i, c, n, r, x]: kh adds of whole rows
     padded = pt or pb or pl or pr
-    dx = workspace.take("dx.pad", (n, groups * cg, hp, wp), dtype, xp(grad)) if padded \
+    dx = workspace.take("dx.pad", (n, groups * cg, hp, wp), dtype, grad) if padded \
         else xp(grad).empty((n, groups * cg, hp, wp), dtype)
     dx.fill(0)
     target = dx.transpose(1, 0, 2, 3).reshape(groups, cg, n, hp, wp)
@@ -164,7 +165,7 @@ def _spread_then_multiply(grad, weight, stride, dilation, groups, rows):
     n, _, oh, ow = grad.shape
     (_, sw), (_, dw), wp = stride, dilation, rows.shape[-1]
     og, pixels = o // groups, n * oh * wp
-    spread = workspace.take("spread", (o, kw, pixels), rows.dtype, xp(grad))
+    spread = workspace.take("spread", (o, kw, pixels), rows.dtype, grad)
     # j = 0: grad's columns placed at s·sw in rows of width wp, zeros between and after
     placed = spread[:, 0].reshape(o, n, oh, wp)
     placed.fill(0)
@@ -191,7 +192,7 @@ def _multiply_then_spread(grad, weight, stride, dilation, groups, rows):
     (_, sw), (_, dw) = stride, dilation
     og, k = o // groups, kh * cg * kw
     # one batched matmul writing each image's block of dcols in place (no transposed copy)
-    dcols = workspace.take("dcols", (groups, k, n, oh * ow), rows.dtype, xp(grad))
+    dcols = workspace.take("dcols", (groups, k, n, oh * ow), rows.dtype, grad)
     w_cols = weight.reshape(groups, og, cg, kh, kw).transpose(0, 3, 2, 4, 1)
     xp(grad).matmul(w_cols.reshape(groups, k, og), grad.reshape(n, groups, og, oh * ow),
                     out=dcols.transpose(2, 0, 1, 3))
@@ -218,7 +219,7 @@ def product_nchw(weight, cols, groups):
         xp(cols).matmul(w, cols.transpose(2, 0, 1, 3),
                         out=out.reshape(n, groups, o // groups, oh * ow))
     else:
-        y = workspace.take("product", (groups, o // groups, n * oh * ow), dtype, xp(cols))
+        y = workspace.take("product", (groups, o // groups, n * oh * ow), dtype, cols)
         xp(cols).matmul(w, cols.reshape(groups, k, n * oh * ow), out=y)
         out[...] = y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
     return out
@@ -241,7 +242,7 @@ def weight_grad(x, grad, w_shape, cols, stride, padding, dilation, groups):
         return per_image.sum(axis=0).reshape(w_shape)
     # dW[g] = grad[g] @ cols[g]ᵀ as one GEMM over the whole batch, which BLAS ran
     # faster as (cols[g] @ grad[g]ᵀ)ᵀ for these long, thin operands
-    grad_cols = workspace.take("grad_cols", (o, n, oh * ow), grad.dtype, xp(x))
+    grad_cols = workspace.take("grad_cols", (o, n, oh * ow), grad.dtype, x)
     grad_cols[...] = grad.reshape(n, o, oh * ow).transpose(1, 0, 2)
     product = xp(x).matmul(cols.reshape(groups, k, n * oh * ow),
                            grad_cols.reshape(groups, o // groups, n * oh * ow)

@@ -53,7 +53,7 @@ class RowSums:
     that SGD can add the sums straight into the table's rows (`add_into`)."""
 
     def __init__(self, num_rows, ids, source=None, coef=None):
-        runs = _sorted_runs(num_rows, ids, xp(ids))
+        runs = _sorted_runs(num_rows, ids)
         order, sorted_ids, starts, segment, repeats, repeat_run = runs
         self.distinct = sorted_ids.take(starts)
         self.source, self.coef = source, coef
@@ -124,20 +124,20 @@ def _token_rows(values, source, coef, tokens, out=None):
     return picked
 
 
-def _sorted_runs(num_rows, ids, module):
+def _sorted_runs(num_rows, ids):
     """Tokens sorted by id: the order, the sorted ids, the position of each id's first
     occurrence, each sorted token's id number (0, 1… over the distinct ids, its row in
     the sums), and the positions of the repeats (tokens after their id's first) with
     each one's place in its id's run (1, 2…)."""
     n = ids.size
-    key = ids.astype(module.uint16) if num_rows <= 65536 else ids
-    order = module.argsort(key, kind="stable")
+    key = ids.astype(xp(ids).uint16) if num_rows <= 65536 else ids
+    order = xp(ids).argsort(key, kind="stable")
     sorted_ids = ids.take(order)
-    first = module.empty(n, dtype=bool)
+    first = xp(ids).empty(n, dtype=bool)
     first[0] = True
-    module.not_equal(sorted_ids[1:], sorted_ids[:-1], out=first[1:])
-    starts = module.flatnonzero(first)
-    segment = module.cumsum(first) - 1
-    repeats = module.flatnonzero(~first)
+    xp(ids).not_equal(sorted_ids[1:], sorted_ids[:-1], out=first[1:])
+    starts = xp(ids).flatnonzero(first)
+    segment = xp(ids).cumsum(first) - 1
+    repeats = xp(ids).flatnonzero(~first)
     repeat_run = repeats - starts.take(segment.take(repeats))
     return order, sorted_ids, starts, segment, repeats, repeat_run

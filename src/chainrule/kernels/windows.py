@@ -92,13 +92,13 @@ class Windows:
             return frame
         return xp(frame).ascontiguousarray(frame[:, :, ph:ph + h, pw:pw + w])
 
-    def flat_indices(self, masks, module):
+    def flat_indices(self, masks):
         """PyTorch's `return_indices`: the flat position (row·W + col) in the unpadded
         input of the element each mask marks, summed over the exclusive masks."""
         (oh, ow), (sh, sw), (dh, dw) = self.out_size, self.stride, self.dilation
         (ph, pw), (_, w) = self.padding, self.in_size
-        rows = module.arange(oh).reshape(oh, 1) * sh - ph
-        cols = module.arange(ow).reshape(1, ow) * sw - pw
+        rows = xp(masks[0]).arange(oh).reshape(oh, 1) * sh - ph
+        cols = xp(masks[0]).arange(ow).reshape(1, ow) * sw - pw
         index = None
         for (i, j), m in zip(self.offsets(), masks):
             place = (rows + i * dh) * w + cols + j * dw

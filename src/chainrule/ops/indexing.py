@@ -68,15 +68,15 @@ class PutAlongDim(Op):
         out = xp(x).zeros(shape, dtype=x.dtype)
         # Indices along `dim` are distinct per row in every use (max, gather of targets),
         # but add, not assign, keeps this correct if they are not.
-        xp(x).add.at(out, _full_index(index, dim, shape, xp(x)), x)
+        xp(x).add.at(out, _full_index(index, dim, shape), x)
         return out
 
     def backward(ctx, grad):
         return (TakeAlongDim.call(grad, index=ctx.index, dim=ctx.dim),)
 
 
-def _full_index(index, dim, shape, module):
+def _full_index(index, dim, shape):
     """Turn a take_along_axis index into a full advanced-index tuple for add.at."""
     dim = dim % len(shape)
-    grids = module.ix_(*[module.arange(n) for n in index.shape])
+    grids = xp(index).ix_(*[xp(index).arange(n) for n in index.shape])
     return tuple(index if d == dim else grids[d] for d in range(len(shape)))

@@ -43,9 +43,9 @@ def _softmax_rows(ctx, x, exps, totals):
     return exps / totals[:, None]
 
 
-def _quiet(module):
-    """Silence NumPy's warnings for log 0 and 0/0 (CuPy never warns)."""
-    errstate = getattr(module, "errstate", None)
+def _quiet(x):
+    """Silence NumPy's warnings for log 0 and 0/0 on x's device (CuPy never warns)."""
+    errstate = getattr(xp(x), "errstate", None)
     return errstate(divide="ignore", invalid="ignore") if errstate else contextlib.nullcontext()
 
 
@@ -98,7 +98,7 @@ class CrossEntropy(Op):
         ctx.weight, ctx.reduction, ctx.denominator = weight, reduction, denominator
         if a is None or reduction != "mean":
             return xp(x).asarray(_reduce(loss, reduction, denominator), dtype=x.dtype)
-        with _quiet(xp(x)):  # every target ignored: the mean is 0/0 = nan, as PyTorch
+        with _quiet(x):  # every target ignored: the mean is 0/0 = nan, as PyTorch
             return xp(x).asarray(_reduce(loss, reduction, denominator), dtype=x.dtype)
 
     def backward(ctx, grad):
@@ -200,7 +200,7 @@ class BinaryCrossEntropy(Op):
     # loss = -w·(t·log x + (1-t)·log(1-x)), each log clamped at -100 (as PyTorch);
     # dloss/dx = w·(x - t) / max(x(1-x), 1e-12),   dloss/dt = w·(log(1-x) - log x)
     def forward(ctx, x, target, weight=None):
-        with _quiet(xp(x)):  # log 0 = -inf is expected here, then clamped
+        with _quiet(x):  # log 0 = -inf is expected here, then clamped
             log_x = xp(x).maximum(xp(x).log(x), -100)
             log_1mx = xp(x).maximum(xp(x).log1p(-x), -100)
         loss = (target - 1) * log_1mx - target * log_x

@@ -2,8 +2,8 @@
 
     sin:   y = sin x          dy/dx = cos x
 
-`UNARY[name] = (forward, derivative)`: `forward(m, x)` computes y with the array module
-`m` (numpy or cupy), `derivative(x, y)` gives dy/dx from the input and the output. A
+`UNARY[name] = (forward, derivative)`: `forward(x)` computes y on an array (numpy or
+cupy, its module `xp(x)`), `derivative(x, y)` gives dy/dx from the input and the output. A
 derivative is written with operators and `D.name(...)` (the table's own ops), which work on
 arrays and on tensors alike, so the engine differentiates it again for second derivatives.
 Each row becomes an `Op` subclass, `Sin`, `Cos`, ...; the public forms are in
@@ -32,56 +32,56 @@ D = _Table()
 
 UNARY = {
     # trigonometric
-    "sin": (lambda m, x: m.sin(x), lambda x, y: D.cos(x)),
-    "cos": (lambda m, x: m.cos(x), lambda x, y: -D.sin(x)),
-    "tan": (lambda m, x: m.tan(x), lambda x, y: 1 + y * y),
-    "asin": (lambda m, x: m.arcsin(x), lambda x, y: D.rsqrt(1 - x * x)),
-    "acos": (lambda m, x: m.arccos(x), lambda x, y: -D.rsqrt(1 - x * x)),
-    "atan": (lambda m, x: m.arctan(x), lambda x, y: D.reciprocal(1 + x * x)),
-    "deg2rad": (lambda m, x: m.deg2rad(x), lambda x, y: 0 * x + math.pi / 180),
-    "rad2deg": (lambda m, x: m.rad2deg(x), lambda x, y: 0 * x + 180 / math.pi),
+    "sin": (lambda x: xp(x).sin(x), lambda x, y: D.cos(x)),
+    "cos": (lambda x: xp(x).cos(x), lambda x, y: -D.sin(x)),
+    "tan": (lambda x: xp(x).tan(x), lambda x, y: 1 + y * y),
+    "asin": (lambda x: xp(x).arcsin(x), lambda x, y: D.rsqrt(1 - x * x)),
+    "acos": (lambda x: xp(x).arccos(x), lambda x, y: -D.rsqrt(1 - x * x)),
+    "atan": (lambda x: xp(x).arctan(x), lambda x, y: D.reciprocal(1 + x * x)),
+    "deg2rad": (lambda x: xp(x).deg2rad(x), lambda x, y: 0 * x + math.pi / 180),
+    "rad2deg": (lambda x: xp(x).rad2deg(x), lambda x, y: 0 * x + 180 / math.pi),
     # hyperbolic
-    "sinh": (lambda m, x: m.sinh(x), lambda x, y: D.cosh(x)),
-    "cosh": (lambda m, x: m.cosh(x), lambda x, y: D.sinh(x)),
-    "asinh": (lambda m, x: m.arcsinh(x), lambda x, y: D.rsqrt(x * x + 1)),
-    "acosh": (lambda m, x: m.arccosh(x), lambda x, y: D.rsqrt(x * x - 1)),
-    "atanh": (lambda m, x: m.arctanh(x), lambda x, y: D.reciprocal(1 - x * x)),
+    "sinh": (lambda x: xp(x).sinh(x), lambda x, y: D.cosh(x)),
+    "cosh": (lambda x: xp(x).cosh(x), lambda x, y: D.sinh(x)),
+    "asinh": (lambda x: xp(x).arcsinh(x), lambda x, y: D.rsqrt(x * x + 1)),
+    "acosh": (lambda x: xp(x).arccosh(x), lambda x, y: D.rsqrt(x * x - 1)),
+    "atanh": (lambda x: xp(x).arctanh(x), lambda x, y: D.reciprocal(1 - x * x)),
     # exponentials and logarithms
-    "exp2": (lambda m, x: m.exp2(x), lambda x, y: y * LN2),
-    "expm1": (lambda m, x: m.expm1(x), lambda x, y: y + 1),
-    "log2": (lambda m, x: m.log2(x), lambda x, y: D.reciprocal(x * LN2)),
-    "log10": (lambda m, x: m.log10(x), lambda x, y: D.reciprocal(x * LN10)),
-    "log1p": (lambda m, x: m.log1p(x), lambda x, y: D.reciprocal(1 + x)),
-    "logit": (lambda m, x: m.log(x / (1 - x)), lambda x, y: D.reciprocal(x * (1 - x))),
+    "exp2": (lambda x: xp(x).exp2(x), lambda x, y: y * LN2),
+    "expm1": (lambda x: xp(x).expm1(x), lambda x, y: y + 1),
+    "log2": (lambda x: xp(x).log2(x), lambda x, y: D.reciprocal(x * LN2)),
+    "log10": (lambda x: xp(x).log10(x), lambda x, y: D.reciprocal(x * LN10)),
+    "log1p": (lambda x: xp(x).log1p(x), lambda x, y: D.reciprocal(1 + x)),
+    "logit": (lambda x: xp(x).log(x / (1 - x)), lambda x, y: D.reciprocal(x * (1 - x))),
     # powers
-    "square": (lambda m, x: x * x, lambda x, y: 2 * x),
-    "reciprocal": (lambda m, x: 1 / x, lambda x, y: -y * y),
-    "rsqrt": (lambda m, x: 1 / m.sqrt(x), lambda x, y: -0.5 * y * y * y),
+    "square": (lambda x: x * x, lambda x, y: 2 * x),
+    "reciprocal": (lambda x: 1 / x, lambda x, y: -y * y),
+    "rsqrt": (lambda x: 1 / xp(x).sqrt(x), lambda x, y: -0.5 * y * y * y),
     # special functions
-    "erf": (lambda m, x: special(x).erf(x),
+    "erf": (lambda x: special(x).erf(x),
             lambda x, y: (2 / SQRT_PI) * D.exp(-x * x)),
-    "erfc": (lambda m, x: special(x).erfc(x),
+    "erfc": (lambda x: special(x).erfc(x),
              lambda x, y: (-2 / SQRT_PI) * D.exp(-x * x)),
-    "erfinv": (lambda m, x: special(x).erfinv(x),
+    "erfinv": (lambda x: special(x).erfinv(x),
                lambda x, y: (SQRT_PI / 2) * D.exp(y * y)),
-    "lgamma": (lambda m, x: special(x).gammaln(x), lambda x, y: D.digamma(x)),
-    "digamma": (lambda m, x: special(x).psi(x), lambda x, y: D.trigamma(x)),
-    "trigamma": (lambda m, x: special(x).polygamma(1, x), lambda x, y: D.tetragamma(x)),
-    "tetragamma": (lambda m, x: special(x).polygamma(2, x),
+    "lgamma": (lambda x: special(x).gammaln(x), lambda x, y: D.digamma(x)),
+    "digamma": (lambda x: special(x).psi(x), lambda x, y: D.trigamma(x)),
+    "trigamma": (lambda x: special(x).polygamma(1, x), lambda x, y: D.tetragamma(x)),
+    "tetragamma": (lambda x: special(x).polygamma(2, x),
                    lambda x, y: D.pentagamma(x)),
-    "pentagamma": (lambda m, x: special(x).polygamma(3, x), None),
-    "i0": (lambda m, x: special(x).i0(x), lambda x, y: D.i1(x)),
-    "i1": (lambda m, x: special(x).i1(x), None),  # (only as i0's derivative: once)
-    "sinc": (lambda m, x: m.sinc(x),
+    "pentagamma": (lambda x: special(x).polygamma(3, x), None),
+    "i0": (lambda x: special(x).i0(x), lambda x, y: D.i1(x)),
+    "i1": (lambda x: special(x).i1(x), None),  # (only as i0's derivative: once)
+    "sinc": (lambda x: xp(x).sinc(x),
              lambda x, y: D.where_zero(x, (D.cos(math.pi * x) - y) / D.nonzero(x))),
     # steps and rounding: flat almost everywhere
-    "sign": (lambda m, x: m.nan_to_num(m.sign(x)), _zero),  # sign(nan) = 0, as PyTorch
-    "floor": (lambda m, x: m.floor(x), _zero),
-    "ceil": (lambda m, x: m.ceil(x), _zero),
-    "trunc": (lambda m, x: m.trunc(x), _zero),
-    "round": (lambda m, x: m.round(x), _zero),
-    "frac": (lambda m, x: x - m.trunc(x), lambda x, y: 0 * x + 1),
-    "signbit": (lambda m, x: m.signbit(x), None),
+    "sign": (lambda x: xp(x).nan_to_num(xp(x).sign(x)), _zero),  # sign(nan) = 0, as PyTorch
+    "floor": (lambda x: xp(x).floor(x), _zero),
+    "ceil": (lambda x: xp(x).ceil(x), _zero),
+    "trunc": (lambda x: xp(x).trunc(x), _zero),
+    "round": (lambda x: xp(x).round(x), _zero),
+    "frac": (lambda x: x - xp(x).trunc(x), lambda x, y: 0 * x + 1),
+    "signbit": (lambda x: xp(x).signbit(x), None),
 }
 
 
@@ -91,7 +91,7 @@ class Pointwise(Op):
     forward_fn = derivative_fn = None
 
     def forward(ctx, x):
-        y = _like(type(ctx).forward_fn(xp(x), x), x)
+        y = _like(type(ctx).forward_fn(x), x)
         ctx.save_for_backward(x, y)
         return y
 
@@ -149,29 +149,29 @@ D.nonzero = NonZero.call
 
 # --- two inputs: z = f(a, b), with dz/da and dz/db ---------------------------------------
 BINARY = {
-    "atan2": (lambda m, a, b: m.arctan2(a, b),
+    "atan2": (lambda a, b: xp(a).arctan2(a, b),
               lambda a, b, z: b / (a * a + b * b), lambda a, b, z: -a / (a * a + b * b)),
-    "hypot": (lambda m, a, b: m.hypot(a, b), lambda a, b, z: a / z, lambda a, b, z: b / z),
-    "fmod": (lambda m, a, b: m.fmod(a, b),
+    "hypot": (lambda a, b: xp(a).hypot(a, b), lambda a, b, z: a / z, lambda a, b, z: b / z),
+    "fmod": (lambda a, b: xp(a).fmod(a, b),
              lambda a, b, z: 0 * a + 1, lambda a, b, z: -D.trunc(a / b)),
-    "remainder": (lambda m, a, b: m.remainder(a, b),
+    "remainder": (lambda a, b: xp(a).remainder(a, b),
                   lambda a, b, z: 0 * a + 1, lambda a, b, z: -D.floor(a / b)),
-    "copysign": (lambda m, a, b: m.copysign(a, b),
+    "copysign": (lambda a, b: xp(a).copysign(a, b),
                  lambda a, b, z: D.sign(a) * D.sign(z), lambda a, b, z: 0 * b),
-    "logaddexp": (lambda m, a, b: m.logaddexp(a, b),
+    "logaddexp": (lambda a, b: xp(a).logaddexp(a, b),
                   lambda a, b, z: D.exp(a - z), lambda a, b, z: D.exp(b - z)),
-    "logaddexp2": (lambda m, a, b: m.logaddexp2(a, b),
+    "logaddexp2": (lambda a, b: xp(a).logaddexp2(a, b),
                    lambda a, b, z: D.exp2(a - z), lambda a, b, z: D.exp2(b - z)),
-    "xlogy": (lambda m, a, b: special(a).xlogy(a, b),
+    "xlogy": (lambda a, b: special(a).xlogy(a, b),
               lambda a, b, z: D.log(b), lambda a, b, z: a / b),
     # regularized incomplete gamma P(a, x) and Q = 1 - P: d/dx P = x^(a-1) e^(-x) / Γ(a)
-    "igamma": (lambda m, a, b: special(a).gammainc(a, b), None,
+    "igamma": (lambda a, b: special(a).gammainc(a, b), None,
                lambda a, b, z: D.exp((a - 1) * D.log(b) - b - D.lgamma(a))),
-    "igammac": (lambda m, a, b: special(a).gammaincc(a, b), None,
+    "igammac": (lambda a, b: special(a).gammaincc(a, b), None,
                 lambda a, b, z: -D.exp((a - 1) * D.log(b) - b - D.lgamma(a))),
-    "fmax": (lambda m, a, b: m.fmax(a, b),
+    "fmax": (lambda a, b: xp(a).fmax(a, b),
              lambda a, b, z: D.chose(a, z), lambda a, b, z: 1 - D.chose(a, z)),
-    "fmin": (lambda m, a, b: m.fmin(a, b),
+    "fmin": (lambda a, b: xp(a).fmin(a, b),
              lambda a, b, z: D.chose(a, z), lambda a, b, z: 1 - D.chose(a, z)),
 }
 
@@ -182,7 +182,7 @@ class Pointwise2(Op):
     forward_fn = da_fn = db_fn = None
 
     def forward(ctx, a, b):
-        z = _like(type(ctx).forward_fn(xp(a), a, b), a)
+        z = _like(type(ctx).forward_fn(a, b), a)
         ctx.save_for_backward(a, b, z)
         return z
 

@@ -130,10 +130,11 @@ class WindowGather(Op):
                                    scale=ctx.scale),)
 
 
-def avg_divisor(windows, count_include_pad: bool, module, dtype):
+def avg_divisor(windows, count_include_pad: bool, like):
     """1 / (number of elements averaged) for each output, PyTorch's rule: windows are
     clipped to the padded input; padding counts only with count_include_pad.
-    A Python float when every window has the same count, else an (oh, ow) array."""
+    A Python float when every window has the same count, else an (oh, ow) array on
+    `like`'s device, in its dtype."""
     counts = []
     for n, k, s, p, o in zip(windows.in_size, windows.kernel, windows.stride,
                              windows.padding, windows.out_size):
@@ -148,8 +149,8 @@ def avg_divisor(windows, count_include_pad: bool, module, dtype):
     rows, cols = counts
     if len(set(rows)) == 1 and len(set(cols)) == 1:
         return 1.0 / (rows[0] * cols[0])
-    grid = module.asarray(rows, dtype=dtype).reshape(-1, 1) * \
-        module.asarray(cols, dtype=dtype).reshape(1, -1)
+    grid = xp(like).asarray(rows, dtype=like.dtype).reshape(-1, 1) * \
+        xp(like).asarray(cols, dtype=like.dtype).reshape(1, -1)
     return 1 / grid
 
 
@@ -158,12 +159,12 @@ def adaptive_ranges(size: int, out: int) -> list:
     return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
-def averaging_matrix(size: int, out: int, module, dtype):
-    """A (out, size) matrix whose row i averages adaptive window i."""
-    m = module.zeros((out, size), dtype=dtype)
+def averaging_matrix(size: int, out: int, like):
+    """A (out, size) matrix whose row i averages adaptive window i (like `like`)."""
+    matrix = xp(like).zeros((out, size), dtype=like.dtype)
     for i, (start, end) in enumerate(adaptive_ranges(size, out)):
-        m[i, start:end] = 1.0 / (end - start)
-    return m
+        matrix[i, start:end] = 1.0 / (end - start)
+    return matrix
 
 
 class Separable2d(Op):

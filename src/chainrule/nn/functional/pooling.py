@@ -74,7 +74,7 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     if not return_indices:
         return out
     masks = winners(windows.pad(x.array, -xp(x.array).inf), y.array, windows)
-    index = Tensor._wrap(windows.flat_indices(masks, xp(x.array)))
+    index = Tensor._wrap(windows.flat_indices(masks))
     return out, restore(index)
 
 
@@ -87,7 +87,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
             raise ValueError(f"{where}: divisor_override must not be zero")
         scale = 1.0 / divisor_override
     else:
-        scale = avg_divisor(windows, count_include_pad, xp(x.array), x.dtype)
+        scale = avg_divisor(windows, count_include_pad, x.array)
     return restore(WindowGather.apply(x, windows=windows, scale=scale))
 
 
@@ -111,8 +111,8 @@ def _adaptive_avg_pool(input, output_size, nd, where):  # noqa: A002
         windows = Windows((h, w), kernel, kernel, (0, 0))
         y = WindowGather.apply(x, windows=windows, scale=1.0 / (kernel[0] * kernel[1]))
     else:  # windows of two sizes overlap: average rows, then columns, by matrices
-        y = Separable2d.apply(x, rows=averaging_matrix(h, oh, xp(x.array), x.dtype),
-                              cols=averaging_matrix(w, ow, xp(x.array), x.dtype))
+        y = Separable2d.apply(x, rows=averaging_matrix(h, oh, x.array),
+                              cols=averaging_matrix(w, ow, x.array))
     return restore(y)
 
 
