@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy
 import pytest
 import torch
+from ops.harness import LAYERS64, assert_close  # tests/ops
 
 import chainrule as cr
 from chainrule.autograd import gradcheck
@@ -23,13 +24,6 @@ def pair(shape, dtype=torch.float64, requires_grad=True):
     t = torch.randn(*shape, dtype=dtype)
     return (t.clone().requires_grad_(requires_grad),
             cr.tensor(t.numpy(), requires_grad=requires_grad))
-
-
-def close(got, expected, rtol=1e-7, atol=1e-9):
-    expected = expected.detach().numpy()
-    got = got.numpy()
-    assert got.shape == expected.shape
-    numpy.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
 
 
 def make(seed=0, **kwargs):
@@ -86,9 +80,9 @@ def check_gradients(t_attn, c_attn, t_out, c_out, pairs):
     (c_out * cr.tensor(w.numpy())).sum().backward()
     params = dict(c_attn.named_parameters())
     for name, p in t_attn.named_parameters():
-        close(params[name].grad, p.grad)
+        assert_close(params[name].grad, p.grad, numpy.float64, tolerance=LAYERS64)
     for t, c in pairs:
-        close(c.grad, t.grad)
+        assert_close(c.grad, t.grad, numpy.float64, tolerance=LAYERS64)
 
 
 @pytest.mark.parametrize("mask", ["none", "padding", "float-padding", "bool-attn",
@@ -99,8 +93,8 @@ def test_masks_match_torch(mask, batch_first):
     t_masks, c_masks = masks(mask)
     t_out, c_out, pairs = run_both(t_attn, c_attn, batch_first, t_kwargs=t_masks,
                                    c_kwargs=c_masks)
-    close(c_out[0], t_out[0])
-    close(c_out[1], t_out[1])
+    assert_close(c_out[0], t_out[0], numpy.float64, tolerance=LAYERS64)
+    assert_close(c_out[1], t_out[1], numpy.float64, tolerance=LAYERS64)
     check_gradients(t_attn, c_attn, t_out[0], c_out[0], pairs)
 
 
@@ -115,8 +109,8 @@ def test_options_match_torch(options, batch_first):
     t_masks, c_masks = masks("both")
     t_out, c_out, pairs = run_both(t_attn, c_attn, batch_first, shapes, t_kwargs=t_masks,
                                    c_kwargs=c_masks)
-    close(c_out[0], t_out[0])
-    close(c_out[1], t_out[1])
+    assert_close(c_out[0], t_out[0], numpy.float64, tolerance=LAYERS64)
+    assert_close(c_out[1], t_out[1], numpy.float64, tolerance=LAYERS64)
     check_gradients(t_attn, c_attn, t_out[0], c_out[0], pairs)
 
 
@@ -127,10 +121,10 @@ def test_self_attention_and_weight_options(need_weights, average):
     kwargs = {"need_weights": need_weights, "average_attn_weights": average}
     t_out, c_out, pairs = run_both(t_attn, c_attn, True, self_attention=True,
                                    t_kwargs=kwargs, c_kwargs=kwargs)
-    close(c_out[0], t_out[0])
+    assert_close(c_out[0], t_out[0], numpy.float64, tolerance=LAYERS64)
     if need_weights:
         assert c_out[1].shape == ((N, L, L) if average else (N, HEADS, L, L))
-        close(c_out[1], t_out[1])
+        assert_close(c_out[1], t_out[1], numpy.float64, tolerance=LAYERS64)
     else:
         assert c_out[1] is None
     check_gradients(t_attn, c_attn, t_out[0], c_out[0], pairs)
@@ -145,8 +139,8 @@ def test_unbatched_input_matches_torch():
     t_out = t_attn(t_q, t_k, t_k, key_padding_mask=padding, attn_mask=per_head)
     c_out = c_attn(c_q, c_k, c_k, key_padding_mask=cr.tensor(padding.numpy()),
                    attn_mask=cr.tensor(per_head.numpy()))
-    close(c_out[0], t_out[0])
-    close(c_out[1], t_out[1])
+    assert_close(c_out[0], t_out[0], numpy.float64, tolerance=LAYERS64)
+    assert_close(c_out[1], t_out[1], numpy.float64, tolerance=LAYERS64)
     check_gradients(t_attn, c_attn, t_out[0], c_out[0], [(t_q, c_q), (t_k, c_k)])
 
 
@@ -159,8 +153,8 @@ def test_float32_matches_torch():
     c_x = cr.tensor(x.numpy())
     out_c, w_c = c_attn(c_x, c_x, c_x)
     assert out_c.dtype == cr.float32
-    close(out_c, out_t, rtol=1e-5, atol=1e-6)
-    close(w_c, w_t, rtol=1e-5, atol=1e-6)
+    assert_close(out_c, out_t, numpy.float32)
+    assert_close(w_c, w_t, numpy.float32)
 
 
 def test_state_dict_and_init_as_torch():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy
 import pytest
 import torch
+from ops.harness import LAYERS64, assert_close  # tests/ops
 
 import chainrule as cr
 
@@ -24,24 +25,17 @@ def pair(shape, dtype=torch.float64):
     return t.clone().requires_grad_(True), cr.tensor(t.numpy(), requires_grad=True)
 
 
-def close(got, expected, rtol=1e-7, atol=1e-9):
-    expected = expected.detach().numpy()
-    got = got.numpy()
-    assert got.shape == expected.shape
-    numpy.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
-
-
 def check(t_module, c_module, t_x, c_x, t_kwargs=None, c_kwargs=None):
     t_out = t_module(t_x, **(t_kwargs or {}))
     c_out = c_module(c_x, **(c_kwargs or {}))
-    close(c_out, t_out)
+    assert_close(c_out, t_out, numpy.float64, tolerance=LAYERS64)
     w = torch.randn(t_out.shape, dtype=t_out.dtype)
     (t_out * w).sum().backward()
     (c_out * cr.tensor(w.numpy())).sum().backward()
-    close(c_x.grad, t_x.grad)
+    assert_close(c_x.grad, t_x.grad, numpy.float64, tolerance=LAYERS64)
     params = dict(c_module.named_parameters())
     for name, p in t_module.named_parameters():
-        close(params[name].grad, p.grad)
+        assert_close(params[name].grad, p.grad, numpy.float64, tolerance=LAYERS64)
 
 
 def masks():

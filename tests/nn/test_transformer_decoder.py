@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy
 import pytest
 import torch
+from ops.harness import LAYERS64, assert_close  # tests/ops
 
 import chainrule as cr
 
@@ -23,23 +24,19 @@ def pair(*shape):
     return t.clone().requires_grad_(True), cr.tensor(t.numpy(), requires_grad=True)
 
 
-def close(got, expected):
-    numpy.testing.assert_allclose(got.numpy(), expected.detach().numpy(), rtol=1e-7, atol=1e-9)
-
-
 def check(t_module, c_module, t_inputs, c_inputs, t_kwargs, c_kwargs):
     t_out = t_module(*t_inputs, **t_kwargs)
     c_out = c_module(*c_inputs, **c_kwargs)
-    close(c_out, t_out)
+    assert_close(c_out, t_out, numpy.float64, tolerance=LAYERS64)
     w = torch.randn(t_out.shape, dtype=t_out.dtype)
     (t_out * w).sum().backward()
     (c_out * cr.tensor(w.numpy())).sum().backward()
     for c_x, t_x in zip(c_inputs, t_inputs):
-        close(c_x.grad, t_x.grad)
+        assert_close(c_x.grad, t_x.grad, numpy.float64, tolerance=LAYERS64)
     params = dict(c_module.named_parameters())
     for name, p in t_module.named_parameters():
         if p.grad is not None:
-            close(params[name].grad, p.grad)
+            assert_close(params[name].grad, p.grad, numpy.float64, tolerance=LAYERS64)
 
 
 def masks(batch_first):
