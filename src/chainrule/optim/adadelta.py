@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import backend
-from .optimizer import Optimizer, _zeros_state
+from .optimizer import Optimizer, _count_step
 
 
 class Adadelta(Optimizer):
@@ -39,11 +39,7 @@ class Adadelta(Optimizer):
             xp = backend.xp(param)
             if group["maximize"]:
                 grad = -grad
-            if len(state) == 0:
-                state["step"] = 0.0
-                state["square_avg"] = _zeros_state(param)
-                state["acc_delta"] = _zeros_state(param)
-            state["step"] += 1
+            _count_step(state, param, "square_avg", "acc_delta")
             if weight_decay != 0:
                 grad = grad + weight_decay * param
             square_avg = state["square_avg"].array

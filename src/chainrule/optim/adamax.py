@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import backend
-from .optimizer import Optimizer, _lerp_, _zeros_state
+from .optimizer import Optimizer, _count_step, _lerp_
 
 
 class Adamax(Optimizer):
@@ -32,18 +32,14 @@ class Adamax(Optimizer):
             xp = backend.xp(param)
             if group["maximize"]:
                 grad = -grad
-            if len(state) == 0:
-                state["step"] = 0.0
-                state["exp_avg"] = _zeros_state(param)
-                state["exp_inf"] = _zeros_state(param)
-            state["step"] += 1
+            step = _count_step(state, param, "exp_avg", "exp_inf")
             if weight_decay != 0:
                 grad = grad + weight_decay * param
             exp_avg, exp_inf = state["exp_avg"].array, state["exp_inf"].array
             _lerp_(exp_avg, grad, 1 - beta1)                   # m <- b1 m + (1-b1) g
             exp_inf *= beta2
             xp.maximum(exp_inf, xp.abs(grad) + eps, out=exp_inf)   # u <- max(b2 u, |g|+eps)
-            param -= lr / (1 - beta1 ** state["step"]) * exp_avg / exp_inf
+            param -= lr / (1 - beta1 ** step) * exp_avg / exp_inf
 
 
 def _check_adam_like(lr, betas, eps, weight_decay) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .optimizer import Optimizer, _scalar_state, _zeros_state
+from .optimizer import Optimizer, _count_step, _scalar_state
 
 
 class ASGD(Optimizer):
@@ -32,12 +32,9 @@ class ASGD(Optimizer):
         for param, grad, state in self._params_with_grad(group):
             if group["maximize"]:
                 grad = -grad
-            if len(state) == 0:
-                state["step"] = 0.0
-                state["eta"] = _scalar_state(lr)
-                state["mu"] = _scalar_state(1.0)
-                state["ax"] = _zeros_state(param)
-            state["step"] += 1
+            step = _count_step(state, param, "ax")
+            if step == 1:
+                state.update(eta=_scalar_state(lr), mu=_scalar_state(1.0))
             if weight_decay != 0:
                 grad = grad + weight_decay * param
             eta, mu = float(state["eta"].array), float(state["mu"].array)
@@ -48,6 +45,5 @@ class ASGD(Optimizer):
                 ax += (param - ax) * mu                         # running average of p
             else:
                 ax[...] = param
-            step = state["step"]
             state["eta"] = _scalar_state(lr / (1 + lambd * lr * step) ** alpha)
             state["mu"] = _scalar_state(1 / max(1, step - t0))

@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import backend
 from .adamax import _check_adam_like
-from .optimizer import Optimizer, _lerp_, _scalar_dtype, _scalar_state, _zeros_state
+from .optimizer import Optimizer, _count_step, _lerp_, _scalar_dtype, _scalar_state
 
 
 class NAdam(Optimizer):
@@ -40,13 +40,9 @@ class NAdam(Optimizer):
             xp = backend.xp(param)
             if group["maximize"]:
                 grad = -grad
-            if len(state) == 0:
-                state["step"] = 0.0
+            step = _count_step(state, param, "exp_avg", "exp_avg_sq")
+            if step == 1:
                 state["mu_product"] = _scalar_state(1.0)
-                state["exp_avg"] = _zeros_state(param)
-                state["exp_avg_sq"] = _zeros_state(param)
-            state["step"] += 1
-            step = state["step"]
             if weight_decay != 0:
                 if group["decoupled_weight_decay"]:
                     param *= 1 - lr * weight_decay

@@ -328,3 +328,14 @@ def _scalar_dtype() -> numpy.dtype:
 def _scalar_state(value: float) -> Tensor:
     """A 0-d state number, rounded to `_scalar_dtype()`."""
     return Tensor._wrap(numpy.asarray(value, dtype=_scalar_dtype()))
+
+
+def _count_step(state: dict, param, *moments: str) -> float:
+    """Start a parameter's state on its first update (step 0, a zero array per name in
+    `moments`), then count this step; returns the step number (1, 2, ...)."""
+    if len(state) == 0:
+        state["step"] = 0.0
+        for name in moments:
+            state[name] = _zeros_state(param)
+    state["step"] += 1
+    return state["step"]

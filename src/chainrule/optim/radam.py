@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import backend
 from .adamax import _check_adam_like
-from .optimizer import Optimizer, _lerp_, _zeros_state
+from .optimizer import Optimizer, _count_step, _lerp_
 
 
 class RAdam(Optimizer):
@@ -38,12 +38,7 @@ class RAdam(Optimizer):
             xp = backend.xp(param)
             if group["maximize"]:
                 grad = -grad
-            if len(state) == 0:
-                state["step"] = 0.0
-                state["exp_avg"] = _zeros_state(param)
-                state["exp_avg_sq"] = _zeros_state(param)
-            state["step"] += 1
-            step = state["step"]
+            step = _count_step(state, param, "exp_avg", "exp_avg_sq")
             if weight_decay != 0:
                 if group["decoupled_weight_decay"]:
                     param *= 1 - lr * weight_decay

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import backend
-from .optimizer import Optimizer, _zeros_state
+from .optimizer import Optimizer, _count_step
 
 
 class Rprop(Optimizer):
@@ -36,11 +36,10 @@ class Rprop(Optimizer):
             if group["maximize"]:
                 grad = -grad
             if len(state) == 0:
-                state["step"] = 0.0
-                state["prev"] = _zeros_state(param)
-                state["step_size"] = _zeros_state(param)
+                _count_step(state, param, "prev", "step_size")
                 state["step_size"].array[...] = group["lr"]
-            state["step"] += 1
+            else:
+                _count_step(state, param)
             prev, step_size = state["prev"].array, state["step_size"].array
             agree = xp.sign(grad * prev)
             factor = xp.where(agree > 0, etaplus, xp.where(agree < 0, etaminus, 1.0))

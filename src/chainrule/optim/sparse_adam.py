@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import backend
 from .adamax import _check_adam_like
-from .optimizer import Optimizer, _zeros_state
+from .optimizer import Optimizer, _count_step
 
 
 class SparseAdam(Optimizer):
@@ -30,11 +30,7 @@ class SparseAdam(Optimizer):
             if not hasattr(grad, "indices"):
                 raise RuntimeError("SparseAdam does not support dense gradients, please "
                                    "consider Adam instead")
-            if len(state) == 0:
-                state["step"] = 0.0
-                state["exp_avg"] = _zeros_state(param)
-                state["exp_avg_sq"] = _zeros_state(param)
-            state["step"] += 1
+            step = _count_step(state, param, "exp_avg", "exp_avg_sq")
             rows = grad.indices().array.reshape(-1)
             values = grad.values().array
             if group["maximize"]:
@@ -43,6 +39,5 @@ class SparseAdam(Optimizer):
             m = exp_avg[rows] + (values - exp_avg[rows]) * (1 - beta1)
             v = exp_avg_sq[rows] + (values * values - exp_avg_sq[rows]) * (1 - beta2)
             exp_avg[rows], exp_avg_sq[rows] = m, v
-            step = state["step"]
             step_size = lr * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
             param[rows] -= step_size * m / (backend.xp(v).sqrt(v) + eps)
