@@ -120,14 +120,21 @@ def _padding_pairs(layer) -> tuple:
     return tuple((p, p) for p in layer.padding)
 
 
-def _embedding_per_example(layer, ids, g) -> dict:
-    # dL/dW[row] = Σ over the positions t where ids_t = row of g_t: scatter, per example
-    m = backend.xp(g)
+def _embedding_rows(layer, ids, g):
+    """ids as (B, T) and their output gradients as (B, T, D), zero at the padding index."""
     batch = ids.shape[0]
     ids2 = ids.reshape(batch, -1)
     g3 = g.reshape(batch, ids2.shape[1], -1)
     if layer.padding_idx is not None:
         g3 = g3 * (ids2 != layer.padding_idx)[..., None]
+    return ids2, g3
+
+
+def _embedding_per_example(layer, ids, g) -> dict:
+    # dL/dW[row] = Σ over the positions t where ids_t = row of g_t: scatter, per example
+    m = backend.xp(g)
+    batch = ids.shape[0]
+    ids2, g3 = _embedding_rows(layer, ids, g)
     weight = m.zeros((batch,) + tuple(layer.weight.shape), dtype=g.dtype)
     example = m.broadcast_to(m.arange(batch)[:, None], ids2.shape)
     m.add.at(weight, (example, ids2), g3)
@@ -166,11 +173,7 @@ def _embedding_square_norms(layer, ids, g):
     # ‖Σ_t e(ids_t) g_tᵀ‖² = Σ_{t,s} [ids_t = ids_s] g_t·g_s: a (T, T) Gram matrix per
     # example instead of a (vocabulary, D) table per example
     m = backend.xp(g)
-    batch = ids.shape[0]
-    ids2 = ids.reshape(batch, -1)
-    g3 = g.reshape(batch, ids2.shape[1], -1)
-    if layer.padding_idx is not None:
-        g3 = g3 * (ids2 != layer.padding_idx)[..., None]
+    ids2, g3 = _embedding_rows(layer, ids, g)
     same = ids2[:, :, None] == ids2[:, None, :]
     squares = ((g3 @ g3.transpose(0, 2, 1)) * same).sum((1, 2))
     table = m.zeros(tuple(layer.weight.shape), dtype=g.dtype)
