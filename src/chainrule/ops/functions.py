@@ -19,18 +19,15 @@ from .softmax import LogSoftmax, Softmax
 
 # --- arithmetic ------------------------------------------------------------------------
 def add(a, b) -> Tensor:
-    a, b = _pair(a, b)
-    return ew.Add.apply(a, b)
+    return ew.Add.apply(*_pair(a, b))
 
 
 def sub(a, b) -> Tensor:
-    a, b = _pair(a, b)
-    return ew.Sub.apply(a, b)
+    return ew.Sub.apply(*_pair(a, b))
 
 
 def mul(a, b) -> Tensor:
-    a, b = _pair(a, b)
-    return ew.Mul.apply(a, b)
+    return ew.Mul.apply(*_pair(a, b))
 
 
 def div(a, b) -> Tensor:
@@ -41,8 +38,7 @@ def div(a, b) -> Tensor:
 
 
 def pow(a, b) -> Tensor:  # noqa: A001 - PyTorch's name
-    a, b = _pair(a, b)
-    return ew.Pow.apply(a, b)
+    return ew.Pow.apply(*_pair(a, b))
 
 
 def neg(x: Tensor) -> Tensor:
