@@ -185,8 +185,8 @@ class _GradientTap(Op):
         return x.view()
 
     def backward(ctx, grad):
-        seen = grad if isinstance(grad, Tensor) else Tensor._wrap(grad)
+        seen = grad if ctx.building_graph else Tensor._wrap(grad)
         result = ctx.on_grad(ctx.slot, seen)
         if result is None:
             return (grad,)
-        return (result if isinstance(grad, Tensor) else result.array,)
+        return (result if ctx.building_graph else result.array,)
