@@ -41,7 +41,7 @@ def test_table_has_the_rows_and_positive_ratios(quick):
     rows = table_rows(text)
     assert set(rows) == {"W0", "W1", "W2 b32", "W2 b128", "W2 b1024", "W2 b128 plain",
                          "W2 b128 instruments/10"}  # W2 brings W0
-    assert rows["W2 b128 instruments/10"]["torch"] == "–"  # chainrule's instruments alone
+    assert rows["W2 b128 instruments/10"]["PyTorch"] == "–"  # chainrule's instruments alone
     for name in ("W1", "W2 b32", "W2 b128", "W2 b1024"):
         for column in ("speed ÷PyTorch", "speed ÷NumPy"):
             ratio = re.fullmatch(r"(\d+(?:\.\d+)?)× \(best (\d+(?:\.\d+)?)×\)",
@@ -62,6 +62,8 @@ def test_json_has_the_raw_numbers(quick):
     for report in data["reports"]:
         assert report["peak_rss_bytes"] >= report["baseline_rss_bytes"] > 0
         for row in report["rows"]:
+            if "no step" in row.get("error", ""):  # the instruments rows: chainrule's alone
+                continue
             assert len(row["values"]) == 2 and all(v > 0 for v in row["values"])
     assert data["meta"]["env"].keys() >= {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}
 

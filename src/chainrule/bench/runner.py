@@ -160,12 +160,13 @@ def summarise(workloads, frameworks, modules, reports, notes) -> dict:
         extra = max(0, report["peak_rss_bytes"] - report["baseline_rss_bytes"])
         memory.setdefault(w, {})[f] = max(extra, memory.get(w, {}).get(f, 0))
         for row in report["rows"]:
+            if row.get("error", "").startswith("ValueError: " + w + ": no step"):
+                continue  # a row this framework has no step for: its cell stays empty
             cell = cells.setdefault((w, row["label"]), {}).setdefault(
                 f, {"values": [], "accuracy": []})
             if "error" in row:
                 cell["error"] = row["error"]
-                if not row["error"].startswith("ValueError: " + w + ": no step"):
-                    notes.append(f"{w} {row['label']} {FRAMEWORKS[f]}: {row['error']}")
+                notes.append(f"{w} {row['label']} {FRAMEWORKS[f]}: {row['error']}")
                 continue
             cell["values"] += row["values"]
             if "accuracy" in row:
