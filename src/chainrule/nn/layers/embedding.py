@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ... import creation
 from ...autograd.grad_mode import no_grad
+from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..module import Module
@@ -138,5 +139,5 @@ class EmbeddingBag(_Table):
 
 
 def _copy(embeddings):
-    data = embeddings.array if hasattr(embeddings, "grad_fn") else embeddings
+    data = embeddings.array if isinstance(embeddings, Tensor) else embeddings
     return creation.tensor(data).array.copy()
