@@ -85,8 +85,7 @@ def _linear_per_example(layer, x, g) -> dict:
 def _conv_per_example(layer, x, g) -> dict:
     # dL/dW = Σ_i g_i cols(x_i)ᵀ, cols(x_i) the receptive fields of example i as columns
     cols, g3 = _conv_columns(layer, x, g)
-    m = backend.xp(x)
-    weight = m.einsum("nol,nkl->nok", g3, cols).reshape((x.shape[0],) + layer.weight.shape)
+    weight = (g3 @ cols.transpose(0, 2, 1)).reshape((x.shape[0],) + layer.weight.shape)
     shares = {"weight": weight}
     if layer.bias is not None:
         shares["bias"] = g3.sum(2)
