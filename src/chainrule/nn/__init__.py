@@ -5,5 +5,8 @@ from .layers import *  # noqa: F401,F403
 from .module import Module, StateDictError  # noqa: F401
 from .parameter import Parameter  # noqa: F401
 from .parameter_containers import ParameterDict, ParameterList  # noqa: F401
+
+# isort: split
+# parallel builds on the layers above, so it is imported after them
 from . import parallel  # noqa: F401,E402  (DistributedDataParallel)
 from .parallel import SyncBatchNorm  # noqa: F401,E402
