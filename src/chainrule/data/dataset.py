@@ -1,11 +1,3 @@
 """Datasets live at PyTorch's path, `chainrule.utils.data`; kept here for older imports."""
-from ..utils.data.dataset import (  # noqa: F401
-                                  ChainDataset,
-                                  ConcatDataset,
-                                  Dataset,
-                                  IterableDataset,
-                                  StackDataset,
-                                  Subset,
-                                  TensorDataset,
-                                  random_split,
-)
+from ..utils.data.dataset import *  # noqa: F403 (every public name, one list: its __all__)
+from ..utils.data.dataset import __all__  # noqa: F401
