@@ -21,9 +21,7 @@ class _ConvNd(Module):
                  padding_mode: str = "zeros", device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
-        if groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
-                             f"({out_channels}) must both be divisible by groups ({groups})")
+        _check_groups(name, in_channels, out_channels, groups)
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"{name}: padding_mode must be one of {', '.join(PADDING_MODES)}, "
                              f"got {padding_mode!r}")
@@ -41,14 +39,8 @@ class _ConvNd(Module):
                              f"convolutions (stride={self.stride})")
         self.groups = groups
         self.padding_mode = padding_mode
-        self.weight = Parameter(creation.empty(
-            (out_channels, in_channels // groups) + self.kernel_size, dtype=dtype,
-            device=device))
-        if bias:
-            self.bias = Parameter(creation.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _add_filters(self, (out_channels, in_channels // groups) + self.kernel_size,
+                     out_channels if bias else None, device, dtype)
 
     def reset_parameters(self) -> None:
         init.default_layer_init_(self.weight, self.bias)
@@ -90,6 +82,23 @@ class Conv1d(_ConvNd):
     """1-D convolution: input (N, C_in, L) → output (N, C_out, L_out); weight
     (C_out, C_in/groups, k)."""
     nd = 1
+
+
+def _check_groups(name: str, in_channels: int, out_channels: int, groups: int) -> None:
+    if groups < 1 or in_channels % groups or out_channels % groups:
+        raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
+                         f"({out_channels}) must both be divisible by groups ({groups})")
+
+
+def _add_filters(module: Module, weight_shape: tuple, bias_size, device, dtype) -> None:
+    """Give a convolution its `weight` (weight_shape) and `bias` ((bias_size,), or None when
+    bias_size is None), then initialise them with the module's reset_parameters()."""
+    module.weight = Parameter(creation.empty(weight_shape, dtype=dtype, device=device))
+    if bias_size is None:
+        module.register_parameter("bias", None)
+    else:
+        module.bias = Parameter(creation.empty(bias_size, dtype=dtype, device=device))
+    module.reset_parameters()
 
 
 def _ntuple(value, nd: int) -> tuple:

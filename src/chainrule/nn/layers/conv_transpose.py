@@ -1,12 +1,10 @@
 """Transposed convolution layers (learned upsampling): ConvTranspose1d and ConvTranspose2d."""
 from __future__ import annotations
 
-from ... import creation
 from .. import init
 from ..functional.conv_transpose import conv_transpose1d, conv_transpose2d
 from ..module import Module
-from ..parameter import Parameter
-from .conv import _ntuple
+from .conv import _add_filters, _check_groups, _ntuple
 
 __all__ = ["ConvTranspose1d", "ConvTranspose2d"]
 
@@ -20,9 +18,7 @@ class _ConvTransposeNd(Module):
                  dilation=1, padding_mode: str = "zeros", device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
-        if groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
-                             f"({out_channels}) must both be divisible by groups ({groups})")
+        _check_groups(name, in_channels, out_channels, groups)
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {name}')
         self.in_channels, self.out_channels = in_channels, out_channels
@@ -33,14 +29,8 @@ class _ConvTransposeNd(Module):
         self.dilation = _ntuple(dilation, self.nd)
         self.groups = groups
         self.padding_mode = padding_mode
-        self.weight = Parameter(creation.empty(
-            (in_channels, out_channels // groups) + self.kernel_size, dtype=dtype,
-            device=device))
-        if bias:
-            self.bias = Parameter(creation.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _add_filters(self, (in_channels, out_channels // groups) + self.kernel_size,
+                     out_channels if bias else None, device, dtype)
 
     def reset_parameters(self) -> None:
         init.default_layer_init_(self.weight, self.bias)
