@@ -8,7 +8,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from .lr_scheduler import LRScheduler, _format_param, _group_values
+from .lr_scheduler import LRScheduler, _format_param, _group_values, _set_momentum, _start_momentum_cycle
 from .optimizer import Optimizer
 
 
@@ -43,17 +43,8 @@ class CyclicLR(LRScheduler):
             "iterations" if mode == "exp_range" else "cycle")
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
-            self.base_momentums = _format_param("base_momentum", optimizer, base_momentum)
-            self.max_momentums = _format_param("max_momentum", optimizer, max_momentum)
-            if last_epoch == -1:
-                for high, low, group in zip(self.max_momentums, self.base_momentums,
-                                            optimizer.param_groups):
-                    self._set_momentum(group, high)
-                    group["max_momentum"], group["base_momentum"] = high, low
+            self.use_beta1, self.base_momentums, self.max_momentums = _start_momentum_cycle(
+                optimizer, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -67,12 +58,6 @@ class CyclicLR(LRScheduler):
             return self.gamma ** x
         return 1.0
 
-    def _set_momentum(self, group: dict, value: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
-
     def get_lr(self) -> list[float]:
         self._warn_if_called_outside_step()
         cycle = math.floor(1 + self.last_epoch / self.total_size)
@@ -83,7 +68,7 @@ class CyclicLR(LRScheduler):
         if self.cycle_momentum:
             for low, high, group in zip(self.base_momentums, self.max_momentums,
                                         self.optimizer.param_groups):
-                self._set_momentum(group, high - (high - low) * height * scale)
+                _set_momentum(group, high - (high - low) * height * scale, self.use_beta1)
         return [base + (top - base) * height * scale
                 for base, top in zip(self.base_lrs, self.max_lrs)]
 

@@ -39,6 +39,33 @@ def _format_param(name: str, optimizer: Optimizer, param) -> list:
     return [param] * len(optimizer.param_groups)
 
 
+def _set_momentum(group: dict, value: float, use_beta1: bool) -> None:
+    """Set a group's momentum: Adam's beta1 when use_beta1, else SGD's `momentum`."""
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
+
+
+def _start_momentum_cycle(optimizer: Optimizer, base_momentum, max_momentum,
+                          last_epoch: int) -> tuple[bool, list, list]:
+    """For CyclicLR and OneCycleLR with cycle_momentum: check that the optimizer has a
+    momentum (or Adam's beta1) and, on a fresh start (last_epoch == -1), put each group at
+    its max momentum and record max_momentum and base_momentum in the group.
+    Returns (use_beta1, base_momentums, max_momentums)."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError("optimizer must support momentum or beta1 with "
+                         "`cycle_momentum` option enabled")
+    use_beta1 = "betas" in optimizer.defaults
+    base_momentums = _format_param("base_momentum", optimizer, base_momentum)
+    max_momentums = _format_param("max_momentum", optimizer, max_momentum)
+    if last_epoch == -1:
+        for high, low, group in zip(max_momentums, base_momentums, optimizer.param_groups):
+            _set_momentum(group, high, use_beta1)
+            group["max_momentum"], group["base_momentum"] = high, low
+    return use_beta1, base_momentums, max_momentums
+
+
 class LRScheduler:
     """Base class: subclasses compute the next learning rates in `get_lr()`.
 
@@ -265,21 +292,8 @@ class OneCycleLR(LRScheduler):
 
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
-            max_momentums = _format_param("max_momentum", optimizer, max_momentum)
-            base_momentums = _format_param("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for m_momentum, b_momentum, group in zip(max_momentums, base_momentums,
-                                                         optimizer.param_groups):
-                    if self.use_beta1:
-                        group["betas"] = (m_momentum, *group["betas"][1:])
-                    else:
-                        group["momentum"] = m_momentum
-                    group["max_momentum"] = m_momentum
-                    group["base_momentum"] = b_momentum
+            self.use_beta1, _, _ = _start_momentum_cycle(optimizer, base_momentum,
+                                                          max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
 
     def _anneal_func(self, start: float, end: float, pct: float) -> float:
@@ -320,10 +334,7 @@ class OneCycleLR(LRScheduler):
                 start_step = phase["end_step"]
             lrs.append(computed_lr)
             if self.cycle_momentum:
-                if self.use_beta1:
-                    group["betas"] = (computed_momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = computed_momentum
+                _set_momentum(group, computed_momentum, self.use_beta1)
         return lrs
 
 
