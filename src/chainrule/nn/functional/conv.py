@@ -33,15 +33,9 @@ def convolution(input, weight, bias, stride, padding, dilation, groups, nd: int,
     """Check the arguments of an `nd`-dimensional convolution (1 or 2) and run it.
     Error messages name `caller`: the function's name, or the layer (shown as its repr)."""
     where = _Name(caller)
-    if weight.ndim != nd + 2:
-        raise ValueError(f"{where}: weight must have {nd + 2} dimensions (out_channels, "
-                         f"in_channels/groups, {'kernel' if nd == 1 else 'kh, kw'}), "
-                         f"got shape {tuple(weight.shape)}")
-    if input.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{where}: expected {nd + 1}-D (unbatched) or {nd + 2}-D (batched) "
-                         f"input, got input of shape {tuple(input.shape)}")
-    stride = _tuple(stride, nd, "stride", where)
-    dilation = _tuple(dilation, nd, "dilation", where)
+    stride, dilation = _check_shapes(
+        input, weight, stride, dilation, nd, where,
+        f"out_channels, in_channels/groups, {'kernel' if nd == 1 else 'kh, kw'}")
     kernel = tuple(weight.shape[2:])
     out_channels, in_per_group = weight.shape[:2]
     if groups < 1 or out_channels % groups:
@@ -90,6 +84,19 @@ class _Name:
 
     def __format__(self, spec) -> str:
         return self.caller if isinstance(self.caller, str) else repr(self.caller)
+
+
+def _check_shapes(input, weight, stride, dilation, nd: int, where, weight_dims: str) -> tuple:  # noqa: A002
+    """The checks a convolution and a transposed one share: the weight has nd + 2 dims
+    (`weight_dims` names them), the input nd + 1 (unbatched) or nd + 2 (batched).
+    Returns (stride, dilation) as nd-tuples."""
+    if weight.ndim != nd + 2:
+        raise ValueError(f"{where}: weight must have {nd + 2} dimensions ({weight_dims}), "
+                         f"got shape {tuple(weight.shape)}")
+    if input.ndim not in (nd + 1, nd + 2):
+        raise ValueError(f"{where}: expected {nd + 1}-D (unbatched) or {nd + 2}-D (batched) "
+                         f"input, got input of shape {tuple(input.shape)}")
+    return _tuple(stride, nd, "stride", where), _tuple(dilation, nd, "dilation", where)
 
 
 def _per_axis(value, nd: int) -> tuple:

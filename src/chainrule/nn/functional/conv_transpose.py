@@ -13,7 +13,7 @@ from __future__ import annotations
 from ...ops.conv import ConvTranspose
 from ...ops.functions import reshape
 from ...tensor import Tensor
-from .conv import _per_axis, _tuple
+from .conv import _check_shapes, _per_axis
 
 __all__ = ["conv_transpose1d", "conv_transpose2d"]
 
@@ -38,14 +38,8 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
 
 def _transposed(input, weight, bias, stride, padding, output_padding, groups, dilation,  # noqa: A002
                 nd: int, where: str) -> Tensor:
-    if weight.ndim != nd + 2:
-        raise ValueError(f"{where}: weight must have {nd + 2} dimensions (in_channels, "
-                         f"out_channels/groups, kernel...), got shape {tuple(weight.shape)}")
-    if input.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{where}: expected {nd + 1}-D (unbatched) or {nd + 2}-D (batched) "
-                         f"input, got input of shape {tuple(input.shape)}")
-    stride = _tuple(stride, nd, "stride", where)
-    dilation = _tuple(dilation, nd, "dilation", where)
+    stride, dilation = _check_shapes(input, weight, stride, dilation, nd, where,
+                                     "in_channels, out_channels/groups, kernel...")
     padding = _per_axis(padding, nd)
     extra = _per_axis(output_padding, nd)
     if any(e >= max(s, d) for e, s, d in zip(extra, stride, dilation)):
