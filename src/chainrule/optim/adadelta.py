@@ -35,10 +35,8 @@ class Adadelta(Optimizer):
     def _step_group(self, group: dict[str, Any]) -> None:
         lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
         weight_decay = float(group["weight_decay"])
-        for param, grad, state in self._params_with_grad(group):
+        for param, grad, state in self._params_with_grad(group, apply_maximize=True):
             xp = backend.xp(param)
-            if group["maximize"]:
-                grad = -grad
             _count_step(state, param, "square_avg", "acc_delta")
             if weight_decay != 0:
                 grad = grad + weight_decay * param

@@ -28,10 +28,8 @@ class Adamax(Optimizer):
         lr, eps = float(group["lr"]), float(group["eps"])
         beta1, beta2 = (float(b) for b in group["betas"])
         weight_decay = float(group["weight_decay"])
-        for param, grad, state in self._params_with_grad(group):
+        for param, grad, state in self._params_with_grad(group, apply_maximize=True):
             xp = backend.xp(param)
-            if group["maximize"]:
-                grad = -grad
             step = _count_step(state, param, "exp_avg", "exp_inf")
             if weight_decay != 0:
                 grad = grad + weight_decay * param

@@ -29,9 +29,7 @@ class ASGD(Optimizer):
     def _step_group(self, group: dict[str, Any]) -> None:
         lr, lambd, alpha = float(group["lr"]), float(group["lambd"]), float(group["alpha"])
         t0, weight_decay = float(group["t0"]), float(group["weight_decay"])
-        for param, grad, state in self._params_with_grad(group):
-            if group["maximize"]:
-                grad = -grad
+        for param, grad, state in self._params_with_grad(group, apply_maximize=True):
             step = _count_step(state, param, "ax")
             if step == 1:
                 state.update(eta=_scalar_state(lr), mu=_scalar_state(1.0))

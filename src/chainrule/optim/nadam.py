@@ -36,10 +36,8 @@ class NAdam(Optimizer):
         lr, eps = float(group["lr"]), float(group["eps"])
         beta1, beta2 = (float(b) for b in group["betas"])
         weight_decay, decay = float(group["weight_decay"]), float(group["momentum_decay"])
-        for param, grad, state in self._params_with_grad(group):
+        for param, grad, state in self._params_with_grad(group, apply_maximize=True):
             xp = backend.xp(param)
-            if group["maximize"]:
-                grad = -grad
             step = _count_step(state, param, "exp_avg", "exp_avg_sq")
             if step == 1:
                 state["mu_product"] = _scalar_state(1.0)

@@ -173,7 +173,8 @@ class Optimizer:
         raise NotImplementedError
 
     def _params_with_grad(self, group: dict[str, Any], with_state: bool = True,
-                          sparse: str = "refuse") -> Iterator[tuple[Any, Any, dict | None]]:
+                          sparse: str = "refuse", apply_maximize: bool = False,
+                          ) -> Iterator[tuple[Any, Any, dict | None]]:
         """`(param array, grad array, state dict)` for each parameter of `group` that has
         a gradient. The param array is updated in place; the grad array must not be.
         With `with_state=False` the state is None (and no empty state entry is made).
@@ -182,6 +183,8 @@ class Optimizer:
         unless the rule says how to take it: `sparse="dense"` hands it over as a dense
         array (right for rules where a zero gradient row leaves its parameter row alone),
         `sparse="rows"` as the RowSparseTensor itself.
+        With `apply_maximize=True` a group with `maximize` set hands out -grad (a new
+        array), so the rule descends on -loss.
         """
         state = self.state
         for p in group["params"]:
@@ -197,6 +200,8 @@ class Optimizer:
                     f"{type(self).__name__} does not support sparse gradients (a parameter of "
                     f"shape {p.shape} has one, from Embedding or EmbeddingBag with "
                     "sparse=True): use SGD or Adagrad, or sparse=False")
+            if apply_maximize and group["maximize"]:
+                grad = -grad
             versions.bump(p.array)  # a graph that saved this weight can no longer use it
             yield p.array, grad, (state[p] if with_state else None)
 

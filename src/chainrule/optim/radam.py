@@ -34,10 +34,8 @@ class RAdam(Optimizer):
         beta1, beta2 = (float(b) for b in group["betas"])
         weight_decay = float(group["weight_decay"])
         rho_inf = 2 / (1 - beta2) - 1
-        for param, grad, state in self._params_with_grad(group):
+        for param, grad, state in self._params_with_grad(group, apply_maximize=True):
             xp = backend.xp(param)
-            if group["maximize"]:
-                grad = -grad
             step = _count_step(state, param, "exp_avg", "exp_avg_sq")
             if weight_decay != 0:
                 if group["decoupled_weight_decay"]:

@@ -31,10 +31,8 @@ class Rprop(Optimizer):
     def _step_group(self, group: dict[str, Any]) -> None:
         etaminus, etaplus = group["etas"]
         low, high = group["step_sizes"]
-        for param, grad, state in self._params_with_grad(group):
+        for param, grad, state in self._params_with_grad(group, apply_maximize=True):
             xp = backend.xp(param)
-            if group["maximize"]:
-                grad = -grad
             if len(state) == 0:
                 _count_step(state, param, "prev", "step_size")
                 state["step_size"].array[...] = group["lr"]
