@@ -71,12 +71,14 @@ def test_findings_come_most_fundamental_first():
     assert order.index("duplicates_across_splits") < order.index("learning_rate_too_high")
     assert order.index("unnormalised_inputs") < order.index("saturated_units")
     assert order.index("learning_rate_too_high") < order.index("dead_relus")
+    assert order.index("exploding_gradients") < order.index("first_loss_off")
 
 
 def test_gradients_growing_towards_the_input_are_called_exploding():
-    """(No small planted run shows it reliably: checked on a record written by hand.)"""
-    layers = lambda: {str(k): {"kind": "Linear", "grad_norm": 10.0 ** (4 - k),  # noqa: E731
-                               "update_ratio": 1e-3} for k in range(5)}
+    """The rule's arithmetic on a record written by hand (the planted run: relu-x3-gain)."""
+    layers = lambda: {str(k): {"kind": "Linear", "grad_norm": 1.0,  # noqa: E731
+                               "output_grad_rms": 10.0 ** (4 - k), "update_ratio": 1e-3}
+                      for k in range(5)}
     record = {"format": "chainrule-instruments", "optimizer": {"name": "SGD", "lr": 0.01},
               "batch_losses": [2.3] * 50,
               "readings": [{"step": s, "layers": layers(), "activations": {}, "input": {}}
@@ -85,6 +87,12 @@ def test_gradients_growing_towards_the_input_are_called_exploding():
     findings = doctor.diagnose(record)
     assert findings[0].cause == "exploding-gradients"
     assert "10,000× the last layer's" in findings[0].evidence
+
+
+def test_the_planted_exploding_run_grows_the_gradient_layer_by_layer():
+    norms = doctor.diagnose(planted_run("relu-x3-gain"))[0].plot["values"]
+    assert len(norms) == 11
+    assert all(a > 1.5 * b for a, b in zip(norms[:-1], norms[1:-1]))  # about ×3 per layer
 
 
 def test_the_report_opens_with_the_doctor(tmp_path):

@@ -234,16 +234,19 @@ def first_loss_off(run: RunRecord):
 
 
 def exploding_gradients(run: RunRecord):
-    """Gradient norms that grow layer after layer towards the input make the first layers
-    jump (or overflow)."""
-    ratio, norms = _depth_ratio(run)
+    """The gradient backpropagated to each layer's output, growing layer after layer towards
+    the input (each layer multiplies it by its weights: a gain above 1 compounds), makes the
+    first layers jump (or overflow). (The weights' own gradients hide it: each is that
+    gradient times the layer's input, which grows the other way.)"""
+    ratio, norms = _depth_ratio(run, "output_grad_rms")
     if ratio is None or ratio < EXPLODING_RATIO:
         return None
     return Finding("exploding-gradients", "gradients explode towards the input",
-                   f"the first layer's gradient is {ratio:,.0f}× the last layer's",
+                   f"the gradient reaching the first layer's output is {ratio:,.0f}× the "
+                   f"last layer's (over {len(norms)} layers)",
                    "clip the gradient norm (clip_grad_norm_ 1.0), lower the learning rate, "
-                   "or add normalisation layers",
-                   _norms_plot(norms))
+                   "or add normalisation layers; initialise with He (kaiming) gain, not more",
+                   _norms_plot(norms, "gradient at each layer's output"))
 
 
 def learning_rate_too_high(run: RunRecord):
@@ -426,8 +429,10 @@ def underfitting(run: RunRecord):
                     "val": run.epoch_series("val_loss"), "title": "loss per epoch"})
 
 
+# (exploding gradients before the first loss: a gain compounding layer by layer also inflates
+# the first loss, and names the cause where the first loss names a symptom)
 CHECKS = [duplicates_across_splits, unnormalised_inputs, mislabelled_examples, class_imbalance,
-          first_loss_off, exploding_gradients, noisy_gradients, learning_rate_too_high,
+          exploding_gradients, first_loss_off, noisy_gradients, learning_rate_too_high,
           vanishing_gradients, dead_relus, saturated_units, learning_rate_too_low, overfitting,
           underfitting]
 
@@ -465,10 +470,10 @@ def _stability_limit(optimizer: dict):
     return (2 + 2 * optimizer.get("momentum", 0.0)) / lr
 
 
-def _depth_ratio(run: RunRecord):
-    """Median over readings of (first weight layer's gradient norm / last one's), and the
+def _depth_ratio(run: RunRecord, key: str = "grad_norm"):
+    """Median over readings of (first weight layer's `key` norm / last one's), and the
     median norm per layer in forward order."""
-    norms = run.layer_series("grad_norm")
+    norms = run.layer_series(key)
     if len(norms) < 3:
         return None, norms
     names = list(norms)
@@ -478,9 +483,9 @@ def _depth_ratio(run: RunRecord):
     return float(numpy.median(ratios)), {n: float(numpy.median(v)) for n, v in norms.items()}
 
 
-def _norms_plot(norms: dict) -> dict:
+def _norms_plot(norms: dict, what: str = "weights' gradient") -> dict:
     return {"kind": "layers", "labels": list(norms), "values": list(norms.values()),
-            "title": "gradient norm per layer (input → output)", "log": True}
+            "title": f"norm of the {what} per layer (input → output)", "log": True}
 
 
 def summary(findings: list[Finding]) -> str:

@@ -73,6 +73,9 @@ def _few_examples(s: Setup, rng) -> None:
     s.train = (x[:150], y[:150])
 
 
+# nn.Linear starts at std 1/sqrt(3·fan_in); He (kaiming) for ReLU is sqrt(2/fan_in): √6 more
+HE_OVER_DEFAULT = 6 ** 0.5
+
 FAULTS = {
     # name: (what is planted, how, the cause the doctor should name first)
     "lr-x100": ("learning rate ×100", lambda s, r: setattr(s, "lr", s.lr * 100),
@@ -84,6 +87,11 @@ FAULTS = {
                                  setattr(s, "activation", nn.Sigmoid),
                                  setattr(s, "dropout", 0.0), setattr(s, "epochs", 3)),
                    "vanishing-gradients"),
+    "relu-x3-gain": ("a 10-layer ReLU MLP initialised at 3× He (kaiming) gain, no normalisation",
+                     lambda s, r: (setattr(s, "hidden", (32,) * 10),
+                                   setattr(s, "weight_scale", 3 * HE_OVER_DEFAULT),
+                                   setattr(s, "dropout", 0.0), setattr(s, "epochs", 3)),
+                     "exploding-gradients"),
     "relu-bias-5": ("ReLU biases initialised at -5", lambda s, r: setattr(s, "bias_init", -5.0),
                     "dead-relus"),
     "tanh-big-init": ("tanh layers with weights initialised ×10",

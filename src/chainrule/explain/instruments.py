@@ -341,6 +341,9 @@ class Instruments:
                                        if "weight" in n)
             if weight.grad is not None and not weight.grad.is_sparse:
                 layer["grad_norm"] = _norm(weight.grad.array)
+            if seen.get("g") is not None:  # the gradient backpropagated to the layer's output,
+                # per element (root mean square): wide and narrow layers compare
+                layer["output_grad_rms"] = _norm(seen["g"]) / math.sqrt(max(seen["g"].size, 1))
             before = self._before.get(f"{name}.{weight_name}" if name else weight_name)
             if before is not None:
                 layer["weight_norm"] = _norm(before)
