@@ -14,7 +14,7 @@ going distributed gains over not doing it. Reported per case:
     MB/step           the gradient bytes each rank sends into the allreduce per step
 
 The frameworks take turns over `passes` rounds (1 rank, 2 ranks, 2 ranks, 1 rank, …) and
-each keeps its best round, as BENCHMARKS.md asks on a shared machine. docs/distributed.md
+each keeps its best round, as docs/benchmarks.md advises on a shared machine. docs/distributed.md
 models how these figures scale past one machine.
 
     python -m chainrule.bench.distributed          the table (or: chainrule bench --distributed)
