@@ -179,9 +179,6 @@ def table() -> list[dict]:
 
 # Where a name exists but behaves differently from PyTorch on purpose or for now.
 DIFFERENCES = [
-    "`cr.Tensor(data)` keeps the data's dtype (integers stay integers); PyTorch's legacy "
-    "`torch.Tensor(data)` always makes float32. `cr.tensor(data)` behaves as "
-    "`torch.tensor(data)`.",
     "`x.shape` and `x.size()` are plain tuples (`cr.Size` exists for code that builds one).",
     "A device compares equal to its name as well as to another device "
     "(`x.device == \"cpu\"` is True; PyTorch compares a device only with a device).",

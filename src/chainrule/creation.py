@@ -14,7 +14,7 @@ import numpy
 
 from . import backend
 from .random import stream
-from .tensor import Tensor
+from .tensor import Tensor, _as_array
 
 # PyTorch keywords that select what chainrule always does (dense arrays, pageable memory).
 _IGNORED = ("layout", "pin_memory", "memory_format")
@@ -32,7 +32,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False, **extra) 
     _check("tensor", extra)
     if device is None and not hasattr(data, "shape"):
         device = backend.default_device()
-    t = Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    t = Tensor._wrap(_as_array(data, dtype, device)).requires_grad_(requires_grad)
     if hasattr(data, "shape"):
         t.array = t.array.copy()
     return t
@@ -42,7 +42,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """`data` as a tensor, sharing its memory where dtype and device already match."""
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
-    return Tensor(data, dtype=dtype, device=device)
+    return Tensor._wrap(_as_array(data, dtype, device))
 
 
 asarray = as_tensor
@@ -50,7 +50,7 @@ asarray = as_tensor
 
 def from_numpy(array) -> Tensor:
     """A tensor sharing memory with a NumPy array (its dtype kept)."""
-    return Tensor(array)
+    return Tensor._wrap(_as_array(array))
 
 
 def _shape(shape) -> tuple:

@@ -20,8 +20,11 @@ class Tensor:
     __array_ufunc__ = None
     is_sparse = False  # (gradients of Embedding(sparse=True) are chainrule.sparse tensors)
 
-    def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
-        self.array = _as_array(data, dtype, device)
+    def __init__(self, *data, dtype=None, device=None, requires_grad: bool = False):
+        """PyTorch's legacy constructor: `Tensor([1, 2])` in the default float dtype (a
+        tensor or an array of it shared), `Tensor(2, 3)` uninitialised, `Tensor()` empty.
+        `cr.tensor(data)` keeps integers and booleans."""
+        self.array = _legacy_array(data, dtype, device)
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
@@ -263,6 +266,18 @@ def _as_array(data, dtype=None, device=None):
         raise TypeError(f"tensor: unsupported dtype {array.dtype}; chainrule holds floats, "
                         "integers and booleans")
     return array
+
+
+def _legacy_array(data: tuple, dtype, device):
+    if all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in data):
+        xp = backend.module_for(backend.normalize_device(device or backend.default_device()))
+        return xp.empty(data or (0,), dtype=dtype or backend.default_dtype())
+    if len(data) != 1 or isinstance(data[0], numbers.Number):
+        raise TypeError(f"Tensor(): data must be one sequence, array or tensor, or sizes; "
+                        f"got {tuple(type(d).__name__ for d in data)}")
+    if isinstance(data[0], Tensor) and dtype is None:
+        return _as_array(data[0], device=device)
+    return _as_array(data[0], dtype or backend.default_dtype(), device)
 
 
 def lift(value, like: Tensor) -> Tensor:

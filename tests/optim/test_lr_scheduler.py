@@ -174,11 +174,11 @@ def test_resume_with_last_epoch_matches_torch():
 
 
 def test_scheduler_drives_the_optimizer_update():
-    p = cr.Tensor(np.zeros(1))
+    p = cr.as_tensor(np.zeros(1))
     opt = optim.SGD([p], lr=1.0)
     sched = lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     for _ in range(3):
-        p.grad = cr.Tensor(np.ones(1))
+        p.grad = cr.as_tensor(np.ones(1))
         opt.step()
         sched.step()
     np.testing.assert_allclose(p.array, [-(1.0 + 0.5 + 0.25)])
@@ -226,8 +226,8 @@ def test_custom_optimizer_with_its_own_step_is_seen_as_stepped():
                     if p.grad is not None:
                         p.array -= group["lr"] * np.sign(p.grad.array)
 
-    p = cr.Tensor(np.zeros(2))
-    p.grad = cr.Tensor(np.array([3.0, -2.0]))
+    p = cr.as_tensor(np.zeros(2))
+    p.grad = cr.as_tensor(np.array([3.0, -2.0]))
     opt = SignSGD([p])
     sched = lr_scheduler.ExponentialLR(opt, gamma=0.5)
     opt.step()

@@ -68,7 +68,7 @@ def _torch_cls(cls):
 def _make_params(seed=0, dtype=np.float64):
     rng = np.random.default_rng(seed)
     arrays = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
-    ours = [cr.Tensor(a.copy(), requires_grad=True) for a in arrays]
+    ours = [cr.tensor(a.copy(), requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
     return ours, theirs
 
@@ -83,7 +83,7 @@ def _set_grads(ours, theirs, grads, skip=()):
         if i in skip:
             p.grad, q.grad = None, None
         else:
-            p.grad = cr.Tensor(g.copy())
+            p.grad = cr.as_tensor(g.copy())
             q.grad = torch.tensor(g.copy())
 
 
@@ -202,11 +202,11 @@ def test_adagrad_group_added_later_starts_from_constructor_accumulator():
 
 
 def test_zero_grad():
-    p = cr.Tensor(np.ones(3), requires_grad=True)
-    q = cr.Tensor(np.ones(3), requires_grad=True)
+    p = cr.tensor(np.ones(3), requires_grad=True)
+    q = cr.tensor(np.ones(3), requires_grad=True)
     shared = np.arange(3.0)
-    p.grad = cr.Tensor(shared)
-    q.grad = cr.Tensor(shared)            # gradient arrays may be shared
+    p.grad = cr.as_tensor(shared)
+    q.grad = cr.as_tensor(shared)            # gradient arrays may be shared
     opt = optim.SGD([p], lr=0.1)
     grad_tensor = p.grad
     opt.zero_grad(set_to_none=False)
@@ -286,12 +286,12 @@ def test_state_dict_round_trip_continues_identically(case):
         assert set(g) == set(tg) - TORCH_ONLY_KEYS
 
     # restore into a fresh optimizer over fresh copies of the parameters
-    copies = [cr.Tensor(p.array.copy(), requires_grad=True) for p in ours]
+    copies = [cr.tensor(p.array.copy(), requires_grad=True) for p in ours]
     restored = cls(copies, lr=123.0)
     restored.load_state_dict(sd)
     assert restored.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
     # and one restored from torch's own state dict (arrays, as loaded from a file)
-    copies2 = [cr.Tensor(p.array.copy(), requires_grad=True) for p in ours]
+    copies2 = [cr.tensor(p.array.copy(), requires_grad=True) for p in ours]
     from_torch = cls(copies2)
     from_torch.load_state_dict(_state_to_numpy(tsd))
 
@@ -309,12 +309,12 @@ def test_state_dict_round_trip_continues_identically(case):
 
 
 def test_load_state_dict_copies_and_casts_to_param_dtype():
-    p = cr.Tensor(np.ones(3), requires_grad=True)
+    p = cr.tensor(np.ones(3), requires_grad=True)
     opt = optim.Adam([p], lr=0.1)
-    p.grad = cr.Tensor(np.ones(3))
+    p.grad = cr.as_tensor(np.ones(3))
     opt.step()
     sd = opt.state_dict()
-    q = cr.Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    q = cr.tensor(np.ones(3, dtype=np.float32), requires_grad=True)
     opt2 = optim.Adam([q], lr=0.1)
     opt2.load_state_dict({"state": {"0": sd["state"][0]}, "param_groups": sd["param_groups"]})
     s = opt2.state[q]
@@ -350,7 +350,7 @@ def test_float32_params_stay_float32(case):
     for step in range(3):
         grads = [g.astype(np.float32) for g in _grads(step)]
         for p, q, g in zip(ours, theirs, grads):
-            p.grad = cr.Tensor(g)
+            p.grad = cr.as_tensor(g)
             q.grad = torch.tensor(g)
         opt.step()
         topt.step()
@@ -405,7 +405,7 @@ def test_checkpoint_through_cr_save_continues_identically(tmp_path, cls, kw):
     plateau = lr_scheduler.ReduceLROnPlateau(opt)
     for step in range(8):
         for p, g in zip(ours, _grads(step)):
-            p.grad = cr.Tensor(g)
+            p.grad = cr.as_tensor(g)
         opt.step()
         sched.step()
     plateau.step(1.0)
@@ -413,7 +413,7 @@ def test_checkpoint_through_cr_save_continues_identically(tmp_path, cls, kw):
              "plateau": plateau.state_dict()}, tmp_path / "ckpt")
     ckpt = cr.load(tmp_path / "ckpt")
 
-    copies = [cr.Tensor(p.array.copy(), requires_grad=True) for p in ours]
+    copies = [cr.tensor(p.array.copy(), requires_grad=True) for p in ours]
     opt2 = cls(copies, **kw)
     sched2 = lr_scheduler.OneCycleLR(opt2, max_lr=0.1, total_steps=20)
     plateau2 = lr_scheduler.ReduceLROnPlateau(opt2)
@@ -423,7 +423,7 @@ def test_checkpoint_through_cr_save_continues_identically(tmp_path, cls, kw):
     assert plateau2.best == 1.0
     for step in range(8, 19):
         for p, q, g in zip(ours, copies, _grads(step)):
-            p.grad, q.grad = cr.Tensor(g), cr.Tensor(g.copy())
+            p.grad, q.grad = cr.as_tensor(g), cr.as_tensor(g.copy())
         opt.step()
         opt2.step()
         sched.step()

@@ -120,7 +120,7 @@ class Function:
         Floating tensors among `inputs` become float64 copies that require grad; other
         arguments are passed unchanged. Returns True, or raises `GradcheckError` naming the
         input and the element where backward and the finite difference disagree."""
-        args = tuple(Tensor(a.array.astype(numpy.float64), requires_grad=True)
+        args = tuple(Tensor(a.array.copy(), dtype=numpy.float64, requires_grad=True)
                      if isinstance(a, Tensor) and a.dtype.kind == "f" else a for a in inputs)
         try:
             return gradcheck(lambda *xs: cls.apply(*xs), args, eps=eps, atol=atol, rtol=rtol)

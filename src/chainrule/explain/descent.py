@@ -23,10 +23,10 @@ import numpy
 from .. import backend, nn
 from ..autograd import engine
 from ..autograd.grad_mode import no_grad
+from ..creation import as_tensor
 from ..flags import int_in, positive_float, seed
 from ..nn import functional as F
 from ..sparse import dense_tensor
-from ..tensor import Tensor
 
 MODELS = ("logreg", "mlp")
 
@@ -45,8 +45,8 @@ def build_problem(model: str = "logreg", seed: int = 0, train_steps: int = 20,
     x, y = splits.train
     if limit:
         x, y = x[:limit], y[:limit]
-    inputs = Tensor(encoder.transform(x).astype(numpy.float64))
-    targets = Tensor(y)
+    inputs = as_tensor(encoder.transform(x).astype(numpy.float64))
+    targets = as_tensor(y)
     features = inputs.shape[1]
     network = nn.Linear(features, 10) if model == "logreg" else \
         nn.Sequential(nn.Linear(features, 16), nn.Tanh(), nn.Linear(16, 10))

@@ -12,9 +12,9 @@ import dataclasses
 import numpy
 
 from .. import backend, nn, optim
+from ..creation import as_tensor
 from ..data import DataLoader, TensorDataset, load_dataset
 from ..optim.lr_scheduler import CosineAnnealingLR
-from ..tensor import Tensor
 from ..train.trainer import Trainer
 from .doctor_data import describe_data
 from .instruments import InstrumentRecorder
@@ -151,9 +151,9 @@ def train_with_instruments(s: Setup, seed: int = 0, every: int = 5) -> dict:
     recorder = InstrumentRecorder(every=every)
     trainer = Trainer(model, opt, scheduler=CosineAnnealingLR(opt, s.epochs), progress=False,
                       callbacks=[recorder])
-    train = DataLoader(TensorDataset(Tensor(s.train[0]), Tensor(s.train[1])),
+    train = DataLoader(TensorDataset(as_tensor(s.train[0]), as_tensor(s.train[1])),
                        batch_size=s.batch_size, shuffle=True, seed=seed)
-    val = DataLoader(TensorDataset(Tensor(s.val[0]), Tensor(s.val[1])), batch_size=512)
+    val = DataLoader(TensorDataset(as_tensor(s.val[0]), as_tensor(s.val[1])), batch_size=512)
     trainer.fit(train, val, epochs=s.epochs)
     data = describe_data(s.train[0], s.train[1], s.test[0], s.num_classes, recorder.epochs,
                          image_shape=(8, 8))

@@ -23,8 +23,8 @@ import numpy
 
 from .. import backend
 from ..autograd.grad_mode import no_grad
+from ..creation import as_tensor
 from ..nn import functional as F
-from ..tensor import Tensor
 from ..train.metrics import confusion_matrix
 from ..train.trainer import Callback
 from . import curves
@@ -308,7 +308,7 @@ def _predict(model, encoder, x) -> numpy.ndarray:
     try:
         out = []
         for start in range(0, len(x), 512):
-            logits = model(Tensor(encoder.transform(x[start:start + 512])))
+            logits = model(as_tensor(encoder.transform(x[start:start + 512])))
             out.append(_cpu(logits.array.argmax(-1)))
     finally:
         model.train(was_training)
@@ -364,8 +364,8 @@ def _graph(model, splits, encoder) -> str:
         model.eval()
         try:
             with watch(model):
-                logits = model(Tensor(encoder.transform(x[:2])))
-            loss = F.cross_entropy(logits, Tensor(numpy.asarray(y[:2])))
+                logits = model(as_tensor(encoder.transform(x[:2])))
+            loss = F.cross_entropy(logits, as_tensor(numpy.asarray(y[:2])))
             dot = draw(loss, grads=True, modules=model, depth=_depth(model))
         finally:
             model.train(was_training)

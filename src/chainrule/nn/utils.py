@@ -10,6 +10,7 @@ import math
 import sys
 
 from ..backend import xp
+from ..creation import as_tensor
 from ..tensor import Tensor
 from . import rnn_utils as rnn
 
@@ -48,7 +49,7 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     arrays = [t.array if isinstance(t, Tensor) else t for t in _as_list(tensors)]
     norm_type = float(norm_type)
     if not arrays:
-        return Tensor(0.0)
+        return as_tensor(0.0)
     dtype = arrays[0].dtype
     if math.isinf(norm_type):
         # ‖g‖∞ = max |gᵢ|  (the smallest |gᵢ| for -inf, as PyTorch)

@@ -8,7 +8,7 @@ import numpy
 from .. import backend
 from ..autograd.broadcast import Expand
 from ..autograd.op import OpError
-from ..tensor import Tensor, lift
+from ..tensor import Tensor, _as_array, lift
 from . import elementwise as ew
 from .indexing import ExtremeAlong, Index, TakeAlongDim
 from .linalg import MatMul
@@ -100,7 +100,7 @@ def where(condition, a, b) -> Tensor:
     """Elements of `a` where `condition` holds, else of `b` (no gradient to the condition)."""
     condition = condition.array if isinstance(condition, Tensor) else numpy.asarray(condition)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = Tensor(a)
+        a = Tensor._wrap(_as_array(a))
     a, b = _pair(a, b)
     return ew.Where.apply(a, b, condition=condition.astype(bool, copy=False))
 

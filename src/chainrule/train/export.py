@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy
 
 from ..autograd.grad_mode import no_grad
+from ..creation import as_tensor
 from ..io import onnx
 from ..tensor import Tensor
 from .model_file import load_model
@@ -34,7 +35,7 @@ def add_parser(commands) -> None:
 
 def run(args) -> int:
     model, encoder, classes, config = load_model(args.model_file, args.model)
-    example = Tensor(sample_input(config, encoder))
+    example = as_tensor(sample_input(config, encoder))
     input_name = INPUT_NAMES.get(config["kind"], "input")
     onnx.export(model, example, args.onnx, input_names=[input_name],
                 output_names=["logits"], opset_version=args.opset,

@@ -12,8 +12,8 @@ import time
 import numpy
 
 from .. import backend, optim
+from ..creation import as_tensor
 from ..data import DataLoader, TensorDataset, load_dataset
-from ..tensor import Tensor
 from . import recipes
 from .callbacks import EpochLog
 from .distributed import DataParallel, launched
@@ -128,7 +128,7 @@ def train(dataset: str | None = None, model: str | None = None, epochs: int | No
                              and previous["run"].get("epochs") != epochs)
     say(f"{dataset}: {len(splits.train[1])} train / {len(splits.val[1])} val / "
         f"{len(splits.test[1])} test examples, {splits.num_classes} classes")
-    say(summary(network, Tensor(sample_input(config, encoder)).to(device),
+    say(summary(network, as_tensor(sample_input(config, encoder)).to(device),
                 title=f"model {model}:"))
     if verbosity >= VERBOSE:
         say("settings: " + ", ".join(f"{k} {v}" for k, v in run_config(run).items()
@@ -198,14 +198,14 @@ def describe(model: str, dataset: str | None = None) -> str:
         config = recipes.model_config(recipe, splits, encoder)
         network = recipes.build_model(config, encoder)
         title = f"{model} on {dataset or DEFAULT_DATA}:"
-    return summary(network, Tensor(sample_input(config, encoder)), title=title)
+    return summary(network, as_tensor(sample_input(config, encoder)), title=title)
 
 
 def predict(model, encoder, classes, inputs) -> list[tuple[str, float]]:
     """Label and probability for each raw input (images as arrays, or sentences)."""
     from ..autograd.grad_mode import no_grad
     with no_grad():
-        logits = model(Tensor(encoder.transform(inputs)))
+        logits = model(as_tensor(encoder.transform(inputs)))
         probabilities = logits.softmax(-1).numpy()
     if probabilities.ndim != 2 or probabilities.shape[1] != len(classes):
         raise ModelFileError(f"the model gives scores of shape {probabilities.shape} for "

@@ -14,6 +14,7 @@ import math
 
 import numpy
 
+from ...creation import as_tensor
 from ...tensor import Tensor
 from .errors import ExportError
 
@@ -93,7 +94,7 @@ def _masks(graph, module, call: dict, dtype) -> list:
 
 def _additive(graph, mask, dtype) -> str:
     if not isinstance(mask, Tensor):  # a list or array: a constant
-        mask = Tensor(numpy.asarray(mask))
+        mask = as_tensor(numpy.asarray(mask))
     name = graph.name(mask)
     if mask.dtype.kind == "b":
         return graph.node("Where", [name, graph.constant(numpy.asarray(-numpy.inf, dtype),

@@ -12,6 +12,7 @@ import warnings
 
 from ... import backend
 from ...backend import xp
+from ...creation import as_tensor
 from ...ops.indexing import TakeAlongDim
 from ...ops.loss import (
     BinaryCrossEntropy,
@@ -59,7 +60,7 @@ def _as_tensor(value, like: Tensor, name: str) -> Tensor:
     if isinstance(value, Tensor):
         return value
     try:
-        return Tensor(value, device=like.device)
+        return as_tensor(value, device=like.device)
     except (TypeError, ValueError) as err:
         raise TypeError(f"{name}: expected a Tensor, got {type(value).__name__}") from err
 
@@ -247,7 +248,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Class indices (any shape) as one-hot vectors: shape (*tensor.shape, num_classes),
     int64, with a 1 at each index. num_classes=-1 means max(tensor) + 1."""
     if not isinstance(tensor, Tensor):
-        tensor = Tensor(tensor)
+        tensor = as_tensor(tensor)
     if tensor.dtype.kind not in "iu":
         raise TypeError(f"one_hot: needs a tensor of integer class indices, got {tensor.dtype}")
     indices = tensor.array

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy
 
+from ...creation import as_tensor
 from ...ops import stack
 from ...tensor import Tensor
 from .dataset import IterableDataset, TensorDataset
@@ -38,13 +39,13 @@ def default_collate(batch: list):
         if first.dtype.kind in "OUS":
             raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, "
                             f"numbers, dicts or lists; found an array of {first.dtype}")
-        return Tensor(numpy.stack(batch))
+        return as_tensor(numpy.stack(batch))
     if isinstance(first, numpy.generic):
-        return Tensor(numpy.asarray(batch))
+        return as_tensor(numpy.asarray(batch))
     if isinstance(first, float):
-        return Tensor(numpy.asarray(batch, dtype=numpy.float64))
+        return as_tensor(numpy.asarray(batch, dtype=numpy.float64))
     if isinstance(first, int):                     # bool is an int: a bool tensor
-        return Tensor(numpy.asarray(batch))
+        return as_tensor(numpy.asarray(batch))
     if isinstance(first, (str, bytes)):
         return batch
     if isinstance(first, Mapping):
@@ -65,7 +66,7 @@ def default_convert(data):
     """What the loader does to each example when batching is off (`batch_size=None`):
     NumPy arrays become tensors, containers are converted inside, the rest is kept."""
     if isinstance(data, numpy.ndarray) and data.dtype.kind not in "OUS":
-        return Tensor(data)
+        return as_tensor(data)
     if isinstance(data, Mapping):
         return _same_mapping_type(data, {k: default_convert(v) for k, v in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
@@ -230,7 +231,7 @@ class DataLoader:
             return self.collate_fn(self.dataset[indices])
         if isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate:
             rows = numpy.asarray(indices, dtype=numpy.int64)
-            return [t[Tensor(rows)] if isinstance(t, Tensor) else default_collate(
+            return [t[as_tensor(rows)] if isinstance(t, Tensor) else default_collate(
                 [t[i] for i in indices]) for t in self.dataset.tensors]
         if hasattr(self.dataset, "__getitems__"):
             return self.collate_fn(self.dataset.__getitems__(list(indices)))

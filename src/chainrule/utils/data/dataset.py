@@ -7,6 +7,7 @@ import itertools
 import math
 import warnings
 
+from ...creation import as_tensor
 from ...tensor import Tensor
 from .generator import numpy_rng
 
@@ -47,7 +48,7 @@ class TensorDataset(Dataset):
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
             raise ValueError(f"TensorDataset: tensors differ in their first dimension: {shapes}")
         self.tensors = tuple(t if isinstance(t, Tensor) or not hasattr(t, "dtype")
-                             else Tensor(t) for t in tensors)
+                             else as_tensor(t) for t in tensors)
 
     def __len__(self) -> int:
         return len(self.tensors[0])

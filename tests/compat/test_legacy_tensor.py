@@ -1,0 +1,54 @@
+"""`cr.Tensor(...)` as PyTorch's legacy constructor `torch.Tensor(...)`: data become the
+default float dtype, sizes give an uninitialised tensor, nothing gives an empty one."""
+import numpy
+import pytest
+import torch
+
+import chainrule as cr
+
+
+@pytest.mark.parametrize("data", [[1, 2, 3], [[1.5, 2.0]], [True, False], (4, 5),
+                                  numpy.arange(4), numpy.ones((2, 2)), [[1, 2], [3, 4]]])
+def test_data_become_the_default_float_dtype(data):
+    ours, theirs = cr.Tensor(data), torch.Tensor(data)
+    assert ours.dtype == theirs.numpy().dtype == numpy.float32
+    numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_sizes_give_an_uninitialised_tensor_and_nothing_an_empty_one():
+    for sizes in [(2, 3), (4,), (1, 0, 2)]:
+        assert cr.Tensor(*sizes).shape == tuple(torch.Tensor(*sizes).shape)
+        assert cr.Tensor(*sizes).dtype == numpy.float32
+    assert cr.Tensor().shape == tuple(torch.Tensor().shape) == (0,)
+    assert cr.FloatTensor(2, 3).dtype == numpy.float32 and cr.LongTensor(2).dtype == numpy.int64
+
+
+def test_an_array_of_the_default_dtype_and_a_tensor_are_shared():
+    array = numpy.zeros(3, dtype=numpy.float32)
+    t = cr.Tensor(array)
+    array[0] = 7.0
+    assert t[0].item() == 7.0                     # torch.Tensor(ndarray) shares it too
+    longs = cr.tensor([1, 2])
+    assert cr.Tensor(longs).dtype == numpy.int64  # a tensor is taken as it is, like torch
+
+
+def test_the_default_dtype_follows_set_default_dtype():
+    cr.set_default_dtype(cr.float64)
+    try:
+        assert cr.Tensor([1, 2]).dtype == numpy.float64
+        assert cr.Tensor(2).dtype == numpy.float64
+    finally:
+        cr.set_default_dtype(cr.float32)
+
+
+def test_a_lone_number_is_refused_as_in_torch():
+    with pytest.raises(TypeError):
+        torch.Tensor(2.5)
+    with pytest.raises(TypeError, match=r"Tensor\(\).*float"):
+        cr.Tensor(2.5)
+
+
+def test_chainrule_keywords_still_choose_dtype_and_gradient():
+    t = cr.Tensor(numpy.ones(2), dtype=cr.float64, requires_grad=True)
+    assert t.dtype == numpy.float64 and t.requires_grad and t.is_leaf
+    assert cr.Tensor([1, 2], dtype=cr.int64).dtype == numpy.int64
