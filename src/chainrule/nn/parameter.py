@@ -10,8 +10,7 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
             data = []
-        super().__init__(data.array if isinstance(data, Tensor) else data,
-                         requires_grad=requires_grad)
+        super().__init__(data, dtype=getattr(data, "dtype", None), requires_grad=requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
