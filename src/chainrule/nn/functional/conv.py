@@ -1,15 +1,17 @@
-"""Convolutions: `conv1d` and `conv2d` with PyTorch's arguments and shapes.
+"""Convolutions: `conv1d`, `conv2d` and `conv3d` with PyTorch's arguments and shapes.
 
-Both run the one 2-D op (`ops.conv.Conv2d`: im2col and matrix products); a 1-D
-convolution is a 2-D one over images of height 1.
+All run the one 2-D op (`ops.conv.Conv2d`: im2col and matrix products); a 1-D
+convolution is a 2-D one over images of height 1, a 3-D one a 2-D one over stacks of
+depth planes (`volumetric.py`).
 """
 from __future__ import annotations
 
 from ...ops.conv import Conv2d
 from ...ops.functions import reshape
 from ...tensor import Tensor
+from .volumetric import convolve_planes
 
-__all__ = ["conv1d", "conv2d"]
+__all__ = ["conv1d", "conv2d", "conv3d"]
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
@@ -28,14 +30,21 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
     return convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+           stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+    """3-D cross-correlation of input (N, C, D, H, W) or (C, D, H, W) with weight
+    (O, C/groups, kd, kh, kw)."""
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
 def convolution(input, weight, bias, stride, padding, dilation, groups, nd: int,  # noqa: A002
                 caller) -> Tensor:
-    """Check the arguments of an `nd`-dimensional convolution (1 or 2) and run it.
+    """Check the arguments of an `nd`-dimensional convolution (1, 2 or 3) and run it.
     Error messages name `caller`: the function's name, or the layer (shown as its repr)."""
     where = _Name(caller)
     stride, dilation = _check_shapes(
         input, weight, stride, dilation, nd, where,
-        f"out_channels, in_channels/groups, {'kernel' if nd == 1 else 'kh, kw'}")
+        f"out_channels, in_channels/groups, {('kernel', 'kh, kw', 'kd, kh, kw')[nd - 1]}")
     kernel = tuple(weight.shape[2:])
     out_channels, in_per_group = weight.shape[:2]
     if groups < 1 or out_channels % groups:
@@ -66,6 +75,9 @@ def convolution(input, weight, bias, stride, padding, dilation, groups, nd: int,
         x = reshape(x, x.shape[:2] + (1,) + x.shape[2:])
         weight = reshape(weight, weight.shape[:2] + (1,) + weight.shape[2:])
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
+    if nd == 3:
+        y = convolve_planes(x, weight, bias, stride, pads, dilation, groups)
+        return reshape(y, y.shape[1:]) if unbatched else y
     params = dict(stride=stride, padding=pads, dilation=dilation, groups=groups)
     y = Conv2d.apply(x, weight, **params) if bias is None else \
         Conv2d.apply(x, weight, bias, **params)

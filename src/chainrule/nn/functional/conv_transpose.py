@@ -1,4 +1,4 @@
-"""Transposed convolutions ("deconvolutions"): `conv_transpose1d` and `conv_transpose2d`.
+"""Transposed convolutions ("deconvolutions"): `conv_transpose1d`, `2d` and `3d`.
 
 A transposed convolution is the input gradient of a convolution, used forwards: each
 input pixel scatters a weighted copy of the kernel into the (larger) output. It runs the
@@ -14,8 +14,9 @@ from ...ops.conv import ConvTranspose
 from ...ops.functions import reshape
 from ...tensor import Tensor
 from .conv import _check_shapes, _per_axis
+from .volumetric import transpose_planes
 
-__all__ = ["conv_transpose1d", "conv_transpose2d"]
+__all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
@@ -34,6 +35,15 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     (C_in, C_out / groups, k)."""
     return _transposed(input, weight, bias, stride, padding, output_padding, groups,
                        dilation, 1, "conv_transpose1d")
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+                     stride=1, padding=0, output_padding=0, groups: int = 1,
+                     dilation=1) -> Tensor:
+    """Transposed 3-D convolution of (N, C_in, D, H, W) or (C_in, D, H, W) with weight
+    (C_in, C_out / groups, kd, kh, kw)."""
+    return _transposed(input, weight, bias, stride, padding, output_padding, groups,
+                       dilation, 3, "conv_transpose3d")
 
 
 def _transposed(input, weight, bias, stride, padding, output_padding, groups, dilation,  # noqa: A002
@@ -55,15 +65,18 @@ def _transposed(input, weight, bias, stride, padding, output_padding, groups, di
     kernel = weight.shape[2:]
     size = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1 for n, s, p, d, k, e
                  in zip(x.shape[2:], stride, padding, dilation, kernel, extra))
-    if nd == 1:                     # as a 2-D transposed convolution of height-1 rows
-        x = reshape(x, x.shape[:2] + (1,) + x.shape[2:])
-        weight = reshape(weight, weight.shape[:2] + (1,) + weight.shape[2:])
-        stride, dilation, padding, size = (1,) + stride, (1,) + dilation, (0,) + padding, \
-            (1,) + size
-    shape = (x.shape[0], out_per_group * groups) + size
-    y = ConvTranspose.apply(x, weight, x_shape=shape, stride=stride,
-                            padding=tuple((p, p) for p in padding), dilation=dilation,
-                            groups=groups)
+    if nd == 3:
+        y = transpose_planes(x, weight, size, stride, padding, dilation, groups)
+    else:
+        if nd == 1:                 # as a 2-D transposed convolution of height-1 rows
+            x = reshape(x, x.shape[:2] + (1,) + x.shape[2:])
+            weight = reshape(weight, weight.shape[:2] + (1,) + weight.shape[2:])
+            stride, dilation, padding, size = (1,) + stride, (1,) + dilation, \
+                (0,) + padding, (1,) + size
+        shape = (x.shape[0], out_per_group * groups) + size
+        y = ConvTranspose.apply(x, weight, x_shape=shape, stride=stride,
+                                padding=tuple((p, p) for p in padding), dilation=dilation,
+                                groups=groups)
     if bias is not None:
         y = y + reshape(bias, (1, -1) + (1,) * (y.ndim - 2))
     if nd == 1:

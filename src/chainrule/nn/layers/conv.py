@@ -8,7 +8,7 @@ from ..functional.misc import pad
 from ..module import Module
 from ..parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d"]
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -82,6 +82,12 @@ class Conv1d(_ConvNd):
     """1-D convolution: input (N, C_in, L) → output (N, C_out, L_out); weight
     (C_out, C_in/groups, k)."""
     nd = 1
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution: input (N, C_in, D, H, W) → output (N, C_out, D_out, H_out, W_out);
+    weight (C_out, C_in/groups, kd, kh, kw)."""
+    nd = 3
 
 
 def _check_groups(name: str, in_channels: int, out_channels: int, groups: int) -> None:

@@ -1,12 +1,12 @@
-"""Transposed convolution layers (learned upsampling): ConvTranspose1d and ConvTranspose2d."""
+"""Transposed convolution layers (learned upsampling): ConvTranspose1d, 2d and 3d."""
 from __future__ import annotations
 
 from .. import init
-from ..functional.conv_transpose import conv_transpose1d, conv_transpose2d
+from ..functional.conv_transpose import conv_transpose1d, conv_transpose2d, conv_transpose3d
 from ..module import Module
 from .conv import _add_filters, _check_groups, _ntuple
 
-__all__ = ["ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 
 class _ConvTransposeNd(Module):
@@ -67,3 +67,9 @@ class ConvTranspose1d(_ConvTransposeNd):
     """(N, C_in, L) -> (N, C_out, L_out)."""
     nd = 1
     function = staticmethod(conv_transpose1d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """(N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)."""
+    nd = 3
+    function = staticmethod(conv_transpose3d)
