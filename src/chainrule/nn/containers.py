@@ -104,3 +104,12 @@ class ModuleDict(Module):
 
     def items(self):
         return self._modules.items()
+
+
+class Container(Module):
+    """PyTorch's oldest container (deprecated): each keyword argument becomes a submodule."""
+
+    def __init__(self, **modules):
+        super().__init__()
+        for name, module in modules.items():
+            self.add_module(name, module)

@@ -14,7 +14,7 @@ from .. import backend
 from ..sparse import RowSparseTensor
 from ..tensor import Tensor
 from . import hooks
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -75,6 +75,8 @@ class Module:
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._modules[name] = value
+        elif isinstance(value, Buffer):
+            self.register_buffer(name, value, value.persistent)
         elif name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"buffer {name!r} must be a Tensor or None")

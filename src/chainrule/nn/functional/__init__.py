@@ -5,11 +5,13 @@ from .bilinear import *  # noqa: F401,F403
 from .channel_dropout import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .conv_transpose import *  # noqa: F401,F403
+from .ctc import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
 from .fold import *  # noqa: F401,F403
 from .group_normalization import *  # noqa: F401,F403
+from .inplace_activation import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .margin_loss import *  # noqa: F401,F403

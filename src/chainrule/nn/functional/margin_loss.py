@@ -12,7 +12,7 @@ from .loss import _as_tensor, _reduce, legacy_reduction
 
 __all__ = ["soft_margin_loss", "multilabel_soft_margin_loss", "cosine_embedding_loss",
            "margin_ranking_loss", "hinge_embedding_loss", "triplet_margin_loss",
-           "triplet_margin_with_distance_loss", "multi_margin_loss"]
+           "triplet_margin_with_distance_loss", "multi_margin_loss", "multilabel_margin_loss"]
 
 EPSILON = 1e-12      # cosine_embedding_loss's guard on squared norms, as PyTorch's
 
@@ -136,5 +136,33 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1,  # noqa: A002
     if weight is not None:
         loss = loss * Tensor._wrap(weight.array[labels.reshape(-1)])
     if input.ndim != 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None,  # noqa: A002
+                           reduce=None, reduction: str = "mean") -> Tensor:
+    """Per sample: Σ_{j in targets} Σ_{i not in targets} max(0, 1 - x[j] + x[i]) / C, where
+    the targets are the class indices of `target`'s row up to its first -1."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "multilabel_margin_loss")
+    target = _as_tensor(target, input, "multilabel_margin_loss")
+    if target.shape != input.shape or input.ndim not in (1, 2):
+        raise ValueError(f"multilabel_margin_loss: input and target must both be (C) or "
+                         f"(N, C), got {tuple(input.shape)} and {tuple(target.shape)}")
+    scores = input.reshape(-1, input.shape[-1])
+    labels = target.array.reshape(scores.shape)
+    xp, classes = backend.xp(labels), scores.shape[1]
+    if labels.size and (labels.min() < -1 or labels.max() >= classes):
+        raise IndexError(f"multilabel_margin_loss: target out of range for {classes} classes")
+    listed = xp.cumprod(labels != -1, axis=1).astype(bool)      # before the first -1
+    chosen = xp.where(listed, labels, 0)
+    is_target = xp.zeros(scores.shape, dtype=bool)
+    rows = xp.arange(scores.shape[0])[:, None].repeat(classes, 1)
+    is_target[rows[listed], chosen[listed]] = True
+    right = scores.gather(1, Tensor._wrap(chosen))                      # x[y_k], (N, K)
+    pairs = _hinge(1 - right.unsqueeze(2) + scores.unsqueeze(1))         # (N, K, C)
+    counted = Tensor._wrap((listed[:, :, None] & ~is_target[:, None, :]).astype(input.dtype))
+    loss = (pairs * counted).sum((1, 2)) / classes
+    if input.ndim == 1:
         loss = loss.reshape(())
     return _reduce(loss, reduction)

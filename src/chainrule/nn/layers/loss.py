@@ -9,8 +9,8 @@ from .. import functional as F
 from ..functional.loss import legacy_reduction
 from ..module import Module
 
-__all__ = ["MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
-           "BCEWithLogitsLoss"]
+__all__ = ["MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "NLLLoss2d", "BCELoss",
+           "BCEWithLogitsLoss", "CTCLoss"]
 
 
 class _Loss(Module):
@@ -71,6 +71,10 @@ class NLLLoss(_WeightedLoss):
                           reduction=self.reduction)
 
 
+class NLLLoss2d(NLLLoss):
+    """PyTorch's deprecated name for NLLLoss on (N, C, H, W) log-probabilities."""
+
+
 class BCELoss(_WeightedLoss):
     """Binary cross-entropy of probabilities in [0, 1]."""
 
@@ -92,3 +96,15 @@ class BCEWithLogitsLoss(_Loss):
         return F.binary_cross_entropy_with_logits(input, target, weight=self.weight,
                                                   pos_weight=self.pos_weight,
                                                   reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification: -log p(target | input) over all alignments."""
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
+        super().__init__(reduction=reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                          self.reduction, self.zero_infinity)
