@@ -1,6 +1,7 @@
 """Modules that hold other modules: `Sequential` (a pipeline) and `ModuleList`."""
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 
 from .module import Module
@@ -110,6 +111,8 @@ class Container(Module):
     """PyTorch's oldest container (deprecated): each keyword argument becomes a submodule."""
 
     def __init__(self, **modules):
+        warnings.warn("nn.Container is deprecated: subclass nn.Module instead", FutureWarning,
+                      stacklevel=2)
         super().__init__()
         for name, module in modules.items():
             self.add_module(name, module)

@@ -98,7 +98,8 @@ def _unreachable(dtype) -> float:
 
 
 def _lengths(lengths, batch: int, name: str) -> numpy.ndarray:
-    array = lengths.numpy() if isinstance(lengths, Tensor) else numpy.asarray(lengths)
+    array = backend.to_device(lengths.array, "cpu") if isinstance(lengths, Tensor) else \
+        numpy.asarray(lengths)
     array = array.astype(numpy.int64).reshape(-1)
     if array.shape != (batch,):
         raise ValueError(f"ctc_loss: {name} must hold one length per sample ({batch}), got "
@@ -108,7 +109,8 @@ def _lengths(lengths, batch: int, name: str) -> numpy.ndarray:
 
 def _targets(targets, lengths: numpy.ndarray, batch: int, unbatched: bool) -> list:
     """The label sequence of each sample, from (N, S) padded or all concatenated targets."""
-    array = targets.numpy() if isinstance(targets, Tensor) else numpy.asarray(targets)
+    array = backend.to_device(targets.array, "cpu") if isinstance(targets, Tensor) else \
+        numpy.asarray(targets)
     array = array.astype(numpy.int64)
     if unbatched:
         array = array.reshape(1, -1)

@@ -5,6 +5,8 @@ moves with `.to()` and appears in the state dict.
 """
 from __future__ import annotations
 
+import warnings
+
 from .. import functional as F
 from ..functional.loss import legacy_reduction
 from ..module import Module
@@ -73,6 +75,11 @@ class NLLLoss(_WeightedLoss):
 
 class NLLLoss2d(NLLLoss):
     """PyTorch's deprecated name for NLLLoss on (N, C, H, W) log-probabilities."""
+
+    def __init__(self, *args, **kwargs):
+        warnings.warn("NLLLoss2d is deprecated; use NLLLoss, a drop-in replacement",
+                      FutureWarning, stacklevel=2)
+        super().__init__(*args, **kwargs)
 
 
 class BCELoss(_WeightedLoss):
