@@ -1,0 +1,51 @@
+"""How many threads NumPy's BLAS uses for a stretch of small products.
+
+A recurrent layer multiplies small matrices thousands of times: one (B, H)·(H, G·H)
+product per step, and a cell (`nn.LSTMCell` in a Python loop) all of its products per
+step. OpenBLAS splits a product over its threads from about 2.6·10⁵ multiply-adds on;
+for products this small, waking and joining the threads costs more than they save, and
+when the machine's cores are busy with other work the threads wait for each other. Measured
+on this project's 2-core machine under load: a 97×51·51×204 float64 product took 6 ms on
+OpenBLAS's two threads and 0.15 ms on one, and pytorch/examples' time_sequence_prediction
+(two LSTMCells over 999 steps, float64) spent 69 s in one forward and backward against
+3.9 s on one thread. PyTorch too keeps work under a grain size on one thread.
+
+`one_blas_thread()` runs the code inside it on one BLAS thread and restores the setting
+after (a decorator too). `blas_threads_for(multiply_adds)` does so only when the product is
+small. The BLAS is found through threadpoolctl; without it, or without a BLAS it knows
+(CuPy arrays on a GPU never reach it), the setting is left alone.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+
+SMALL_PRODUCT = 1 << 22  # multiply-adds below which one thread is faster (≈ 4·10⁶)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_libraries() -> tuple:
+    """threadpoolctl's controllers of the BLAS libraries loaded in this process."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return ()
+    return tuple(lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas")
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Inside: NumPy's BLAS on one thread; after: as it was."""
+    saved = [(lib, lib.get_num_threads()) for lib in _blas_libraries()]
+    for lib, _ in saved:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, threads in saved:
+            lib.set_num_threads(threads)
+
+
+def blas_threads_for(multiply_adds: int):
+    """One BLAS thread for a product of fewer than SMALL_PRODUCT multiply-adds, else as set."""
+    return one_blas_thread() if multiply_adds < SMALL_PRODUCT else contextlib.nullcontext()
