@@ -1,5 +1,6 @@
 """The layers, one family per file."""
 from .activation import *  # noqa: F401,F403
+from .adaptive import *  # noqa: F401,F403
 from .adaptive_max_pool import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .bilinear import *  # noqa: F401,F403
@@ -18,8 +19,10 @@ from .normalization import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .pointwise import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .pooling3d import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
 from .regression_loss import *  # noqa: F401,F403
 from .resize import *  # noqa: F401,F403
+from .special_pooling import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .transformer_decoder import *  # noqa: F401,F403
