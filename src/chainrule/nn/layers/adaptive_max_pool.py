@@ -1,10 +1,10 @@
-"""AdaptiveMaxPool1d and AdaptiveMaxPool2d: max pooling to a fixed output size."""
+"""AdaptiveMaxPool1d, 2d and 3d: max pooling to a fixed output size."""
 from __future__ import annotations
 
 from .. import functional as F
 from ..module import Module
 
-__all__ = ["AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
+__all__ = ["AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"]
 
 
 class AdaptiveMaxPool2d(Module):
@@ -23,3 +23,7 @@ class AdaptiveMaxPool2d(Module):
 
 class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
     function = staticmethod(F.adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    function = staticmethod(F.adaptive_max_pool3d)
