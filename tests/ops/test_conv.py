@@ -53,6 +53,9 @@ CONV2D = [  # (input shape, weight shape, keyword arguments, bias)
     ((2, 4, 6, 5), (6, 2, 3, 2), dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2),
                                       groups=2), True),
     ((1, 4, 17, 16), (6, 2, 3, 3), dict(padding=1, groups=2), False),  # ≥ 256 pixels/image
+    # kw·C ≥ CHANNELS_LAST_RUN: unfolded channels last (kernels/im2col.py, im2row)
+    ((2, 11, 6, 7), (3, 11, 3, 3), dict(padding=1), True),
+    ((2, 8, 7, 9), (3, 8, 3, 4), dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2)), False),
 ]
 CONV1D = [
     ((2, 3, 10), (4, 3, 3), {}, True),
@@ -217,6 +220,26 @@ def test_workspace_is_reused_and_not_returned():
     assert conv_ops.workspace.buffers
     for buffer in conv_ops.workspace.buffers.values():
         assert not numpy.shares_memory(buffer, y1.numpy())
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kwargs", [
+    ((2, 3, 7, 8), (4, 3, 3, 3), dict(padding=1)),
+    ((2, 5, 9, 8), (4, 5, 3, 2), dict(stride=(2, 1), padding=(2, 1), dilation=(1, 2))),
+    ((3, 16, 12, 12), (8, 16, 5, 5), {}),  # W3's second layer
+])
+def test_both_layouts_of_the_columns_agree(monkeypatch, x_shape, w_shape, kwargs):
+    """Channels last (im2row) or channels first (im2col), whichever `channels_last` picks:
+    the same output and gradients."""
+    results = []
+    for run in (1, 10 ** 9):  # every convolution channels last, then none
+        monkeypatch.setattr(conv_ops, "CHANNELS_LAST_RUN", run)
+        x, w, b = (cr.tensor(a, requires_grad=True)
+                   for a in random_arrays(x_shape, w_shape, w_shape[:1], dtype=numpy.float64))
+        y = F.conv2d(x, w, b, **kwargs)
+        (y * y).sum().backward()
+        results.append([y.numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()])
+    for got, expected in zip(*results):
+        numpy.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("x_shape, w_shape, stride, dilation, groups", [

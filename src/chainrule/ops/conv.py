@@ -21,7 +21,7 @@ Double backward: the input gradient (`ConvTranspose`) and the weight gradient
 from __future__ import annotations
 
 from ..autograd.op import Op
-from ..kernels.im2col import conv_transpose, im2col, product_nchw, weight_grad
+from ..kernels.im2col import conv_transpose, product_nchw, unfold, weight_grad
 from .reduction import Sum
 
 
@@ -36,7 +36,7 @@ class Conv2d(Op):
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)),
                 dilation=(1, 1), groups=1):
         # the columns are kept for the weight gradient (see Note [workspace] in kernels/im2col.py)
-        cols = im2col(x, weight.shape[2:], stride, padding, dilation, keep=True)
+        cols = unfold(x, weight.shape, stride, padding, dilation, groups, keep=True)
         out = product_nchw(weight, cols, groups)
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
@@ -78,7 +78,7 @@ class ConvTranspose(Op):
 class ConvWeightGrad(Op):
     # dW = g ⋆ x: the weight gradient of Conv2d, linear in x and in g:
     #   dL/dx = ConvTranspose(g, H),  dL/dg = Conv2d(x, H)   (H the incoming gradient)
-    # `cols`, when given, is im2col(x) already made (by Conv2d's forward).
+    # `cols`, when given, is unfold(x) already made (by Conv2d's forward).
     def forward(ctx, x, grad, w_shape=(), cols=None, stride=(1, 1), padding=((0, 0), (0, 0)),
                 dilation=(1, 1), groups=1):
         ctx.geometry = _geometry(stride, padding, dilation, groups)
