@@ -25,5 +25,6 @@ from .pooling import *  # noqa: F401,F403
 from .pooling3d import *  # noqa: F401,F403
 from .regression_loss import *  # noqa: F401,F403
 from .resize import *  # noqa: F401,F403
+from .sampling import *  # noqa: F401,F403
 from .scaled_attention import *  # noqa: F401,F403
 from .smooth import *  # noqa: F401,F403

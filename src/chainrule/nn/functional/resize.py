@@ -1,5 +1,5 @@
-"""Resizing images and signals: `interpolate` (nearest, linear, bilinear, trilinear,
-area), its old names (`upsample`, `upsample_nearest`, `upsample_bilinear`), and
+"""Resizing images and signals: `interpolate` (nearest, nearest-exact, linear, bilinear,
+bicubic, trilinear, area), its old names (`upsample`, `upsample_nearest`, `upsample_bilinear`), and
 `pixel_shuffle` / `pixel_unshuffle` (channels to space and back).
 
 Interpolation is separable: each spatial axis is resized in turn by gathering rows of
@@ -10,6 +10,8 @@ from) and, for the linear modes, mixing the two neighbours with weights 1 - t an
     s = j · (n - 1) / (m - 1)                        with align_corners
     s = max((j + 1/2) · scale - 1/2, 0)              without (scale = n / m, or 1 / scale_factor)
 nearest reads x[min(floor(j · scale), n - 1)]; nearest-exact x[min(floor((j + 1/2) · scale), n - 1)].
+bicubic mixes the four neighbours i0 - 1 .. i0 + 2 (clamped to the input) with Keys' cubic
+convolution weights (a = -0.75), s unclamped: (j + 1/2) · scale - 1/2.
 """
 from __future__ import annotations
 
@@ -19,11 +21,28 @@ from ... import backend
 from ...ops.functions import index
 from ...tensor import Tensor
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+from .pooling3d import adaptive_avg_pool3d
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
            "pixel_shuffle", "pixel_unshuffle"]
 
-LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # input dims
+AREA = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}
+CUBIC_A = -0.75  # the cubic convolution kernel's free parameter, as PyTorch's
+
+
+def cubic_weights(t):
+    """Keys' cubic convolution weights of the neighbours at offsets -1, 0, 1, 2 from
+    floor(s), for t = s - floor(s) in [0, 1) (arrays or tensors alike):
+    W(d) = ((a + 2)|d| - (a + 3))d² + 1 for |d| ≤ 1, ((|d| - 5)|d| + 8)a|d| - 4a for 1 < |d| < 2."""
+    a = CUBIC_A
+
+    def near(d):
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",  # noqa: A002
@@ -39,13 +58,19 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                                   f"-D input, got shape {tuple(input.shape)}")
     if mode not in ("nearest", "nearest-exact", "area", *LINEAR_MODES):
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported (use nearest, "
-                                  "nearest-exact, linear, bilinear, trilinear or area)")
+                                  "nearest-exact, linear, bilinear, bicubic, trilinear or area)")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True (a low-pass filter before "
+                                  "downsampling) is not supported")
     if align_corners is not None and mode not in LINEAR_MODES:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
     sizes, scales = _output_sizes(input, size, scale_factor, spatial, recompute_scale_factor)
     if mode == "area":
-        return (adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d)(input, sizes)
+        if spatial not in AREA:
+            raise NotImplementedError(f"interpolate: mode 'area' needs a 3-D to 5-D input, "
+                                      f"got shape {tuple(input.shape)}")
+        return AREA[spatial](input, sizes)
     out = input
     for k, (n, m, scale) in enumerate(zip(input.shape[2:], sizes, scales)):
         out = _resize_axis(out, 2 + k, n, m, scale, mode, bool(align_corners))
@@ -85,13 +110,31 @@ def _resize_axis(x: Tensor, axis: int, n: int, m: int, scale: float, mode: str,
         return index(x, before + (source,))
     if align_corners:
         position = j * ((n - 1) / (m - 1)) if m > 1 else xp.zeros(m)
+    elif mode == "bicubic":
+        position = (j + 0.5) * scale - 0.5
     else:
         position = xp.maximum((j + 0.5) * scale - 0.5, 0.0)
+    if mode == "bicubic":
+        return _cubic_axis(x, before, position, n)
     low = xp.minimum(xp.floor(position).astype("int64"), n - 1)
     high = xp.minimum(low + 1, n - 1)
     weight = (position - low).astype(x.dtype).reshape((m,) + (1,) * (x.ndim - axis - 1))
     t = Tensor._wrap(weight)
     return index(x, before + (low,)) * (1 - t) + index(x, before + (high,)) * t
+
+
+def _cubic_axis(x: Tensor, before: tuple, position, n: int) -> Tensor:
+    """Σ_k W_k(t) · x[clamp(i0 - 1 + k)] along one axis (i0 = floor(s), at most n - 1)."""
+    xp = backend.xp(x.array)
+    low = xp.minimum(xp.floor(position), n - 1)
+    t = xp.clip(position - low, 0.0, 1.0)
+    shape = (len(position),) + (1,) * (x.ndim - len(before) - 1)
+    out = None
+    for k, weight in enumerate(cubic_weights(t)):
+        source = xp.clip(low.astype("int64") - 1 + k, 0, n - 1)
+        term = index(x, before + (source,)) * Tensor._wrap(weight.astype(x.dtype).reshape(shape))
+        out = term if out is None else out + term
+    return out
 
 
 def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",  # noqa: A002
