@@ -3,17 +3,208 @@ over a whole sequence, forward and backward (backpropagation through time), with
 gate arithmetic written in place (`out=`) on small per-step arrays.
 
 The formulas each loop computes sit beside the ops in chainrule.ops.recurrent; what is
-here is how they are computed fast. Layout as PyTorch: x (T, B, I) time-major, h0 and c0
-(B, H), W_ih (G·H, I), W_hh (G·H, H), the G gates stacked in PyTorch's order (LSTM i, f,
-g, o; GRU r, z, n). The input projection x W_ihᵀ + b for every time step is one matmul
-before the loop (`project`); only h W_hhᵀ and the gate math run step by step, so that one
-step's rows are reused while they sit in cache.
+here is how they are computed fast. Layout of the arguments as PyTorch: x (T, B, I)
+time-major, h0 and c0 (B, H), W_ih (G·H, I), W_hh (G·H, H), the G gates stacked in
+PyTorch's order (LSTM i, f, g, o; GRU r, z, n).
+
+Note [transposed steps] (LSTM and RNN). A step is ONE matrix product W [x_t; h_{t-1}; 1]
+with the stacked weights W = [W_ih | W_hh | b_ih + b_hh] (G·H, K), K = I + H (+ 1 with a
+bias), and the state is kept transposed: one row per hidden unit, one column per example.
+- The gates are then contiguous blocks of rows, so the gate arithmetic runs on whole
+  arrays; as column blocks of a (B, G·H) array they were strided, and each ufunc over one
+  cost about three times as much.
+- The product needs no projection of the inputs beforehand, no addition of the two halves
+  and no pass for the bias; per step it ran at the FLOP rate of the h-only product, while
+  the projection of all steps at once (a (T·B, I)·(I, G·H) product) ran at half of that.
+- Each step writes h_t straight into the h rows of the operands the next step reads
+  (`step_operands`), and those operands are what the weight gradient needs: after the
+  backward loop, [dW_ih | dW_hh | db] = Σ_t dpre_t [x_t; h_{t-1}; 1]ᵀ is ONE product over
+  all steps and examples (`stacked_grads`).
+The GRU keeps the (B, G·H) layout and one projection of the inputs before its loop
+(`project`): its candidate gate needs the h-side r ⊙ (h W_hnᵀ + b_hn) apart from the
+x-side, which one stacked product would not give.
 """
 from __future__ import annotations
 
 from ..backend import xp
+from .threads import blas_threads_for
 
 
+# --- stacked steps (LSTM, RNN): Note [transposed steps] -----------------------------------
+def stacked_weights(w_ih, w_hh, b_ih, b_hh, dtype):
+    """[W_ih | W_hh | b_ih + b_hh] (G·H, K): a step's two products and its bias as one."""
+    parts = [w_ih, w_hh] if b_ih is None else [w_ih, w_hh, (b_ih + b_hh)[:, None]]
+    return xp(w_ih).concatenate(parts, axis=1).astype(dtype, copy=False)
+
+
+def step_operands(x, h0, weights, reverse):
+    """Every step's operands [x_t; h_{t-1}; 1] as (K, B) blocks, (T + 1, K, B): h0 in the
+    block of the first step walked; each step fills the h rows of the next one's block
+    (`states`), and the last step those of the extra block."""
+    steps, batch, features = x.shape
+    hidden = h0.shape[1]
+    first = int(reverse)
+    operands = xp(x).empty((steps + 1, weights.shape[1], batch), dtype=weights.dtype)
+    operands[first:first + steps, :features] = x.transpose(0, 2, 1)
+    operands[:, features + hidden:] = 1  # the bias row, where there is a bias
+    operands[steps if reverse else 0, features:features + hidden] = h0.T
+    return operands
+
+
+def step_inputs(operands, reverse):
+    """The block each step t reads, in time order: (T, K, B) views."""
+    first = int(reverse)
+    return operands[first:first + operands.shape[0] - 1]
+
+
+def states(operands, features, hidden, reverse):
+    """The rows each step t writes h_t into, in time order: (T, H, B) views."""
+    first = int(reverse)
+    return operands[1 - first:1 - first + operands.shape[0] - 1, features:features + hidden]
+
+
+def stacked_grads(dpre, operands, w_ih, w_hh, reverse, input_grad: bool):
+    """From every step's gate gradient dpre_t (T, G·H, B) and the operands of its product
+    [x_t; h_{t-1}; 1]: (dL/dx = dpreᵀ W_ih as (T, B, I), None unless `input_grad`; dL/dW_ih,
+    dL/dW_hh, dL/db (None without a bias)), the last three the parts of ONE product over all
+    steps and examples, Σ_t dpre_t [x_t; h_{t-1}; 1]ᵀ (G·H, K)."""
+    steps, rows, batch = dpre.shape
+    features, hidden = w_ih.shape[1], w_hh.shape[1]
+    flat = xp(dpre).ascontiguousarray(dpre.transpose(1, 0, 2)).reshape(rows, steps * batch)
+    inputs = step_inputs(operands, reverse).transpose(1, 0, 2)
+    inputs = xp(dpre).ascontiguousarray(inputs).reshape(-1, steps * batch)
+    with blas_threads_for(flat.size * inputs.shape[0]):
+        dx = (flat.T @ w_ih).reshape(steps, batch, features) if input_grad else None
+        dw = flat @ inputs.T
+    db = dw[:, -1] if dw.shape[1] > features + hidden else None
+    return dx, dw[:, :features], dw[:, features:features + hidden], db
+
+
+def gate_rows(a, parts: int = 4):
+    """The gate blocks of a transposed (parts·H, B) array, as contiguous views."""
+    size = a.shape[0] // parts
+    return tuple(a[k * size:(k + 1) * size] for k in range(parts))
+
+
+def sigmoid_rows(a):
+    """The rows of an LSTM's (4H, …) gate array that go through σ: i and f (one block), o."""
+    hidden = a.shape[0] // 4
+    return a[:2 * hidden], a[3 * hidden:]
+
+
+def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """The LSTM over the sequence: (out (T + 1, B, H): every h_t then the last c_t, and
+    what backward needs, each step transposed: the gates i f g o (T, 4H, B), the cell
+    states and their tanh (T, H, B), the operands of every step (T + 1, K, B))."""
+    steps, batch, features = x.shape
+    hidden = w_hh.shape[1]
+    weights = stacked_weights(w_ih, w_hh, b_ih, b_hh, xp(x).result_type(x, h0, w_ih))
+    # σ(z) = ½ + ½ tanh(z/2): one tanh serves all four gates once the σ gates' rows of the
+    # weights are halved; their outputs are then halved and shifted.
+    for rows in sigmoid_rows(weights):
+        rows *= 0.5
+    operands = step_operands(x, h0, weights, reverse)
+    inputs, hs = step_inputs(operands, reverse), states(operands, features, hidden, reverse)
+    gates = xp(x).empty((steps, 4 * hidden, batch), dtype=weights.dtype)
+    cells = xp(x).empty((steps, hidden, batch), dtype=weights.dtype)
+    tanh_cells = xp(x).empty_like(cells)
+    spare = xp(x).empty_like(cells[0])
+    c = c0.T
+    with blas_threads_for(weights.size * batch):
+        for t in order(steps, reverse):
+            a = xp(x).matmul(weights, inputs[t], out=gates[t])
+            xp(x).tanh(a, out=a)
+            for rows in sigmoid_rows(a):
+                rows *= 0.5
+                rows += 0.5
+            i, f, g, o = gate_rows(a)
+            c = xp(x).multiply(f, c, out=cells[t])
+            c += xp(x).multiply(i, g, out=spare)
+            xp(x).multiply(o, xp(x).tanh(c, out=tanh_cells[t]), out=hs[t])
+    out = xp(x).empty((steps + 1, batch, hidden), dtype=weights.dtype)
+    out[:steps] = hs.transpose(0, 2, 1)
+    out[steps] = c.T
+    return out, gates, cells, tanh_cells, operands
+
+
+def lstm_backward(grad, c0, w_hh, gates, cells, tanh_cells, reverse):
+    """Backpropagation through time on the transposed steps: (dL/dpre for every step
+    (T, 4H, B), dL/dh0 and dL/dc0 (B, H))."""
+    steps, hidden, batch = cells.shape
+    grad_h = xp(grad).ascontiguousarray(grad[:steps].transpose(0, 2, 1))  # (T, H, B)
+    dc = xp(grad).array(grad[steps].T, order="C")
+    dpre = xp(grad).empty_like(gates)
+    products = xp(grad).empty_like(gates[0])  # (dc ⊙ g, dc ⊙ c_{t-1}, dc ⊙ i, dh ⊙ tanh c)
+    p_i, p_f, p_g, p_o = gate_rows(products)
+    through_h = xp(grad).empty_like(dc)
+    dh_next = xp(grad).zeros_like(dc)
+    walk = order(steps, not reverse)  # the forward walk, backwards
+    with blas_threads_for(w_hh.size * batch):
+        for k, t in enumerate(walk):
+            a, tc, d = gates[t], tanh_cells[t], dpre[t]
+            i, f, g, o = gate_rows(a)
+            c_prev = c0.T if k == steps - 1 else cells[walk[k + 1]]
+            dh = xp(grad).add(grad_h[t], dh_next, out=grad_h[t])
+            xp(grad).multiply(tc, tc, out=through_h)  # dc += dh ⊙ o ⊙ (1 - tanh² c)
+            xp(grad).subtract(1, through_h, out=through_h)
+            through_h *= o
+            through_h *= dh
+            dc += through_h
+            xp(grad).multiply(dc, g, out=p_i)
+            xp(grad).multiply(dc, c_prev, out=p_f)
+            xp(grad).multiply(dc, i, out=p_g)
+            xp(grad).multiply(dh, tc, out=p_o)
+            for rows, slope in zip(sigmoid_rows(a), sigmoid_rows(d)):  # σ' = σ(1 - σ)
+                xp(grad).subtract(1, rows, out=slope)
+                slope *= rows
+            d_g = gate_rows(d)[2]  # tanh' = 1 - g²
+            xp(grad).multiply(g, g, out=d_g)
+            xp(grad).subtract(1, d_g, out=d_g)
+            d *= products
+            dc *= f
+            xp(grad).matmul(w_hh.T, d, out=dh_next)
+    return dpre, dh_next.T, dc.T
+
+
+def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
+    """The plain RNN over the sequence: (out (T, B, H), the operands of every step
+    (T + 1, K, B), whose h rows hold each step's h_t transposed)."""
+    features, hidden = x.shape[2], w_hh.shape[1]
+    weights = stacked_weights(w_ih, w_hh, b_ih, b_hh, xp(x).result_type(x, h0, w_ih))
+    operands = step_operands(x, h0, weights, reverse)
+    inputs, hs = step_inputs(operands, reverse), states(operands, features, hidden, reverse)
+    with blas_threads_for(weights.size * x.shape[1]):
+        for t in order(x.shape[0], reverse):
+            h = xp(x).matmul(weights, inputs[t], out=hs[t])
+            if relu:
+                xp(x).maximum(h, 0, out=h)
+            else:
+                xp(x).tanh(h, out=h)
+    return xp(x).ascontiguousarray(hs.transpose(0, 2, 1)), operands
+
+
+def rnn_backward(grad, w_ih, w_hh, operands, reverse, relu):
+    """Backpropagation through time on the transposed steps: (dL/dpre for every step
+    (T, H, B), dL/dh0 (B, H))."""
+    hs = states(operands, w_ih.shape[1], w_hh.shape[1], reverse)
+    grad_h = xp(grad).ascontiguousarray(grad.transpose(0, 2, 1))  # (T, H, B)
+    dpre = xp(grad).empty_like(grad_h)
+    dh_next = xp(grad).zeros_like(grad_h[0])
+    with blas_threads_for(w_hh.size * grad.shape[1]):
+        for t in order(grad.shape[0], not reverse):
+            dh = xp(grad).add(grad_h[t], dh_next, out=grad_h[t])
+            d, h = dpre[t], hs[t]
+            if relu:
+                xp(grad).greater(h, 0, out=d)
+            else:
+                xp(grad).multiply(h, h, out=d)
+                xp(grad).subtract(1, d, out=d)
+            d *= dh
+            xp(grad).matmul(w_hh.T, d, out=dh_next)
+    return dpre, dh_next.T
+
+
+# --- the GRU: (B, G·H) steps after one projection of the inputs ---------------------------
 def project(x, w_ih, bias):
     """x W_ihᵀ + bias for every time step at once: (T, B, I) → (T, B, G·H), a fresh array."""
     steps, batch, features = x.shape
@@ -32,74 +223,6 @@ def _sigmoid_(a):
     return a
 
 
-def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
-    """The LSTM over the sequence: (out (T + 1, B, H): every h_t then the last c_t, and
-    what backward needs: the gates i f g o, the cell states and their tanh)."""
-    steps, batch = x.shape[:2]
-    hidden = w_hh.shape[1]
-    # σ(x) = ½ + ½ tanh(x/2): one tanh serves all four gates if the sigmoid gates' rows
-    # of the weights are halved first (scale), and their outputs halved and shifted.
-    scale = xp(x).full(4 * hidden, 0.5, dtype=w_hh.dtype)  # ½ for σ gates, 1 for g
-    scale[2 * hidden:3 * hidden] = 1.0
-    shift = 1 - scale  # ½ for σ gates, 0 for g
-    bias = None if b_ih is None else (b_ih + b_hh) * scale
-    gates = project(x, w_ih * scale[:, None], bias)  # becomes i, f, g, o in place
-    w_hh_t = xp(x).ascontiguousarray((w_hh * scale[:, None]).T)
-    out = xp(x).empty((steps + 1, batch, hidden), dtype=gates.dtype)
-    cells = xp(x).empty((steps, batch, hidden), dtype=gates.dtype)
-    tanh_cells = xp(x).empty_like(cells)
-    recurrent = xp(x).empty((batch, 4 * hidden), dtype=gates.dtype)
-    h, c = h0, c0
-    for t in order(steps, reverse):
-        a = gates[t]
-        xp(x).matmul(h, w_hh_t, out=recurrent)
-        a += recurrent
-        xp(x).tanh(a, out=a)
-        a *= scale
-        a += shift
-        i, f, g, o = split(a, 4)
-        c = xp(x).multiply(f, c, out=cells[t])
-        c += i * g
-        h = xp(x).multiply(o, xp(x).tanh(c, out=tanh_cells[t]), out=out[t])
-    out[steps] = c
-    return out, gates, cells, tanh_cells
-
-
-def lstm_backward(grad, c0, w_hh, gates, cells, tanh_cells, reverse):
-    """Backpropagation through time: (dL/dpre for every step, dL/dh0, dL/dc0)."""
-    steps, batch, hidden = cells.shape
-    dpre = xp(grad).empty_like(gates)
-    g_block = xp(grad).zeros(4 * hidden, dtype=gates.dtype)
-    g_block[2 * hidden:3 * hidden] = 1
-    products = xp(grad).empty_like(gates[0])  # (dc ⊙ g, dc ⊙ c_{t-1}, dc ⊙ i, dh ⊙ tanh c)
-    p_i, p_f, p_g, p_o = split(products, 4)
-    dh_next = None
-    dc = grad[steps]
-    walk = order(steps, not reverse)  # the forward walk, backwards
-    for k, t in enumerate(walk):
-        a, tc, d = gates[t], tanh_cells[t], dpre[t]
-        i, f, g, o = split(a, 4)
-        c_prev = c0 if k == steps - 1 else cells[walk[k + 1]]
-        dh = grad[t] if dh_next is None else grad[t] + dh_next
-        through_h = tc * tc
-        xp(grad).subtract(1, through_h, out=through_h)
-        through_h *= o
-        through_h *= dh
-        dc = through_h + dc
-        # the activations' slopes in one product: (1 - a) ⊙ (a + v), v = 1 on the g block
-        # and 0 elsewhere, is σ(1-σ) for i, f, o and (1-g)(1+g) = 1-g² for g
-        xp(grad).add(a, g_block, out=d)
-        d *= 1 - a
-        xp(grad).multiply(dc, g, out=p_i)
-        xp(grad).multiply(dc, c_prev, out=p_f)
-        xp(grad).multiply(dc, i, out=p_g)
-        xp(grad).multiply(dh, tc, out=p_o)
-        d *= products
-        dc = dc * f
-        dh_next = d @ w_hh
-    return dpre, dh_next, dc
-
-
 def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
     """The GRU over the sequence: (out (T, B, H), the gates r z n, the h-side h W_hhᵀ + b)."""
     steps, batch = x.shape[:2]
@@ -109,21 +232,22 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
     out = xp(x).empty((steps, batch, hidden), dtype=gates.dtype)
     w_hh_t = xp(x).ascontiguousarray(w_hh.T)
     h = h0
-    for t in order(steps, reverse):
-        a, b = gates[t], h_side[t]
-        xp(x).matmul(h, w_hh_t, out=b)
-        if b_hh is not None:
-            b += b_hh
-        rz = a[:, :2 * hidden]
-        rz += b[:, :2 * hidden]
-        _sigmoid_(rz)
-        r, z, n = split(a, 3)
-        n += r * b[:, 2 * hidden:]
-        xp(x).tanh(n, out=n)
-        new = xp(x).subtract(h, n, out=out[t])
-        new *= z
-        new += n
-        h = new
+    with blas_threads_for(h0.size * w_hh_t.shape[1]):
+        for t in order(steps, reverse):
+            a, b = gates[t], h_side[t]
+            xp(x).matmul(h, w_hh_t, out=b)
+            if b_hh is not None:
+                b += b_hh
+            rz = a[:, :2 * hidden]
+            rz += b[:, :2 * hidden]
+            _sigmoid_(rz)
+            r, z, n = split(a, 3)
+            n += r * b[:, 2 * hidden:]
+            xp(x).tanh(n, out=n)
+            new = xp(x).subtract(h, n, out=out[t])
+            new *= z
+            new += n
+            h = new
     return out, gates, h_side
 
 
@@ -134,62 +258,28 @@ def gru_backward(grad, h0, w_hh, gates, h_side, out, reverse):
     dn_all = xp(grad).empty_like(out)
     dh_next = None
     walk = order(steps, not reverse)
-    for k, t in enumerate(walk):
-        r, z, n = split(gates[t], 3)
-        h_prev = h0 if k == steps - 1 else out[walk[k + 1]]
-        db_r, db_z, db_n = split(d_h_side[t], 3)
-        dh = grad[t] if dh_next is None else grad[t] + dh_next
-        dn = xp(grad).multiply(n, n, out=dn_all[t])  # dn = dh ⊙ (1-z) ⊙ (1-n²)
-        xp(grad).subtract(1, dn, out=dn)
-        dn *= 1 - z
-        dn *= dh
-        xp(grad).multiply(r, 1 - r, out=db_r)  # dr = dn ⊙ b_n ⊙ r(1-r)
-        db_r *= split(h_side[t], 3)[2]
-        db_r *= dn
-        xp(grad).multiply(z, 1 - z, out=db_z)  # dz = dh ⊙ (h_{t-1} - n) ⊙ z(1-z)
-        db_z *= h_prev - n
-        db_z *= dh
-        xp(grad).multiply(dn, r, out=db_n)
-        dh_next = d_h_side[t] @ w_hh
-        dh_next += dh * z
+    with blas_threads_for(h0.size * w_hh.shape[0]):
+        for k, t in enumerate(walk):
+            r, z, n = split(gates[t], 3)
+            h_prev = h0 if k == steps - 1 else out[walk[k + 1]]
+            db_r, db_z, db_n = split(d_h_side[t], 3)
+            dh = grad[t] if dh_next is None else grad[t] + dh_next
+            dn = xp(grad).multiply(n, n, out=dn_all[t])  # dn = dh ⊙ (1-z) ⊙ (1-n²)
+            xp(grad).subtract(1, dn, out=dn)
+            dn *= 1 - z
+            dn *= dh
+            xp(grad).multiply(r, 1 - r, out=db_r)  # dr = dn ⊙ b_n ⊙ r(1-r)
+            db_r *= split(h_side[t], 3)[2]
+            db_r *= dn
+            xp(grad).multiply(z, 1 - z, out=db_z)  # dz = dh ⊙ (h_{t-1} - n) ⊙ z(1-z)
+            db_z *= h_prev - n
+            db_z *= dh
+            xp(grad).multiply(dn, r, out=db_n)
+            dh_next = d_h_side[t] @ w_hh
+            dh_next += dh * z
     d_x_side = d_h_side.copy()
     split(d_x_side, 3)[2][...] = dn_all
     return d_x_side, d_h_side, dh_next
-
-
-def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
-    """The plain RNN over the sequence: out (T, B, H)."""
-    bias = None if b_ih is None else b_ih + b_hh
-    out = project(x, w_ih, bias)  # the x-side, then h_t in place
-    recurrent = xp(x).empty_like(out[0])
-    w_hh_t = xp(x).ascontiguousarray(w_hh.T)
-    h = h0
-    for t in order(out.shape[0], reverse):
-        a = out[t]
-        a += xp(x).matmul(h, w_hh_t, out=recurrent)
-        if not relu:
-            xp(x).tanh(a, out=a)
-        else:
-            xp(x).maximum(a, 0, out=a)
-        h = a
-    return out
-
-
-def rnn_backward(grad, h0, w_hh, out, reverse, relu):
-    """Backpropagation through time: (dL/dpre for every step, dL/dh0)."""
-    dpre = xp(grad).empty_like(out)
-    dh_next = None
-    for t in order(out.shape[0], not reverse):
-        dh = grad[t] if dh_next is None else grad[t] + dh_next
-        d, h = dpre[t], out[t]
-        if relu:
-            xp(grad).greater(h, 0, out=d)
-        else:
-            xp(grad).multiply(h, h, out=d)
-            xp(grad).subtract(1, d, out=d)
-        d *= dh
-        dh_next = d @ w_hh
-    return dpre, dh_next
 
 
 def order(steps: int, reverse: bool) -> range:

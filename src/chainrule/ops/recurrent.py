@@ -7,17 +7,13 @@ hand from the last step to the first.
 
 Layout, as PyTorch: x (T, B, I) time-major, h0 and c0 (B, H); W_ih (G·H, I), W_hh (G·H, H),
 b_ih and b_hh (G·H,), with the G gates stacked in PyTorch's order (LSTM i, f, g, o; GRU
-r, z, n). Two things never depend on the recurrent state, so they run once, not per step:
-
-* the input projection x W_ihᵀ + b for every time step is one matmul before the loop;
-* its adjoints, dL/dx = dP W_ih and dL/dW_ih = dPᵀ x, and dL/dW_hh = dPᵀ h_prev, are one
-  matmul each after the backward loop, once every step's gate gradient dP is known.
-
-Only h W_hhᵀ and the gate math run step by step, on small arrays written in place
-(`out=`); those loops are in chainrule.kernels.recurrent, the formulas here. The
-step-wise math stays inside the loop on purpose: computed for all steps at once, the same
-products ran several times slower, streaming (T, B, H) arrays through memory instead of
-reusing one step's rows while they sit in cache.
+r, z, n). What never depends on the recurrent state runs once, not per step: the weight
+gradients dL/dW_ih = Σ_t dPₜᵀ x_t, dL/dW_hh = Σ_t dPₜᵀ h_{t-1} and dL/dx = dP W_ih are one
+matrix product each (LSTM and RNN: one for all weights) after the backward loop, once every
+step's gate gradient dPₜ is known. Only the step's product and its gate math run step by
+step, on small arrays written in place (`out=`); those loops are in
+chainrule.kernels.recurrent (which keeps the LSTM's and the RNN's steps transposed, one
+row per hidden unit: Note [transposed steps] there), the formulas here.
 
 `reverse=True` walks the sequence from its last step to its first (the second direction of
 a bidirectional layer); outputs stay in time order. The cells (`nn.LSTMCell`, `nn.GRUCell`)
@@ -30,6 +26,7 @@ from __future__ import annotations
 
 from ..autograd.op import Op
 from ..kernels import recurrent
+from ..kernels.threads import blas_threads_for
 
 
 class LSTMSequence(Op):
@@ -42,18 +39,17 @@ class LSTMSequence(Op):
     #   dpre = (dc ⊙ g, dc ⊙ c_{t-1}, dc ⊙ i, dh ⊙ tanh c_t) ⊙ (i(1-i), f(1-f), 1-g², o(1-o))
     #   dc_{t-1} = dc ⊙ f;   dh_{t-1} = dL/dh_{t-1} + dpre W_hh
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
-        out, gates, cells, tanh_cells = recurrent.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih,
-                                                               b_hh, reverse)
+        out, *steps = recurrent.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
         ctx.reverse = reverse
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, cells, tanh_cells, out)
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, out, *steps)  # gates, cells, tanh, operands
         return out
 
     def backward(ctx, grad):
         ctx.once_differentiable()
-        x, h0, c0, w_ih, w_hh, gates, cells, tanh_cells, out = ctx.saved
+        x, h0, c0, w_ih, w_hh, out, gates, cells, tanh_cells, operands = ctx.saved
         dpre, dh0, dc0 = recurrent.lstm_backward(grad, c0, w_hh, gates, cells, tanh_cells,
                                                  ctx.reverse)
-        return _input_grads(ctx, dpre, dpre, x, w_ih, out[:-1], h0, dh0, dc0)
+        return _stacked_grads(ctx, dpre, operands, x, w_ih, w_hh, out[:-1], h0, dh0, dc0)
 
 
 class GRUSequence(Op):
@@ -86,43 +82,50 @@ class RNNSequence(Op):
     #   dh_{t-1} = dL/dh_{t-1} + dpre W_hh
     def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False,
                 nonlinearity="tanh"):
-        out = recurrent.rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse,
-                                    relu=nonlinearity == "relu")
-        ctx.reverse = reverse
-        ctx.relu = nonlinearity == "relu"
-        ctx.save_for_backward(x, h0, w_ih, w_hh, out)
+        ctx.reverse, ctx.relu = reverse, nonlinearity == "relu"
+        out, operands = recurrent.rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse, ctx.relu)
+        ctx.save_for_backward(x, h0, w_ih, w_hh, out, operands)
         return out
 
     def backward(ctx, grad):
         ctx.once_differentiable()
-        x, h0, w_ih, w_hh, out = ctx.saved
-        dpre, dh0 = recurrent.rnn_backward(grad, h0, w_hh, out, ctx.reverse, ctx.relu)
-        return _input_grads(ctx, dpre, dpre, x, w_ih, out, h0, dh0)
+        x, h0, w_ih, w_hh, out, operands = ctx.saved
+        dpre, dh0 = recurrent.rnn_backward(grad, w_ih, w_hh, operands, ctx.reverse, ctx.relu)
+        return _stacked_grads(ctx, dpre, operands, x, w_ih, w_hh, out, h0, dh0)
+
+
+def _stacked_grads(ctx, dpre, operands, x, w_ih, w_hh, hs, h0, *state_grads):
+    """The gradients of (x, h0, [c0,] W_ih, W_hh, [b_ih, b_hh]) from every step's gate
+    gradient dpre (T, G·H, B) and the operands of each step's one product, [x_t; h_{t-1}; 1]:
+    dx = dpreᵀ W_ih and [dW_ih | dW_hh | db] = Σ_t dpre_t [x_t; h_{t-1}; 1]ᵀ."""
+    if getattr(ctx, "keep_step_gradients", False):  # per-example gradients (explain) read
+        ctx.step_gradients = (dpre.transpose(0, 2, 1),) * 2 + (x, hs, h0)  # each step's
+    dx, dw_ih, dw_hh, db = recurrent.stacked_grads(dpre, operands, w_ih, w_hh, ctx.reverse,
+                                                   ctx.needs_grad(0))
+    return (dx, *state_grads, dw_ih, dw_hh) + (() if db is None else (db, db))
 
 
 def _flat(a):
     return a.reshape(-1, a.shape[-1])
 
 
-def _input_grads(ctx, d_x_side, d_h_side, x, w_ih, hs, h0, dh0, *more):
-    """The gradients of (x, h0, [c0,] W_ih, W_hh, [b_ih, b_hh]) once every step's gate
-    gradient is known: dx = dA W_ih, dW_ih = dAᵀ x, dW_hh = dBᵀ h_prev, db = Σ over steps and
-    batch. `more` holds the extra state gradients (dc0) that follow dh0."""
-    if getattr(ctx, "keep_step_gradients", False):  # per-example gradients (explain) read
-        ctx.step_gradients = (d_x_side, d_h_side, x, hs, h0)  # each step's gate gradient
-    first = 2 + len(more)  # index of W_ih among the inputs
-    dx = (_flat(d_x_side) @ w_ih).reshape(x.shape) if ctx.needs_grad(0) else None
-    dw_ih = _flat(d_x_side).T @ _flat(x) if ctx.needs_grad(first) else None
-    dw_hh = None
-    if ctx.needs_grad(first + 1):  # Σ_t dB_tᵀ h_{t-1}: h0 for the first step, hs for the rest
-        first_step, rest, prev = (-1, slice(0, -1), hs[1:]) if ctx.reverse else \
-            (0, slice(1, None), hs[:-1])
-        dw_hh = d_h_side[first_step].T @ h0
-        if len(hs) > 1:
-            dw_hh = dw_hh + _flat(d_h_side[rest]).T @ _flat(prev)
-    grads = [dx, dh0, *more, dw_ih, dw_hh]
-    if len(ctx.inputs) > first + 2:
-        db_ih = _flat(d_x_side).sum(0)
-        db_hh = db_ih if d_h_side is d_x_side else _flat(d_h_side).sum(0)
-        grads += [db_ih, db_hh]
-    return tuple(grads)
+def _input_grads(ctx, d_x_side, d_h_side, x, w_ih, hs, h0, dh0):
+    """The GRU's gradients of (x, h0, W_ih, W_hh, [b_ih, b_hh]) once every step's gate
+    gradients are known: dx = dA W_ih, dW_ih = dAᵀ x, dW_hh = dBᵀ h_prev, db = Σ over steps
+    and batch (dA the x-side's, dB the h-side's)."""
+    with blas_threads_for(d_x_side.size * max(x.shape[-1], h0.shape[-1])):  # small: one thread
+        if getattr(ctx, "keep_step_gradients", False):  # per-example gradients (explain) read
+            ctx.step_gradients = (d_x_side, d_h_side, x, hs, h0)  # each step's gate gradient
+        dx = (_flat(d_x_side) @ w_ih).reshape(x.shape) if ctx.needs_grad(0) else None
+        dw_ih = _flat(d_x_side).T @ _flat(x) if ctx.needs_grad(2) else None
+        dw_hh = None
+        if ctx.needs_grad(3):  # Σ_t dB_tᵀ h_{t-1}: h0 for the first step, hs for the rest
+            first_step, rest, prev = (-1, slice(0, -1), hs[1:]) if ctx.reverse else \
+                (0, slice(1, None), hs[:-1])
+            dw_hh = d_h_side[first_step].T @ h0
+            if len(hs) > 1:
+                dw_hh = dw_hh + _flat(d_h_side[rest]).T @ _flat(prev)
+        grads = [dx, dh0, dw_ih, dw_hh]
+        if len(ctx.inputs) > 4:
+            grads += [_flat(d_x_side).sum(0), _flat(d_h_side).sum(0)]
+        return tuple(grads)
