@@ -20,6 +20,7 @@ LAYERS = [
     ("sparse",),
     ("autograd",),
     ("ops", "creation", "random"),
+    ("diagnostics",),          # anomaly mode and gradcheck: tools that check the engine
     ("composites",),           # PyTorch's function surface composed from the ops
     ("distributed",),          # process groups: only tensors (nn.parallel builds on them)
     ("nn",),

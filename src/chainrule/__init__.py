@@ -6,10 +6,11 @@
     x.grad  # tensor([2., 4.])
 """
 from .tensor import Tensor  # noqa: I001  (first: autograd and the ops attach methods to it)
-from . import autograd, composites, ops
+from . import autograd, composites, diagnostics, ops
 autograd.install(Tensor)
 ops.install(Tensor)
 composites.install(Tensor)  # the rest of PyTorch's surface: x.sin_(), x.split(), ...
+diagnostics.install(autograd)  # cr.autograd.detect_anomaly, cr.autograd.gradcheck, ...
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (bool_ as bool, default_dtype as get_default_dtype, float16, float32,
                       float64, get_rng_state, int32, int64, manual_seed, set_default_dtype,
@@ -79,10 +80,10 @@ for _name in ("celu", "selu", "rrelu", "threshold", "dropout"):  # torch.selu_(x
 for _name in ("hardshrink", "prelu"):  # Tensor methods that PyTorch has from nn.functional
     if hasattr(nn.functional, _name):
         setattr(Tensor, _name, getattr(nn.functional, _name))
-is_anomaly_enabled = is_anomaly_check_nan_enabled = autograd.is_anomaly_enabled
+is_anomaly_enabled = is_anomaly_check_nan_enabled = diagnostics.is_anomaly_enabled
 
 
 def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
-    autograd.set_detect_anomaly(enabled)
+    diagnostics.set_detect_anomaly(enabled)
 
 __version__ = "0.1.0"

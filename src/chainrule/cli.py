@@ -326,7 +326,7 @@ def _train(args) -> int:
     if every:
         from .explain.instruments import InstrumentRecorder
         instruments = InstrumentRecorder(every)
-    from .autograd.anomaly import set_detect_anomaly
+    from .diagnostics.anomaly import set_detect_anomaly
     # Training checks every loss and weight itself (a NaN stops it with one line), so NumPy's
     # overflow warnings would only repeat that in many lines.
     with set_detect_anomaly(args.detect_anomaly), numpy.errstate(all="ignore"), \

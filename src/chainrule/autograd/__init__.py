@@ -1,9 +1,11 @@
-"""Automatic differentiation: the graph node (`Op`), the backward engine, grad modes."""
+"""Automatic differentiation: the graph node (`Op`), the backward engine, grad modes, hooks.
+
+PyTorch's anomaly mode and gradcheck, which also live at `torch.autograd`, are tools built
+on this layer: chainrule/diagnostics/, put here by the package `__init__`."""
 from . import (
     grad_mode,  # noqa: F401 - torch.autograd.grad_mode
     hooks,
 )
-from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
 from .engine import backward, grad  # noqa: F401
 from .function import Function, FunctionCtx  # noqa: F401
 from .grad_mode import (  # noqa: F401
@@ -14,7 +16,6 @@ from .grad_mode import (  # noqa: F401
     no_grad,
     set_grad_enabled,
 )
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .hooks import OpHook, RemovableHandle, backward_node, register_op_hook  # noqa: F401
 from .op import Op, OpError  # noqa: F401
 from .variable import Variable  # noqa: F401

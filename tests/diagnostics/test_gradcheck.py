@@ -1,5 +1,6 @@
-"""gradcheck itself (autograd/gradcheck.py): it must pass a right backward and catch a
-wrong one, with a report that names the input and the element."""
+"""gradcheck itself (diagnostics/gradcheck.py, at PyTorch's path cr.autograd.gradcheck): it
+must pass a right backward and catch a wrong one, with a report that names the input and
+the element."""
 from __future__ import annotations
 
 import pytest

@@ -13,12 +13,12 @@ import chainrule as cr
 from chainrule.autograd import (
     AnomalyError,
     Function,
-    anomaly,
     detect_anomaly,
     hooks,
     is_anomaly_enabled,
     set_detect_anomaly,
 )
+from chainrule.diagnostics import anomaly
 
 
 @pytest.fixture(autouse=True)

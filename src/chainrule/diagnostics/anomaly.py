@@ -30,10 +30,10 @@ import traceback
 
 import numpy
 
+from ..autograd.hooks import OpHook, backward_node, register_op_hook
 from ..backend import xp
 from ..sparse import RowSparseTensor
 from ..tensor import Tensor
-from .hooks import OpHook, backward_node, register_op_hook
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 

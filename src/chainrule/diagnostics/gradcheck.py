@@ -7,13 +7,16 @@ tensor, so every output element counts) is compared element by element with
 """
 from __future__ import annotations
 
+import inspect
+import re
+
 import numpy
 
 from .. import backend
+from ..autograd import engine
+from ..autograd.grad_mode import enable_grad, no_grad
 from ..sparse import dense_tensor
 from ..tensor import Tensor
-from . import engine
-from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(AssertionError):
@@ -101,3 +104,34 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
             return engine.grad(total, [xs[i] for i in checked], create_graph=True)
 
     return gradcheck(first_gradient, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed)
+
+
+def verify(function, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> bool:
+    """`MyFunction.verify(*inputs)`: check a user Function's `backward` against central
+    finite differences, in float64.
+
+    Floating tensors among `inputs` become float64 copies that require grad; other
+    arguments are passed unchanged. Returns True, or raises `GradcheckError` naming the
+    input and the element where backward and the finite difference disagree."""
+    args = tuple(Tensor(a.array.copy(), dtype=numpy.float64, requires_grad=True)
+                 if isinstance(a, Tensor) and a.dtype.kind == "f" else a for a in inputs)
+    try:
+        return gradcheck(lambda *xs: function.apply(*xs), args, eps=eps, atol=atol, rtol=rtol)
+    except GradcheckError as err:
+        names = _argument_names(function.forward)
+
+        def named(match):
+            i = int(match.group(1))
+            return f"input {i} ({names[i]})," if i < len(names) else match.group(0)
+        text = re.sub(r"input (\d+),", named, str(err).removeprefix("gradcheck: "), count=1)
+        raise GradcheckError(f"{function.__name__}.backward disagrees with finite "
+                             f"differences: {text}") from None
+
+
+def _argument_names(forward) -> list:
+    """forward's parameter names after ctx, for error messages ("input 1 (weight)")."""
+    try:
+        parameters = list(inspect.signature(forward).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
