@@ -53,6 +53,10 @@ CASES = [
     (optim.ASGD, dict(lr=0.05, t0=0, maximize=True)),
     (optim.Rprop, dict()),
     (optim.Rprop, dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
+    (optim.Adafactor, dict()),
+    (optim.Adafactor, dict(lr=0.5, d=1.5)),                  # rho = 1/sqrt(t), clipped steps
+    (optim.Adafactor, dict(lr=0.05, beta2_decay=-0.5, eps=(1e-4, 1e-2), weight_decay=0.1,
+                           maximize=True)),
 ]
 
 
