@@ -7,6 +7,7 @@ from .bilinear import *  # noqa: F401,F403
 from .channel_dropout import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .conv_transpose import *  # noqa: F401,F403
+from .cross_map_lrn import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
