@@ -13,6 +13,9 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler
            "WeightedRandomSampler", "BatchSampler"]
 
 
+_DRAW_CHUNK = 1024   # indices drawn at once by RandomSampler(replacement=True)
+
+
 class Sampler:
     """Base class: subclasses give `__iter__` (indices) and, if they can, `__len__`."""
 
@@ -56,8 +59,10 @@ class RandomSampler(Sampler):
     def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
         rng = numpy_rng(self.generator)
-        if self.replacement:
-            yield from rng.integers(0, n, size=self.num_samples).tolist()
+        if self.replacement:   # drawn a chunk at a time: an endless loader asks for 1e10
+            for start in range(0, self.num_samples, _DRAW_CHUNK):
+                size = min(_DRAW_CHUNK, self.num_samples - start)
+                yield from rng.integers(0, n, size=size).tolist()
             return
         for _ in range(self.num_samples // n):
             yield from rng.permutation(n).tolist()

@@ -1,0 +1,58 @@
+"""What running more public PyTorch programs on chainrule found missing or different, each
+checked here against PyTorch: the import paths, the behaviours and the sizes they rely on."""
+import numpy
+import pytest
+import torch as real_torch
+
+import chainrule
+from chainrule.utils.data import DataLoader, RandomSampler, TensorDataset
+
+
+def test_random_sampler_with_replacement_draws_lazily():
+    """karpathy/makemore's endless loader: RandomSampler(replacement=True, num_samples=1e10);
+    drawing all 1e10 indices at once needed 75 GB."""
+    data = TensorDataset(chainrule.arange(10))
+    sampler = RandomSampler(data, replacement=True, num_samples=int(1e10))
+    batches = iter(DataLoader(data, batch_size=4, sampler=sampler))
+    first = [next(batches)[0] for _ in range(3)]
+    assert all(b.shape == (4,) for b in first)
+    values = chainrule.cat(first).numpy()
+    assert values.min() >= 0 and values.max() <= 9
+    assert len(sampler) == int(1e10) == len(real_torch.utils.data.RandomSampler(
+        real_torch.arange(10), replacement=True, num_samples=int(1e10)))
+
+
+def test_random_sampler_with_replacement_count_and_range():
+    sampler = RandomSampler(range(7), replacement=True, num_samples=2500)
+    drawn = list(sampler)
+    assert len(drawn) == 2500 and set(drawn) == set(range(7))
+
+
+def test_summary_writer_at_torch_path_takes_tensors(tmp_path):
+    """makemore: `from torch.utils.tensorboard import SummaryWriter`; add_scalar gets floats
+    or tensors, add_histogram a weight, add_scalars a dict of tensors."""
+    tensorboard = pytest.importorskip("tensorboardX")
+    from chainrule.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(log_dir=str(tmp_path))
+    assert isinstance(writer, tensorboard.SummaryWriter)
+    writer.add_scalar("Loss/train", 2.5, 0)
+    writer.add_scalar("Loss/test", chainrule.tensor(1.5), 1)
+    writer.add_histogram("weight", chainrule.nn.Linear(3, 2).weight, 1)
+    writer.add_scalars("both", {"a": chainrule.tensor(1.0), "b": 2.0}, 2)
+    writer.flush()
+    writer.close()
+    events = list(tmp_path.rglob("events.out.tfevents.*"))
+    assert events and sum(e.stat().st_size for e in events) > 100
+
+
+def test_summary_writer_through_the_import_hook(tmp_path):
+    pytest.importorskip("tensorboardX")
+    from chainrule.compat.torch_alias import torch_as_chainrule
+
+    with torch_as_chainrule():
+        from torch.utils.tensorboard import SummaryWriter   # noqa: I001
+        writer = SummaryWriter(str(tmp_path))
+        writer.add_scalar("x", numpy.float32(1.0), 0)
+        writer.close()
+    assert SummaryWriter.__module__ == "chainrule.utils.tensorboard"
