@@ -44,6 +44,8 @@ from .printing import set_printoptions  # noqa: E402
 # PyTorch's pointwise, comparison, shape, indexing and reduction functions (cr.sin, cr.eq,
 # cr.split, ...), composed from the ops: chainrule/composites/.
 globals().update(composites.TOP_LEVEL)
+from .composites.out_forms import out_forms  # noqa: E402
+globals().update(out_forms(globals()))  # cr.matmul(a, b, out=c), cr.max(x, 1, out=(v, i))
 from . import amp  # noqa: E402
 from .amp import GradScaler, autocast  # noqa: E402
 from .runtime import (AcceleratorError, OutOfMemoryError,  # noqa: E402
