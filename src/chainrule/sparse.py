@@ -14,24 +14,18 @@ with one sparse dimension (`indices()` has shape (1, nnz)).
 A row-sparse gradient stays sparse only while it is on its way to a leaf: summed with
 another sparse gradient it stays sparse, summed with a dense one it becomes dense, and
 an op that needs it as an input (the weight was itself computed) gets the dense array.
-
-The sums may be left to be done later: the embedding's backward hands over its plan of
-which rows add up where (`RowSums`) with the small array they come from (one gradient
-row per bag), and the values are summed when first read. Plain SGD never reads them: it
-scales the small array by -lr and adds the sums straight into the table's rows, which
-saves a pass over the (nnz, D) values.
 """
 from __future__ import annotations
 
 from . import backend
 from .backend import xp
-from .kernels.rows import add_rows, put_rows
+from .kernels.rows import add_rows
 from .kernels.segments import sum_rows
 from .tensor import Tensor
 
 
 class RowSparseTensor:
-    __slots__ = ("_indices", "_summed", "_pending", "shape")
+    __slots__ = ("_indices", "_values", "shape")
 
     # NumPy hands `ndarray + RowSparseTensor` to our __radd__ instead of looping over us.
     __array_ufunc__ = None
@@ -46,25 +40,8 @@ class RowSparseTensor:
             raise ValueError(f"RowSparseTensor: {indices.shape[0]} indices and values of "
                              f"shape {values.shape} do not describe rows of shape {shape}")
         self._indices = indices
-        self._summed = values
-        self._pending = None
+        self._values = values
         self.shape = tuple(shape)
-
-    @classmethod
-    def summed_later(cls, indices, plan, source, shape: tuple) -> RowSparseTensor:
-        """Rows `indices` holding `plan.sums(source)`, computed when first needed (`plan`
-        has `sums(values)` and `add_into(total, values)`, as kernels.segments.RowSums)."""
-        grad = cls.__new__(cls)
-        grad._indices, grad._summed, grad._pending = indices, None, (plan, source)
-        grad.shape = tuple(shape)
-        return grad
-
-    @property
-    def _values(self):
-        if self._summed is None:
-            plan, source = self._pending
-            self._summed, self._pending = plan.sums(source), None
-        return self._summed
 
     @classmethod
     def no_rows(cls, shape: tuple, like) -> RowSparseTensor:
@@ -82,7 +59,7 @@ class RowSparseTensor:
     # --- what it is ----------------------------------------------------------------------
     @property
     def dtype(self):
-        return self._pending[1].dtype if self._summed is None else self._summed.dtype
+        return self._values.dtype
 
     @property
     def device(self) -> str:
@@ -152,16 +129,8 @@ class RowSparseTensor:
 
     def add_to(self, dense, alpha: float = 1.0) -> None:
         """dense += alpha · self, in place, touching only the stored rows."""
-        scale = dense.dtype.type(alpha)
-        if self._summed is None:  # sums not done yet: add them into the rows directly
-            plan, source = self._pending
-            rows = dense.take(self._indices, axis=0)
-            plan.add_into(rows, source if alpha == 1.0 else scale * source)
-            put_rows(dense, self._indices, rows)
-        else:
-            add_rows(dense, self._indices,
-                     self._summed if alpha == 1.0 else scale * self._summed)
-
+        add_rows(dense, self._indices, self._values if alpha == 1.0
+                 else self._values * dense.dtype.type(alpha))
 
 def dense(grad):
     """The gradient as an array: a dense array as it is, a row-sparse one spread out."""

@@ -13,7 +13,7 @@ from ops.harness import (  # tests/ops
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule.kernels.segments import scatter_rows
+from chainrule.kernels.segments import scatter_rows, sum_rows
 
 GEN = numpy.random.default_rng(3)
 IDS = numpy.array([[1, 4, 4, 0], [9, 4, 2, 2]])  # repeats within and across rows
@@ -172,10 +172,10 @@ def test_frequent_ids_scatter_like_torch(mode) -> None:
 
 
 @pytest.mark.parametrize("num_rows, tokens, sources, weighted", [
-    (50, 2000, None, False),  # rounds + add.reduceat for the frequent ids
-    (50, 2000, 13, True),  # rounds + the small matrix product
-    (100_000, 500, None, True),  # ids beyond 16 bits: the general sort
-    (7, 3, 2, False),  # a single round
+    (50, 2000, None, False),  # many repeats of each id
+    (50, 2000, 13, True),  # rows from a small source (one per bag), weighted
+    (100_000, 500, None, True),  # a table much larger than the tokens: ids sorted
+    (7, 3, 2, False),
 ])
 def test_scatter_rows_equals_numpy_add_at(num_rows, tokens, sources, weighted) -> None:
     generator = numpy.random.default_rng(num_rows + tokens)
@@ -189,6 +189,16 @@ def test_scatter_rows_equals_numpy_add_at(num_rows, tokens, sources, weighted) -
     got = scatter_rows(num_rows, row_ids, values, source, coef)
     numpy.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     assert scatter_rows(num_rows, row_ids[:0], values, None, None).shape == (num_rows, 4)
+    distinct, sums = sum_rows(num_rows, row_ids, values, source, coef)
+    numpy.testing.assert_array_equal(distinct, numpy.unique(row_ids))
+    numpy.testing.assert_allclose(sums, expected[distinct], rtol=1e-12, atol=1e-12)
+
+
+def test_scatter_rows_keeps_the_dtype_and_owns_its_result() -> None:
+    values = numpy.arange(6, dtype="float16").reshape(3, 2)
+    got = scatter_rows(4, numpy.array([2, 0, 2]), values)
+    assert got.dtype == numpy.float16 and got.base is None  # (the engine keeps it uncopied)
+    numpy.testing.assert_array_equal(got, [[2, 3], [0, 0], [4, 6], [0, 0]])
 
 
 # --- errors ------------------------------------------------------------------------------

@@ -4,8 +4,7 @@ back into a zero table at the same row ids (a scatter-add), touching only the ro
     y[t] = W[id_t]          dL/dW[v] = Σ_{t: id_t = v} dL/dy[t]
 
 Ids repeat (a frequent word appears many times in a batch), so the scatter must add, not
-assign. NumPy's unbuffered `add.at` does that but is slow for rows; `scatter_rows` below
-sorts the ids once and adds in rounds instead (see its note). EmbeddingBag reduces each
+assign: a sparse matrix product does it (kernels/segments.py). EmbeddingBag reduces each
 bag of rows (sum, mean or max) in the same op, so its backward scatters the bag's
 gradient, scaled, once per token. With `sparse=True` the backward stops before the
 spread into a full table and returns the summed rows with their ids (a RowSparseTensor,
@@ -14,8 +13,8 @@ see chainrule.sparse), so an optimizer can update those rows alone.
 from __future__ import annotations
 
 from ..autograd.op import Op
-from ..backend import device_of, xp
-from ..kernels.segments import RowSums, scatter_rows, sum_rows
+from ..backend import xp
+from ..kernels.segments import scatter_rows, sum_rows
 from ..sparse import RowSparseTensor
 from .indexing import IndexAdd
 from .reduction import Sum
@@ -174,10 +173,4 @@ def _sparse_gradient(table_shape, ids, values, source=None, coef=None) -> RowSpa
     """The table's gradient as its summed rows alone (see `scatter_rows`)."""
     if ids.size == 0:
         return RowSparseTensor.no_rows(table_shape, values)
-    if device_of(values) != "cpu" or source is None:
-        return RowSparseTensor(*sum_rows(table_shape[0], ids, values, source, coef), table_shape)
-    # An EmbeddingBag's rows come from one small row per bag: the gradient keeps the plan
-    # and copies of those rows and weights (the caller's arrays may change before the
-    # sums are read), and the sums are done when first needed (see RowSums).
-    plan = RowSums(table_shape[0], ids, source, None if coef is None else coef.copy())
-    return RowSparseTensor.summed_later(plan.distinct, plan, values.copy(), table_shape)
+    return RowSparseTensor(*sum_rows(table_shape[0], ids, values, source, coef), table_shape)
