@@ -78,7 +78,7 @@ def token_ids(batch: int, length: int, vocab: int, zipf: bool):
 def seconds_per_step(steps: dict, rounds: int, calls: int) -> dict:
     """Median seconds per call of each step, timed in alternating rounds."""
     times = {name: [] for name in steps}
-    for name, step in steps.items():  # warm up: caches, allocator, optimizer state
+    for step in steps.values():  # warm up: caches, allocator, optimizer state
         for _ in range(3):
             step()
     for _ in range(rounds):
