@@ -117,15 +117,13 @@ def _input_grads(ctx, d_x_side, d_h_side, x, w_ih, hs, h0, dh0):
         if getattr(ctx, "keep_step_gradients", False):  # per-example gradients (explain) read
             ctx.step_gradients = (d_x_side, d_h_side, x, hs, h0)  # each step's gate gradient
         dx = (_flat(d_x_side) @ w_ih).reshape(x.shape) if ctx.needs_grad(0) else None
-        dw_ih = _flat(d_x_side).T @ _flat(x) if ctx.needs_grad(2) else None
-        dw_hh = None
-        if ctx.needs_grad(3):  # Σ_t dB_tᵀ h_{t-1}: h0 for the first step, hs for the rest
-            first_step, rest, prev = (-1, slice(0, -1), hs[1:]) if ctx.reverse else \
-                (0, slice(1, None), hs[:-1])
-            dw_hh = d_h_side[first_step].T @ h0
-            if len(hs) > 1:
-                dw_hh = dw_hh + _flat(d_h_side[rest]).T @ _flat(prev)
-        grads = [dx, dh0, dw_ih, dw_hh]
+        # Σ_t dB_tᵀ h_{t-1}: h0 for the first step, hs for the rest
+        first_step, rest, prev = (-1, slice(0, -1), hs[1:]) if ctx.reverse else \
+            (0, slice(1, None), hs[:-1])
+        dw_hh = d_h_side[first_step].T @ h0
+        if len(hs) > 1:
+            dw_hh = dw_hh + _flat(d_h_side[rest]).T @ _flat(prev)
+        grads = [dx, dh0, _flat(d_x_side).T @ _flat(x), dw_hh]
         if len(ctx.inputs) > 4:
             grads += [_flat(d_x_side).sum(0), _flat(d_h_side).sum(0)]
         return tuple(grads)
