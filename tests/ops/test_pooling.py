@@ -32,6 +32,8 @@ CASES = [
               padding=(1, 1), dilation=(2, 1), ceil_mode=True),
     pool_case("max_pool2d", (1, 2, 10, 11), MAX, kernel_size=4, stride=3, ceil_mode=True),
     pool_case("max_pool2d", (3, 10, 11), MAX, kernel_size=2, stride=1),  # unbatched
+    pool_case("max_pool2d", (2, 2, 9, 8), MAX, kernel_size=(3, 4)),  # tiles, 3 and 4 offsets
+    pool_case("max_pool2d", (2, 2, 8, 8), MAX, kernel_size=2, stride=3),  # gaps between
     pool_case("max_pool1d", (2, 3, 12), MAX, kernel_size=2),
     pool_case("max_pool1d", (2, 2, 42), MAX, kernel_size=3, stride=2),
     pool_case("max_pool1d", (3, 12), MAX, kernel_size=3, dilation=2, ceil_mode=True),
@@ -92,6 +94,9 @@ TIES = [
                                       dilation=(2, 1), ceil_mode=True, return_indices=True)),
     ("max_pool2d", (1, 2, 7, 7), dict(kernel_size=2, ceil_mode=True, return_indices=True)),
     ("max_pool2d", (8, 16, 24, 24), dict(kernel_size=2)),  # W3's first pool
+    ("max_pool2d", (2, 3, 9, 12), dict(kernel_size=3, return_indices=True)),  # 3×3 tiles
+    ("max_pool2d", (2, 3, 8, 9), dict(kernel_size=(2, 3), stride=3)),  # gaps between rows
+    ("max_pool1d", (2, 3, 12), dict(kernel_size=4)),
     ("max_pool1d", (2, 3, 11), dict(kernel_size=3, stride=2, padding=1, return_indices=True)),
 ]
 
