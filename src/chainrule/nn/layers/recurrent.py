@@ -22,6 +22,7 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence, run_packed
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -98,6 +99,8 @@ class RNNBase(Module):
 
     # --- forward -----------------------------------------------------------------------
     def forward(self, input: Tensor, hx=None):  # noqa: A002 - PyTorch's name
+        if isinstance(input, PackedSequence):     # each length group run on its own
+            return run_packed(self, input, hx)
         batched = input.ndim == 3
         if input.ndim not in (2, 3):
             raise ValueError(f"{type(self).__name__}: expected input of 2 (unbatched) or 3 "

@@ -1,4 +1,6 @@
-"""Helpers around modules: gradient clipping, parameters as one flat vector.
+"""Helpers around modules: gradient clipping, parameters as one flat vector; weight and
+spectral normalisation (norm_hooks), folding BatchNorm into a layer (fusion), and
+sequences of different lengths (rnn).
 
 Clipping scales gradients *out of place* (`p.grad` gets a new tensor): a gradient array
 may be shared between parameters (the engine hands one gradient to both inputs of an
@@ -7,17 +9,28 @@ add), so writing into it would scale the others twice.
 from __future__ import annotations
 
 import math
-import sys
 
-from ..backend import xp
-from ..creation import as_tensor
-from ..tensor import Tensor
-from . import rnn_utils as rnn
-
-sys.modules[__name__ + ".rnn"] = rnn    # PyTorch's path: from chainrule.nn.utils.rnn import ...
+from ...backend import xp
+from ...creation import as_tensor
+from ...tensor import Tensor
+from . import rnn  # noqa: F401  (chainrule.nn.utils.rnn, as PyTorch's)
+from .fusion import (  # noqa: F401
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from .norm_hooks import (  # noqa: F401
+    remove_spectral_norm,
+    remove_weight_norm,
+    spectral_norm,
+    weight_norm,
+)
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
-           "parameters_to_vector", "vector_to_parameters", "rnn"]
+           "parameters_to_vector", "vector_to_parameters", "rnn", "weight_norm",
+           "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "fuse_conv_bn_eval",
+           "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights"]
 
 
 def _as_list(tensors) -> list:
