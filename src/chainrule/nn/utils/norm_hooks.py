@@ -16,6 +16,8 @@ the gradient). torch.nn.utils.parametrizations has the newer forms of both.
 """
 from __future__ import annotations
 
+import warnings
+
 from ... import backend, creation
 from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter
@@ -68,6 +70,8 @@ class _WeightNorm(_WeightHook):
 
 def weight_norm(module, name: str = "weight", dim: int | None = 0):
     """Reparametrise `module.<name>` as g · v / ‖v‖ (parameters <name>_g and <name>_v)."""
+    warnings.warn("torch.nn.utils.weight_norm is deprecated in favor of "
+                  "torch.nn.utils.parametrizations.weight_norm", FutureWarning, stacklevel=2)
     hook = _WeightNorm(name, -1 if dim is None else dim)
     weight = module._parameters.pop(name)
     module.register_parameter(name + "_g", Parameter(norm_except_dim(weight, hook.dim)))
