@@ -8,7 +8,7 @@ import torch
 
 import chainrule as cr
 
-pytestmark = pytest.mark.filterwarnings("ignore:.*weight_norm is deprecated:FutureWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:.*weight_norm.*is deprecated:FutureWarning")
 RNG = numpy.random.default_rng(0)
 
 
