@@ -80,16 +80,18 @@ def stacked_grads(dpre, operands, w_ih, w_hh, reverse, input_grad: bool):
     return dx, dw[:, :features], dw[:, features:features + hidden], db
 
 
-def gate_rows(a, parts: int = 4):
-    """The gate blocks of a transposed (parts·H, B) array, as contiguous views."""
-    size = a.shape[0] // parts
-    return tuple(a[k * size:(k + 1) * size] for k in range(parts))
+def gate_blocks(a, parts: int = 4):
+    """The gate blocks of transposed (…, parts·H, B) arrays: a (…, parts, H, B) view, whose
+    [..., k, :, :] are contiguous."""
+    return a.reshape(*a.shape[:-2], parts, -1, a.shape[-1])
 
 
-def sigmoid_rows(a):
-    """The rows of an LSTM's (4H, …) gate array that go through σ: i and f (one block), o."""
-    hidden = a.shape[0] // 4
-    return a[:2 * hidden], a[3 * hidden:]
+def sigmoid_rows(a, axis: int = 0):
+    """The rows of an LSTM's (…, 4H, …) gate array that go through σ: i and f (one block),
+    o; `axis` the gates' axis."""
+    hidden = a.shape[axis] // 4
+    before = (slice(None),) * axis
+    return a[before + (slice(0, 2 * hidden),)], a[before + (slice(3 * hidden, None),)]
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
@@ -109,18 +111,19 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     cells = xp(x).empty((steps, hidden, batch), dtype=weights.dtype)
     tanh_cells = xp(x).empty_like(cells)
     spare = xp(x).empty_like(cells[0])
+    blocks, (sigmoid_if, sigmoid_o) = gate_blocks(gates), sigmoid_rows(gates, axis=1)
+    matmul, multiply, tanh = xp(x).matmul, xp(x).multiply, xp(x).tanh  # looked up once
     c = c0.T
     with blas_threads_for(weights.size * batch):
         for t in order(steps, reverse):
-            a = xp(x).matmul(weights, inputs[t], out=gates[t])
-            xp(x).tanh(a, out=a)
-            for rows in sigmoid_rows(a):
+            tanh(matmul(weights, inputs[t], out=gates[t]), out=gates[t])
+            for rows in (sigmoid_if[t], sigmoid_o[t]):
                 rows *= 0.5
                 rows += 0.5
-            i, f, g, o = gate_rows(a)
-            c = xp(x).multiply(f, c, out=cells[t])
-            c += xp(x).multiply(i, g, out=spare)
-            xp(x).multiply(o, xp(x).tanh(c, out=tanh_cells[t]), out=hs[t])
+            i, f, g, o = blocks[t]
+            c = multiply(f, c, out=cells[t])
+            c += multiply(i, g, out=spare)
+            multiply(o, tanh(c, out=tanh_cells[t]), out=hs[t])
     out = xp(x).empty((steps + 1, batch, hidden), dtype=weights.dtype)
     out[:steps] = hs.transpose(0, 2, 1)
     out[steps] = c.T
@@ -135,34 +138,37 @@ def lstm_backward(grad, c0, w_hh, gates, cells, tanh_cells, reverse):
     dc = xp(grad).array(grad[steps].T, order="C")
     dpre = xp(grad).empty_like(gates)
     products = xp(grad).empty_like(gates[0])  # (dc ⊙ g, dc ⊙ c_{t-1}, dc ⊙ i, dh ⊙ tanh c)
-    p_i, p_f, p_g, p_o = gate_rows(products)
+    p_i, p_f, p_g, p_o = gate_blocks(products)
     through_h = xp(grad).empty_like(dc)
     dh_next = xp(grad).zeros_like(dc)
+    blocks, d_blocks = gate_blocks(gates), gate_blocks(dpre)
+    (sigmoid_if, sigmoid_o), (slope_if, slope_o) = (sigmoid_rows(gates, axis=1),
+                                                    sigmoid_rows(dpre, axis=1))
+    add, matmul, multiply, subtract = (xp(grad).add, xp(grad).matmul, xp(grad).multiply,
+                                       xp(grad).subtract)
     walk = order(steps, not reverse)  # the forward walk, backwards
     with blas_threads_for(w_hh.size * batch):
         for k, t in enumerate(walk):
-            a, tc, d = gates[t], tanh_cells[t], dpre[t]
-            i, f, g, o = gate_rows(a)
+            i, f, g, o = blocks[t]
+            tc = tanh_cells[t]
             c_prev = c0.T if k == steps - 1 else cells[walk[k + 1]]
-            dh = xp(grad).add(grad_h[t], dh_next, out=grad_h[t])
-            xp(grad).multiply(tc, tc, out=through_h)  # dc += dh ⊙ o ⊙ (1 - tanh² c)
-            xp(grad).subtract(1, through_h, out=through_h)
+            dh = add(grad_h[t], dh_next, out=grad_h[t])
+            multiply(tc, tc, out=through_h)  # dc += dh ⊙ o ⊙ (1 - tanh² c)
+            subtract(1, through_h, out=through_h)
             through_h *= o
             through_h *= dh
             dc += through_h
-            xp(grad).multiply(dc, g, out=p_i)
-            xp(grad).multiply(dc, c_prev, out=p_f)
-            xp(grad).multiply(dc, i, out=p_g)
-            xp(grad).multiply(dh, tc, out=p_o)
-            for rows, slope in zip(sigmoid_rows(a), sigmoid_rows(d)):  # σ' = σ(1 - σ)
-                xp(grad).subtract(1, rows, out=slope)
-                slope *= rows
-            d_g = gate_rows(d)[2]  # tanh' = 1 - g²
-            xp(grad).multiply(g, g, out=d_g)
-            xp(grad).subtract(1, d_g, out=d_g)
-            d *= products
+            multiply(dc, g, out=p_i)
+            multiply(dc, c_prev, out=p_f)
+            multiply(dc, i, out=p_g)
+            multiply(dh, tc, out=p_o)
+            for rows, slope in ((sigmoid_if[t], slope_if[t]), (sigmoid_o[t], slope_o[t])):
+                multiply(rows, subtract(1, rows, out=slope), out=slope)  # σ' = σ(1 - σ)
+            slope = d_blocks[t, 2]  # tanh' = 1 - g²
+            subtract(1, multiply(g, g, out=slope), out=slope)
+            d = multiply(dpre[t], products, out=dpre[t])
             dc *= f
-            xp(grad).matmul(w_hh.T, d, out=dh_next)
+            matmul(w_hh.T, d, out=dh_next)
     return dpre, dh_next.T, dc.T
 
 
