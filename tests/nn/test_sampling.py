@@ -1,6 +1,6 @@
-"""grid_sample, affine_grid and the interpolate modes bicubic, 3-D area and 3-D nearest
-against PyTorch: values, gradients (of the input and of the grid or theta), finite
-differences and second derivatives."""
+"""grid_sample, affine_grid and the interpolate modes bicubic, antialiased bilinear and
+bicubic, 3-D area and 3-D nearest against PyTorch: values, gradients (of the input and of
+the grid or theta), finite differences and second derivatives."""
 from __future__ import annotations
 
 import numpy
@@ -76,6 +76,15 @@ INTERPOLATE = [
     case("nearest-exact-3d", lambda m, x: F(m).interpolate(x, size=(3, 2, 5),
                                                            mode="nearest-exact"), (1, 2, 7, 5, 4)),
     case("nearest-3d", lambda m, x: F(m).interpolate(x, scale_factor=2), (1, 2, 2, 3, 2)),
+    *[case(f"antialias-{mode}-{shape[2]}x{shape[3]}-align{int(align)}",
+           lambda m, x, mode=mode, align=align, size=size: F(m).interpolate(
+               x, size=size, mode=mode, antialias=True, align_corners=align), shape,
+           float32_tolerance=FLOAT32)
+      for mode in ("bilinear", "bicubic") for align in (False, True)
+      for shape, size in (((1, 2, 11, 9), (3, 5)), ((1, 2, 5, 9), (13, 4)),
+                          ((1, 1, 7, 5), (1, 1)))],
+    case("antialias-scale-factor", lambda m, x: F(m).interpolate(
+        x, scale_factor=(0.37, 2.2), mode="bilinear", antialias=True), (1, 2, 17, 4)),
     case("Upsample-bicubic", lambda m, x: m.nn.Upsample(scale_factor=2, mode="bicubic")(x),
          (1, 2, 2, 3), float32_tolerance=FLOAT32),
     case("Upsample-trilinear-align", lambda m, x: m.nn.Upsample(
@@ -102,6 +111,6 @@ def test_bad_arguments_are_refused_in_one_line(call, message):
         call()
 
 
-def test_antialias_is_refused_not_ignored():
-    with pytest.raises(NotImplementedError, match="antialias"):
-        F(cr).interpolate(cr.zeros(1, 1, 4, 4), size=2, mode="bilinear", antialias=True)
+def test_antialias_is_refused_where_pytorch_refuses_it():
+    with pytest.raises(ValueError, match="anti-alias"):
+        F(cr).interpolate(cr.zeros(1, 1, 4, 4), size=2, mode="nearest", antialias=True)
