@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from ... import backend
-from ...ops.functions import stack
+from ...composites.functions import stack
 from ...tensor import Tensor
 
 __all__ = ["adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
@@ -76,15 +76,18 @@ def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False
 
 
 def adaptive_max_pool1d_with_indices(input: Tensor, output_size,  # noqa: A002
-                                     return_indices: bool = True):
+                                     return_indices: bool = False):
+    """adaptive_max_pool1d's (values, indices), whatever return_indices says (as in PyTorch)."""
     return _adaptive_max(input, output_size, 1, "adaptive_max_pool1d", True)
 
 
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size,  # noqa: A002
-                                     return_indices: bool = True):
+                                     return_indices: bool = False):
+    """adaptive_max_pool2d's (values, indices), whatever return_indices says (as in PyTorch)."""
     return _adaptive_max(input, output_size, 2, "adaptive_max_pool2d", True)
 
 
 def adaptive_max_pool3d_with_indices(input: Tensor, output_size,  # noqa: A002
-                                     return_indices: bool = True):
+                                     return_indices: bool = False):
+    """adaptive_max_pool3d's (values, indices), whatever return_indices says (as in PyTorch)."""
     return _adaptive_max(input, output_size, 3, "adaptive_max_pool3d", True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from ... import backend
-from ...ops.functions import reshape
+from ...composites.functions import reshape
 from ...tensor import Tensor
 from .pooling import _tuple, adaptive_avg_pool2d, avg_pool2d, max_pool1d, max_pool2d
 
@@ -85,20 +85,20 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:  # noqa: A002
 
 
 def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
-                            dilation=1, ceil_mode: bool = False, return_indices: bool = True):
-    """max_pool1d's (values, indices)."""
+                            dilation=1, ceil_mode: bool = False, return_indices: bool = False):
+    """max_pool1d's (values, indices), whatever return_indices says (as in PyTorch)."""
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
-                            dilation=1, ceil_mode: bool = False, return_indices: bool = True):
-    """max_pool2d's (values, indices)."""
+                            dilation=1, ceil_mode: bool = False, return_indices: bool = False):
+    """max_pool2d's (values, indices), whatever return_indices says (as in PyTorch)."""
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
-                            dilation=1, ceil_mode: bool = False, return_indices: bool = True):
-    """max_pool3d's (values, indices)."""
+                            dilation=1, ceil_mode: bool = False, return_indices: bool = False):
+    """max_pool3d's (values, indices), whatever return_indices says (as in PyTorch)."""
     return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 

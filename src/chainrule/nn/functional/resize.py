@@ -12,13 +12,18 @@ from) and, for the linear modes, mixing the two neighbours with weights 1 - t an
 nearest reads x[min(floor(j · scale), n - 1)]; nearest-exact x[min(floor((j + 1/2) · scale), n - 1)].
 bicubic mixes the four neighbours i0 - 1 .. i0 + 2 (clamped to the input) with Keys' cubic
 convolution weights (a = -0.75), s unclamped: (j + 1/2) · scale - 1/2.
+
+antialias=True (bilinear, bicubic) widens the filter when shrinking, so that every input
+pixel counts: output j averages the inputs i within `support` of its centre c = (j + 1/2)·scale,
+weighted by the triangle (bilinear) or Keys' cubic with a = -0.5 (bicubic) at
+(i + 1/2 - c)/scale, normalised to sum 1; one matrix product per axis.
 """
 from __future__ import annotations
 
 import math
 
 from ... import backend
-from ...ops.functions import index
+from ...composites.functions import index, matmul
 from ...tensor import Tensor
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from .pooling3d import adaptive_avg_pool3d
@@ -31,18 +36,20 @@ AREA = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}
 CUBIC_A = -0.75  # the cubic convolution kernel's free parameter, as PyTorch's
 
 
+def cubic_near(d, a=CUBIC_A):
+    """Keys' cubic convolution kernel for 0 ≤ d ≤ 1: ((a + 2)d - (a + 3))d² + 1."""
+    return ((a + 2) * d - (a + 3)) * d * d + 1
+
+
+def cubic_far(d, a=CUBIC_A):
+    """The kernel for 1 < d < 2: ((d - 5)d + 8)·a·d - 4a."""
+    return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+
 def cubic_weights(t):
-    """Keys' cubic convolution weights of the neighbours at offsets -1, 0, 1, 2 from
-    floor(s), for t = s - floor(s) in [0, 1) (arrays or tensors alike):
-    W(d) = ((a + 2)|d| - (a + 3))d² + 1 for |d| ≤ 1, ((|d| - 5)|d| + 8)a|d| - 4a for 1 < |d| < 2."""
-    a = CUBIC_A
-
-    def near(d):
-        return ((a + 2) * d - (a + 3)) * d * d + 1
-
-    def far(d):
-        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
-    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    """The kernel's weights of the neighbours at offsets -1, 0, 1, 2 from floor(s), for
+    t = s - floor(s) in [0, 1) (arrays or tensors alike)."""
+    return [cubic_far(t + 1), cubic_near(t), cubic_near(1 - t), cubic_far(2 - t)]
 
 
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",  # noqa: A002
@@ -59,9 +66,10 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if mode not in ("nearest", "nearest-exact", "area", *LINEAR_MODES):
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported (use nearest, "
                                   "nearest-exact, linear, bilinear, bicubic, trilinear or area)")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True (a low-pass filter before "
-                                  "downsampling) is not supported")
+    if antialias and (mode not in ("bilinear", "bicubic") or spatial != 2):
+        raise ValueError("interpolate: anti-alias option is restricted to bilinear and "
+                         f"bicubic modes and requires a 4-D input, got mode {mode!r} and "
+                         f"shape {tuple(input.shape)}")
     if align_corners is not None and mode not in LINEAR_MODES:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
@@ -73,7 +81,10 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         return AREA[spatial](input, sizes)
     out = input
     for k, (n, m, scale) in enumerate(zip(input.shape[2:], sizes, scales)):
-        out = _resize_axis(out, 2 + k, n, m, scale, mode, bool(align_corners))
+        if antialias:
+            out = _filter_axis(out, 2 + k, n, m, scale, mode, bool(align_corners))
+        else:
+            out = _resize_axis(out, 2 + k, n, m, scale, mode, bool(align_corners))
     return out
 
 
@@ -135,6 +146,30 @@ def _cubic_axis(x: Tensor, before: tuple, position, n: int) -> Tensor:
         term = index(x, before + (source,)) * Tensor._wrap(weight.astype(x.dtype).reshape(shape))
         out = term if out is None else out + term
     return out
+
+
+def _filter_axis(x: Tensor, axis: int, n: int, m: int, scale: float, mode: str,
+                 align_corners: bool) -> Tensor:
+    """Antialiased resize of one axis: x times an (m, n) matrix of filter weights."""
+    xp = backend.xp(x.array)
+    if align_corners:
+        scale = (n - 1) / (m - 1) if m > 1 else 0.0
+    stretch = max(scale, 1.0)                 # the filter widens by the shrink factor
+    support = (1.0 if mode == "bilinear" else 2.0) * stretch
+    centre = scale * (xp.arange(m) + 0.5)
+    first = xp.maximum(xp.trunc(centre - support + 0.5), 0)[:, None]
+    last = xp.minimum(xp.trunc(centre + support + 0.5), n)[:, None]
+    i = xp.arange(n)[None, :]
+    d = xp.abs((i - centre[:, None] + 0.5) / stretch)
+    if mode == "bilinear":
+        weights = xp.maximum(1 - d, 0.0)
+    else:
+        weights = xp.where(d < 1, cubic_near(d, -0.5), xp.where(d < 2, cubic_far(d, -0.5), 0.0))
+    weights = weights * ((i >= first) & (i < last))
+    total = weights.sum(1, keepdims=True)
+    weights = weights / xp.where(total == 0, 1.0, total)
+    moved = x.transpose(axis, -1)
+    return matmul(moved, Tensor._wrap(weights.T.astype(x.dtype))).transpose(axis, -1)
 
 
 def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",  # noqa: A002
