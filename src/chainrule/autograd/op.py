@@ -36,6 +36,14 @@ class OpError(ValueError):
     """An op received inputs it cannot combine: the message names the op and the shapes."""
 
 
+class AccumulateGrad:
+    """Where a leaf's gradient is summed into `.grad` (`variable`), in next_functions."""
+
+    def __init__(self, variable: Tensor):
+        self.variable = variable
+        self.next_functions = ()
+
+
 class Op:
     __slots__ = ("inputs", "out", "__dict__", "__weakref__")
 
@@ -66,6 +74,13 @@ class Op:
     @property
     def name(self) -> str:
         return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        """The graph one step back, as PyTorch shows it: (node, 0) per input, the node
+        being its grad_fn, an AccumulateGrad for a leaf that wants a gradient, or None."""
+        return tuple((t.grad_fn or (AccumulateGrad(t) if t.requires_grad else None), 0)
+                     for t in self.inputs)
 
     def save_for_backward(self, *arrays) -> None:
         """Keep what backward needs; dropped after backward unless `retain_graph`. The
