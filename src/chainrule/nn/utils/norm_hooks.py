@@ -101,29 +101,30 @@ class _SpectralNorm(_WeightHook):
     def __call__(self, module, args) -> None:
         setattr(module, self.name, self.compute_weight(module, module.training))
 
-    def matrix(self, weight):
-        """The weight as a matrix: `dim` first, every other dim flattened."""
-        if self.dim != 0:
-            order = [self.dim, *(d for d in range(weight.ndim) if d != self.dim)]
-            weight = weight.permute(*order)
-        return weight.reshape(weight.shape[0], -1)
-
     def compute_weight(self, module, do_power_iteration: bool = False):
         weight = getattr(module, self.name + "_orig")
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
-        matrix = self.matrix(weight)
+        matrix = weight_matrix(weight, self.dim)
         if do_power_iteration:
             w = matrix.array
             for _ in range(self.n_power_iterations):        # in place: the buffers learn
-                v.array[...] = _normalized(w.T @ u.array, self.eps)
-                u.array[...] = _normalized(w @ v.array, self.eps)
+                v.array[...] = normalized(w.T @ u.array, self.eps)
+                u.array[...] = normalized(w @ v.array, self.eps)
             u, v = u.clone(), v.clone()
         sigma = (u * (matrix @ v)).sum()
         return weight / sigma
 
 
-def _normalized(vector, eps: float):
+def normalized(vector, eps: float):
+    """An array vector divided by its length (at least eps)."""
     return vector / max(float(backend.xp(vector).linalg.norm(vector)), eps)
+
+
+def weight_matrix(weight, dim: int):
+    """The weight as a matrix: `dim` first, every other dim flattened."""
+    if dim != 0:
+        weight = weight.movedim(dim, 0)
+    return weight.reshape(weight.shape[0], -1)
 
 
 def spectral_norm(module, name: str = "weight", n_power_iterations: int = 1,
@@ -136,11 +137,11 @@ def spectral_norm(module, name: str = "weight", n_power_iterations: int = 1,
     hook = _SpectralNorm(name, n_power_iterations, dim, eps)
     weight = module._parameters.pop(name)
     with no_grad():
-        rows, cols = hook.matrix(weight).shape
+        rows, cols = weight_matrix(weight, hook.dim).shape
         u = creation.randn(rows, dtype=weight.dtype, device=weight.device)
         v = creation.randn(cols, dtype=weight.dtype, device=weight.device)
-        u.array[...] = _normalized(u.array, eps)
-        v.array[...] = _normalized(v.array, eps)
+        u.array[...] = normalized(u.array, eps)
+        v.array[...] = normalized(v.array, eps)
     module.register_parameter(name + "_orig", weight)
     module.register_buffer(name + "_u", u)
     module.register_buffer(name + "_v", v)
