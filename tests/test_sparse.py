@@ -332,8 +332,8 @@ def test_anomaly_mode_checks_a_sparse_gradient_and_names_the_op() -> None:
 
 @pytest.mark.parametrize("weighted", [False, True])
 def test_late_sums_of_a_frequent_id_match_torch(weighted) -> None:
-    """An id read many times (past the rounds of ops/embedding.py, summed by a small
-    matrix product): SGD's late sums and the read values both match torch."""
+    """An id read many times, within a bag and across bags: SGD's step (the tokens added
+    into the table unsummed) and the read values both match torch."""
     ids = numpy.array([[3, 3, 3, 3, 3, 3], [3, 1, 3, 3, 5, 3], [3, 3, 2, 3, 3, 3]])
     coef = numpy.linspace(0.5, 2.0, ids.size, dtype="float32").reshape(ids.shape)
     results = []

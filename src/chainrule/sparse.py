@@ -14,18 +14,23 @@ with one sparse dimension (`indices()` has shape (1, nnz)).
 A row-sparse gradient stays sparse only while it is on its way to a leaf: summed with
 another sparse gradient it stays sparse, summed with a dense one it becomes dense, and
 an op that needs it as an input (the weight was itself computed) gets the dense array.
+
+An embedding whose rows were reduced per bag (EmbeddingBag, or `.mean(1)` after
+Embedding) hands over its tokens instead: each token's id and its bag's one gradient row.
+The rows are summed per id when first read; plain SGD never reads them, and adds the
+tokens straight into the table's rows in one pass (`add_to`).
 """
 from __future__ import annotations
 
 from . import backend
 from .backend import xp
 from .kernels.rows import add_rows
-from .kernels.segments import sum_rows
+from .kernels.segments import add_scattered, sum_rows
 from .tensor import Tensor
 
 
 class RowSparseTensor:
-    __slots__ = ("_indices", "_values", "shape")
+    __slots__ = ("_summed", "_tokens", "shape")
 
     # NumPy hands `ndarray + RowSparseTensor` to our __radd__ instead of looping over us.
     __array_ufunc__ = None
@@ -39,9 +44,32 @@ class RowSparseTensor:
         if values.shape[1:] != tuple(shape[1:]) or indices.shape != values.shape[:1]:
             raise ValueError(f"RowSparseTensor: {indices.shape[0]} indices and values of "
                              f"shape {values.shape} do not describe rows of shape {shape}")
-        self._indices = indices
-        self._values = values
+        self._summed = (indices, values)
+        self._tokens = None
         self.shape = tuple(shape)
+
+    @classmethod
+    def of_tokens(cls, ids, values, shape: tuple, source=None, coef=None) -> RowSparseTensor:
+        """Rows holding Σ coef[t]·values[source[t]] over the tokens t of each id ids[t],
+        summed when first read (the arrays are kept: pass copies of any that may change)."""
+        grad = cls.__new__(cls)
+        grad._summed, grad._tokens, grad.shape = None, (ids, values, source, coef), tuple(shape)
+        return grad
+
+    @property
+    def _indices(self):
+        return self._rows()[0]
+
+    @property
+    def _values(self):
+        return self._rows()[1]
+
+    def _rows(self):
+        """(indices, values), summing the tokens the first time."""
+        if self._summed is None:
+            ids, values, source, coef = self._tokens
+            self._summed, self._tokens = sum_rows(self.shape[0], ids, values, source, coef), None
+        return self._summed
 
     @classmethod
     def no_rows(cls, shape: tuple, like) -> RowSparseTensor:
@@ -59,11 +87,11 @@ class RowSparseTensor:
     # --- what it is ----------------------------------------------------------------------
     @property
     def dtype(self):
-        return self._values.dtype
+        return (self._summed or self._tokens)[1].dtype
 
     @property
     def device(self) -> str:
-        return backend.device_of(self._indices)
+        return backend.device_of((self._summed or self._tokens)[0])
 
     @property
     def ndim(self) -> int:
@@ -129,8 +157,12 @@ class RowSparseTensor:
 
     def add_to(self, dense, alpha: float = 1.0) -> None:
         """dense += alpha · self, in place, touching only the stored rows."""
-        add_rows(dense, self._indices, self._values if alpha == 1.0
-                 else self._values * dense.dtype.type(alpha))
+        if self._summed is None:  # not summed yet: the tokens go straight into the rows
+            ids, values, source, coef = self._tokens
+            add_scattered(dense, ids, values, source, coef, alpha)
+            return
+        indices, values = self._summed
+        add_rows(dense, indices, values if alpha == 1.0 else values * dense.dtype.type(alpha))
 
 def dense(grad):
     """The gradient as an array: a dense array as it is, a row-sparse one spread out."""

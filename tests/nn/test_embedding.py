@@ -231,17 +231,22 @@ def test_errors_name_the_problem() -> None:
 @pytest.mark.parametrize("reduce", ["mean", "sum"])
 def test_embedding_then_mean_over_the_ids_is_a_bag_of_words(sparse, padding_idx, reduce):
     """Embedding followed by .mean(1) (or .sum(1)) takes the bag path in backward (the
-    gradient repeats along the id axis): the same table gradient as PyTorch."""
+    gradient repeats along the id axis): the same SGD step (which adds a sparse gradient's
+    tokens before they are summed) and the same table gradient as PyTorch."""
     table = GEN.standard_normal((10, 3))
     ids = numpy.array([[1, 4, 4, 0, 4], [9, 4, 2, 2, 7], [3, 3, 3, 3, 3]])
     weights = GEN.standard_normal((3, 3))
-    grads = []
+    grads, tables = [], []
     for m in (cr, torch):
         layer = m.nn.Embedding(10, 3, padding_idx=padding_idx, sparse=sparse)
         with m.no_grad():
             layer.weight.copy_(m.tensor(table))
         out = getattr(layer(m.tensor(ids)), reduce)(1)
         (out * m.tensor(weights)).sum().backward()
+        m.optim.SGD(layer.parameters(), lr=0.5).step()
+        tables.append(layer.weight.detach().numpy())
         grads.append(layer.weight.grad.to_dense().numpy() if sparse else
                      layer.weight.grad.numpy())
     numpy.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(tables[0], tables[1], rtol=1e-5, atol=1e-6)
+    assert numpy.abs(tables[0] - table).max() > 0.1  # the step moved the rows read

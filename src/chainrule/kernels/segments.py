@@ -1,52 +1,53 @@
 """Sums of rows by id: the scatter-add under embedding gradients and sparse updates.
 
-    Z[v] = Σ_{t: ids_t = v} coef_t · values[source_t]
+    Z[ids_t] += coef_t · values[source_t]      for every token t
 
-is a product Z = A @ values with a sparse matrix A holding coef_t at (ids_t, source_t)
-for every token t (a repeated position adds up). NumPy's `add.at(Z, ids, rows)` would do
-the same one row at a time through its general machinery (about 1 µs a row); SciPy's
-product with a COO matrix runs the same loop, one row update per token, in compiled
-code, with no sort. Its rows come from `values` directly, so an EmbeddingBag or a
-`.mean(1)` passes one gradient row per bag and the (tokens, D) rows are never built.
+is Z += A @ values for a sparse matrix A holding coef_t at (ids_t, source_t) (repeated
+positions add up). NumPy's `add.at(Z, ids, rows)` does it one row at a time through its
+general machinery (about 1 µs a row). SciPy's kernel for a COO matrix times a dense one
+runs the same loop in compiled code, one row update per token, with no sort, and takes
+its rows from `values` directly: an EmbeddingBag or a `.mean(1)` passes one gradient row
+per bag, and the (tokens, D) rows are never built. `coo_array @ values` would allocate a
+fresh Z; calling its kernel (`coo_matmat_dense`, SciPy ≥ 1.15) with our own Z adds into
+it in place, so SGD can add a sparse gradient's tokens straight into the table's rows.
+That kernel trusts its arguments (C-contiguous arrays of one float type, indices in
+range), which `add_scattered` checks before every call.
 
-A sparse gradient wants only the rows of the ids that occur: A then gets one row per
+A sparse gradient wants only the rows of the ids that occur: Z then gets one row per
 distinct id (the ids renumbered 0, 1, … in ascending order). On a GPU, CuPy's `add.at`
 is an atomic kernel and is used directly.
 """
 from __future__ import annotations
 
-import scipy.sparse
+from scipy.sparse._sparsetools import coo_matmat_dense
 
 from ..backend import device_of, float32, float64, xp
+from .rows import add_rows
 
-_PRODUCT_TYPES = (float32, float64)  # what SciPy's product takes; others go through float32
+_KERNEL_TYPES = (float32, float64)  # what the kernel adds; other floats go through float32
 
 
 def scatter_rows(num_rows, ids, values, source=None, coef=None):
     """zeros((num_rows, D)) with row ids[t] += coef[t]·values[source[t]] for every t
     (source[t] = t and coef[t] = 1 when not given)."""
-    if device_of(values) != "cpu":
-        total = xp(values).zeros((num_rows, values.shape[-1]), dtype=values.dtype)
-        xp(values).add.at(total, ids, _token_rows(values, source, coef))
-        return total
-    return _product(num_rows, ids, values, source, coef)
+    dtype = values.dtype if device_of(values) != "cpu" or values.dtype in _KERNEL_TYPES else float32
+    total = xp(values).zeros((num_rows, values.shape[-1]), dtype=dtype)
+    add_scattered(total, ids, values, source, coef)
+    return total.astype(values.dtype, copy=False)
 
 
 def sum_rows(num_rows, ids, values, source=None, coef=None):
     """The distinct ids (all below num_rows), ascending, and for each one
     Σ coef[t]·values[source[t]] over the tokens t with that id (one row per id)."""
-    if device_of(values) != "cpu":
-        distinct, slot = xp(values).unique(ids, return_inverse=True)
-        return distinct, scatter_rows(distinct.size, slot.reshape(-1), values, source, coef)
     distinct, slot = distinct_ids(num_rows, ids)
-    return distinct, _product(distinct.size, slot, values, source, coef)
+    return distinct, scatter_rows(distinct.size, slot, values, source, coef)
 
 
 def distinct_ids(num_rows, ids):
     """The ids that occur, ascending, and each token's place among them. Marking them in
     a table of num_rows flags costs one pass when the table is not much larger than the
-    tokens; a sort (np.unique) otherwise."""
-    if num_rows > 16 * ids.size:
+    tokens; a sort (unique) otherwise."""
+    if num_rows > 16 * ids.size or device_of(ids) != "cpu":
         distinct, slot = xp(ids).unique(ids, return_inverse=True)
         return distinct, slot.reshape(-1)
     seen = xp(ids).zeros(num_rows, dtype=bool)
@@ -57,22 +58,38 @@ def distinct_ids(num_rows, ids):
     return distinct, place.take(ids)
 
 
-def _product(num_rows, ids, values, source, coef):
-    """A @ values for A[ids_t, source_t] = coef_t (summed over repeats), on the CPU."""
-    work = values if values.dtype in _PRODUCT_TYPES else values.astype(float32)
-    tokens = ids.size
-    sources = xp(ids).arange(tokens) if source is None else source
-    weights = (xp(ids).ones(tokens, dtype=work.dtype) if coef is None
-               else coef.astype(work.dtype, copy=False))
-    matrix = scipy.sparse.coo_array((weights, (ids, sources)), shape=(num_rows, work.shape[0]))
-    total = matrix @ work
-    # SciPy hands back a view of the fresh array it wrote: pass on that array itself, so
-    # that the autograd engine sees a gradient it need not copy before keeping it
-    total = total if total.base is None else total.base
-    return total.astype(values.dtype, copy=False)
+def add_scattered(total, ids, values, source=None, coef=None, alpha: float = 1.0) -> None:
+    """total[ids[t]] += alpha·coef[t]·values[source[t]] for every t, in place."""
+    if ids.size == 0:
+        return
+    if device_of(total) != "cpu":
+        rows = alpha * (values if source is None else values.take(source, axis=0))
+        xp(total).add.at(total, ids, rows if coef is None else rows * coef[:, None])
+        return
+    if not _kernel_fits(total, values):  # a strided or half-precision table
+        distinct, sums = sum_rows(total.shape[0], ids, values, source, coef)
+        add_rows(total, distinct, (alpha * sums).astype(total.dtype, copy=False))
+        return
+    sources = xp(ids).arange(ids.size) if source is None else source
+    _check_within(ids, total.shape[0])
+    _check_within(sources, values.shape[0])
+    weights = xp(ids).full(ids.size, alpha, dtype=total.dtype) if coef is None else (
+        alpha * coef).astype(total.dtype, copy=False)
+    # Z += A @ values, A[ids_t, sources_t] = weights_t  (both index arrays of one type)
+    coo_matmat_dense(ids.size, total.shape[1], ids.astype(xp(ids).intp, copy=False),
+                     sources.astype(xp(ids).intp, copy=False), weights,
+                     xp(values).ascontiguousarray(values, dtype=total.dtype).reshape(-1), total)
 
 
-def _token_rows(values, source, coef):
-    """coef[t]·values[source[t]] for every token t (source[t] = t, coef 1 if None)."""
-    rows = values if source is None else values.take(source, axis=0)
-    return rows if coef is None else rows * coef[:, None]
+def _kernel_fits(total, values) -> bool:
+    """Whether SciPy's kernel can write `total` in place: a C-contiguous 2-D table of a
+    type it adds, with rows as wide as `values`'."""
+    return (total.ndim == 2 and total.flags.c_contiguous and total.dtype in _KERNEL_TYPES
+            and values.ndim == 2 and values.shape[1] == total.shape[1])
+
+
+def _check_within(indices, size: int) -> None:
+    """The kernel writes where it is told: refuse an index outside 0 … size - 1."""
+    if int(indices.min()) < 0 or int(indices.max()) >= size:
+        raise IndexError(f"add_scattered: indices from {int(indices.min())} to "
+                         f"{int(indices.max())} do not fit {size} rows")

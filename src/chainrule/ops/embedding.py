@@ -173,4 +173,10 @@ def _sparse_gradient(table_shape, ids, values, source=None, coef=None) -> RowSpa
     """The table's gradient as its summed rows alone (see `scatter_rows`)."""
     if ids.size == 0:
         return RowSparseTensor.no_rows(table_shape, values)
-    return RowSparseTensor(*sum_rows(table_shape[0], ids, values, source, coef), table_shape)
+    if source is None:
+        return RowSparseTensor(*sum_rows(table_shape[0], ids, values, source, coef), table_shape)
+    # One small row per bag: the gradient keeps the tokens (copies: the caller's arrays may
+    # change before they are read) and sums them when read; plain SGD adds them to the
+    # table's rows directly.
+    return RowSparseTensor.of_tokens(ids.copy(), values.copy(), table_shape, source,
+                                     None if coef is None else coef.copy())
