@@ -88,6 +88,10 @@ ABSENT = [
      r"batch_norm|instance_norm|embedding|embedding_bag|kl_div|.*_loss|"
      r"binary_cross_entropy_with_logits", ("",)),
     ("CUDA streams and events (CuPy keeps its own)", r"Stream|Event|get_device_module"),
+    ("functorch's first-class dimensions (Tensor.index binds positions to Dim objects)",
+     r"index", ("Tensor",)),
+    ("gradient dtype overrides (a gradient always has its tensor's dtype)", r"grad_dtype",
+     ("Tensor",)),
     ("named tensors", r"name|names|rename|refine_names|align_to|align_as"),
     ("torch-function overrides", r"DisableTorchFunction.*"),
     ("data pipes (deprecated in PyTorch)",
@@ -191,6 +195,12 @@ DIFFERENCES = [
     "values they saved, and version counters refuse a backward through a changed saved value.",
     "Second derivatives: `prod`, `cumprod` and the recurrent kernels are differentiable once "
     "(a clear error under `create_graph=True`).",
+    "`F.ctc_loss`'s gradient is the true derivative with respect to `log_probs`; PyTorch's "
+    "returns the derivative with respect to the logits before `log_softmax` (it adds "
+    "`exp(log_probs)`), so the two agree on everything upstream of a `log_softmax`, as "
+    "PyTorch documents the input.",
+    "`optim.Muon` runs its Newton-Schulz iteration in the parameter's dtype; PyTorch rounds "
+    "it to bfloat16, which NumPy lacks (same update up to that rounding).",
 ]
 
 
