@@ -14,6 +14,7 @@ import numpy
 
 from . import backend
 from .random import stream
+from .shapes import Size
 from .tensor import Tensor, _as_array
 
 # PyTorch keywords that select what chainrule always does (dense arrays, pageable memory).
@@ -134,12 +135,14 @@ def full_like(input: Tensor, fill_value, dtype=None, device=None,  # noqa: A002
 
 
 class _LegacyTensorType:
-    """PyTorch's old constructors (`torch.LongTensor([1, 2])`, `torch.FloatTensor(2, 3)`):
-    from data, or uninitialised of the given sizes, with a fixed dtype."""
+    """PyTorch's old constructors (`torch.LongTensor([1, 2])`, `torch.FloatTensor(2, 3)`,
+    `torch.FloatTensor(x.size())`): from data, or uninitialised of the given sizes (a
+    `Size` is sizes, a plain tuple or list is data), with a fixed dtype."""
 
     dtype: numpy.dtype
 
     def __new__(cls, *args, device=None):
+        args = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else args
         if args and all(isinstance(a, numbers.Integral) for a in args) or not args:
             return empty(*args, dtype=cls.dtype, device=device)
         return tensor(args[0], dtype=cls.dtype, device=device)

@@ -10,7 +10,7 @@ import numbers
 
 import numpy
 
-from . import backend, printing, versions
+from . import backend, printing, shapes, versions
 
 
 class Tensor:
@@ -63,7 +63,7 @@ class Tensor:
         return self.grad_fn is None
 
     def size(self, dim: int | None = None):
-        return self.array.shape if dim is None else self.array.shape[dim]
+        return shapes.Size(self.array.shape) if dim is None else self.array.shape[dim]
 
     def numel(self) -> int:
         return int(self.array.size)
@@ -185,7 +185,7 @@ class Tensor:
         versions.bump(self.array)
         return self
 
-    # --- dtype and device (`to` itself is an op: chainrule.ops installs it) ---------------
+    # --- dtype and device (`to` itself is an op: chainrule.composites installs it) --------
     def float(self) -> "Tensor":
         return self.to(backend.float32)
 
@@ -211,8 +211,8 @@ class Tensor:
         return self.to(other.dtype)
 
     # `backward` and `register_hook` are installed by chainrule.autograd, and the operators
-    # and math methods (`x + y`, `x.sum()`, `x.to()`) by chainrule.ops: this module sits
-    # below both and imports neither.
+    # and math methods (`x + y`, `x.sum()`, `x.to()`) by chainrule.composites: this module
+    # sits below both and imports neither.
 
     # --- DLPack: zero-copy exchange with NumPy, PyTorch, JAX, CuPy (cr.from_dlpack) -------
     def __dlpack__(self, **options):
@@ -269,6 +269,7 @@ def _as_array(data, dtype=None, device=None):
 
 
 def _legacy_array(data: tuple, dtype, device):
+    data = tuple(data[0]) if len(data) == 1 and isinstance(data[0], shapes.Size) else data
     if all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in data):
         xp = backend.module_for(backend.normalize_device(device or backend.default_device()))
         return xp.empty(data or (0,), dtype=dtype or backend.default_dtype())

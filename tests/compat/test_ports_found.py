@@ -56,3 +56,23 @@ def test_summary_writer_through_the_import_hook(tmp_path):
         writer.add_scalar("x", numpy.float32(1.0), 0)
         writer.close()
     assert SummaryWriter.__module__ == "chainrule.utils.tensorboard"
+
+
+@pytest.mark.parametrize("make", [
+    lambda torch: torch.FloatTensor(torch.zeros(3, 4).size()).normal_(),
+    lambda torch: torch.Tensor(torch.zeros(3, 4).size()),
+    lambda torch: torch.LongTensor(torch.zeros(2, 5).size()),
+    lambda torch: torch.FloatTensor((3, 4)),      # a plain tuple is data
+    lambda torch: torch.Tensor([3, 4]),
+])
+def test_legacy_constructors_read_a_size_as_sizes(make):
+    """L1aoXingyu/pytorch-beginner's VAE: `eps = torch.FloatTensor(std.size()).normal_()`."""
+    ours, theirs = make(chainrule), make(real_torch)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+
+
+def test_size_is_a_size():
+    size = chainrule.zeros(2, 3).size()
+    assert isinstance(size, chainrule.Size) and size == (2, 3) and size.numel() == 6
+    assert chainrule.zeros(2, 3).size(1) == 3 == real_torch.zeros(2, 3).size(1)
