@@ -134,7 +134,14 @@ def full_like(input: Tensor, fill_value, dtype=None, device=None,  # noqa: A002
     return full(shape, fill_value, dtype, device, requires_grad)
 
 
-class _LegacyTensorType:
+class _LegacyTensorMeta(type):
+    def __instancecheck__(cls, instance) -> bool:
+        """isinstance(t, cr.FloatTensor): a CPU tensor of that dtype, as in PyTorch."""
+        return isinstance(instance, Tensor) and instance.dtype == cls.dtype \
+            and instance.device.type == "cpu"
+
+
+class _LegacyTensorType(metaclass=_LegacyTensorMeta):
     """PyTorch's old constructors (`torch.LongTensor([1, 2])`, `torch.FloatTensor(2, 3)`,
     `torch.FloatTensor(x.size())`): from data, or uninitialised of the given sizes (a
     `Size` is sizes, a plain tuple or list is data), with a fixed dtype."""
@@ -149,8 +156,8 @@ class _LegacyTensorType:
 
 
 def _legacy(name: str, dtype) -> type:
-    return type(name, (_LegacyTensorType,), {"dtype": numpy.dtype(dtype), "__doc__":
-                                             f"torch.{name}: a {dtype} tensor (legacy)."})
+    return _LegacyTensorMeta(name, (_LegacyTensorType,), {
+        "dtype": numpy.dtype(dtype), "__doc__": f"torch.{name}: a {dtype} tensor (legacy)."})
 
 
 LEGACY_TYPES = {name: _legacy(name, dtype) for name, dtype in (

@@ -52,3 +52,21 @@ def test_chainrule_keywords_still_choose_dtype_and_gradient():
     t = cr.Tensor(numpy.ones(2), dtype=cr.float64, requires_grad=True)
     assert t.dtype == numpy.float64 and t.requires_grad and t.is_leaf
     assert cr.Tensor([1, 2], dtype=cr.int64).dtype == numpy.int64
+
+
+def test_isinstance_of_a_legacy_type_asks_for_its_dtype_as_torch():
+    for make in (lambda m: m.FloatTensor([1]), lambda m: m.tensor([1]),
+                 lambda m: m.tensor([1.0], dtype=m.float64), lambda m: m.zeros(2).bool()):
+        ours, theirs = make(cr), make(torch)
+        for name in ("FloatTensor", "DoubleTensor", "LongTensor", "BoolTensor"):
+            assert isinstance(ours, getattr(cr, name)) == isinstance(theirs,
+                                                                     getattr(torch, name))
+
+
+def test_new_is_the_legacy_constructor_with_the_tensors_dtype():
+    for m in (cr, torch):
+        x = m.zeros(2, dtype=m.float64)
+        assert tuple(x.new(2, 3).shape) == (2, 3) and x.new(2, 3).dtype == x.dtype
+        assert x.new([1, 2]).tolist() == [1.0, 2.0] and x.new([1, 2]).dtype == x.dtype
+        assert tuple(x.new().shape) == (0,)
+        assert tuple(x.new(x.size()).shape) == (2,)
