@@ -160,3 +160,48 @@ def test_spectral_norm_of_a_vector_is_its_direction():
     ours = cr.nn.Linear(3, 3)
     parametrizations.spectral_norm(ours, "bias")
     numpy.testing.assert_allclose(numpy.linalg.norm(ours.bias.numpy()), 1.0, rtol=1e-6)
+
+
+def orthogonal_pair(shape, orthogonal_map, use_trivialization):
+    ours, theirs = pair("Linear", shape[1], shape[0])
+    torch.nn.utils.parametrizations.orthogonal(theirs, orthogonal_map=orthogonal_map,
+                                               use_trivialization=use_trivialization)
+    parametrizations.orthogonal(ours, orthogonal_map=orthogonal_map,
+                                use_trivialization=use_trivialization)
+    copy = dict(ours.named_buffers())
+    for name, value in theirs.named_buffers():        # a tall base draws random columns
+        copy[name].array[...] = value.numpy()
+    return ours, theirs
+
+
+@pytest.mark.parametrize("use_trivialization", [True, False])
+@pytest.mark.parametrize("orthogonal_map", [None, "matrix_exp", "cayley", "householder"])
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5)], ids=str)
+def test_orthogonal_as_torch(shape, orthogonal_map, use_trivialization):
+    ours, theirs = orthogonal_pair(shape, orthogonal_map, use_trivialization)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    numpy.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(),
+                                  rtol=1e-10, atol=1e-12)
+    moved = RNG.standard_normal(tuple(theirs.parametrizations.weight.original.shape)) * 0.3
+    numpy.fill_diagonal(moved, 0.0)                 # householder reads the diagonal's signs
+    with torch.no_grad():
+        theirs.parametrizations.weight.original.add_(torch.tensor(moved))
+    ours.parametrizations.weight.original.array += moved    # away from the start X = -I
+    compare(ours, theirs, RNG.standard_normal((2, shape[1])))
+    q = ours.weight.numpy()
+    small = min(shape)
+    gram = q.T @ q if shape[0] >= shape[1] else q @ q.T
+    numpy.testing.assert_allclose(gram, numpy.eye(small), atol=1e-10)
+
+
+def test_orthogonal_assignment_stores_an_orthonormal_base_as_torch():
+    ours, theirs = orthogonal_pair((4, 4), None, True)
+    target = RNG.standard_normal((4, 4))
+    ours.weight = cr.tensor(target)
+    theirs.weight = torch.tensor(target)
+    numpy.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(),
+                                  rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="Expected a matrix or batch of matrices"):
+        parametrizations.orthogonal(cr.nn.Linear(2, 2), "bias")
+    with pytest.raises(ValueError, match="orthogonal_map has to be one of"):
+        parametrizations.orthogonal(cr.nn.Linear(2, 2), orthogonal_map="qr")
