@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import backend
+from ..kernels.rows import add_rows, put_rows
 from .adamax import _check_adam_like
 from .optimizer import Optimizer, _count_step
 
@@ -36,8 +37,22 @@ class SparseAdam(Optimizer):
             if group["maximize"]:
                 values = -values
             exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
-            m = exp_avg[rows] + (values - exp_avg[rows]) * (1 - beta1)
-            v = exp_avg_sq[rows] + (values * values - exp_avg_sq[rows]) * (1 - beta2)
-            exp_avg[rows], exp_avg_sq[rows] = m, v
+            # the stored rows alone, gathered once, updated in place, written back
+            m = exp_avg.take(rows, axis=0)
+            change = values - m
+            change *= 1 - beta1
+            m += change                                  # m[r] + (g - m[r])(1 - b1)
+            v = exp_avg_sq.take(rows, axis=0)
+            xp = backend.xp(v)
+            xp.multiply(values, values, out=change)
+            change -= v
+            change *= 1 - beta2
+            v += change                                  # v[r] + (g² - v[r])(1 - b2)
+            put_rows(exp_avg, rows, m)
+            put_rows(exp_avg_sq, rows, v)
             step_size = lr * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
-            param[rows] -= step_size * m / (backend.xp(v).sqrt(v) + eps)
+            denom = xp.sqrt(v, out=change)
+            denom += eps
+            xp.divide(m, denom, out=denom)
+            denom *= -step_size
+            add_rows(param, rows, denom)                 # p[r] -= step · m / (√v + eps)
