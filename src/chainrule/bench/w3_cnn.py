@@ -23,7 +23,7 @@ VARIANTS = (("", {"batch": 64}),
             ("plain", {"batch": 64, "inner": 10}),
             ("instruments/10", {"batch": 64, "inner": 10, "instruments": 10}))
 REPEATS, WARMUP = 7, 3
-TARGET = 0.5
+TARGET = 0.8
 LR = 0.01
 
 
