@@ -130,3 +130,18 @@ def test_swap_in_refuses_a_state_that_does_not_fit():
     with pytest.raises(RuntimeError, match="initialized optimizer state"):
         with optim.swap_in_optimizer_params_and_state(fresh, {}, good):
             pass
+
+
+def test_optimizer_signatures_have_torchs_parameters_in_its_order():
+    # scripts probe them: nanoGPT asks inspect.signature(AdamW) for "fused"
+    import inspect
+    for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adafactor",
+                 "Muon"):
+        theirs = inspect.signature(getattr(torch.optim, name)).parameters
+        ours = inspect.signature(getattr(optim, name)).parameters
+        assert set(theirs) <= set(ours), name
+        positional = [n for n, p in theirs.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
+        assert positional == [n for n, p in ours.items()
+                              if p.kind is p.POSITIONAL_OR_KEYWORD], name
+    layer = cr.nn.Linear(2, 2)
+    optim.AdamW(layer.parameters(), lr=1e-3, betas=(0.9, 0.95), fused=False).step()
