@@ -9,12 +9,13 @@ unchanged (there is no compiler: the model runs eagerly, as it would without it)
 from __future__ import annotations
 
 import os
+import warnings
 
 has_lapack = True  # NumPy's linalg
 has_mkl = has_openmp = has_spectral = False
 
 _settings = {"deterministic": False, "warn_only": False, "warn_always": False,
-             "interop_threads": 1}
+             "interop_threads": 1, "matmul_precision": "highest"}
 
 
 class OutOfMemoryError(RuntimeError):
@@ -49,6 +50,20 @@ def get_num_interop_threads() -> int:
 
 def set_num_interop_threads(n: int) -> None:
     _settings["interop_threads"] = int(n)
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Recorded only: float32 products are always computed in float32 here (PyTorch's
+    "highest"); "high" and "medium" would allow TensorFloat-32 or bfloat16 on a GPU."""
+    if precision not in ("highest", "high", "medium"):
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the "
+                      f"set_float32_matmul_precision call has no effect", stacklevel=2)
+        return
+    _settings["matmul_precision"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _settings["matmul_precision"]
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
