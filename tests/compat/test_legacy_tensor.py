@@ -70,3 +70,14 @@ def test_new_is_the_legacy_constructor_with_the_tensors_dtype():
         assert x.new([1, 2]).tolist() == [1.0, 2.0] and x.new([1, 2]).dtype == x.dtype
         assert tuple(x.new().shape) == (0,)
         assert tuple(x.new(x.size()).shape) == (2,)
+
+
+def test_float32_matmul_precision_is_recorded_as_torch():
+    for m in (cr, torch):
+        assert m.get_float32_matmul_precision() == "highest"
+        m.set_float32_matmul_precision("high")
+        assert m.get_float32_matmul_precision() == "high"
+        with pytest.warns(UserWarning, match="not one of"):
+            m.set_float32_matmul_precision("low")
+        assert m.get_float32_matmul_precision() == "high"
+        m.set_float32_matmul_precision("highest")
