@@ -5,11 +5,10 @@
     (x * x).sum().backward()
     x.grad  # tensor([2., 4.])
 """
-from .tensor import Tensor  # noqa: I001  (first: autograd and the ops attach methods to it)
+from .tensor import Tensor  # noqa: I001  (first: autograd and composites attach methods to it)
 from . import autograd, composites, diagnostics, ops
 autograd.install(Tensor)
-ops.install(Tensor)
-composites.install(Tensor)  # the rest of PyTorch's surface: x.sin_(), x.split(), ...
+composites.install(Tensor)  # x + y, x.sum(), x.to(), x[0], x.sin_(), x.split(), ...
 diagnostics.install(autograd)  # cr.autograd.detect_anomaly, cr.autograd.gradcheck, ...
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (bool_ as bool, default_dtype as get_default_dtype, float16, float32,
@@ -21,11 +20,12 @@ from . import data, explain, nn, optim, train, utils  # noqa: E402
 from .serialize import LoadError, SaveError, load, save  # noqa: E402
 from . import io  # noqa: E402  (PyTorch checkpoints, ONNX, DLPack)
 from .io import from_dlpack, onnx, to_dlpack  # noqa: E402
-from .ops import (abs, add, argmax, argmin, cat, clamp, clone, concatenate, div, exp,
-                  expand, flatten, gather, log, log_softmax, matmul, max, maximum, mean, min,
-                  minimum, mul, neg, permute, pow, relu, reshape, sigmoid, softmax, sqrt,
-                  squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, view,
-                  where)
+from .composites.functions import (abs, add, argmax, argmin, cat, clamp, clone, concatenate,
+                                   div, exp, expand, flatten, gather, log, log_softmax,
+                                   matmul, max, maximum, mean, min, minimum, mul, neg,
+                                   permute, pow, relu, reshape, sigmoid, softmax, sqrt,
+                                   squeeze, stack, std, sub, sum, t, tanh, transpose,
+                                   unsqueeze, var, view, where)
 
 from .device import device  # noqa: E402
 from .backend import default_device as get_default_device, set_default_device  # noqa: E402
@@ -50,6 +50,7 @@ from . import amp  # noqa: E402
 from .amp import GradScaler, autocast  # noqa: E402
 from .runtime import (AcceleratorError, OutOfMemoryError,  # noqa: E402
                       are_deterministic_algorithms_enabled, compile,
+                      get_float32_matmul_precision, set_float32_matmul_precision,
                       get_deterministic_debug_mode, get_num_interop_threads,
                       get_num_threads, has_lapack, has_mkl, has_openmp, has_spectral,
                       init_num_threads, is_deterministic_algorithms_warn_only_enabled,
@@ -57,7 +58,8 @@ from .runtime import (AcceleratorError, OutOfMemoryError,  # noqa: E402
                       set_flush_denormal, set_num_interop_threads, set_num_threads,
                       set_warn_always, typename, use_deterministic_algorithms)
 from .dtypes import dtype  # noqa: E402
-from .shapes import Size  # noqa: E402
+from .shapes import (Size, channels_last, channels_last_3d, contiguous_format,  # noqa: E402
+                     memory_format, preserve_format)
 from math import e, inf, nan, pi  # noqa: E402
 newaxis = None
 from .random import default_generator  # noqa: E402

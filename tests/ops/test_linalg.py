@@ -1,4 +1,4 @@
-"""matmul (ops/linalg.py, with 1-D promotion in ops/functions.py): 1-D, 2-D, batched and
+"""matmul (ops/linalg.py, with 1-D promotion in composites/functions.py): 1-D, 2-D, batched and
 broadcast; batch shapes drawn by hypothesis."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tensor operators and methods (ops/methods.py) beyond those in the op tables: in-place
+"""Tensor operators and methods (composites/operators.py) beyond those in the op tables: in-place
 operators, dtype promotion with integers, and the method aliases."""
 from __future__ import annotations
 

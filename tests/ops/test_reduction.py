@@ -1,4 +1,4 @@
-"""Reductions (ops/reduction.py, and var/std/max/min/argmax in ops/functions.py) against
+"""Reductions (ops/reduction.py, and var/std/max/min/argmax in composites/functions.py) against
 PyTorch and finite differences, including the gradient's behaviour on ties."""
 from __future__ import annotations
 

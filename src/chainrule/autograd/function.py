@@ -145,7 +145,7 @@ class _FunctionNode(Op):
                                    f"tensors, got {type(outputs).__name__}"))
 
     def backward(node, grad):
-        on_tensors = isinstance(grad, Tensor)  # create_graph: the backward is recorded too
+        on_tensors = node.building_graph  # create_graph: the backward is recorded too
         shapes = node.ctx._out_shapes
         if shapes is None:
             grads = (grad if on_tensors else Tensor._wrap(grad),)

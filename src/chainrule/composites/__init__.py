@@ -16,12 +16,11 @@ from __future__ import annotations
 from .. import predicates, versions
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.op import OpError
-from ..ops import functions as f
-from ..ops import matrix
-from ..ops.einsum import einsum
 from ..tensor import Tensor
-from . import assorted, indexing, reduction, shape, tensor_methods
+from . import assorted, indexing, matrix, operators, reduction, shape, tensor_methods
+from . import functions as f
 from . import pointwise as pf
+from .einsum import einsum
 
 PUBLIC: dict = {}
 
@@ -147,6 +146,7 @@ TOP_LEVEL = {**PUBLIC, **PUBLIC_INPLACE, **COPIES,
 
 
 def install(cls) -> None:
+    operators.install(cls)
     for name, function in PUBLIC.items():
         if name not in NOT_METHODS:
             setattr(cls, name, function)

@@ -10,13 +10,13 @@ import math
 import numpy
 
 from .. import backend, creation
-from ..ops import functions as f
 from ..ops.indexing import IndexAdd
-from ..ops.matrix import inverse
 from ..ops.pointwise import OPS
 from ..tensor import Tensor, lift
+from . import functions as f
 from . import pointwise as pf
 from . import shape as sf
+from .matrix import inverse
 from .reduction import cumsum, norm
 
 # --- pointwise ----------------------------------------------------------------------------

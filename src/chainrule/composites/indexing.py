@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy
 
 from .. import backend
-from ..ops import functions as f
 from ..ops.indexing import IndexAdd, PutAlongDim
 from ..tensor import Tensor, lift
+from . import functions as f
 
 
 def _key(dim: int, ndim: int, index) -> tuple:

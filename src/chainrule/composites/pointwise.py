@@ -7,9 +7,9 @@ import numpy
 
 from .. import backend, versions
 from ..autograd.grad_mode import is_grad_enabled
-from ..ops import functions as f
 from ..ops.pointwise import OPS, OPS2
 from ..tensor import Tensor, lift
+from . import functions as f
 
 # Functions that keep an integer tensor's dtype (PyTorch rounds integers to themselves).
 KEEPS_INTEGERS = ("sign", "floor", "ceil", "trunc", "square", "signbit")

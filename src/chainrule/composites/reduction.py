@@ -12,9 +12,9 @@ from collections import namedtuple
 import numpy
 
 from .. import backend
-from ..ops import functions as f
 from ..ops.cumulative import CumProd, CumSum, Prod
 from ..tensor import Tensor
+from . import functions as f
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 MinMax = namedtuple("MinMax", ["min", "max"])

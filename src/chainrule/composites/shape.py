@@ -11,8 +11,8 @@ import math
 
 import numpy
 
-from ..ops import functions as f
 from ..tensor import Tensor
+from . import functions as f
 
 
 def _dim(dim: int, ndim: int) -> int:

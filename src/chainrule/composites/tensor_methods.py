@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy
 
 from .. import backend, creation, versions
-from ..ops import functions as f
 from ..ops.indexing import IndexAdd
 from ..random import stream
 from ..tensor import Tensor
+from . import functions as f
 
 # `x.type()` names, PyTorch's legacy tensor type names.
 TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",

@@ -97,8 +97,7 @@ class Pow(Op):
         return z
 
     def backward(ctx, grad):
-        a, b = ctx.saved[:2]
-        z = ctx.saved[2]
+        a, b, z = ctx.saved
         grad_a = grad * b * a ** (b - 1) if ctx.needs_grad(0) else None
         grad_b = grad * z * Log.call(a) if ctx.needs_grad(1) else None
         return grad_a, grad_b

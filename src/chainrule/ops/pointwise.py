@@ -108,13 +108,15 @@ def _like(y, x):
         else y
 
 
-def _op_class(name: str, forward, derivative) -> type:
+def _op_class(name: str, base: type, **rules) -> type:
+    """A table row as an op class named after it (`log1p` → `Log1p`), its rules the
+    class's static functions."""
     title = "".join(part.capitalize() for part in name.split("_"))
-    return type(title, (Pointwise,), {"forward_fn": staticmethod(forward),
-                                      "derivative_fn": staticmethod(derivative)})
+    return type(title, (base,), {key: staticmethod(rule) for key, rule in rules.items()})
 
 
-OPS = {name: _op_class(name, *rule) for name, rule in UNARY.items()}
+OPS = {name: _op_class(name, Pointwise, forward_fn=forward, derivative_fn=derivative)
+       for name, (forward, derivative) in UNARY.items()}
 for _name, _op in OPS.items():
     setattr(D, _name, _op.call)
 
@@ -205,12 +207,7 @@ class Chose(Op):
         return None, None
 
 
-def _op2_class(name: str, forward, da, db) -> type:
-    title = "".join(part.capitalize() for part in name.split("_"))
-    return type(title, (Pointwise2,), {"forward_fn": staticmethod(forward),
-                                       "da_fn": staticmethod(da), "db_fn": staticmethod(db)})
-
-
-OPS2 = {name: _op2_class(name, *rule) for name, rule in BINARY.items()}
+OPS2 = {name: _op_class(name, Pointwise2, forward_fn=forward, da_fn=da, db_fn=db)
+        for name, (forward, da, db) in BINARY.items()}
 D.chose = Chose.call
 D.log = Log.call

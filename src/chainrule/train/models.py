@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from .. import nn
-from ..ops import functions as ops
+from ..composites import functions as ops
 
 
 def mlp(in_features: int, num_classes: int, hidden=(256, 128), dropout: float = 0.1) -> nn.Module:

@@ -9,7 +9,7 @@ with the shape it outputs for a sample batch and how many parameters it holds.
 from __future__ import annotations
 
 from ..autograd.grad_mode import no_grad
-from ..ops.functions import cat
+from ..composites.functions import cat
 from ..tensor import Tensor
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import warnings
 
+from ...composites import functions
 from ...ops import elementwise as ew
-from ...ops import functions
 from ...ops.activation import Gelu, GeluTanh, LeakyRelu, LogSigmoid
 from ...ops.softmax import LogSoftmax, Softmax
 from ...tensor import Tensor

@@ -6,8 +6,8 @@ depth planes (`volumetric.py`).
 """
 from __future__ import annotations
 
+from ...composites.functions import reshape
 from ...ops.conv import Conv2d
-from ...ops.functions import reshape
 from ...tensor import Tensor
 from .volumetric import convolve_planes
 

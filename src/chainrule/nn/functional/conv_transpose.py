@@ -10,8 +10,8 @@ convolution (for the input) and a weight-gradient product (for the weight). The 
 """
 from __future__ import annotations
 
+from ...composites.functions import reshape
 from ...ops.conv import ConvTranspose
-from ...ops.functions import reshape
 from ...tensor import Tensor
 from .conv import _check_shapes, _per_axis
 from .volumetric import transpose_planes

@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy
 
 from ... import backend
+from ...composites import functions
 from ...composites.reduction import logsumexp
-from ...ops import functions
 from ...tensor import Tensor
 from .loss import _check_reduction
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from ... import backend, creation
-from ...ops.functions import gather, reshape
+from ...composites.functions import gather, reshape
 from ...tensor import Tensor
 from .pooling import _tuple
 

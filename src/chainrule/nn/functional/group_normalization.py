@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy
 
-from ...ops import functions
+from ...composites import functions
 from ...tensor import Tensor
 from .misc import pad
 from .normalization import normalized_shape_tuple

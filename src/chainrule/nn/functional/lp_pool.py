@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ...ops.functions import abs, relu  # noqa: A004
+from ...composites.functions import abs, relu  # noqa: A004
 from ...tensor import Tensor
 from .pooling import _tuple, avg_pool1d, avg_pool2d
 from .pooling3d import avg_pool3d

@@ -4,7 +4,7 @@ the right side of a margin (ranking, hinge, triplet, multi-class margin), and th
 from __future__ import annotations
 
 from ... import backend
-from ...ops import functions
+from ...composites import functions
 from ...ops.activation import LogSigmoid
 from ...tensor import Tensor
 from .distance import pairwise_distance

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from ... import backend
-from ...ops.functions import reshape
+from ...composites.functions import reshape
 from ...tensor import Tensor
 from .pooling import _tuple
 

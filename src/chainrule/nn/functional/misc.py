@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ...backend import xp
-from ...ops.functions import index
+from ...composites.functions import index
 from ...ops.padding import ConstantPad
 from ...tensor import Tensor
 
@@ -53,16 +53,17 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
                              f"({before}, {after}) for dim {d} of size {n} "
                              f"(input shape {tuple(input.shape)})")
         out = index(out, (slice(None),) * d + (_source_index(n, before, after, mode,
-                                                             xp(input.array)),))
+                                                             input.array),))
     return out
 
 
-def _source_index(n: int, before: int, after: int, mode: str, module):
-    """For every position of the padded dim, the input position it copies."""
-    i = module.arange(-before, n + after)
+def _source_index(n: int, before: int, after: int, mode: str, like):
+    """For every position of the padded dim, the input position it copies (an index array
+    on `like`'s device)."""
+    i = xp(like).arange(-before, n + after)
     if mode == "replicate":
-        return module.clip(i, 0, n - 1)
+        return xp(like).clip(i, 0, n - 1)
     if mode == "circular":
         return i % n
-    i = module.abs(i)  # reflect: mirror at 0, then at n - 1
-    return module.where(i > n - 1, 2 * (n - 1) - i, i)
+    i = xp(like).abs(i)  # reflect: mirror at 0, then at n - 1
+    return xp(like).where(i > n - 1, 2 * (n - 1) - i, i)

@@ -6,7 +6,7 @@ Each is written with clamp/where/products of existing ops, so its derivative is 
 from __future__ import annotations
 
 from ... import backend
-from ...ops import functions
+from ...composites import functions
 from ...ops.piecewise import Hardsigmoid
 from ...tensor import Tensor
 from .activation import _floating

@@ -6,7 +6,7 @@ All run the 2-D ops of `ops.pooling` (a loop over kernel offsets, see the note t
 from __future__ import annotations
 
 from ...backend import xp
-from ...ops.functions import mean, reshape
+from ...composites.functions import mean, reshape
 from ...ops.pooling import (
     MaxPool2d,
     Separable2d,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import warnings
 
-from ...ops import functions
+from ...composites import functions
 from ...tensor import Tensor
 from .loss import _as_tensor, _reduce, _same_size_warning, _weighted_reduce, legacy_reduction
 

@@ -20,7 +20,7 @@ import itertools
 import math
 
 from ... import backend
-from ...ops.functions import abs, clamp, gather, matmul, reshape, where  # noqa: A004
+from ...composites.functions import abs, clamp, gather, matmul, reshape, where  # noqa: A004
 from ...tensor import Tensor
 from .resize import cubic_weights
 

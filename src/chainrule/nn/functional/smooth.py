@@ -6,7 +6,7 @@ follows from theirs by the chain rule (e.g. d silu/dx = σ(x) (1 + x (1 - σ(x))
 """
 from __future__ import annotations
 
-from ...ops import functions
+from ...composites import functions
 from ...ops.activation import LogSigmoid
 from ...tensor import Tensor
 from .activation import _floating, softmax

@@ -14,8 +14,8 @@ The arguments arrive checked and batched (`conv.convolution`, `conv_transpose._t
 from __future__ import annotations
 
 from ... import backend
+from ...composites.functions import permute, reshape, stack
 from ...ops.conv import Conv2d, ConvTranspose
-from ...ops.functions import permute, reshape, stack
 from ...tensor import Tensor
 from .misc import pad
 

@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy
 
 from ... import backend, creation
-from ...ops.functions import cat
+from ...composites.functions import cat
 from .. import functional as F
 from ..containers import ModuleList, Sequential
 from ..module import Module

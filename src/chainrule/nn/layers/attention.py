@@ -15,7 +15,7 @@ import math
 
 from ... import backend, creation
 from ...backend import xp
-from ...ops import functions as ops
+from ...composites import functions as ops
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init

@@ -15,7 +15,7 @@ import numbers
 import warnings
 
 from ... import backend, creation
-from ...ops import functions as ops
+from ...composites import functions as ops
 from ...ops.recurrent import GRUSequence, LSTMSequence, RNNSequence
 from ...tensor import Tensor
 from .. import functional as F

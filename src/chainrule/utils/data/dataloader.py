@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy
 
+from ...composites.functions import stack
 from ...creation import as_tensor
-from ...ops import stack
 from ...tensor import Tensor
 from .dataset import IterableDataset, TensorDataset
 from .generator import numpy_rng

@@ -1,4 +1,5 @@
-"""The public functional forms (`cr.exp(x)`, `x.exp()`): argument handling, then one op."""
+"""The public functional forms of the ops (`cr.exp(x)`, `x.exp()`, `cr.matmul(a, b)`):
+argument handling (dtype promotion, dims, shapes), then one op or a few."""
 from __future__ import annotations
 
 import builtins
@@ -8,13 +9,13 @@ import numpy
 from .. import backend
 from ..autograd.broadcast import Expand
 from ..autograd.op import OpError
+from ..ops import elementwise as ew
+from ..ops.indexing import ExtremeAlong, Index, TakeAlongDim
+from ..ops.linalg import MatMul
+from ..ops.reduction import Extreme, Mean, Sum, argextreme
+from ..ops.shape import Cat, Permute, Reshape, Stack, axis
+from ..ops.softmax import LogSoftmax, Softmax
 from ..tensor import Tensor, _as_array, lift
-from . import elementwise as ew
-from .indexing import ExtremeAlong, Index, TakeAlongDim
-from .linalg import MatMul
-from .reduction import Extreme, Mean, Sum, argextreme
-from .shape import Cat, Permute, Reshape, Stack, axis
-from .softmax import LogSoftmax, Softmax
 
 
 # --- arithmetic ------------------------------------------------------------------------

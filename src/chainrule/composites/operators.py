@@ -7,8 +7,8 @@ from .. import versions
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..autograd.op import OpError
 from ..backend import to_arguments
+from ..ops import elementwise as ew
 from ..tensor import Tensor, lift
-from . import elementwise as ew
 from . import functions as f
 
 
