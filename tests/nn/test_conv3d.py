@@ -91,3 +91,29 @@ def test_layers_have_torch_shapes_and_repr():
 def test_bad_arguments_name_the_function(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_small_volumetric_network_trains_as_in_torch():
+    """Conv3d, MaxPool3d, ConvTranspose3d, AdaptiveAvgPool3d and Linear: three SGD steps
+    from the same weights give PyTorch's losses."""
+    def network(m):
+        return m.nn.Sequential(
+            m.nn.Conv3d(2, 4, 3, padding=1), m.nn.ReLU(), m.nn.MaxPool3d(2),
+            m.nn.ConvTranspose3d(4, 3, 2, stride=2), m.nn.Tanh(),
+            m.nn.AdaptiveAvgPool3d((2, 1, 2)), m.nn.Flatten(), m.nn.Linear(12, 3))
+    theirs, ours = network(torch).double(), network(cr).double()
+    ours.load_state_dict({k: cr.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    generator = numpy.random.default_rng(4)
+    x, y = generator.standard_normal((5, 2, 4, 6, 4)), generator.integers(0, 3, 5)
+    losses = {}
+    for m, model in ((torch, theirs), (cr, ours)):
+        optimizer = m.optim.SGD(model.parameters(), lr=0.5)
+        losses[m] = []
+        for _ in range(3):
+            optimizer.zero_grad()
+            loss = m.nn.functional.cross_entropy(model(m.tensor(x)), m.tensor(y))
+            loss.backward()
+            optimizer.step()
+            losses[m].append(loss.item())
+    numpy.testing.assert_allclose(losses[cr], losses[torch], rtol=1e-10)
+    assert losses[torch][2] != losses[torch][0]   # it learned something
