@@ -1,2 +1,3 @@
-"""`chainrule.utils`: helpers at PyTorch's paths (`chainrule.utils.data`)."""
-from . import data  # noqa: F401
+"""`chainrule.utils`: helpers at PyTorch's paths (`chainrule.utils.data`,
+`chainrule.utils.checkpoint`)."""
+from . import checkpoint, data  # noqa: F401
