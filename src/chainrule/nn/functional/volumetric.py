@@ -28,7 +28,7 @@ def convolve_planes(x: Tensor, weight: Tensor, bias, stride, pads, dilation,
     (before, after) per spatial axis."""
     (sd, *plane_stride), (dd, *plane_dilation) = stride, dilation
     x = pad(x, (0, 0, 0, 0) + tuple(pads[0]))
-    n, channels, depth, h, w = x.shape
+    n, _, depth, h, w = x.shape
     out_channels, per_group, kd, kh, kw = weight.shape
     out_depth = (depth - dd * (kd - 1) - 1) // sd + 1
     planes = permute(x, 0, 2, 1, 3, 4)                       # (N, D, C, H, W)
