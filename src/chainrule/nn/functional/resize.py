@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from ... import backend
+from ...backend import xp
 from ...composites.functions import index, matmul
 from ...tensor import Tensor
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
@@ -112,23 +112,22 @@ def _output_sizes(input, size, scale_factor, spatial, recompute):  # noqa: A002
 
 def _resize_axis(x: Tensor, axis: int, n: int, m: int, scale: float, mode: str,
                  align_corners: bool) -> Tensor:
-    xp = backend.xp(x.array)
-    j = xp.arange(m, dtype="float64")
+    j = xp(x.array).arange(m, dtype="float64")
     before = (slice(None),) * axis
     if mode in ("nearest", "nearest-exact"):
         offset = 0.5 if mode == "nearest-exact" else 0.0
-        source = xp.minimum(xp.floor((j + offset) * scale).astype("int64"), n - 1)
+        source = xp(j).minimum(xp(j).floor((j + offset) * scale).astype("int64"), n - 1)
         return index(x, before + (source,))
     if align_corners:
-        position = j * ((n - 1) / (m - 1)) if m > 1 else xp.zeros(m)
+        position = j * ((n - 1) / (m - 1)) if m > 1 else xp(x.array).zeros(m)
     elif mode == "bicubic":
         position = (j + 0.5) * scale - 0.5
     else:
-        position = xp.maximum((j + 0.5) * scale - 0.5, 0.0)
+        position = xp(x.array).maximum((j + 0.5) * scale - 0.5, 0.0)
     if mode == "bicubic":
         return _cubic_axis(x, before, position, n)
-    low = xp.minimum(xp.floor(position).astype("int64"), n - 1)
-    high = xp.minimum(low + 1, n - 1)
+    low = xp(x.array).minimum(xp(x.array).floor(position).astype("int64"), n - 1)
+    high = xp(x.array).minimum(low + 1, n - 1)
     weight = (position - low).astype(x.dtype).reshape((m,) + (1,) * (x.ndim - axis - 1))
     t = Tensor._wrap(weight)
     return index(x, before + (low,)) * (1 - t) + index(x, before + (high,)) * t
@@ -136,13 +135,12 @@ def _resize_axis(x: Tensor, axis: int, n: int, m: int, scale: float, mode: str,
 
 def _cubic_axis(x: Tensor, before: tuple, position, n: int) -> Tensor:
     """Σ_k W_k(t) · x[clamp(i0 - 1 + k)] along one axis (i0 = floor(s), at most n - 1)."""
-    xp = backend.xp(x.array)
-    low = xp.minimum(xp.floor(position), n - 1)
-    t = xp.clip(position - low, 0.0, 1.0)
+    low = xp(x.array).minimum(xp(x.array).floor(position), n - 1)
+    t = xp(x.array).clip(position - low, 0.0, 1.0)
     shape = (len(position),) + (1,) * (x.ndim - len(before) - 1)
     out = None
     for k, weight in enumerate(cubic_weights(t)):
-        source = xp.clip(low.astype("int64") - 1 + k, 0, n - 1)
+        source = xp(x.array).clip(low.astype("int64") - 1 + k, 0, n - 1)
         term = index(x, before + (source,)) * Tensor._wrap(weight.astype(x.dtype).reshape(shape))
         out = term if out is None else out + term
     return out
@@ -151,23 +149,22 @@ def _cubic_axis(x: Tensor, before: tuple, position, n: int) -> Tensor:
 def _filter_axis(x: Tensor, axis: int, n: int, m: int, scale: float, mode: str,
                  align_corners: bool) -> Tensor:
     """Antialiased resize of one axis: x times an (m, n) matrix of filter weights."""
-    xp = backend.xp(x.array)
     if align_corners:
         scale = (n - 1) / (m - 1) if m > 1 else 0.0
     stretch = max(scale, 1.0)                 # the filter widens by the shrink factor
     support = (1.0 if mode == "bilinear" else 2.0) * stretch
-    centre = scale * (xp.arange(m) + 0.5)
-    first = xp.maximum(xp.trunc(centre - support + 0.5), 0)[:, None]
-    last = xp.minimum(xp.trunc(centre + support + 0.5), n)[:, None]
-    i = xp.arange(n)[None, :]
-    d = xp.abs((i - centre[:, None] + 0.5) / stretch)
+    centre = scale * (xp(x.array).arange(m) + 0.5)
+    first = xp(x.array).maximum(xp(x.array).trunc(centre - support + 0.5), 0)[:, None]
+    last = xp(x.array).minimum(xp(x.array).trunc(centre + support + 0.5), n)[:, None]
+    i = xp(x.array).arange(n)[None, :]
+    d = xp(x.array).abs((i - centre[:, None] + 0.5) / stretch)
     if mode == "bilinear":
-        weights = xp.maximum(1 - d, 0.0)
+        weights = xp(x.array).maximum(1 - d, 0.0)
     else:
-        weights = xp.where(d < 1, cubic_near(d, -0.5), xp.where(d < 2, cubic_far(d, -0.5), 0.0))
+        weights = xp(d).where(d < 1, cubic_near(d, -0.5), xp(d).where(d < 2, cubic_far(d, -0.5), 0.0))
     weights = weights * ((i >= first) & (i < last))
     total = weights.sum(1, keepdims=True)
-    weights = weights / xp.where(total == 0, 1.0, total)
+    weights = weights / xp(x.array).where(total == 0, 1.0, total)
     moved = x.transpose(axis, -1)
     return matmul(moved, Tensor._wrap(weights.T.astype(x.dtype))).transpose(axis, -1)
 

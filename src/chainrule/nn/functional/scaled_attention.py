@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ... import backend
+from ...backend import xp
 from ...tensor import Tensor
 from .activation import softmax
 from .dropout import dropout
@@ -27,16 +27,15 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         repeat = query.shape[-3] // key.shape[-3]
         key, value = _repeat_heads(key, repeat), _repeat_heads(value, repeat)
     scores = (query @ key.transpose(-2, -1)) * scale
-    xp = backend.xp(query.array)
     if is_causal:
         if attn_mask is not None:
             raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
-        allowed = xp.tril(xp.ones((length, source), dtype=bool))
-        scores = scores + Tensor._wrap(xp.where(allowed, 0.0, -xp.inf).astype(scores.dtype))
+        allowed = xp(query.array).tril(xp(query.array).ones((length, source), dtype=bool))
+        scores = scores + Tensor._wrap(xp(scores.array).where(allowed, 0.0, -math.inf).astype(scores.dtype))
     elif attn_mask is not None:
-        mask = attn_mask.array if isinstance(attn_mask, Tensor) else xp.asarray(attn_mask)
+        mask = attn_mask.array if isinstance(attn_mask, Tensor) else xp(query.array).asarray(attn_mask)
         if mask.dtype == bool:
-            scores = scores + Tensor._wrap(xp.where(mask, 0.0, -xp.inf).astype(scores.dtype))
+            scores = scores + Tensor._wrap(xp(scores.array).where(mask, 0.0, -math.inf).astype(scores.dtype))
         else:
             scores = scores + attn_mask
     weights = softmax(scores, dim=-1)
