@@ -58,8 +58,7 @@ from .runtime import (AcceleratorError, OutOfMemoryError,  # noqa: E402
                       set_flush_denormal, set_num_interop_threads, set_num_threads,
                       set_warn_always, typename, use_deterministic_algorithms)
 from .dtypes import dtype  # noqa: E402
-from .shapes import (Size, channels_last, channels_last_3d, contiguous_format,  # noqa: E402
-                     memory_format, preserve_format)
+from .shapes import Size  # noqa: E402
 from math import e, inf, nan, pi  # noqa: E402
 newaxis = None
 from .random import default_generator  # noqa: E402
