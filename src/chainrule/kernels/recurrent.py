@@ -7,7 +7,7 @@ here is how they are computed fast. Layout of the arguments as PyTorch: x (T, B,
 time-major, h0 and c0 (B, H), W_ih (G·H, I), W_hh (G·H, H), the G gates stacked in
 PyTorch's order (LSTM i, f, g, o; GRU r, z, n).
 
-Note [transposed steps] (LSTM and RNN). A step is ONE matrix product W [x_t; h_{t-1}; 1]
+Note [transposed steps] (LSTM). A step is ONE matrix product W [x_t; h_{t-1}; 1]
 with the stacked weights W = [W_ih | W_hh | b_ih + b_hh] (G·H, K), K = I + H (+ 1 with a
 bias), and the state is kept transposed: one row per hidden unit, one column per example.
 Measured at W6's sizes (B 64, I 64, H 128), one thread:
@@ -30,9 +30,11 @@ On W6 as a whole (forward and backward of the LSTM, one thread, same-process A/B
 loaded machine) this is 5-8% less CPU time than the projected (B, 4H) layout; the ufunc
 and Python overhead it saves matters more on a quiet machine, where the step's arrays stay
 in cache.
-The GRU keeps the (B, G·H) layout and one projection of the inputs before its loop
-(`project`): its candidate gate needs the h-side r ⊙ (h W_hnᵀ + b_hn) apart from the
-x-side, which one stacked product would not give.
+The GRU and the plain RNN keep the (B, G·H) layout and one projection of the inputs before
+their loops (`project`). The GRU's candidate gate needs the h-side r ⊙ (h W_hnᵀ + b_hn)
+apart from the x-side, which one stacked product would not give; the RNN has a single
+gate, so there is little gate arithmetic to save, and stacked it was 20% slower (the
+weight gradient's copies of (T, K, B) operands outweigh a (T, H, B) gradient).
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ from ..backend import xp
 from .threads import blas_threads_for
 
 
-# --- stacked steps (LSTM, RNN): Note [transposed steps] -----------------------------------
+# --- stacked steps (LSTM): Note [transposed steps] ----------------------------------------
 def stacked_weights(w_ih, w_hh, b_ih, b_hh, dtype):
     """[W_ih | W_hh | b_ih + b_hh] (G·H, K): a step's two products and its bias as one."""
     parts = [w_ih, w_hh] if b_ih is None else [w_ih, w_hh, (b_ih + b_hh)[:, None]]
@@ -182,45 +184,7 @@ def lstm_backward(grad, c0, w_hh, gates, cells, tanh_cells, reverse):
     return dpre, dh_next.T, dc.T
 
 
-def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
-    """The plain RNN over the sequence: (out (T, B, H), the operands of every step
-    (T + 1, K, B), whose h rows hold each step's h_t transposed)."""
-    features, hidden = x.shape[2], w_hh.shape[1]
-    weights = stacked_weights(w_ih, w_hh, b_ih, b_hh, xp(x).result_type(x, h0, w_ih))
-    operands = step_operands(x, h0, weights, reverse)
-    inputs, hs = step_inputs(operands, reverse), states(operands, features, hidden, reverse)
-    with blas_threads_for(weights.size * x.shape[1]):
-        for t in order(x.shape[0], reverse):
-            h = xp(x).matmul(weights, inputs[t], out=hs[t])
-            if relu:
-                xp(x).maximum(h, 0, out=h)
-            else:
-                xp(x).tanh(h, out=h)
-    return xp(x).ascontiguousarray(hs.transpose(0, 2, 1)), operands
-
-
-def rnn_backward(grad, w_ih, w_hh, operands, reverse, relu):
-    """Backpropagation through time on the transposed steps: (dL/dpre for every step
-    (T, H, B), dL/dh0 (B, H))."""
-    hs = states(operands, w_ih.shape[1], w_hh.shape[1], reverse)
-    grad_h = xp(grad).ascontiguousarray(grad.transpose(0, 2, 1))  # (T, H, B)
-    dpre = xp(grad).empty_like(grad_h)
-    dh_next = xp(grad).zeros_like(grad_h[0])
-    with blas_threads_for(w_hh.size * grad.shape[1]):
-        for t in order(grad.shape[0], not reverse):
-            dh = xp(grad).add(grad_h[t], dh_next, out=grad_h[t])
-            d, h = dpre[t], hs[t]
-            if relu:
-                xp(grad).greater(h, 0, out=d)
-            else:
-                xp(grad).multiply(h, h, out=d)
-                xp(grad).subtract(1, d, out=d)
-            d *= dh
-            xp(grad).matmul(w_hh.T, d, out=dh_next)
-    return dpre, dh_next.T
-
-
-# --- the GRU: (B, G·H) steps after one projection of the inputs ---------------------------
+# --- GRU and RNN: (B, G·H) steps after one projection of the inputs ---------------------
 def project(x, w_ih, bias):
     """x W_ihᵀ + bias for every time step at once: (T, B, I) → (T, B, G·H), a fresh array."""
     steps, batch, features = x.shape
@@ -296,6 +260,43 @@ def gru_backward(grad, h0, w_hh, gates, h_side, out, reverse):
     d_x_side = d_h_side.copy()
     split(d_x_side, 3)[2][...] = dn_all
     return d_x_side, d_h_side, dh_next
+
+
+def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
+    """The plain RNN over the sequence: out (T, B, H)."""
+    bias = None if b_ih is None else b_ih + b_hh
+    out = project(x, w_ih, bias)  # the x-side, then h_t in place
+    recurrent = xp(x).empty_like(out[0])
+    w_hh_t = xp(x).ascontiguousarray(w_hh.T)
+    h = h0
+    with blas_threads_for(h0.size * w_hh_t.shape[1]):
+        for t in order(out.shape[0], reverse):
+            a = out[t]
+            a += xp(x).matmul(h, w_hh_t, out=recurrent)
+            if not relu:
+                xp(x).tanh(a, out=a)
+            else:
+                xp(x).maximum(a, 0, out=a)
+            h = a
+    return out
+
+
+def rnn_backward(grad, h0, w_hh, out, reverse, relu):
+    """Backpropagation through time: (dL/dpre for every step, dL/dh0)."""
+    dpre = xp(grad).empty_like(out)
+    dh_next = None
+    with blas_threads_for(h0.size * w_hh.shape[0]):
+        for t in order(out.shape[0], not reverse):
+            dh = grad[t] if dh_next is None else grad[t] + dh_next
+            d, h = dpre[t], out[t]
+            if relu:
+                xp(grad).greater(h, 0, out=d)
+            else:
+                xp(grad).multiply(h, h, out=d)
+                xp(grad).subtract(1, d, out=d)
+            d *= dh
+            dh_next = d @ w_hh
+    return dpre, dh_next
 
 
 def order(steps: int, reverse: bool) -> range:

@@ -9,11 +9,11 @@ Layout, as PyTorch: x (T, B, I) time-major, h0 and c0 (B, H); W_ih (G·H, I), W_
 b_ih and b_hh (G·H,), with the G gates stacked in PyTorch's order (LSTM i, f, g, o; GRU
 r, z, n). What never depends on the recurrent state runs once, not per step: the weight
 gradients dL/dW_ih = Σ_t dPₜᵀ x_t, dL/dW_hh = Σ_t dPₜᵀ h_{t-1} and dL/dx = dP W_ih are one
-matrix product each (LSTM and RNN: one for all weights) after the backward loop, once every
+matrix product each (the LSTM: one for all weights) after the backward loop, once every
 step's gate gradient dPₜ is known. Only the step's product and its gate math run step by
 step, on small arrays written in place (`out=`); those loops are in
-chainrule.kernels.recurrent (which keeps the LSTM's and the RNN's steps transposed, one
-row per hidden unit: Note [transposed steps] there), the formulas here.
+chainrule.kernels.recurrent (which keeps the LSTM's steps transposed, one row per hidden
+unit: Note [transposed steps] there), the formulas here.
 
 `reverse=True` walks the sequence from its last step to its first (the second direction of
 a bidirectional layer); outputs stay in time order. The cells (`nn.LSTMCell`, `nn.GRUCell`)
@@ -83,15 +83,15 @@ class RNNSequence(Op):
     def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False,
                 nonlinearity="tanh"):
         ctx.reverse, ctx.relu = reverse, nonlinearity == "relu"
-        out, operands = recurrent.rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse, ctx.relu)
-        ctx.save_for_backward(x, h0, w_ih, w_hh, out, operands)
+        out = recurrent.rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse, ctx.relu)
+        ctx.save_for_backward(x, h0, w_ih, w_hh, out)
         return out
 
     def backward(ctx, grad):
         ctx.once_differentiable()
-        x, h0, w_ih, w_hh, out, operands = ctx.saved
-        dpre, dh0 = recurrent.rnn_backward(grad, w_ih, w_hh, operands, ctx.reverse, ctx.relu)
-        return _stacked_grads(ctx, dpre, operands, x, w_ih, w_hh, out, h0, dh0)
+        x, h0, w_ih, w_hh, out = ctx.saved
+        dpre, dh0 = recurrent.rnn_backward(grad, h0, w_hh, out, ctx.reverse, ctx.relu)
+        return _input_grads(ctx, dpre, dpre, x, w_ih, out, h0, dh0)
 
 
 def _stacked_grads(ctx, dpre, operands, x, w_ih, w_hh, hs, h0, *state_grads):
@@ -110,9 +110,9 @@ def _flat(a):
 
 
 def _input_grads(ctx, d_x_side, d_h_side, x, w_ih, hs, h0, dh0):
-    """The GRU's gradients of (x, h0, W_ih, W_hh, [b_ih, b_hh]) once every step's gate
-    gradients are known: dx = dA W_ih, dW_ih = dAᵀ x, dW_hh = dBᵀ h_prev, db = Σ over steps
-    and batch (dA the x-side's, dB the h-side's)."""
+    """The GRU's and the RNN's gradients of (x, h0, W_ih, W_hh, [b_ih, b_hh]) once every
+    step's gate gradients are known: dx = dA W_ih, dW_ih = dAᵀ x, dW_hh = dBᵀ h_prev,
+    db = Σ over steps and batch (dA the x-side's, dB the h-side's: the same for the RNN)."""
     with blas_threads_for(d_x_side.size * max(x.shape[-1], h0.shape[-1])):  # small: one thread
         if getattr(ctx, "keep_step_gradients", False):  # per-example gradients (explain) read
             ctx.step_gradients = (d_x_side, d_h_side, x, hs, h0)  # each step's gate gradient
