@@ -17,7 +17,7 @@ from .. import predicates, versions
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.op import OpError
 from ..tensor import Tensor
-from . import assorted, indexing, matrix, operators, reduction, shape, tensor_methods
+from . import assorted, grouped, indexing, matrix, operators, reduction, shape, tensor_methods
 from . import functions as f
 from . import pointwise as pf
 from .einsum import einsum
@@ -98,6 +98,8 @@ _register(assorted.FUNCTIONS, in_place=("clamp_min", "clamp_max", "heaviside", "
                                                 "lcm", "ldexp", "renorm", "mvlgamma"))
 PUBLIC_INPLACE["nextafter_"] = inplace(assorted.nextafter, "nextafter_")
 _register(matrix.FUNCTIONS)
+_register({"index_reduce": grouped.index_reduce, "histogramdd": grouped.histogramdd},
+          in_place=("index_reduce",))
 PUBLIC_INPLACE.update({name + "_": inplace(pf.FUNCTIONS[name], name + "_")
                        for name in ("logical_not", "bitwise_not", "float_power")})
 PUBLIC_INPLACE.update({name + "_": inplace(shape.FUNCTIONS[name], name + "_")
@@ -128,7 +130,7 @@ COPIES = {name + "_copy": _copy_of(view or PUBLIC[name]) for name, view in _VIEW
 # Functions taking a list, an equation or nothing tensor-first: not Tensor methods.
 NOT_METHODS = ("einsum", "meshgrid", "broadcast_tensors", "hstack", "vstack", "dstack",
                "column_stack", "row_stack", "block_diag", "cartesian_prod", "chain_matmul",
-               "broadcast_shapes", "unravel_index", "isin", "rsub", "polygamma")
+               "broadcast_shapes", "unravel_index", "isin", "rsub", "polygamma", "histogramdd")
 # The top-level names: the functions, their in-place forms and the `*_copy` variants.
 TOP_LEVEL = {**PUBLIC, **PUBLIC_INPLACE, **COPIES,
              "detach": lambda input: input.detach(),
@@ -159,6 +161,7 @@ def install(cls) -> None:
     cls.narrow_copy = lambda self, dim, start, length: f.clone(shape.narrow(
         self, dim, start, length))
     cls.is_nonzero = predicates.is_nonzero
+    cls.map2_ = grouped.map2_
     for name, getter in tensor_methods.PROPERTIES.items():
         setattr(cls, name, property(getter))
     for name, method in PUBLIC_INPLACE.items():

@@ -69,13 +69,26 @@ def stride(self, dim=None):
 
 
 def retain_grad(self) -> None:
-    """Keep `.grad` of a non-leaf tensor after backward (through a tensor hook)."""
-    if self.is_leaf:
+    """Keep `.grad` of a non-leaf tensor after backward (through a tensor hook, once)."""
+    if self.is_leaf or retains_grad(self):
         return
 
     def keep(grad):
         self.grad = grad if self.grad is None else self.grad + grad
+    keep.retains = self
     self.register_hook(keep)
+
+
+def new(self, *data) -> Tensor:
+    """The legacy constructor with this tensor's dtype and device: `x.new(2, 3)`
+    uninitialised, `x.new([1, 2])` from data, `x.new()` empty."""
+    return Tensor(*data, dtype=self.dtype, device=self.device)
+
+
+def retains_grad(self) -> bool:
+    """Whether retain_grad() was called on this non-leaf tensor."""
+    hooks = getattr(self.grad_fn, "grad_hooks", {})
+    return any(getattr(hook, "retains", None) is self for hook in hooks.values())
 
 
 def _fill(sample):
@@ -175,7 +188,7 @@ METHODS = {
     "new_zeros": _new("zeros"), "new_ones": _new("ones"), "new_empty": _new("empty"),
     "new_full": new_full, "new_tensor": new_tensor, "type": type,
     "contiguous": contiguous, "is_contiguous": is_contiguous, "stride": stride,
-    "retain_grad": retain_grad,
+    "retain_grad": retain_grad, "new": new,
     "nelement": lambda self: self.numel(),
     "element_size": lambda self: self.array.itemsize,
     "ndimension": lambda self: self.ndim,
@@ -191,6 +204,7 @@ METHODS = {
     **RANDOM_FILLS,
 }
 PROPERTIES = {
+    "retains_grad": retains_grad,
     "is_cuda": lambda self: self.device.type == "cuda",
     "is_cpu": lambda self: self.device.type == "cpu",
     "nbytes": lambda self: int(self.array.nbytes),
