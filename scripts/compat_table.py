@@ -201,6 +201,11 @@ DIFFERENCES = [
     "PyTorch documents the input.",
     "`optim.Muon` runs its Newton-Schulz iteration in the parameter's dtype; PyTorch rounds "
     "it to bfloat16, which NumPy lacks (same update up to that rounding).",
+    "`inplace=True` on the activations (`F.relu(x, inplace=True)`, `nn.ReLU(inplace=True)`) "
+    "returns a new tensor and leaves `x` as it was: use the returned value (as nearly all "
+    "code does), or the in-place forms `F.relu_(x)`, `x.relu_()`, which change `x`.",
+    "`torch.utils.checkpoint.checkpoint` keeps the values it would recompute: the same "
+    "results and gradients, without the memory saving.",
 ]
 
 
