@@ -3,6 +3,7 @@ argument handling (dtype promotion, dims, shapes), then one op or a few."""
 from __future__ import annotations
 
 import builtins
+from collections import namedtuple
 
 import numpy
 
@@ -16,6 +17,9 @@ from ..ops.reduction import Extreme, Mean, Sum, argextreme
 from ..ops.shape import Cat, Permute, Reshape, Stack, axis
 from ..ops.softmax import LogSoftmax, Softmax
 from ..tensor import Tensor, _as_array, lift
+
+# What max, min, sort, topk, ... return with a dim, as PyTorch's return types.
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
 # --- arithmetic ------------------------------------------------------------------------
@@ -168,7 +172,7 @@ def _extreme(x, dim, keepdim, largest):
     if not keepdim:
         values = squeeze(values, dim)
         index = index.squeeze(axis=dim)
-    return values, Tensor._wrap(index)
+    return ValuesIndices(values, Tensor._wrap(index))
 
 
 def maximum(a: Tensor, b: Tensor) -> Tensor:

@@ -10,6 +10,7 @@ from ..backend import to_arguments
 from ..ops import elementwise as ew
 from ..tensor import Tensor, lift
 from . import functions as f
+from . import pointwise as pf
 
 
 def _compare(name):
@@ -30,12 +31,12 @@ def _binary(op, reflected=False):
     return method
 
 
-def _inplace(name):
+def _inplace(name, binary=None):
     """`x -= y` and friends change x's array in place, as in PyTorch (how a weight is updated
     under `no_grad`). The graph cannot record an in-place change, so while grad mode is on
     and either side requires grad, a leaf that requires grad refuses it (as PyTorch) and
     anything else gets the out-of-place result (`x = x - y`), which has the same gradient."""
-    binary = getattr(f, name)
+    binary = binary or getattr(f, name)
 
     def method(self, other):
         if is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False)):
@@ -96,6 +97,11 @@ def _min(self, dim=None, keepdim=False):
     return f.min(self, dim, keepdim)
 
 
+def _reflected(function):
+    """`other ⊕ tensor` for a number or array on the left."""
+    return lambda self, other: function(lift(other, self), self)
+
+
 def install(cls) -> None:
     """Attach the operators and methods to the Tensor class."""
     cls.__add__ = _binary(ew.Add)
@@ -124,6 +130,19 @@ def install(cls) -> None:
     cls.__invert__ = lambda self: cls._wrap(~self.array)
     cls.__and__ = _compare("__and__")
     cls.__or__ = _compare("__or__")
+    cls.__pos__ = lambda self: self
+    # x % y, x // y, x ^ y, x << y, x >> y, their reflected forms (7 // x) and in-place
+    # forms (x //= 2), and the in-place &=, |=, **=
+    for symbol, name in (("mod", "remainder"), ("floordiv", "floor_divide"),
+                         ("xor", "bitwise_xor"), ("lshift", "bitwise_left_shift"),
+                         ("rshift", "bitwise_right_shift"), ("and", "bitwise_and"),
+                         ("or", "bitwise_or"), ("pow", "pow")):
+        function = pf.FUNCTIONS.get(name) or getattr(f, name)
+        if symbol not in ("and", "or", "pow"):
+            setattr(cls, f"__{symbol}__", function)
+        if symbol != "pow":
+            setattr(cls, f"__r{symbol}__", _reflected(function))
+        setattr(cls, f"__i{symbol}__", _inplace(name, function))
 
     for name in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp",
                  "sum", "mean", "var", "std", "argmax", "argmin", "reshape", "view",

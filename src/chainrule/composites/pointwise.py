@@ -13,6 +13,8 @@ from . import functions as f
 
 # Functions that keep an integer tensor's dtype (PyTorch rounds integers to themselves).
 KEEPS_INTEGERS = ("sign", "floor", "ceil", "trunc", "square", "signbit")
+# Binary functions whose integer results are integers (NumPy's name for each).
+INTEGER_BINARY = {"remainder": "mod", "fmod": "fmod"}
 # What the table calls a row, where PyTorch has another name too.
 ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
            "arccosh": "acosh", "arctanh": "atanh", "sgn": "sign", "fix": "trunc",
@@ -62,6 +64,9 @@ def _binary(name: str):
 
     def function(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
         a, b = f._pair(input, other)
+        if name in INTEGER_BINARY and a.dtype.kind in "iu" and b.dtype.kind in "iu":
+            integer = getattr(backend.xp(a.array), INTEGER_BINARY[name])
+            return into(out, Tensor._wrap(integer(a.array, b.array)))
         return into(out, op.apply(f._floating(a), f._floating(b)))
     function.__name__ = name
     function.__doc__ = f"{name}(input, other) elementwise with broadcasting, as torch.{name}."

@@ -16,7 +16,7 @@ from ..ops.cumulative import CumProd, CumSum, Prod
 from ..tensor import Tensor
 from . import functions as f
 
-ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+ValuesIndices = f.ValuesIndices
 MinMax = namedtuple("MinMax", ["min", "max"])
 
 
