@@ -98,3 +98,11 @@ def test_retains_grad_as_torch():
         assert h.retains_grad and not x.retains_grad
         (h * 3).sum().backward()
         assert h.grad.tolist() == [3.0, 3.0]
+
+
+def test_histogramdd_writes_into_out():
+    hist, edges = cr.empty(0), [cr.empty(0), cr.empty(0)]
+    result = cr.histogramdd(cr.tensor([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0]]), bins=2,
+                            out=(hist, edges))
+    assert result.hist is hist and hist.tolist() == [[1.0, 0.0], [1.0, 1.0]]
+    assert edges[0].tolist() == [0.0, 0.5, 1.0]

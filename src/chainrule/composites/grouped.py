@@ -12,6 +12,7 @@ import numpy
 from .. import backend, creation, versions
 from ..tensor import Tensor
 from . import functions as f
+from .pointwise import into
 from .reduction import amax, amin, prod
 
 __all__ = ["index_reduce", "histogramdd", "map2_"]
@@ -106,9 +107,10 @@ Histogramdd = namedtuple("histogramdd", ["hist", "bin_edges"])
 
 
 def histogramdd(input: Tensor, bins=10, *, range=None, weight=None,  # noqa: A002
-                density: bool = False) -> Histogramdd:
+                density: bool = False, out=None) -> Histogramdd:
     """Counts of the points (rows of the last dim) in a D-dimensional grid of bins: bins
-    an int, one int per dim or one edge tensor per dim; range a flat (min, max) per dim."""
+    an int, one int per dim or one edge tensor per dim; range a flat (min, max) per dim.
+    out=(hist, [edges, ...]) receives the results, as the signature PyTorch documents."""
     points = backend.to_device(input.array, "cpu")
     points = points.reshape(-1, points.shape[-1])
     dims = points.shape[1]
@@ -122,7 +124,13 @@ def histogramdd(input: Tensor, bins=10, *, range=None, weight=None,  # noqa: A00
 
     def made(array) -> Tensor:
         return creation.as_tensor(array.astype(input.dtype), device=input.device)
-    return Histogramdd(made(hist), tuple(made(e) for e in edges))
+    result = Histogramdd(made(hist), tuple(made(e) for e in edges))
+    if out is None:
+        return result
+    hist_out, edges_out = out
+    return Histogramdd(into(hist_out, result.hist),
+                       tuple(into(o, e) for o, e in zip(edges_out, result.bin_edges,
+                                                        strict=True)))
 
 
 def map2_(self: Tensor, x: Tensor, y: Tensor, callable) -> Tensor:  # noqa: A002
