@@ -12,8 +12,8 @@ composites.install(Tensor)  # x + y, x.sum(), x.to(), x[0], x.sin_(), x.split(),
 diagnostics.install(autograd)  # cr.autograd.detect_anomaly, cr.autograd.gradcheck, ...
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (bool_ as bool, default_dtype as get_default_dtype, float16, float32,
-                      float64, get_rng_state, int32, int64, manual_seed, set_default_dtype,
-                      set_rng_state, uint8)
+                      float64, get_rng_state, int32, int64, set_default_dtype, set_rng_state,
+                      uint8)
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
                        ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
 from . import data, explain, nn, optim, train, utils  # noqa: E402
@@ -29,7 +29,7 @@ from .composites.functions import (abs, add, argmax, argmin, cat, clamp, clone, 
 
 from .device import device  # noqa: E402
 from .backend import default_device as get_default_device, set_default_device  # noqa: E402
-from .random import Generator, initial_seed, seed  # noqa: E402
+from .random import Generator, initial_seed, manual_seed, seed  # noqa: E402
 from .creation import (as_tensor, asarray, bernoulli, empty_like, logspace,  # noqa: E402
                        multinomial, normal, poisson, rand_like, randint_like, randn_like,
                        tril_indices, triu_indices)
@@ -58,7 +58,8 @@ from .runtime import (AcceleratorError, OutOfMemoryError,  # noqa: E402
                       set_flush_denormal, set_num_interop_threads, set_num_threads,
                       set_warn_always, typename, use_deterministic_algorithms)
 from .dtypes import dtype  # noqa: E402
-from .shapes import Size  # noqa: E402
+from .shapes import (Size, channels_last, channels_last_3d, contiguous_format,  # noqa: E402
+                     memory_format, preserve_format)
 from math import e, inf, nan, pi  # noqa: E402
 newaxis = None
 from .random import default_generator  # noqa: E402

@@ -1,5 +1,7 @@
 """What running more public PyTorch programs on chainrule found missing or different, each
 checked here against PyTorch: the import paths, the behaviours and the sizes they rely on."""
+import importlib
+
 import numpy
 import pytest
 import torch as real_torch
@@ -76,3 +78,66 @@ def test_size_is_a_size():
     size = chainrule.zeros(2, 3).size()
     assert isinstance(size, chainrule.Size) and size == (2, 3) and size.numel() == 6
     assert chainrule.zeros(2, 3).size(1) == 3 == real_torch.zeros(2, 3).size(1)
+
+
+def custom_optimizer_program(torch):
+    """An optimizer written the way custom ones copy PyTorch's own: `required`,
+    `@torch.no_grad()`, `enable_grad` around the closure, `zeros_like(p,
+    memory_format=torch.preserve_format)`, `addcmul_`/`addcdiv_` with `value=`."""
+    module = importlib.import_module(torch.__name__ + ".optim.optimizer")
+    Optimizer, required = module.Optimizer, module.required
+
+    class Scaled(Optimizer):
+        def __init__(self, params, lr=required, beta=0.9):
+            super().__init__(params, dict(lr=lr, beta=beta))
+
+        @torch.no_grad()
+        def step(self, closure=None):
+            with torch.enable_grad():
+                loss = closure()
+            for group in self.param_groups:
+                for p in group["params"]:
+                    state = self.state[p]
+                    if not state:
+                        state["sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                    state["sq"].mul_(group["beta"]).addcmul_(p.grad, p.grad, value=0.1)
+                    p.addcdiv_(p.grad, state["sq"].sqrt().add_(1e-8), value=-group["lr"])
+            return loss
+
+    weight = torch.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+    target = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    optimizer = Scaled([weight], lr=0.05)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = ((weight - target) ** 2).sum()
+        loss.backward()
+        return loss
+
+    losses = [optimizer.step(closure).item() for _ in range(20)]
+    return losses, weight.detach().numpy()
+
+
+def test_custom_optimizer_like_pytorch():
+    (ours, w_ours), (theirs, w_theirs) = (custom_optimizer_program(chainrule),
+                                          custom_optimizer_program(real_torch))
+    numpy.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    numpy.testing.assert_allclose(w_ours, w_theirs, rtol=1e-5)
+
+
+def test_required_hyperparameter_missing_is_pytorchs_error():
+    from chainrule.optim.optimizer import Optimizer, required
+
+    with pytest.raises(ValueError, match="required optimization parameter lr"):
+        Optimizer([chainrule.zeros(2, requires_grad=True)], dict(lr=required))
+    assert repr(required) == repr(importlib.import_module("torch.optim.optimizer").required)
+
+
+@pytest.mark.parametrize("name", ["contiguous_format", "preserve_format", "channels_last",
+                                  "channels_last_3d"])
+def test_memory_formats_exist_and_change_nothing(name):
+    fmt = getattr(chainrule, name)
+    assert isinstance(fmt, chainrule.memory_format) and repr(fmt) == repr(getattr(real_torch, name))
+    x = chainrule.arange(6.0).reshape(1, 1, 2, 3)
+    assert chainrule.empty_like(x, memory_format=fmt).shape == x.shape
+    numpy.testing.assert_array_equal(x.contiguous(memory_format=fmt).numpy(), x.numpy())

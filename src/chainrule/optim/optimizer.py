@@ -26,6 +26,17 @@ from ..sparse import RowSparseTensor
 from ..tensor import Tensor
 
 
+class _RequiredParameter:
+    """`required`: the default of a hyperparameter the caller must give, as custom
+    optimizers copied from PyTorch's SGD write it (`lr=required`)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
 class Optimizer:
     """Base class: `Optimizer(params, defaults)`.
 
@@ -113,6 +124,9 @@ class Optimizer:
                 raise ValueError("can't optimize a non-leaf Tensor")
 
         for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError("parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
             param_group.setdefault(name, default)
 
         ids = [id(p) for p in tensors]
