@@ -11,7 +11,7 @@ from types import ModuleType
 
 import numpy
 
-from .device import COMPUTES_ON, device
+from .device import COMPUTES_ON, ENTERED, device
 
 float32 = numpy.dtype("float32")
 float64 = numpy.dtype("float64")
@@ -123,7 +123,8 @@ _default_device = CPU
 
 
 def default_device() -> device:
-    return _default_device
+    """The innermost `with cr.device(...)` block's device, else set_default_device's."""
+    return ENTERED[-1] if ENTERED else _default_device
 
 
 def set_default_device(where) -> None:
@@ -136,7 +137,7 @@ def normalize_device(where) -> device:
     """A `device` from a name, a device or None (the default device); one line for a device
     chainrule cannot compute on ("mps", "xpu", ...)."""
     if where is None:
-        return _default_device
+        return default_device()
     if where is CPU or where == "cpu":
         return CPU
     where = device(where)

@@ -16,6 +16,9 @@ KNOWN_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep
                "ve", "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
                "privateuseone")
 COMPUTES_ON = ("cpu", "cuda")
+# The devices of the `with cr.device(...)` blocks being run, innermost last: inside one,
+# it is the default device of new tensors (backend.default_device reads it).
+ENTERED: list = []
 
 
 class device:  # noqa: N801 - PyTorch's name
@@ -47,6 +50,13 @@ class device:  # noqa: N801 - PyTorch's name
 
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __enter__(self) -> "device":
+        ENTERED.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        ENTERED.pop()
 
     def __repr__(self) -> str:
         index = "" if self.index is None else f", index={self.index}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy
 
 from . import backend
-from .backend import get_rng_state, initial_seed, manual_seed, set_rng_state  # noqa: F401 - torch.random's
+from .backend import get_rng_state, initial_seed, set_rng_state  # noqa: F401 - torch.random's
 
 
 class Generator:
@@ -49,7 +49,7 @@ class _DefaultGenerator(Generator):
         return backend.rng()
 
     def manual_seed(self, seed: int) -> Generator:
-        manual_seed(seed)
+        backend.manual_seed(seed)
         return self
 
     def initial_seed(self) -> int:
@@ -64,6 +64,12 @@ class _DefaultGenerator(Generator):
 
 
 default_generator = _DefaultGenerator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed every random source (the global stream, Python's, CuPy's); returns the global
+    generator, as torch.manual_seed."""
+    return default_generator.manual_seed(seed)
 
 
 def stream(generator: Generator | None) -> numpy.random.Generator:
