@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import backend
+from ..kernels.update import add_scaled_
 from ..sparse import RowSparseTensor
 from ..tensor import Tensor
 from . import fused
@@ -69,4 +70,4 @@ class SGD(Optimizer):
                     buf *= momentum
                     buf += grad if dampening == 0 else (1 - dampening) * grad
                 grad = grad + momentum * buf if nesterov else buf
-            param -= lr * grad
+            add_scaled_(param, -lr, grad)                 # p -= lr · g, in one pass
