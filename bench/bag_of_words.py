@@ -1,6 +1,6 @@
 """A bag-of-words training step, chainrule against PyTorch in one process, over a grid.
 
-    python bench/bag_of_words.py            (the grid below, ~2 minutes on a quiet machine)
+    python bench/bag_of_words.py            (the grid below, ~1 minute on a quiet machine)
     python bench/bag_of_words.py --quick    (fewer shapes, fewer repeats)
 
 The model is what most users write for a bag of words, not the project's W4 workload:
@@ -75,18 +75,22 @@ def token_ids(batch: int, length: int, vocab: int, zipf: bool):
     return ids.astype(np.int64), rng.integers(0, CLASSES, batch).astype(np.int64)
 
 
-def seconds_per_step(steps: dict, rounds: int, calls: int) -> dict:
-    """Median seconds per call of each step, timed in alternating rounds."""
-    times = {name: [] for name in steps}
-    for step in steps.values():  # warm up: caches, allocator, optimizer state
-        for _ in range(3):
+def seconds_per_step(steps: dict, rounds: int, round_seconds: float = 0.05) -> dict:
+    """Median seconds per call of each step, timed in alternating rounds of about
+    `round_seconds` each."""
+    calls = {}
+    for name, step in steps.items():  # warm up (caches, allocator, optimizer state), and
+        for _ in range(3):           # size the rounds from the last call
+            start = time.perf_counter()
             step()
+        calls[name] = max(1, int(round_seconds / (time.perf_counter() - start)))
+    times = {name: [] for name in steps}
     for _ in range(rounds):
         for name, step in steps.items():
             start = time.perf_counter()
-            for _ in range(calls):
+            for _ in range(calls[name]):
                 step()
-            times[name].append((time.perf_counter() - start) / calls)
+            times[name].append((time.perf_counter() - start) / calls[name])
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -114,12 +118,11 @@ def main(argv=None) -> int:
     ratios = []
     for batch, length, vocab, dim in grid(args.quick):
         ids, labels = token_ids(batch, length, vocab, args.zipf)
-        calls = max(1, int(2e5 // (batch * length)))  # about 10 ms a round
         for sparse, optimizers in ((False, DENSE), (True, SPARSE)):
             for optimizer in optimizers:
                 steps = {name: make_step(lib, ids, labels, vocab, dim, sparse, optimizer)
                          for name, lib in (("chainrule", chainrule), ("torch", torch))}
-                t = seconds_per_step(steps, rounds, calls)
+                t = seconds_per_step(steps, rounds)
                 ratio = t["torch"] / t["chainrule"]
                 ratios.append(ratio)
                 print(f"{batch:4d} {length:4d} {vocab:7d} {dim:4d}  "
