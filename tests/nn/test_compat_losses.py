@@ -47,6 +47,9 @@ CASES = [
     case("ctc-empty-target", lambda m, x: F(m).ctc_loss(
         F(m).log_softmax(x, 2), labels(m, [[1, 2], [0, 0]]), [5, 4], [2, 0],
         reduction="none"), (5, 2, 3)),
+    case("ctc-all-targets-empty", lambda m, x: F(m).ctc_loss(
+        F(m).log_softmax(x, 2), labels(m, numpy.zeros((2, 0), dtype=numpy.int64)), [4, 3],
+        [0, 0], reduction="none"), (4, 2, 3)),
     case("multilabel-margin", lambda m, x: F(m).multilabel_margin_loss(
         x, labels(m, MULTILABEL)), (4, 5), kinks=()),
     case("multilabel-margin-none-1d", lambda m, x: F(m).multilabel_margin_loss(

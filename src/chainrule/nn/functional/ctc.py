@@ -78,10 +78,12 @@ def _negative_log_likelihood(log_probs: Tensor, inputs, labels: list, blank: int
     emit = log_probs.gather(2, here(numpy.broadcast_to(extended, (frames, batch, states))))
     start = numpy.full((batch, states), lost, dtype=log_probs.dtype)
     start[:, 0] = 0.0                                               # before the first frame
-    alpha, padding, skip = here(start), here(start[:, 1:3]), here(skip)
+    padding = numpy.full((batch, 2), lost, dtype=log_probs.dtype)     # states before s = 0
+    alpha, padding, skip = here(start), here(padding), here(skip)
     for t in range(int(inputs.max(initial=0))):
-        one_back = functions.cat([padding[:, :1], alpha[:, :-1]], 1)
-        two_back = functions.where(skip, functions.cat([padding, alpha[:, :-2]], 1), lost)
+        shifted = functions.cat([padding, alpha], 1)         # α[s-2] at s, α[s-1] at s+1
+        one_back = shifted[:, 1:states + 1]
+        two_back = functions.where(skip, shifted[:, :states], lost)
         step = logsumexp(functions.stack([alpha, one_back, two_back]), 0) + emit[t]
         alpha = functions.where(here((t < inputs)[:, None]), step, alpha)
     ends = numpy.array([2 * len(label) for label in labels])
