@@ -1,11 +1,11 @@
-"""y += a·x in blocks: the same numbers as NumPy's two-pass form."""
+"""Element-wise updates in blocks: the same numbers as on the whole arrays."""
 import numpy
 import pytest
 
-from chainrule.kernels.update import BLOCK, MIN_SIZE, add_scaled_
+from chainrule.kernels.update import BLOCK, MIN_SIZE, add_scaled_, in_blocks
 
 
-@pytest.mark.parametrize("size", [10, MIN_SIZE + BLOCK // 2 + 3])  # plain; blocks + a tail
+@pytest.mark.parametrize("size", [10, MIN_SIZE + BLOCK // 2 + 3])  # whole; blocks + a tail
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_add_scaled_matches_numpy(size, dtype) -> None:
     gen = numpy.random.default_rng(size)
@@ -15,7 +15,16 @@ def test_add_scaled_matches_numpy(size, dtype) -> None:
     numpy.testing.assert_array_equal(y, expected)
 
 
-def test_strided_or_mixed_arrays_take_the_plain_form() -> None:
-    y = numpy.ones((MIN_SIZE, 2))[:, 0]
-    add_scaled_(y, 2.0, numpy.ones(MIN_SIZE, dtype="float32"))
-    assert (y == 3.0).all()
+def test_blocks_cover_every_element_once_and_odd_arrays_go_whole() -> None:
+    calls = []
+
+    def count(y, x):
+        calls.append(y.size)
+        y += x
+    y, x = numpy.zeros((MIN_SIZE + 5, 1)), numpy.ones((MIN_SIZE + 5, 1))
+    in_blocks(count, y, x)
+    assert (y == 1).all() and len(calls) == MIN_SIZE // BLOCK + 1 and calls[-1] == 5
+    calls.clear()
+    strided = numpy.zeros((MIN_SIZE, 2))[:, 0]
+    in_blocks(count, strided, numpy.ones(MIN_SIZE))
+    assert (strided == 1).all() and calls == [MIN_SIZE]

@@ -9,10 +9,12 @@
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
 from .. import backend
+from ..kernels.update import in_blocks
 from . import fused
 from .optimizer import Optimizer, _lerp_, _zeros_state
 
@@ -51,9 +53,6 @@ class Adam(Optimizer):
                                       maximize):
             return  # on a GPU: one kernel per dtype
         for param, grad, state in items:
-            xp = backend.xp(param)
-            if maximize:
-                grad = -grad
             if len(state) == 0:
                 state["step"] = 0.0
                 state["exp_avg"] = _zeros_state(param)
@@ -61,36 +60,46 @@ class Adam(Optimizer):
                 if amsgrad:
                     state["max_exp_avg_sq"] = _zeros_state(param)
             state["step"] += 1
-            step = state["step"]
+            names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
+            moments = [state[name].array for name in names]
+            # every operation of the rule is element-wise: run it on blocks of the arrays
+            rule = functools.partial(_update, lr=lr, beta1=beta1, beta2=beta2, eps=eps,
+                                     weight_decay=weight_decay, decoupled=decoupled,
+                                     maximize=maximize, step=state["step"])
+            in_blocks(rule, param, grad, *moments)
 
-            if weight_decay != 0:
-                if decoupled:
-                    param *= 1 - lr * weight_decay                 # shrink p, outside m and v
-                else:
-                    grad = grad + weight_decay * param             # L2 penalty through m and v
 
-            exp_avg = state["exp_avg"].array
-            exp_avg_sq = state["exp_avg_sq"].array
-            _lerp_(exp_avg, grad, 1 - beta1)                       # m <- b1 m + (1-b1) g
-            g2 = grad * grad
-            g2 *= 1 - beta2
-            exp_avg_sq *= beta2
-            exp_avg_sq += g2                                       # v <- b2 v + (1-b2) g^2
+def _update(param, grad, exp_avg, exp_avg_sq, max_sq=None, *, lr, beta1, beta2, eps,
+            weight_decay, decoupled, maximize, step) -> None:
+    """One Adam step of the arrays, in place (with amsgrad, `max_sq` holds max v)."""
+    xp = backend.xp(param)
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        if decoupled:
+            param *= 1 - lr * weight_decay                 # shrink p, outside m and v
+        else:
+            grad = grad + weight_decay * param             # L2 penalty through m and v
 
-            bias_correction1 = 1 - beta1 ** step
-            bias_correction2 = 1 - beta2 ** step
-            step_size = lr / bias_correction1
-            if amsgrad:
-                max_sq = state["max_exp_avg_sq"].array
-                xp.maximum(max_sq, exp_avg_sq, out=max_sq)
-                denom = xp.sqrt(max_sq, out=xp.empty_like(max_sq))
-            else:
-                denom = xp.sqrt(exp_avg_sq, out=xp.empty_like(exp_avg_sq))
-            denom /= bias_correction2 ** 0.5
-            denom += eps
-            xp.divide(exp_avg, denom, out=denom)                   # the update direction m^/sqrt(v^)
-            denom *= step_size
-            param -= denom
+    _lerp_(exp_avg, grad, 1 - beta1)                       # m <- b1 m + (1-b1) g
+    g2 = grad * grad
+    g2 *= 1 - beta2
+    exp_avg_sq *= beta2
+    exp_avg_sq += g2                                       # v <- b2 v + (1-b2) g^2
+
+    bias_correction1 = 1 - beta1 ** step
+    bias_correction2 = 1 - beta2 ** step
+    step_size = lr / bias_correction1
+    if max_sq is not None:
+        xp.maximum(max_sq, exp_avg_sq, out=max_sq)
+        denom = xp.sqrt(max_sq, out=xp.empty_like(max_sq))
+    else:
+        denom = xp.sqrt(exp_avg_sq, out=xp.empty_like(exp_avg_sq))
+    denom /= bias_correction2 ** 0.5
+    denom += eps
+    xp.divide(exp_avg, denom, out=denom)                   # the update direction m^/sqrt(v^)
+    denom *= step_size
+    param -= denom
 
 
 class AdamW(Adam):
