@@ -59,6 +59,7 @@ import math
 import threading
 
 from ..backend import device_of, xp
+from .halves import batch_parts, run_parts
 
 # Per-image products pay once an image has this many output pixels (measured on W3).
 PER_IMAGE_PIXELS = 256
@@ -134,9 +135,15 @@ def channels_last(channels: int, kernel_width: int, groups: int) -> bool:
     return groups == 1 and channels * kernel_width >= CHANNELS_LAST_RUN
 
 
-def unfold(x, w_shape, stride, padding, dilation, groups, keep=False):
-    """x's receptive fields for a convolution with weights of shape `w_shape`, in the
-    layout `channels_last` picks: `im2row`'s or `im2col`'s."""
+def unfold(x, w_shape, stride, padding, dilation, groups):
+    """x's receptive fields for a convolution with weights of shape `w_shape`, kept for its
+    backward: a list with one array per part of the batch (kernels/halves.py), each in the
+    layout `channels_last` picks (`im2row`'s or `im2col`'s)."""
+    return run_parts(lambda _, a, b: _unfold_part(x[a:b], w_shape, stride, padding, dilation,
+                                                  groups, keep=True), batch_parts(len(x), x))
+
+
+def _unfold_part(x, w_shape, stride, padding, dilation, groups, keep=False):
     kernel = tuple(w_shape[2:])
     if channels_last(x.shape[1], kernel[1], groups):
         return im2row(x, kernel, stride, padding, dilation, keep)
@@ -172,13 +179,22 @@ def _copy(view, slot):
 
 def conv_transpose(grad, weight, x_shape, stride, padding, dilation, groups):
     """The adjoint of the convolution: dL/dx (N, C, H, W) from grad (N, O, oh, ow), the
-    column shifts first, then the row shifts (see Note [input gradient])."""
+    column shifts first, then the row shifts (see Note [input gradient]); each part of
+    the batch on its own thread (kernels/halves.py)."""
+    dx = xp(grad).empty(x_shape, xp(grad).result_type(grad, weight))
+    run_parts(lambda _, a, b: _conv_transpose_part(grad[a:b], weight, stride, padding,
+                                                   dilation, groups, dx[a:b]),
+              batch_parts(len(grad), grad))
+    return dx
+
+
+def _conv_transpose_part(grad, weight, stride, padding, dilation, groups, out):
     o, cg, kh, kw = weight.shape
     n, _, oh, ow = grad.shape
     (sh, _), (dh, _), ((pt, pb), (pl, pr)) = stride, dilation, padding
-    h, w = x_shape[2], x_shape[3]
+    h, w = out.shape[2], out.shape[3]
     hp, wp = h + pt + pb, w + pl + pr
-    dtype = xp(grad).result_type(grad, weight)
+    dtype = out.dtype
     rows = workspace.take("rows", (groups, kh, cg, n, oh, wp), dtype, grad)
     if o * wp < groups * cg * kh * ow:
         _spread_then_multiply(grad, weight, stride, dilation, groups, rows)
@@ -186,16 +202,14 @@ def conv_transpose(grad, weight, x_shape, stride, padding, dilation, groups):
         _multiply_then_spread(grad, weight, stride, dilation, groups, rows)
     # dx[n, (g, c), i·dh + r·sh, x] += rows[g, i, c, n, r, x]: kh adds of whole rows
     padded = pt or pb or pl or pr
-    dx = workspace.take("dx.pad", (n, groups * cg, hp, wp), dtype, grad) if padded \
-        else xp(grad).empty((n, groups * cg, hp, wp), dtype)
+    dx = workspace.take("dx.pad", (n, groups * cg, hp, wp), dtype, grad) if padded else out
     dx.fill(0)
     target = dx.transpose(1, 0, 2, 3).reshape(groups, cg, n, hp, wp)
     span_h = (oh - 1) * sh + 1
     for i in range(kh):
         target[:, :, :, i * dh:i * dh + span_h:sh] += rows[:, i]
     if padded:
-        dx = xp(grad).ascontiguousarray(dx[:, :, pt:pt + h, pl:pl + w])
-    return dx
+        out[...] = dx[:, :, pt:pt + h, pl:pl + w]
 
 
 def _spread_then_multiply(grad, weight, stride, dilation, groups, rows):
@@ -243,19 +257,28 @@ def _multiply_then_spread(grad, weight, stride, dilation, groups, rows):
         rows[..., j * dw:j * dw + span_w:sw] += dcols[:, :, :, j]
 
 
-def product_nchw(weight, cols, groups):
-    """Y = W · cols for every group, returned as a fresh (N, O, oh, ow) array: image by
-    image when images are large (each block written in place), else one GEMM whose
-    result is transposed afterwards. `cols` comes from `unfold`, in either layout."""
-    o, cg, _, kw = weight.shape
-    if channels_last(cg * groups, kw, groups):
-        return _product_channels_last(weight, cols)
+def product_nchw(weight, parts, groups):
+    """Y = W · cols for every group, returned as a fresh (N, O, oh, ow) array, from
+    `unfold`'s parts (either layout), each part on its own thread: see `_product_part`."""
+    last = channels_last(weight.shape[1] * groups, weight.shape[3], groups)
+    bounds = _part_bounds(parts, last)
+    oh, ow = parts[0].shape[1:3] if last else parts[0].shape[4:]
+    out = xp(weight).empty((bounds[-1][1], weight.shape[0], oh, ow),
+                           dtype=xp(weight).result_type(weight, parts[0]))
+    product = _product_channels_last if last else _product_part
+    run_parts(lambda i, a, b: product(weight, parts[i], groups, out[a:b]), bounds)
+    return out
+
+
+def _product_part(weight, cols, groups, out):
+    """out = W · cols: image by image when images are large (each block written in
+    place), else one GEMM whose result is transposed afterwards."""
+    o = weight.shape[0]
     c, kh, kw, n, oh, ow = cols.shape
     k = c // groups * kh * kw
     w = weight.reshape(groups, o // groups, k)
     cols = cols.reshape(groups, k, n, oh * ow)
-    dtype = xp(cols).result_type(weight, cols)
-    out = xp(cols).empty((n, o, oh, ow), dtype=dtype)
+    dtype = out.dtype
     if oh * ow >= PER_IMAGE_PIXELS and device_of(cols) == "cpu":  # (cuBLAS: one GEMM)
         # out[n, g] = w[g] @ cols[g, :, n]  (the images broadcast against the weights)
         xp(cols).matmul(w, cols.transpose(2, 0, 1, 3),
@@ -264,30 +287,47 @@ def product_nchw(weight, cols, groups):
         y = workspace.take("product", (groups, o // groups, n * oh * ow), dtype, cols)
         xp(cols).matmul(w, cols.reshape(groups, k, n * oh * ow), out=y)
         out[...] = y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
-    return out
 
 
-def _product_channels_last(weight, rows):
-    """Y = rows · Wᵀ as ONE GEMM (N·oh·ow, kh·kw·C) × (kh·kw·C, O), then to NCHW."""
+def _product_channels_last(weight, rows, groups, out):
+    """out = rows · Wᵀ as ONE GEMM (N·oh·ow, kh·kw·C) × (kh·kw·C, O), then to NCHW."""
     n, oh, ow, kh, kw, c = rows.shape
     o = weight.shape[0]
-    dtype = xp(rows).result_type(weight, rows)
     w_rows = weight.transpose(0, 2, 3, 1).reshape(o, kh * kw * c)  # (O, (i, j, c))
-    y = workspace.take("product", (n * oh * ow, o), dtype, rows)
+    y = workspace.take("product", (n * oh * ow, o), out.dtype, rows)
     xp(rows).matmul(rows.reshape(n * oh * ow, -1), w_rows.T, out=y)
-    out = xp(rows).empty((n, o, oh, ow), dtype=dtype)
     out[...] = y.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
-    return out
 
 
-def weight_grad(x, grad, w_shape, cols, stride, padding, dilation, groups):
-    """dL/dW (O, C/groups, kh, kw) = grad · colsᵀ per group, from x's columns `cols` (made
-    here by `unfold` when None) and the output gradient (N, O, oh, ow)."""
+def weight_grad(x, grad, w_shape, parts, stride, padding, dilation, groups):
+    """dL/dW (O, C/groups, kh, kw) = grad · colsᵀ per group, from the output gradient
+    (N, O, oh, ow) and x's columns: `unfold`'s parts, or made here when `parts` is None.
+    Each part of the batch on its own thread, and the parts' gradients summed."""
+    if parts is None:
+        bounds = batch_parts(len(x), x)
+    else:
+        bounds = _part_bounds(parts, channels_last(x.shape[1], w_shape[3], groups))
+    return sum(run_parts(lambda i, a, b: _weight_grad_part(
+        x[a:b], grad[a:b], w_shape, None if parts is None else parts[i], stride, padding,
+        dilation, groups), bounds))
+
+
+def _part_bounds(parts, last: bool) -> list:
+    """The (start, stop) in the batch of each of `unfold`'s parts (images on axis 0 of
+    channels-last rows, on axis 3 of columns)."""
+    bounds, start = [], 0
+    for part in parts:
+        bounds.append((start, start + part.shape[0 if last else 3]))
+        start = bounds[-1][1]
+    return bounds
+
+
+def _weight_grad_part(x, grad, w_shape, cols, stride, padding, dilation, groups):
     o, cg, kh, kw = w_shape
     n, _, oh, ow = grad.shape
     k = cg * kh * kw
     if cols is None:
-        cols = unfold(x, w_shape, stride, padding, dilation, groups)
+        cols = _unfold_part(x, w_shape, stride, padding, dilation, groups)
     if channels_last(cg * groups, kw, groups):
         # dWᵀ = rowsᵀ · grad, with grad in (N·oh·ow, O) order
         grad_rows = workspace.take("grad_rows", (n, oh, ow, o), grad.dtype, x)

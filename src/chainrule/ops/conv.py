@@ -36,7 +36,7 @@ class Conv2d(Op):
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)),
                 dilation=(1, 1), groups=1):
         # the columns are kept for the weight gradient (see Note [workspace] in kernels/im2col.py)
-        cols = unfold(x, weight.shape, stride, padding, dilation, groups, keep=True)
+        cols = unfold(x, weight.shape, stride, padding, dilation, groups)
         out = product_nchw(weight, cols, groups)
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)

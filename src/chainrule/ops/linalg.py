@@ -1,8 +1,11 @@
 """Matrix products."""
 from __future__ import annotations
 
+import math
+
 from ..autograd.op import Op
 from ..backend import device_of, xp
+from ..kernels.threads import blas_threads_for
 
 
 class MatMul(Op):
@@ -22,17 +25,19 @@ class Linear(Op):
     #   dL/dx = g W,   dL/dW = gᵀ x (summed over every leading dim),   dL/db = Σ g
     def forward(ctx, x, weight, bias=None):
         ctx.save_for_backward(x, weight)
-        y = _times_weight_transposed(x, weight)
+        with blas_threads_for(x.size * weight.shape[0]):  # small products: one thread
+            y = _times_weight_transposed(x, weight)
         if bias is not None:
             y += bias
         return y
 
     def backward(ctx, grad):
         x, weight = ctx.saved
-        grad_x = grad @ weight if ctx.needs_grad(0) else None
-        grad_w = grad_b = None
-        if ctx.needs_grad(1):
-            grad_w = (grad.reshape(-1, grad.shape[-1]).T @ x.reshape(-1, x.shape[-1]))
+        with blas_threads_for(math.prod(x.shape) * weight.shape[0]):
+            grad_x = grad @ weight if ctx.needs_grad(0) else None
+            grad_w = grad.reshape(-1, grad.shape[-1]).T @ x.reshape(-1, x.shape[-1]) \
+                if ctx.needs_grad(1) else None
+        grad_b = None
         if len(ctx.inputs) > 2 and ctx.needs_grad(2):
             grad_b = grad.reshape(-1, grad.shape[-1]).sum(0)
         return grad_x, grad_w, grad_b

@@ -1,0 +1,64 @@
+"""A batch in two halves on two threads, for the convolution kernels (kernels/im2col.py).
+
+NumPy lets go of the GIL inside its copies, its ufunc loops and its BLAS calls, so two
+threads that each work on half of a batch run at the same time on two cores. The
+convolution kernels split their work that way: each half unfolds its own images, makes
+its part of the products and writes its part of the result; a weight gradient is the sum
+of the two halves' gradients. Everything else (the element-wise ops) stays on one thread.
+
+While the halves run, NumPy's BLAS is held to one thread (`threads.one_blas_thread`): its
+own threads would compete with ours for the two cores, and after each product they spin
+for 10-30 ms, which slowed the other thread's copies 1.5-4× when the copies alone were
+split (docs/performance.md, change 9). With the products inside the halves, each half's
+product is a one-thread BLAS call and nothing spins.
+
+Arrays off the CPU (CuPy) and batches of one image run in one piece on the calling thread,
+and so does a call made from inside a half (the pool has one worker).
+"""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from ..backend import device_of
+from .threads import one_blas_thread
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_inside = threading.local()  # .half: this thread is running a half
+
+
+def batch_parts(batch: int, like) -> list:
+    """The (start, stop) of each part of a batch of `batch` images on `like`'s device:
+    two halves on the CPU, else (or for one image, or inside a half) the whole batch."""
+    if batch < 2 or device_of(like) != "cpu" or getattr(_inside, "half", False):
+        return [(0, batch)]
+    half = batch // 2
+    return [(0, half), (half, batch)]
+
+
+def run_parts(work, parts) -> list:
+    """[work(0, start, stop), work(1, ...)] for the parts of `batch_parts`: the first part
+    on the pool's thread, the second on this one, BLAS on one thread meanwhile."""
+    if len(parts) == 1:
+        return [work(0, *parts[0])]
+    with one_blas_thread():
+        first = _worker().submit(_as_half, work, 0, *parts[0])
+        second = _as_half(work, 1, *parts[1])
+        return [first.result(), second]
+
+
+def _as_half(work, index, start, stop):
+    _inside.half = True
+    try:
+        return work(index, start, stop)
+    finally:
+        _inside.half = False
+
+
+def _worker() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chainrule-half")
+    return _pool

@@ -1,0 +1,58 @@
+"""A batch in two halves on two threads, for the convolution kernels (kernels/halves.py)."""
+import threading
+
+import numpy
+import pytest
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule.kernels import halves
+from chainrule.kernels import im2col as conv_kernels
+
+
+def test_two_halves_run_on_two_threads_in_order():
+    threads = {}
+
+    def work(index, start, stop):
+        threads[index] = threading.get_ident()
+        return index, start, stop
+    parts = halves.batch_parts(7, numpy.zeros(1))
+    assert parts == [(0, 3), (3, 7)]
+    assert halves.run_parts(work, parts) == [(0, 0, 3), (1, 3, 7)]
+    assert threads[1] == threading.get_ident() != threads[0]
+
+
+def test_one_image_or_a_call_inside_a_half_stays_in_one_piece():
+    like = numpy.zeros(1)
+    assert halves.batch_parts(1, like) == [(0, 1)]
+    inner = halves.run_parts(lambda i, a, b: halves.batch_parts(8, like),
+                             halves.batch_parts(4, like))
+    assert inner == [[(0, 8)], [(0, 8)]]  # no deadlock on the one worker, no split
+
+
+def test_an_error_in_the_worker_half_reaches_the_caller():
+    def work(index, start, stop):
+        if index == 0:
+            raise ValueError("first half")
+        return stop
+    with pytest.raises(ValueError, match="first half"):
+        halves.run_parts(work, halves.batch_parts(4, numpy.zeros(1)))
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kwargs", [
+    ((5, 1, 12, 12), (4, 1, 5, 5), {}),                       # columns, per-image products
+    ((5, 16, 9, 9), (6, 16, 3, 3), dict(padding=1)),          # channels last
+    ((4, 4, 9, 8), (6, 2, 3, 3), dict(stride=2, groups=2)),   # groups, one GEMM
+])
+def test_halves_give_what_one_piece_gives(monkeypatch, x_shape, w_shape, kwargs):
+    results = []
+    for split in (True, False):
+        if not split:
+            monkeypatch.setattr(conv_kernels, "batch_parts", lambda n, like: [(0, n)])
+        rng = numpy.random.default_rng(0)
+        x, w = (cr.tensor(rng.standard_normal(s), requires_grad=True) for s in (x_shape, w_shape))
+        y = F.conv2d(x, w, **kwargs)
+        (y * y).sum().backward()
+        results.append([y.numpy(), x.grad.numpy(), w.grad.numpy()])
+    for got, expected in zip(*results):
+        numpy.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
