@@ -13,7 +13,8 @@ assert SHAPE[0] * SHAPE[1] % BLOCK
 
 @pytest.mark.parametrize("name, options", [
     ("Adam", {}), ("Adam", {"amsgrad": True, "weight_decay": 0.1}),
-    ("AdamW", {"maximize": True}), ("SGD", {}), ("SGD", {"momentum": 0.9}),
+    ("AdamW", {"maximize": True}), ("SGD", {}), ("SGD", {"momentum": 0.9, "nesterov": True}),
+    ("SGD", {"momentum": 0.5, "dampening": 0.3, "weight_decay": 0.1}),
 ])
 def test_blocked_rules_follow_torch(name, options) -> None:
     gen = numpy.random.default_rng(0)

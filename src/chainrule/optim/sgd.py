@@ -8,11 +8,12 @@
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
 from .. import backend
-from ..kernels.update import add_scaled_
+from ..kernels.update import add_scaled_, in_blocks
 from ..sparse import RowSparseTensor
 from ..tensor import Tensor
 from . import fused
@@ -58,16 +59,22 @@ class SGD(Optimizer):
                 grad = -grad
             if weight_decay != 0:
                 grad = grad + weight_decay * param        # L2 penalty: d(wd/2 |p|^2)/dp = wd p
-            if momentum != 0:
-                buf_t = state.get("momentum_buffer")
-                if buf_t is None:
-                    # a new array (NumPy turns 0-d results into scalars, which can't be
-                    # updated in place), in the parameter's dtype
-                    buf = backend.xp(param).array(grad, dtype=param.dtype)
-                    state["momentum_buffer"] = Tensor._wrap(buf)
-                else:
-                    buf = buf_t.array
-                    buf *= momentum
-                    buf += grad if dampening == 0 else (1 - dampening) * grad
-                grad = grad + momentum * buf if nesterov else buf
-            add_scaled_(param, -lr, grad)                 # p -= lr · g, in one pass
+            if momentum == 0:
+                add_scaled_(param, -lr, grad)             # p -= lr · g, in one pass
+            elif "momentum_buffer" not in state:
+                # b <- g: a new array (NumPy turns 0-d results into scalars, which can't be
+                # updated in place), in the parameter's dtype
+                buf = backend.xp(param).array(grad, dtype=param.dtype)
+                state["momentum_buffer"] = Tensor._wrap(buf)
+                add_scaled_(param, -lr, grad + momentum * buf if nesterov else buf)
+            else:  # element-wise: on blocks of the arrays (kernels/update.py)
+                in_blocks(functools.partial(_momentum_step, lr=lr, momentum=momentum,
+                                            dampening=dampening, nesterov=nesterov),
+                          param, grad, state["momentum_buffer"].array)
+
+
+def _momentum_step(param, grad, buf, *, lr, momentum, dampening, nesterov) -> None:
+    """b <- momentum·b + (1 - dampening)·g, then p -= lr·(g + momentum·b or b), in place."""
+    buf *= momentum
+    buf += grad if dampening == 0 else (1 - dampening) * grad
+    param -= lr * (grad + momentum * buf if nesterov else buf)
