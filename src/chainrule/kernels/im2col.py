@@ -52,6 +52,12 @@ Every other large temporary, one that never leaves an op (the columns when nothi
 them, their gradient, the intermediate rows), lives in a reused per-thread scratch buffer.
 Fresh large arrays cost a page fault per 4 KiB on first touch unless malloc recycles
 them (backend.keep_freed_memory); on W3 those faults were ~40% of a training step.
+
+Note [halves]. The public kernels (`unfold`, `product_nchw`, `weight_grad`,
+`conv_transpose`) split the batch in two and run each half's unfolding and products on
+its own thread (kernels/halves.py); the functions below them (`im2col`, `im2row`, the
+`_part`s) work on one part. So the kept columns are a list of parts, the scratch buffers
+are per thread, and a weight gradient is the sum of the parts'.
 """
 from __future__ import annotations
 
