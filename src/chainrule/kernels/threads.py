@@ -21,7 +21,7 @@ import contextlib
 import functools
 
 SMALL_PRODUCT = 1 << 22  # multiply-adds below which one thread is faster (≈ 4·10⁶)
-OPENBLAS_ALONE = 1 << 18  # below this OpenBLAS multiplies on one thread by itself (4·65536)
+OPENBLAS_ALONE = 1 << 18  # up to this OpenBLAS multiplies on one thread by itself (4·65536)
 
 
 @functools.lru_cache(maxsize=1)
@@ -49,7 +49,7 @@ def one_blas_thread():
 
 def blas_threads_for(multiply_adds: int):
     """One BLAS thread for a product of fewer than SMALL_PRODUCT multiply-adds, else as set
-    (and no switch below OPENBLAS_ALONE, where OpenBLAS uses one thread anyway)."""
-    if OPENBLAS_ALONE <= multiply_adds < SMALL_PRODUCT:
+    (and no switch up to OPENBLAS_ALONE, where OpenBLAS uses one thread anyway)."""
+    if OPENBLAS_ALONE < multiply_adds < SMALL_PRODUCT:
         return one_blas_thread()
     return contextlib.nullcontext()
