@@ -3,7 +3,12 @@ import pytest
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
-from chainrule.kernels.threads import SMALL_PRODUCT, blas_threads_for, one_blas_thread  # noqa: E402
+from chainrule.kernels.threads import (  # noqa: E402
+    OPENBLAS_ALONE,
+    SMALL_PRODUCT,
+    blas_threads_for,
+    one_blas_thread,
+)
 
 
 def blas_threads() -> list[int]:
@@ -38,6 +43,11 @@ def test_small_products_get_one_thread_large_ones_keep_theirs(two_threads):
     with blas_threads_for(97 * 51 * 204):  # one LSTMCell step of time_sequence_prediction
         assert max(blas_threads()) == 1
     with blas_threads_for(SMALL_PRODUCT):
+        assert max(blas_threads()) == 2
+
+
+def test_no_switch_where_openblas_uses_one_thread_by_itself(two_threads):
+    with blas_threads_for(OPENBLAS_ALONE):  # e.g. W5's 32×64·64×128
         assert max(blas_threads()) == 2
 
 
