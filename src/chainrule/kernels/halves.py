@@ -17,13 +17,14 @@ and so does a call made from inside a half (the pool has one worker).
 """
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ..backend import device_of
 from .threads import one_blas_thread
 
-_pool: ThreadPoolExecutor | None = None
+_pool: tuple | None = None  # (the process id it was made in, the pool)
 _pool_lock = threading.Lock()
 _inside = threading.local()  # .half: this thread is running a half
 
@@ -57,8 +58,9 @@ def _as_half(work, index, start, stop):
 
 
 def _worker() -> ThreadPoolExecutor:
+    """The pool's one worker thread, made anew in a forked child (which has no threads)."""
     global _pool
     with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chainrule-half")
-    return _pool
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="chainrule-half")
+        return _pool[1]
