@@ -8,6 +8,7 @@ transpose, so both have gradients (each is the other's adjoint).
 from __future__ import annotations
 
 from ... import backend
+from ...backend import xp
 from ...tensor import Tensor
 from .conv import _per_axis, conv2d
 from .conv_transpose import conv_transpose2d
@@ -17,10 +18,9 @@ __all__ = ["unfold", "fold", "channel_shuffle", "gumbel_softmax"]
 
 def _picker(channels: int, kernel: tuple, like: Tensor) -> Tensor:
     """(C·kh·kw, 1, kh, kw) one-hot kernels: output channel c·kh·kw + j reads position j."""
-    xp = backend.xp(like.array)
     k = kernel[0] * kernel[1]
-    eye = xp.eye(k, dtype=like.dtype).reshape(k, 1, *kernel)
-    return Tensor._wrap(xp.tile(eye, (channels, 1, 1, 1)))
+    eye = xp(like.array).eye(k, dtype=like.dtype).reshape(k, 1, *kernel)
+    return Tensor._wrap(xp(like.array).tile(eye, (channels, 1, 1, 1)))
 
 
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
@@ -77,13 +77,13 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
     """softmax((logits + g) / tau) with g ~ Gumbel(0, 1); `hard`: the one-hot argmax
     forward, the soft sample's gradient (straight-through)."""
     from .activation import softmax
-    xp = backend.xp(logits.array)
     uniform = backend.uniform_like(logits.array)
-    gumbels = Tensor._wrap(xp.asarray(-xp.log(-xp.log(uniform + eps) + eps), dtype=logits.dtype))
+    gumbels = -xp(uniform).log(-xp(uniform).log(uniform + eps) + eps)
+    gumbels = Tensor._wrap(gumbels.astype(logits.dtype, copy=False))
     soft = softmax((logits + gumbels) / tau, dim=dim)
     if not hard:
         return soft
     index = soft.array.argmax(axis=dim)
-    one_hot = xp.zeros_like(soft.array)
-    xp.put_along_axis(one_hot, xp.expand_dims(index, dim), 1, axis=dim)
+    one_hot = xp(logits.array).zeros_like(soft.array)
+    xp(logits.array).put_along_axis(one_hot, xp(logits.array).expand_dims(index, dim), 1, axis=dim)
     return soft + Tensor._wrap(one_hot - soft.array)        # value one_hot, gradient of soft

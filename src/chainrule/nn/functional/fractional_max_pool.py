@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 
-from ... import backend, creation
+from ... import creation
+from ...backend import xp
 from ...composites.functions import gather, reshape
 from ...tensor import Tensor
 from .pooling import _tuple
@@ -90,8 +91,7 @@ def _fractional(input, kernel_size, output_size, output_ratio, samples, nd, wher
     flat = positions.reshape(batch * channels, -1)
     values = reshape(gather(planes, 1, flat), positions.shape)
     best, winner = values.max(-1)
-    xp = backend.xp(positions)
-    index = xp.take_along_axis(positions, winner.array[..., None], -1)[..., 0]
+    index = xp(positions).take_along_axis(positions, winner.array[..., None], -1)[..., 0]
     shape = input.shape[:-nd] + out_sizes
     return reshape(best, shape), Tensor._wrap(index.reshape(shape))
 
@@ -102,11 +102,10 @@ def _tuple_of(value, nd):
 
 def _starts(u, n: int, k: int, m: int):
     """(planes, m) window starts along one axis, from each plane's sample u."""
-    xp = backend.xp(u)
-    starts = xp.full((u.shape[0], m), n - k, dtype="int64")
+    starts = xp(u).full((u.shape[0], m), n - k, dtype="int64")
     if m > 1:
-        alpha = (xp.asarray(n - k, dtype=u.dtype) / xp.asarray(m - 1, dtype=u.dtype))
-        i = xp.arange(m - 1, dtype=u.dtype)
+        alpha = (xp(u).asarray(n - k, dtype=u.dtype) / xp(u).asarray(m - 1, dtype=u.dtype))
+        i = xp(u).arange(m - 1, dtype=u.dtype)
         starts[:, :-1] = ((i + u[:, None]) * alpha).astype("int64") - \
             (u[:, None] * alpha).astype("int64")
     return starts
@@ -115,12 +114,11 @@ def _starts(u, n: int, k: int, m: int):
 def _window_positions(starts, kernel, sizes):
     """(planes, outputs, window elements): the flat position of each element of each
     window, axes in order (the window's elements and the outputs both row-major)."""
-    xp = backend.xp(starts[0])
     nd = len(starts)
     strides = [math.prod(sizes[a + 1:]) for a in range(nd)]
     total = 0
     for a, (start, k, stride) in enumerate(zip(starts, kernel, strides)):
-        along = start[:, :, None] + xp.arange(k)                       # (planes, m_a, k_a)
+        along = start[:, :, None] + xp(starts[0]).arange(k)                       # (planes, m_a, k_a)
         shape = [start.shape[0]] + [1] * (2 * nd)
         shape[1 + a], shape[1 + nd + a] = along.shape[1], k
         total = total + along.reshape(shape) * stride

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from ... import backend
+from ...backend import xp
 from ...composites.functions import reshape
 from ...tensor import Tensor
 from .pooling import _tuple
@@ -57,7 +57,6 @@ def _unpool(input, indices, kernel_size, stride, padding, output_size, nd, where
     lead = input.shape[:-nd]
     rows = math.prod(lead)
     index = (indices.array if isinstance(indices, Tensor) else indices).reshape(rows, -1)
-    xp = backend.xp(input.array)
     area = math.prod(sizes)
     if index.size and (int(index.min()) < 0 or int(index.max()) >= area):
         bad = int(index.max()) if int(index.max()) >= area else int(index.min())
@@ -65,10 +64,10 @@ def _unpool(input, indices, kernel_size, stride, padding, output_size, nd, where
                          f"size {' x '.join(map(str, sizes))})")
     index = index.astype("int64")
     values = reshape(input, (rows, -1))
-    added = Tensor._wrap(xp.zeros((rows, area), dtype=input.dtype)).scatter_add(1, index,
+    added = Tensor._wrap(xp(input.array).zeros((rows, area), dtype=input.dtype)).scatter_add(1, index,
                                                                                  values)
-    written = xp.zeros((rows, area), dtype=input.dtype)
-    written[xp.arange(rows)[:, None], index] = values.array
+    written = xp(input.array).zeros((rows, area), dtype=input.dtype)
+    written[xp(input.array).arange(rows)[:, None], index] = values.array
     out = added + Tensor._wrap(written - added.array)   # repeated indices: not their sum
     return reshape(out, lead + sizes)
 

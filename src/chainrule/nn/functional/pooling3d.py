@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from ... import backend
+from ...backend import xp
 from ...composites.functions import reshape
 from ...tensor import Tensor
 from .pooling import _tuple, adaptive_avg_pool2d, avg_pool2d, max_pool1d, max_pool2d
@@ -37,9 +37,8 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  
     y = reshape(y, (batch,) + y.shape[2:3] + plane.shape[2:])
     if not return_indices:
         return restore(y)
-    xp = backend.xp(x.array)
     winner_depth = depth_index.array.reshape(batch, -1, area) // area
-    winner_plane = xp.take_along_axis(plane_index.array.reshape(batch, depth, area),
+    winner_plane = xp(x.array).take_along_axis(plane_index.array.reshape(batch, depth, area),
                                       winner_depth, axis=1)
     index = winner_depth * (h * w) + winner_plane
     return restore(y), restore(Tensor._wrap(index.reshape(y.shape)))

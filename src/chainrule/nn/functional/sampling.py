@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from ... import backend
+from ...backend import xp
 from ...composites.functions import abs, clamp, gather, matmul, reshape, where  # noqa: A004
 from ...tensor import Tensor
 from .resize import cubic_weights
@@ -52,20 +52,19 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",  # noqa: A0
     sizes = input.shape[2:]
     # grid component nd - 1 - a indexes input axis a (x is the last axis, the width)
     coords = [_pixel(grid[..., nd - 1 - a], n, align) for a, n in enumerate(sizes)]
-    xp = backend.xp(grid.array)
     taps = []                               # per axis: [(index array, weight), ...]
     for s, n in zip(coords, sizes):
         if mode == "bicubic":
-            low = xp.floor(s.array)
+            low = xp(s.array).floor(s.array)
             weights = cubic_weights(s - Tensor._wrap(low))
             taps.append([(_padded_index(low + k - 1, n, padding_mode, align), w)
                          for k, w in enumerate(weights)])
             continue
         s = _pad(s, n, padding_mode, align)
         if mode == "nearest":
-            taps.append([(xp.round(s.array), None)])
+            taps.append([(xp(s.array).round(s.array), None)])
         else:
-            low = xp.floor(s.array)
+            low = xp(s.array).floor(s.array)
             t = s - Tensor._wrap(low)
             taps.append([(low, 1 - t), (low + 1, t)])
     return _weighted_gathers(input, taps, sizes)
@@ -77,15 +76,14 @@ def _weighted_gathers(input: Tensor, taps, sizes) -> Tensor:  # noqa: A002
     n, channels = input.shape[:2]
     out_shape = taps[0][0][0].shape                         # (N, *out)
     flat_input = reshape(input, (n, channels, math.prod(sizes)))
-    xp = backend.xp(input.array)
     total = None
     for combination in itertools.product(*taps):
         flat = 0
         inside = True
         for (position, _), size in zip(combination, sizes):
             inside = inside & (position >= 0) & (position <= size - 1)
-            flat = flat * size + xp.clip(position, 0, size - 1).astype("int64")
-        flat = xp.broadcast_to(flat.reshape(n, 1, -1), (n, channels, math.prod(out_shape[1:])))
+            flat = flat * size + xp(input.array).clip(position, 0, size - 1).astype("int64")
+        flat = xp(input.array).broadcast_to(flat.reshape(n, 1, -1), (n, channels, math.prod(out_shape[1:])))
         values = reshape(gather(flat_input, 2, flat), (n, channels) + out_shape[1:])
         weight = Tensor._wrap(inside.astype(input.dtype))
         for _, w in combination:
@@ -122,7 +120,7 @@ def _reflect(s: Tensor, twice_low: int, twice_high: int) -> Tensor:
         return s * 0
     low, span = twice_low / 2, (twice_high - twice_low) / 2
     distance = abs(s - low)
-    flips = backend.xp(distance.array).floor(distance.array / span)
+    flips = xp(distance.array).floor(distance.array / span)
     extra = distance - Tensor._wrap(flips * span)            # distance mod span
     return where(Tensor._wrap(flips % 2 == 0), extra + low, span - extra + low)
 
@@ -139,17 +137,16 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
                          f"{tuple(theta.shape)} and size {size}")
     if min(size[2:]) < 1:
         raise ValueError(f"affine_grid: the output size {size} must be positive")
-    xp = backend.xp(theta.array)
-    axes = [_steps(n, bool(align_corners), xp) for n in reversed(size[2:])]   # x, y, (z)
-    mesh = xp.meshgrid(*axes[::-1], indexing="ij")[::-1]                      # each (D,) H, W
-    base = xp.stack(list(mesh) + [xp.ones_like(mesh[0])], -1).reshape(-1, nd + 1)
+    axes = [_steps(n, bool(align_corners), theta.array) for n in reversed(size[2:])]  # x, y, (z)
+    mesh = xp(axes[0]).meshgrid(*axes[::-1], indexing="ij")[::-1]             # each (D,) H, W
+    base = xp(axes[0]).stack(list(mesh) + [xp(axes[0]).ones_like(mesh[0])], -1).reshape(-1, nd + 1)
     points = matmul(Tensor._wrap(base.astype(theta.dtype)), theta.transpose(1, 2))
     return reshape(points, (size[0],) + size[2:] + (nd,))
 
 
-def _steps(n: int, align: bool, xp):
-    """The normalised coordinates of n pixel centres."""
+def _steps(n: int, align: bool, like):
+    """The normalised coordinates of n pixel centres (on `like`'s device)."""
     if n <= 1:
-        return xp.zeros(1)
-    steps = xp.linspace(-1.0, 1.0, n)
+        return xp(like).zeros(1)
+    steps = xp(like).linspace(-1.0, 1.0, n)
     return steps if align else steps * (n - 1) / n

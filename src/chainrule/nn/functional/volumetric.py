@@ -13,7 +13,7 @@ The arguments arrive checked and batched (`conv.convolution`, `conv_transpose._t
 """
 from __future__ import annotations
 
-from ... import backend
+from ...backend import xp
 from ...composites.functions import permute, reshape, stack
 from ...ops.conv import Conv2d, ConvTranspose
 from ...tensor import Tensor
@@ -63,9 +63,8 @@ def transpose_planes(x: Tensor, weight: Tensor, size: tuple, stride, padding, di
     y = reshape(permute(y, 0, 1, 3, 2, 4, 5, 6),
                 (n, depth * kd, groups * per_group) + tuple(size[1:]))
     # plane z's offset i lands at depth z·sd + i·dd of the unpadded output
-    xp = backend.xp(x.array)
-    at = (xp.arange(depth)[:, None] * sd + xp.arange(kd)[None, :] * dd).reshape(-1)
+    at = (xp(x.array).arange(depth)[:, None] * sd + xp(x.array).arange(kd)[None, :] * dd).reshape(-1)
     full = size[0] + 2 * pd
-    zeros = Tensor._wrap(xp.zeros((n, full) + y.shape[2:], dtype=y.dtype))
+    zeros = Tensor._wrap(xp(x.array).zeros((n, full) + y.shape[2:], dtype=y.dtype))
     out = zeros.index_add(1, at, y)[:, pd:pd + size[0]]
     return permute(out, 0, 2, 1, 3, 4)
