@@ -54,6 +54,11 @@ def from_numpy(array) -> Tensor:
     return Tensor._wrap(_as_array(array))
 
 
+def _keyword_size(size: tuple, extra: dict) -> tuple:
+    """`torch.empty(size=(2, 3))`: the shape given by keyword, as PyTorch allows."""
+    return (extra.pop("size"),) if "size" in extra and not size else size
+
+
 def _shape(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(int(n) for n in shape[0])
@@ -72,16 +77,19 @@ def _filled(fill: str, shape, dtype, device, requires_grad) -> Tensor:
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, **extra) -> Tensor:
+    size = _keyword_size(size, extra)
     _check("zeros", extra)
     return _filled("zeros", _shape(size), dtype, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, **extra) -> Tensor:
+    size = _keyword_size(size, extra)
     _check("ones", extra)
     return _filled("ones", _shape(size), dtype, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, **extra) -> Tensor:
+    size = _keyword_size(size, extra)
     _check("empty", extra)
     return _filled("empty", _shape(size), dtype, device, requires_grad)
 
@@ -279,6 +287,7 @@ def _random(sample, shape, dtype, device, requires_grad, generator) -> Tensor:
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False,
           **extra) -> Tensor:
     """Standard normal samples."""
+    size = _keyword_size(size, extra)
     _check("randn", extra)
     return _random(lambda g, s: g.standard_normal(s), _shape(size), dtype, device,
                    requires_grad, generator)
@@ -287,6 +296,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False,
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False,
          **extra) -> Tensor:
     """Uniform samples on [0, 1)."""
+    size = _keyword_size(size, extra)
     _check("rand", extra)
     return _random(lambda g, s: g.random(s), _shape(size), dtype, device, requires_grad,
                    generator)

@@ -17,7 +17,7 @@ from .. import predicates, versions
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.op import OpError
 from ..tensor import Tensor
-from . import assorted, grouped, indexing, matrix, operators, reduction, shape, tensor_methods
+from . import assorted, grouped, indexing, matrix, operators, reduction, shape, sparse_coo, tensor_methods
 from . import functions as f
 from . import pointwise as pf
 from .einsum import einsum
@@ -132,7 +132,7 @@ NOT_METHODS = ("einsum", "meshgrid", "broadcast_tensors", "hstack", "vstack", "d
                "column_stack", "row_stack", "block_diag", "cartesian_prod", "chain_matmul",
                "broadcast_shapes", "unravel_index", "isin", "rsub", "polygamma", "histogramdd")
 # The top-level names: the functions, their in-place forms and the `*_copy` variants.
-TOP_LEVEL = {**PUBLIC, **PUBLIC_INPLACE, **COPIES,
+TOP_LEVEL = {**PUBLIC, **PUBLIC_INPLACE, **COPIES, **sparse_coo.FUNCTIONS,
              "detach": lambda input: input.detach(),
              "detach_": lambda input: input.detach_(),
              "fill": lambda input, value: f.add(f.mul(input, 0), value),
@@ -152,7 +152,8 @@ def install(cls) -> None:
     for name, function in PUBLIC.items():
         if name not in NOT_METHODS:
             setattr(cls, name, function)
-    for name, method in {**shape.METHODS, **tensor_methods.METHODS}.items():
+    for name, method in {**shape.METHODS, **tensor_methods.METHODS,
+                         **sparse_coo.METHODS}.items():
         setattr(cls, name, method)
     for name in ("is_same_size", "is_signed"):
         setattr(cls, name, TOP_LEVEL[name])
