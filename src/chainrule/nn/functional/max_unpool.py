@@ -64,8 +64,8 @@ def _unpool(input, indices, kernel_size, stride, padding, output_size, nd, where
                          f"size {' x '.join(map(str, sizes))})")
     index = index.astype("int64")
     values = reshape(input, (rows, -1))
-    added = Tensor._wrap(xp(input.array).zeros((rows, area), dtype=input.dtype)).scatter_add(1, index,
-                                                                                 values)
+    zeros = Tensor._wrap(xp(input.array).zeros((rows, area), dtype=input.dtype))
+    added = zeros.scatter_add(1, index, values)
     written = xp(input.array).zeros((rows, area), dtype=input.dtype)
     written[xp(input.array).arange(rows)[:, None], index] = values.array
     out = added + Tensor._wrap(written - added.array)   # repeated indices: not their sum
