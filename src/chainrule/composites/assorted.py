@@ -10,6 +10,7 @@ import math
 import numpy
 
 from .. import backend, creation
+from ..backend import xp
 from ..ops.indexing import IndexAdd
 from ..ops.pointwise import OPS
 from ..tensor import Tensor, lift
@@ -55,9 +56,8 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:  # noqa: A002
 
 def heaviside(input: Tensor, values) -> Tensor:  # noqa: A002
     """0 for x < 0, `values` for x = 0, 1 for x > 0 (no gradient, as PyTorch)."""
-    m = backend.xp(input.array)
     v = values.array if isinstance(values, Tensor) else values
-    return Tensor._wrap(m.heaviside(input.array, v).astype(input.dtype))
+    return Tensor._wrap(xp(input.array).heaviside(input.array, v).astype(input.dtype))
 
 
 def _integers(name):
@@ -220,11 +220,10 @@ def slice_copy(input: Tensor, dim: int = 0, start=None, end=None, step: int = 1)
 def histogram(input: Tensor, bins=100, *, range=None, weight=None,  # noqa: A002
               density: bool = False):
     """(counts, bin edges), as numpy.histogram (no gradient)."""
-    m = backend.xp(input.array)
     edges = bins.array if isinstance(bins, Tensor) else bins
     w = weight.array if isinstance(weight, Tensor) else weight
-    counts, edges = m.histogram(input.array, bins=edges, range=range, weights=w,
-                                density=density)
+    counts, edges = xp(input.array).histogram(input.array, bins=edges, range=range, weights=w,
+                                              density=density)
     return (Tensor._wrap(counts.astype(input.dtype)), Tensor._wrap(edges.astype(input.dtype)))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy
 
 from .. import backend
+from ..backend import xp
 from ..ops.indexing import IndexAdd, PutAlongDim
 from ..tensor import Tensor, lift
 from . import functions as f
@@ -65,8 +66,7 @@ def index_fill(input: Tensor, dim: int, index, value) -> Tensor:  # noqa: A002
 
 
 def _hit(input: Tensor, key) -> Tensor:
-    m = backend.xp(input.array)
-    hit = m.zeros(input.shape, bool)
+    hit = xp(input.array).zeros(input.shape, bool)
     hit[key] = True
     return Tensor._wrap(hit)
 
@@ -152,16 +152,15 @@ def searchsorted(sorted_sequence: Tensor, values, *, right: bool = False, side=N
                  out_int32: bool = False, sorter=None) -> Tensor:
     """Where each value would be inserted to keep the (last dimension's) order."""
     side = side or ("right" if right else "left")
-    m = backend.xp(sorted_sequence.array)
     seq = sorted_sequence.array
-    vals = values.array if isinstance(values, Tensor) else m.asarray(values)
+    vals = values.array if isinstance(values, Tensor) else xp(seq).asarray(values)
     if seq.ndim == 1:
-        found = m.searchsorted(seq, vals, side=side)
+        found = xp(seq).searchsorted(seq, vals, side=side)
     else:
-        found = m.stack([m.searchsorted(s, v, side=side)
-                         for s, v in zip(seq.reshape(-1, seq.shape[-1]),
-                                         vals.reshape(-1, vals.shape[-1]))]).reshape(vals.shape)
-    return Tensor._wrap(m.asarray(found, dtype=backend.int32 if out_int32 else backend.int64))
+        found = xp(seq).stack([xp(seq).searchsorted(s, v, side=side)
+                               for s, v in zip(seq.reshape(-1, seq.shape[-1]),
+                                               vals.reshape(-1, vals.shape[-1]))]).reshape(vals.shape)
+    return Tensor._wrap(xp(seq).asarray(found, dtype=backend.int32 if out_int32 else backend.int64))
 
 
 def bucketize(input, boundaries: Tensor, *, out_int32: bool = False,  # noqa: A002
@@ -171,10 +170,9 @@ def bucketize(input, boundaries: Tensor, *, out_int32: bool = False,  # noqa: A0
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
            return_counts: bool = False, dim=None):
-    m = backend.xp(input.array)
-    values, inverse, counts = m.unique(input.array if dim is not None else
-                                       input.array.reshape(-1), return_inverse=True,
-                                       return_counts=True, axis=dim)
+    array = input.array if dim is not None else input.array.reshape(-1)
+    values, inverse, counts = xp(array).unique(array, return_inverse=True, return_counts=True,
+                                               axis=dim)
     out = [Tensor._wrap(values)]
     if return_inverse:
         out.append(Tensor._wrap(inverse.reshape(input.shape if dim is None else -1)
@@ -188,32 +186,29 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False,  # noqa: A00
                        return_counts: bool = False, dim=None):
     if dim is not None:
         raise NotImplementedError("unique_consecutive: dim= is not supported")
-    m = backend.xp(input.array)
     flat = input.array.reshape(-1)
-    starts = m.concatenate([m.ones(min(flat.size, 1), bool), flat[1:] != flat[:-1]])
+    starts = xp(flat).concatenate([xp(flat).ones(min(flat.size, 1), bool), flat[1:] != flat[:-1]])
     out = [Tensor._wrap(flat[starts])]
     if return_inverse:
-        out.append(Tensor._wrap((m.cumsum(starts) - 1).reshape(input.shape)
+        out.append(Tensor._wrap((xp(flat).cumsum(starts) - 1).reshape(input.shape)
                                 .astype(backend.int64)))
     if return_counts:
-        bounds = m.concatenate([m.flatnonzero(starts), m.asarray([flat.size])])
-        out.append(Tensor._wrap(m.diff(bounds).astype(backend.int64)))
+        bounds = xp(flat).concatenate([xp(flat).flatnonzero(starts), xp(flat).asarray([flat.size])])
+        out.append(Tensor._wrap(xp(flat).diff(bounds).astype(backend.int64)))
     return out[0] if len(out) == 1 else tuple(out)
 
 
 def bincount(input: Tensor, weights=None, minlength: int = 0) -> Tensor:  # noqa: A002
-    m = backend.xp(input.array)
     w = weights.array if isinstance(weights, Tensor) else weights
-    counts = m.bincount(input.array, weights=w, minlength=minlength)
+    counts = xp(input.array).bincount(input.array, weights=w, minlength=minlength)
     return Tensor._wrap(counts if w is not None else counts.astype(backend.int64))
 
 
 def histc(input: Tensor, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002
-    m = backend.xp(input.array)
     lo, hi = (min, max) if (min, max) != (0, 0) else (input.array.min(), input.array.max())
     if lo == hi:
         lo, hi = lo - 1, hi + 1
-    counts, _ = m.histogram(input.array, bins=bins, range=(float(lo), float(hi)))
+    counts, _ = xp(input.array).histogram(input.array, bins=bins, range=(float(lo), float(hi)))
     return Tensor._wrap(counts.astype(input.dtype))
 
 

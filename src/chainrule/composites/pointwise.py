@@ -7,6 +7,7 @@ import numpy
 
 from .. import backend, versions
 from ..autograd.grad_mode import is_grad_enabled
+from ..backend import xp
 from ..ops.pointwise import OPS, OPS2
 from ..tensor import Tensor, lift
 from . import functions as f
@@ -206,11 +207,10 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:  # noqa: A002
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', "
                          f"got {rounding_mode!r}")
-    a, b = f._pair(input, other)
-    m = backend.xp(a.array)
-    quotient = m.floor_divide(a.array, b.array) if rounding_mode == "floor" else (
-        m.trunc(a.array / b.array).astype(a.dtype) if a.dtype.kind == "f" else
-        (m.sign(a.array) * m.sign(b.array) * (m.abs(a.array) // m.abs(b.array))))
+    a, b = (t.array for t in f._pair(input, other))
+    quotient = xp(a).floor_divide(a, b) if rounding_mode == "floor" else (
+        xp(a).trunc(a / b).astype(a.dtype) if a.dtype.kind == "f" else
+        (xp(a).sign(a) * xp(a).sign(b) * (xp(a).abs(a) // xp(a).abs(b))))
     return into(out, Tensor._wrap(quotient.astype(a.dtype, copy=False)))
 
 

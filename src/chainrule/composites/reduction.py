@@ -12,6 +12,7 @@ from collections import namedtuple
 import numpy
 
 from .. import backend
+from ..backend import xp
 from ..ops.cumulative import CumProd, CumSum, Prod
 from ..tensor import Tensor
 from . import functions as f
@@ -110,13 +111,12 @@ def logcumsumexp(input: Tensor, dim: int):  # noqa: A002
 
 def _running(input: Tensor, dim: int, better) -> ValuesIndices:
     """cummax/cummin: the running best and where it was first reached."""
-    m = backend.xp(input.array)
-    x = m.moveaxis(input.array, dim, -1)
-    positions = m.broadcast_to(m.arange(x.shape[-1]), x.shape)
+    x = xp(input.array).moveaxis(input.array, dim, -1)
+    positions = xp(x).broadcast_to(xp(x).arange(x.shape[-1]), x.shape)
     best = better.accumulate(x, axis=-1)
     # the index of the latest position holding the running best (PyTorch's tie rule)
-    index = m.maximum.accumulate(m.where(x == best, positions, 0), axis=-1)
-    index = m.moveaxis(index, -1, dim)
+    index = xp(x).maximum.accumulate(xp(x).where(x == best, positions, 0), axis=-1)
+    index = xp(x).moveaxis(index, -1, dim)
     return ValuesIndices(f.gather(input, dim, Tensor._wrap(index)), Tensor._wrap(index))
 
 
@@ -205,13 +205,12 @@ def _taken(input: Tensor, index, dim: int) -> ValuesIndices:
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):  # noqa: A002
-    m = backend.xp(input.array)
     if input.ndim == 0:
-        return ValuesIndices(input, Tensor._wrap(m.zeros((), backend.int64)))
+        return ValuesIndices(input, Tensor._wrap(xp(input.array).zeros((), backend.int64)))
     key = -input.array if descending and input.dtype.kind != "b" else input.array
-    order = m.argsort(key, axis=dim, kind="stable")
+    order = xp(key).argsort(key, axis=dim, kind="stable")
     if descending and input.dtype.kind == "b":
-        order = m.flip(m.argsort(input.array, axis=dim, kind="stable"), dim)
+        order = xp(key).flip(xp(key).argsort(input.array, axis=dim, kind="stable"), dim)
     return _taken(input, order, dim)
 
 
@@ -278,18 +277,18 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> ValuesIndices: 
 # --- truth and counting: no gradient -------------------------------------------------------
 def _boolean(name):
     def function(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
-        m = backend.xp(input.array)
-        return Tensor._wrap(m.asarray(getattr(m, name)(input.array, axis=_axis(dim),
-                                                       keepdims=keepdim)))
+        array = input.array
+        return Tensor._wrap(xp(array).asarray(getattr(xp(array), name)(array, axis=_axis(dim),
+                                                                       keepdims=keepdim)))
     function.__name__ = name
     function.__doc__ = f"{name}(input, dim=None, keepdim=False): a bool tensor."
     return function
 
 
 def count_nonzero(input: Tensor, dim=None) -> Tensor:  # noqa: A002
-    m = backend.xp(input.array)
-    return Tensor._wrap(m.asarray(m.count_nonzero(input.array, axis=_axis(dim)),
-                                  dtype=backend.int64))
+    array = input.array
+    return Tensor._wrap(xp(array).asarray(xp(array).count_nonzero(array, axis=_axis(dim)),
+                                          dtype=backend.int64))
 
 
 FUNCTIONS = {name: globals()[name] for name in (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy
 
 from .. import backend, creation, versions
+from ..backend import xp
 from ..ops.indexing import IndexAdd
 from ..random import stream
 from ..tensor import Tensor
@@ -125,10 +126,9 @@ def where(self, condition, other) -> Tensor:
 
 def masked_scatter(self, mask, source: Tensor) -> Tensor:
     """x with the positions where `mask` holds filled, in order, from source's elements."""
-    m = backend.xp(self.array)
-    mask = m.broadcast_to(mask.array if isinstance(mask, Tensor) else m.asarray(mask),
-                          self.shape)
-    order = m.maximum(m.cumsum(mask.reshape(-1)) - 1, 0).reshape(self.shape)
+    mask = mask.array if isinstance(mask, Tensor) else xp(self.array).asarray(mask)
+    mask = xp(mask).broadcast_to(mask, self.shape)
+    order = xp(mask).maximum(xp(mask).cumsum(mask.reshape(-1)) - 1, 0).reshape(self.shape)
     picked = f.index(f.reshape(source, -1), order)
     return f.where(Tensor._wrap(mask), picked, self)
 
