@@ -25,8 +25,8 @@ def arrays(bias, seed=0):
 @pytest.mark.parametrize("bias", [True, False])
 def test_each_step_read_its_input_the_previous_state_and_a_bias_row(reverse, bias):
     x, h0, c0, w_ih, w_hh, b_ih, b_hh = arrays(bias)
-    out, gates, cells, tanh_cells, operands = recurrent.lstm_forward(x, h0, c0, w_ih, w_hh,
-                                                                     b_ih, b_hh, reverse)
+    out, (tape,) = recurrent.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
+    operands = tape.operands
     inputs = recurrent.step_inputs(operands, reverse)
     assert inputs.shape == (T, I + H + bias, B)
     walk = list(recurrent.order(T, reverse))
@@ -43,20 +43,38 @@ def test_each_step_read_its_input_the_previous_state_and_a_bias_row(reverse, bia
 @pytest.mark.parametrize("bias", [True, False])
 def test_stacked_grads_is_the_sum_of_every_steps_products(reverse, bias):
     x, h0, c0, w_ih, w_hh, b_ih, b_hh = arrays(bias)
-    *_, operands = recurrent.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
+    operands = recurrent.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)[1][0].operands
     dpre = numpy.random.default_rng(1).standard_normal((T, 4 * H, B))
-    dx, dw_ih, dw_hh, db = recurrent.stacked_grads(dpre, operands, w_ih, w_hh, reverse, True)
+    dx, dw = recurrent.stacked_grads(dpre, operands, w_ih, reverse, True)
+    dw_ih, dw_hh, db = dw[:, :I], dw[:, I:I + H], dw[:, I + H:]
     inputs = recurrent.step_inputs(operands, reverse)
     numpy.testing.assert_allclose(dw_ih, sum(dpre[t] @ x[t] for t in range(T)), rtol=1e-12)
     numpy.testing.assert_allclose(dw_hh, sum(dpre[t] @ inputs[t, I:I + H].T for t in range(T)),
                                   rtol=1e-12)
     numpy.testing.assert_allclose(dx, numpy.stack([dpre[t].T @ w_ih for t in range(T)]),
                                   rtol=1e-12)
-    if bias:
-        numpy.testing.assert_allclose(db, dpre.sum(axis=(0, 2)), rtol=1e-12)
-    else:
-        assert db is None
-    assert recurrent.stacked_grads(dpre, operands, w_ih, w_hh, reverse, False)[0] is None
+    numpy.testing.assert_allclose(db.T, dpre.sum(axis=(0, 2))[None][:int(bias)], rtol=1e-12)
+    assert recurrent.stacked_grads(dpre, operands, w_ih, reverse, False)[0] is None
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_batch_split_in_halves_gives_what_the_whole_batch_gives(monkeypatch, reverse):
+    """Large sequences run each half of the batch on its own thread (kernels/halves);
+    B = 3 splits into 1 and 2 examples."""
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh = arrays(True)
+    grad = numpy.random.default_rng(2).standard_normal((T + 1, B, H))
+    results = {}
+    for split_work in (1 << 62, 0):
+        monkeypatch.setattr(recurrent, "SPLIT_WORK", split_work)
+        out, tapes = recurrent.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
+        grads = recurrent.lstm_backward(grad, c0, w_ih, w_hh, tapes, reverse, True)
+        results[len(tapes)] = out, grads, recurrent.step_gradients(grads.dpre)
+    (out1, grads1, steps1), (out2, grads2, steps2) = results[1], results[2]
+    numpy.testing.assert_allclose(out2, out1, rtol=1e-12)
+    numpy.testing.assert_allclose(steps2, steps1, rtol=1e-12)
+    for name in ("dx", "dh0", "dc0", "dw_ih", "dw_hh", "db"):
+        numpy.testing.assert_allclose(getattr(grads2, name), getattr(grads1, name),
+                                      rtol=1e-12, atol=1e-14, err_msg=name)
 
 
 def test_gate_blocks_and_sigmoid_rows_are_views_of_the_right_rows():

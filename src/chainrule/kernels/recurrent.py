@@ -38,8 +38,15 @@ weight gradient's copies of (T, K, B) operands outweigh a (T, H, B) gradient).
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ..backend import xp
+from .halves import batch_parts, run_parts
 from .threads import blas_threads_for
+
+# Multiply-adds of a whole sequence's step products from which an LSTM splits its batch in
+# two halves on two threads (kernels/halves): below it, handing a half over costs more.
+SPLIT_WORK = 1 << 24
 
 
 # --- stacked steps (LSTM): Note [transposed steps] ----------------------------------------
@@ -75,21 +82,24 @@ def states(operands, features, hidden, reverse):
     return operands[1 - first:1 - first + operands.shape[0] - 1, features:features + hidden]
 
 
-def stacked_grads(dpre, operands, w_ih, w_hh, reverse, input_grad: bool):
+def stacked_grads(dpre, operands, w_ih, reverse, input_grad: bool):
     """From every step's gate gradient dpre_t (T, G·H, B) and the operands of its product
-    [x_t; h_{t-1}; 1]: (dL/dx = dpreᵀ W_ih as (T, B, I), None unless `input_grad`; dL/dW_ih,
-    dL/dW_hh, dL/db (None without a bias)), the last three the parts of ONE product over all
-    steps and examples, Σ_t dpre_t [x_t; h_{t-1}; 1]ᵀ (G·H, K)."""
+    [x_t; h_{t-1}; 1]: (dL/dx = dpreᵀ W_ih as (T, B, I), None unless `input_grad`; the
+    gradient of the stacked weights [W_ih | W_hh | b], Σ_t dpre_t [x_t; h_{t-1}; 1]ᵀ
+    (G·H, K)), each ONE product over all steps and examples."""
     steps, rows, batch = dpre.shape
-    features, hidden = w_ih.shape[1], w_hh.shape[1]
     flat = xp(dpre).ascontiguousarray(dpre.transpose(1, 0, 2)).reshape(rows, steps * batch)
     inputs = step_inputs(operands, reverse).transpose(1, 0, 2)
     inputs = xp(dpre).ascontiguousarray(inputs).reshape(-1, steps * batch)
-    with blas_threads_for(flat.size * inputs.shape[0]):
-        dx = (flat.T @ w_ih).reshape(steps, batch, features) if input_grad else None
-        dw = flat @ inputs.T
-    db = dw[:, -1] if dw.shape[1] > features + hidden else None
-    return dx, dw[:, :features], dw[:, features:features + hidden], db
+    dx = (flat.T @ w_ih).reshape(steps, batch, -1) if input_grad else None
+    return dx, flat @ inputs.T
+
+
+def batch_split(x, multiply_adds: int) -> list:
+    """The parts of x's batch (x (T, B, I)) for `run_parts`: two halves on two threads on
+    the CPU (kernels/halves) once the sequence's products reach SPLIT_WORK, else whole."""
+    batch = x.shape[1]
+    return batch_parts(batch, x) if multiply_adds >= SPLIT_WORK else [(0, batch)]
 
 
 def gate_blocks(a, parts: int = 4):
@@ -108,15 +118,35 @@ def sigmoid_rows(a, axis: int = 0):
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     """The LSTM over the sequence: (out (T + 1, B, H): every h_t then the last c_t, and
-    what backward needs, each step transposed: the gates i f g o (T, 4H, B), the cell
-    states and their tanh (T, H, B), the operands of every step (T + 1, K, B))."""
-    steps, batch, features = x.shape
-    hidden = w_hh.shape[1]
+    what backward needs: one `LSTMTape` per part of the batch (`batch_split`))."""
+    steps, batch, _ = x.shape
     weights = stacked_weights(w_ih, w_hh, b_ih, b_hh, xp(x).result_type(x, h0, w_ih))
     # σ(z) = ½ + ½ tanh(z/2): one tanh serves all four gates once the σ gates' rows of the
     # weights are halved; their outputs are then halved and shifted.
     for rows in sigmoid_rows(weights):
         rows *= 0.5
+    out = xp(x).empty((steps + 1, batch, w_hh.shape[1]), dtype=weights.dtype)
+
+    def part(index, start, stop):
+        return _lstm_forward(x[:, start:stop], h0[start:stop], c0[start:stop], weights,
+                             out[:, start:stop], reverse)
+    with blas_threads_for(weights.size * batch):
+        tapes = run_parts(part, batch_split(x, weights.size * batch * steps))
+    return out, tapes
+
+
+class LSTMTape(NamedTuple):
+    """What one part of the batch keeps for the backward, each step transposed."""
+    gates: object  # i f g o, (T, 4H, b)
+    cells: object  # c_t, (T, H, b)
+    tanh_cells: object  # tanh c_t, (T, H, b)
+    operands: object  # [x_t; h_{t-1}; 1] of every step, (T + 1, K, b)
+
+
+def _lstm_forward(x, h0, c0, weights, out, reverse):
+    """One part of the batch: fills `out` (T + 1, b, H) and returns its LSTMTape."""
+    steps, batch, features = x.shape
+    hidden = out.shape[2]
     operands = step_operands(x, h0, weights, reverse)
     inputs, hs = step_inputs(operands, reverse), states(operands, features, hidden, reverse)
     gates = xp(x).empty((steps, 4 * hidden, batch), dtype=weights.dtype)
@@ -126,27 +156,59 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     blocks, (sigmoid_if, sigmoid_o) = gate_blocks(gates), sigmoid_rows(gates, axis=1)
     matmul, multiply, tanh = xp(x).matmul, xp(x).multiply, xp(x).tanh  # looked up once
     c = c0.T
-    with blas_threads_for(weights.size * batch):
-        for t in order(steps, reverse):
-            tanh(matmul(weights, inputs[t], out=gates[t]), out=gates[t])
-            for rows in (sigmoid_if[t], sigmoid_o[t]):
-                rows *= 0.5
-                rows += 0.5
-            i, f, g, o = blocks[t]
-            c = multiply(f, c, out=cells[t])
-            c += multiply(i, g, out=spare)
-            multiply(o, tanh(c, out=tanh_cells[t]), out=hs[t])
-    out = xp(x).empty((steps + 1, batch, hidden), dtype=weights.dtype)
+    for t in order(steps, reverse):
+        tanh(matmul(weights, inputs[t], out=gates[t]), out=gates[t])
+        for rows in (sigmoid_if[t], sigmoid_o[t]):
+            rows *= 0.5
+            rows += 0.5
+        i, f, g, o = blocks[t]
+        c = multiply(f, c, out=cells[t])
+        c += multiply(i, g, out=spare)
+        multiply(o, tanh(c, out=tanh_cells[t]), out=hs[t])
     out[:steps] = hs.transpose(0, 2, 1)
     out[steps] = c.T
-    return out, gates, cells, tanh_cells, operands
+    return LSTMTape(gates, cells, tanh_cells, operands)
 
 
-def lstm_backward(grad, c0, w_hh, gates, cells, tanh_cells, reverse):
-    """Backpropagation through time on the transposed steps: (dL/dpre for every step
-    (T, 4H, B), dL/dh0 and dL/dc0 (B, H))."""
-    steps, hidden, batch = cells.shape
-    grad_h = xp(grad).ascontiguousarray(grad[:steps].transpose(0, 2, 1))  # (T, H, B)
+class LSTMGrads(NamedTuple):
+    """The LSTM's gradients (dx None unless asked for, db None without a bias) and each
+    part's gate gradients dpre (T, 4H, b) (`step_gradients` joins them)."""
+    dx: object
+    dh0: object
+    dc0: object
+    dw_ih: object
+    dw_hh: object
+    db: object
+    dpre: list
+
+
+def lstm_backward(grad, c0, w_ih, w_hh, tapes, reverse, input_grad: bool) -> LSTMGrads:
+    """Backpropagation through time, each part of the batch on its own (as the forward
+    split it), then the weight gradient: the sum of the parts' `stacked_grads`."""
+    sizes = [tape.cells.shape[2] for tape in tapes]
+    bounds = [sum(sizes[:k]) for k in range(len(sizes) + 1)]
+
+    def part(index, start, stop):
+        tape = tapes[index]
+        dpre, dh0, dc0 = _lstm_backward(grad[:, start:stop], c0[start:stop], w_hh, tape,
+                                        reverse)
+        return dpre, dh0, dc0, *stacked_grads(dpre, tape.operands, w_ih, reverse, input_grad)
+    with blas_threads_for(w_hh.size * grad.shape[1]):
+        parts = run_parts(part, list(zip(bounds[:-1], bounds[1:])))
+    dpre, dh0, dc0, dx, dw = zip(*parts)
+    join = xp(grad).concatenate
+    dw = sum(dw[1:], dw[0])
+    features, hidden = w_ih.shape[1], w_hh.shape[1]
+    return LSTMGrads(join(dx, axis=1) if input_grad else None, join(dh0), join(dc0),
+                     dw[:, :features], dw[:, features:features + hidden],
+                     dw[:, -1] if dw.shape[1] > features + hidden else None, list(dpre))
+
+
+def _lstm_backward(grad, c0, w_hh, tape, reverse):
+    """One part of the batch: (dL/dpre for every step (T, 4H, b), dL/dh0, dL/dc0 (b, H))."""
+    gates, cells, tanh_cells = tape.gates, tape.cells, tape.tanh_cells
+    steps = cells.shape[0]
+    grad_h = xp(grad).ascontiguousarray(grad[:steps].transpose(0, 2, 1))  # (T, H, b)
     dc = xp(grad).array(grad[steps].T, order="C")
     dpre = xp(grad).empty_like(gates)
     products = xp(grad).empty_like(gates[0])  # (dc ⊙ g, dc ⊙ c_{t-1}, dc ⊙ i, dh ⊙ tanh c)
@@ -159,29 +221,34 @@ def lstm_backward(grad, c0, w_hh, gates, cells, tanh_cells, reverse):
     add, matmul, multiply, subtract = (xp(grad).add, xp(grad).matmul, xp(grad).multiply,
                                        xp(grad).subtract)
     walk = order(steps, not reverse)  # the forward walk, backwards
-    with blas_threads_for(w_hh.size * batch):
-        for k, t in enumerate(walk):
-            i, f, g, o = blocks[t]
-            tc = tanh_cells[t]
-            c_prev = c0.T if k == steps - 1 else cells[walk[k + 1]]
-            dh = add(grad_h[t], dh_next, out=grad_h[t])
-            multiply(tc, tc, out=through_h)  # dc += dh ⊙ o ⊙ (1 - tanh² c)
-            subtract(1, through_h, out=through_h)
-            through_h *= o
-            through_h *= dh
-            dc += through_h
-            multiply(dc, g, out=p_i)
-            multiply(dc, c_prev, out=p_f)
-            multiply(dc, i, out=p_g)
-            multiply(dh, tc, out=p_o)
-            for rows, slope in ((sigmoid_if[t], slope_if[t]), (sigmoid_o[t], slope_o[t])):
-                multiply(rows, subtract(1, rows, out=slope), out=slope)  # σ' = σ(1 - σ)
-            slope = d_blocks[t, 2]  # tanh' = 1 - g²
-            subtract(1, multiply(g, g, out=slope), out=slope)
-            d = multiply(dpre[t], products, out=dpre[t])
-            dc *= f
-            matmul(w_hh.T, d, out=dh_next)
+    for k, t in enumerate(walk):
+        i, f, g, o = blocks[t]
+        tc = tanh_cells[t]
+        c_prev = c0.T if k == steps - 1 else cells[walk[k + 1]]
+        dh = add(grad_h[t], dh_next, out=grad_h[t])
+        multiply(tc, tc, out=through_h)  # dc += dh ⊙ o ⊙ (1 - tanh² c)
+        subtract(1, through_h, out=through_h)
+        through_h *= o
+        through_h *= dh
+        dc += through_h
+        multiply(dc, g, out=p_i)
+        multiply(dc, c_prev, out=p_f)
+        multiply(dc, i, out=p_g)
+        multiply(dh, tc, out=p_o)
+        for rows, slope in ((sigmoid_if[t], slope_if[t]), (sigmoid_o[t], slope_o[t])):
+            multiply(rows, subtract(1, rows, out=slope), out=slope)  # σ' = σ(1 - σ)
+        slope = d_blocks[t, 2]  # tanh' = 1 - g²
+        subtract(1, multiply(g, g, out=slope), out=slope)
+        d = multiply(dpre[t], products, out=dpre[t])
+        dc *= f
+        matmul(w_hh.T, d, out=dh_next)
     return dpre, dh_next.T, dc.T
+
+
+def step_gradients(dpre):
+    """Every step's gate gradient, batch-major as the per-example instruments read it:
+    the parts' (T, 4H, b) joined into (T, B, 4H)."""
+    return xp(dpre[0]).concatenate([d.transpose(0, 2, 1) for d in dpre], axis=1)
 
 
 # --- GRU and RNN: (B, G·H) steps after one projection of the inputs ---------------------

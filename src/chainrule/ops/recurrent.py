@@ -39,17 +39,20 @@ class LSTMSequence(Op):
     #   dpre = (dc ⊙ g, dc ⊙ c_{t-1}, dc ⊙ i, dh ⊙ tanh c_t) ⊙ (i(1-i), f(1-f), 1-g², o(1-o))
     #   dc_{t-1} = dc ⊙ f;   dh_{t-1} = dL/dh_{t-1} + dpre W_hh
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
-        out, *steps = recurrent.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
+        out, tapes = recurrent.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
         ctx.reverse = reverse
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, out, *steps)  # gates, cells, tanh, operands
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, out, *(a for tape in tapes for a in tape))
         return out
 
     def backward(ctx, grad):
+        # The kernel sums the weight gradients as [dW_ih | dW_hh | db] = Σ_t dpre_t [x_t; h_{t-1}; 1]ᵀ
         ctx.once_differentiable()
-        x, h0, c0, w_ih, w_hh, out, gates, cells, tanh_cells, operands = ctx.saved
-        dpre, dh0, dc0 = recurrent.lstm_backward(grad, c0, w_hh, gates, cells, tanh_cells,
-                                                 ctx.reverse)
-        return _stacked_grads(ctx, dpre, operands, x, w_ih, w_hh, out[:-1], h0, dh0, dc0)
+        x, h0, c0, w_ih, w_hh, out, *kept = ctx.saved
+        tapes = [recurrent.LSTMTape(*kept[k:k + 4]) for k in range(0, len(kept), 4)]
+        g = recurrent.lstm_backward(grad, c0, w_ih, w_hh, tapes, ctx.reverse, ctx.needs_grad(0))
+        if getattr(ctx, "keep_step_gradients", False):  # per-example gradients (explain) read
+            ctx.step_gradients = (recurrent.step_gradients(g.dpre),) * 2 + (x, out[:-1], h0)
+        return (g.dx, g.dh0, g.dc0, g.dw_ih, g.dw_hh) + (() if g.db is None else (g.db, g.db))
 
 
 class GRUSequence(Op):
@@ -92,17 +95,6 @@ class RNNSequence(Op):
         x, h0, w_ih, w_hh, out = ctx.saved
         dpre, dh0 = recurrent.rnn_backward(grad, h0, w_hh, out, ctx.reverse, ctx.relu)
         return _input_grads(ctx, dpre, dpre, x, w_ih, out, h0, dh0)
-
-
-def _stacked_grads(ctx, dpre, operands, x, w_ih, w_hh, hs, h0, *state_grads):
-    """The gradients of (x, h0, [c0,] W_ih, W_hh, [b_ih, b_hh]) from every step's gate
-    gradient dpre (T, G·H, B) and the operands of each step's one product, [x_t; h_{t-1}; 1]:
-    dx = dpreᵀ W_ih and [dW_ih | dW_hh | db] = Σ_t dpre_t [x_t; h_{t-1}; 1]ᵀ."""
-    if getattr(ctx, "keep_step_gradients", False):  # per-example gradients (explain) read
-        ctx.step_gradients = (dpre.transpose(0, 2, 1),) * 2 + (x, hs, h0)  # each step's
-    dx, dw_ih, dw_hh, db = recurrent.stacked_grads(dpre, operands, w_ih, w_hh, ctx.reverse,
-                                                   ctx.needs_grad(0))
-    return (dx, *state_grads, dw_ih, dw_hh) + (() if db is None else (db, db))
 
 
 def _flat(a):
