@@ -14,6 +14,7 @@ from __future__ import annotations
 from .. import backend
 from ..nn.layers.recurrent import RNNBase
 from ..ops.recurrent import GRUSequence, LSTMSequence, RNNSequence
+from ..tensor import Tensor
 
 SEQUENCE_OPS = (LSTMSequence, GRUSequence, RNNSequence)
 
@@ -72,5 +73,5 @@ def _tensors(values):
     for value in values:
         if isinstance(value, (tuple, list)):
             yield from _tensors(value)
-        elif hasattr(value, "grad_fn"):
+        elif isinstance(value, Tensor):
             yield value
