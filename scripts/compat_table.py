@@ -206,6 +206,11 @@ DIFFERENCES = [
     "code does), or the in-place forms `F.relu_(x)`, `x.relu_()`, which change `x`.",
     "`torch.utils.checkpoint.checkpoint` keeps the values it would recompute: the same "
     "results and gradients, without the memory saving.",
+    "`nn.CrossMapLRN2d` computes PyTorch's forward (whose window always holds channel 0) "
+    "and its exact derivative; PyTorch's hand-written backward assumes the window without "
+    "channel 0, so its gradient differs (and fails `torch.autograd.gradcheck`).",
+    "`F.grid_sample(mode=\"nearest\")` leaves the grid without a gradient (`grid.grad` "
+    "stays None); PyTorch gives it zeros.",
 ]
 
 
