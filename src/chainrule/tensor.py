@@ -145,7 +145,7 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         """NumPy sees a CPU tensor as its array (`numpy.asarray(t)`), as PyTorch."""
-        array = self.numpy()
+        array = numpy.asarray(self.numpy())  # (a 0-d reduction holds a NumPy scalar)
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def tolist(self):

@@ -141,3 +141,19 @@ def test_memory_formats_exist_and_change_nothing(name):
     x = chainrule.arange(6.0).reshape(1, 1, 2, 3)
     assert chainrule.empty_like(x, memory_format=fmt).shape == x.shape
     numpy.testing.assert_array_equal(x.contiguous(memory_format=fmt).numpy(), x.numpy())
+
+
+def test_a_list_of_zero_d_tensors_is_an_array():
+    """rasbt/machine-learning-book ch12: `accuracy_hist[epoch] += is_correct.sum()` then
+    `ax.plot(accuracy_hist)`: NumPy (and matplotlib) must read a list of 0-d tensors."""
+    history = [0] * 3
+    for epoch in range(3):
+        history[epoch] += (chainrule.tensor([1.0, 0.0, 1.0]) == 1).float().sum()
+        history[epoch] /= 4
+    numpy.testing.assert_allclose(numpy.asarray(history), [0.5, 0.5, 0.5])
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    line, = plt.figure().add_subplot().plot(history)
+    numpy.testing.assert_allclose(line.get_ydata(), [0.5, 0.5, 0.5])
+    plt.close("all")
