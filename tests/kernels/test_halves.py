@@ -73,3 +73,24 @@ def test_a_forked_child_gets_its_own_worker():
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+@pytest.mark.parametrize("pool, kwargs", [
+    (F.max_pool2d, dict(kernel_size=2)),                       # a stack of tiles
+    (F.max_pool2d, dict(kernel_size=3, stride=2, padding=1)),  # overlapping slices
+    (F.avg_pool2d, dict(kernel_size=3, stride=2, padding=1)),
+])
+def test_pools_in_halves_give_what_one_piece_gives(monkeypatch, pool, kwargs):
+    from chainrule.kernels import windows
+    x = numpy.maximum(numpy.random.default_rng(0).standard_normal((5, 3, 8, 8)), 0)  # ties
+    results = []
+    for split in (True, False):
+        if not split:
+            monkeypatch.setattr(windows, "batch_parts", lambda n, like: [(0, n)])
+        cx = cr.tensor(x, requires_grad=True)
+        y = pool(cx, **kwargs)
+        upstream = numpy.random.default_rng(1).standard_normal(y.shape)
+        y.backward(cr.tensor(upstream))
+        results.append([y.numpy(), cx.grad.numpy()])
+    for got, expected in zip(*results):
+        numpy.testing.assert_array_equal(got, expected)

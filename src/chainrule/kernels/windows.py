@@ -4,10 +4,13 @@
 padded frame that contains every window whole); `slices(frame)` gives, for each kernel
 offset (i, j), the elements at that offset of every window as one strided view, which is
 what the pooling ops in chainrule.ops.pooling loop over (see the notes there).
+`Windows.stack_max`, `first_maxima` and `scatter` do a max pool's array work, each half
+of the batch on its own thread (kernels/halves.py).
 """
 from __future__ import annotations
 
 from ..backend import xp
+from .halves import batch_parts, run_parts
 
 
 def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int,
@@ -67,13 +70,20 @@ class Windows:
         padded frame per offset, shaped (N, C, oh, ow)."""
         return [frame[self.slice(i, j)] for i, j in self.offsets()]
 
-    def gather(self, frame):
-        """The slices copied into one contiguous stack (kh·kw, N, C, oh, ow)."""
+    def stack_max(self, frame):
+        """The slices copied into one contiguous stack (kh·kw, N, C, oh, ow), and its
+        maximum over the kernel offsets (N, C, oh, ow); each half of the batch on its own
+        thread (kernels/halves.py)."""
         slices = self.slices(frame)
         stack = xp(frame).empty((len(slices),) + slices[0].shape, frame.dtype)
-        for p, view in enumerate(slices):
-            stack[p] = view
-        return stack
+        y = xp(frame).empty(slices[0].shape, frame.dtype)
+
+        def part(_, a, b):
+            for p, view in enumerate(slices):
+                stack[p, a:b] = view[a:b]
+            stack[:, a:b].max(axis=0, out=y[a:b])
+        run_parts(part, batch_parts(len(frame), frame))
+        return stack, y
 
     def pad(self, x, value):
         """x placed in the padded frame filled with `value` (x itself when it fits)."""
@@ -105,3 +115,46 @@ class Windows:
             term = m * place
             index = term if index is None else index + term
         return index.astype("int64")
+
+
+def first_maxima(slices, y):
+    """For each kernel offset, where its slice (or row of the stack) holds its window's
+    maximum y and no earlier offset did (ties go to the first, as PyTorch): exclusive
+    boolean masks shaped like y, each half of the batch on its own thread."""
+    masks = [xp(y).empty(y.shape, dtype=bool) for _ in slices]
+
+    def part(_, a, b):
+        taken = None
+        for view, m in zip(slices, masks):
+            m = m[a:b]
+            xp(y).equal(view[a:b], y[a:b], out=m)
+            if taken is None:
+                taken = m.copy()
+            else:
+                m &= ~taken
+                taken |= m
+    run_parts(part, batch_parts(len(y), y))
+    return masks
+
+
+def scatter(grad, windows, weights=None):
+    """The frame (N, C, *windows.frame) with each output's value spread over its window:
+    frame[window o, offset p] += grad[o] · weights[p] (weights None: 1), each half of the
+    batch on its own thread. Every element is written once where the windows tile the
+    frame; elsewhere the frame starts from zeros."""
+    shape = windows.frame_shape(grad.shape[:2])
+    frame = (xp(grad).empty if windows.tiles else xp(grad).zeros)(shape, dtype=grad.dtype)
+    slices = windows.slices(frame)
+
+    def part(_, a, b):
+        g = grad[a:b]
+        for p, view in enumerate(slices):
+            view = view[a:b]
+            if windows.overlap:
+                view += g if weights is None else g * weights[p][a:b]
+            elif weights is None:  # every frame element belongs to one window at most
+                view[...] = g
+            else:
+                xp(grad).multiply(g, weights[p][a:b], out=view)
+    run_parts(part, batch_parts(len(grad), grad))
+    return frame

@@ -30,7 +30,12 @@ from __future__ import annotations
 
 from ..autograd.op import Op
 from ..backend import xp
-from ..kernels.windows import Windows, pool_out_size  # noqa: F401 - nn.functional uses them
+from ..kernels.windows import (  # noqa: F401 - nn.functional uses Windows, pool_out_size
+    Windows,
+    first_maxima,
+    pool_out_size,
+    scatter,
+)
 
 
 class MaxPool2d(Op):
@@ -46,8 +51,7 @@ class MaxPool2d(Op):
                 xp(x).maximum(y, view, out=y)
             ctx.save_for_backward(frame, y)
         else:  # a contiguous stack, kept for the backward pass (Note [stacked windows])
-            stack = windows.gather(frame)
-            y = stack.max(axis=0)
+            stack, y = windows.stack_max(frame)
             ctx.save_for_backward(stack, y)
         return y
 
@@ -63,22 +67,6 @@ def winners(frame, y, windows):
     return first_maxima(windows.slices(frame), y)
 
 
-def first_maxima(slices, y):
-    """For each kernel offset, where its slice (or row of the stack) holds its window's
-    maximum y and no earlier offset did (ties go to the first, as PyTorch): exclusive
-    boolean masks shaped like y."""
-    masks, taken = [], None
-    for view in slices:
-        m = view == y
-        if taken is None:
-            taken = m.copy()
-        else:
-            m &= ~taken
-            taken |= m
-        masks.append(m)
-    return masks
-
-
 class WindowScatter(Op):
     # dx = Σ_(i,j) slice_ij⁻¹(g · w_ij): each output's value spread over its window with
     # weights w_ij (a max pool's winner masks) or one common scale (an average's 1/divisor).
@@ -87,19 +75,7 @@ class WindowScatter(Op):
         ctx.windows, ctx.weights, ctx.scale = windows, weights, scale
         if scale is not None:
             grad = grad * scale
-        shape = windows.frame_shape(grad.shape[:2])
-        if windows.tiles:  # every element is written below
-            frame = xp(grad).empty(shape, dtype=grad.dtype)
-        else:
-            frame = xp(grad).zeros(shape, dtype=grad.dtype)
-        for p, view in enumerate(windows.slices(frame)):
-            if windows.overlap:
-                view += grad if weights is None else grad * weights[p]
-            elif weights is None:  # every frame element belongs to one window at most
-                view[...] = grad
-            else:
-                xp(grad).multiply(grad, weights[p], out=view)
-        return windows.crop(frame)
+        return windows.crop(scatter(grad, windows, weights))
 
     def backward(ctx, h):
         return (WindowGather.call(h, windows=ctx.windows, weights=ctx.weights,
