@@ -43,6 +43,13 @@ def test_add_scattered_refuses_indices_outside_the_table() -> None:
     assert not table.any()
 
 
+def test_add_scattered_refuses_parts_that_do_not_match() -> None:
+    with pytest.raises(ValueError, match="rows of shape"):
+        add_scattered(numpy.zeros((6, 4)), IDS, VALUES, SOURCE)
+    with pytest.raises(ValueError, match="6 ids, 5 sources and 6 coefficients"):
+        add_scattered(numpy.zeros((6, 5)), IDS, VALUES, SOURCE[:5])
+
+
 @pytest.mark.parametrize("num_rows", [5, 10_000])  # a mask over the table; a sort
 def test_distinct_ids_number_the_ids_in_order(num_rows) -> None:
     distinct, slot = distinct_ids(num_rows, IDS)

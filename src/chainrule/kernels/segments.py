@@ -59,37 +59,43 @@ def distinct_ids(num_rows, ids):
 
 
 def add_scattered(total, ids, values, source=None, coef=None, alpha: float = 1.0) -> None:
-    """total[ids[t]] += alpha·coef[t]·values[source[t]] for every t, in place."""
+    """total[ids[t]] += alpha·coef[t]·values[source[t]] for every t, in place (`total`
+    and `values` 2-D, rows of one width; ids, source and coef of one length)."""
+    if values.ndim != 2 or total.ndim != 2 or values.shape[1] != total.shape[1]:
+        raise ValueError(f"add_scattered: rows of shape {values.shape} do not fit a table "
+                         f"of shape {total.shape}")
     if ids.size == 0:
         return
     if device_of(total) != "cpu":
         rows = alpha * (values if source is None else values.take(source, axis=0))
         xp(total).add.at(total, ids, rows if coef is None else rows * coef[:, None])
         return
-    if not _kernel_fits(total, values):  # a strided or half-precision table
+    if not _kernel_fits(total):  # a strided or half-precision table
         distinct, sums = sum_rows(total.shape[0], ids, values, source, coef)
         add_rows(total, distinct, (alpha * sums).astype(total.dtype, copy=False))
         return
-    sources = xp(ids).arange(ids.size) if source is None else source
-    _check_within(ids, total.shape[0])
-    _check_within(sources, values.shape[0])
+    rows = _within(ids, total.shape[0])
+    sources = xp(ids).arange(ids.size) if source is None else _within(source, values.shape[0])
     weights = xp(ids).full(ids.size, alpha, dtype=total.dtype) if coef is None else (
-        alpha * coef).astype(total.dtype, copy=False)
-    # Z += A @ values, A[ids_t, sources_t] = weights_t  (both index arrays of one type)
-    coo_matmat_dense(ids.size, total.shape[1], ids.astype(xp(ids).intp, copy=False),
-                     sources.astype(xp(ids).intp, copy=False), weights,
+        alpha * xp(ids).ascontiguousarray(coef, dtype=total.dtype).reshape(-1))
+    if not rows.size == sources.size == weights.size:
+        raise ValueError(f"add_scattered: {rows.size} ids, {sources.size} sources and "
+                         f"{weights.size} coefficients")
+    # Z += A @ values, A[rows_t, sources_t] = weights_t
+    coo_matmat_dense(rows.size, total.shape[1], rows, sources, weights,
                      xp(values).ascontiguousarray(values, dtype=total.dtype).reshape(-1), total)
 
 
-def _kernel_fits(total, values) -> bool:
-    """Whether SciPy's kernel can write `total` in place: a C-contiguous 2-D table of a
-    type it adds, with rows as wide as `values`'."""
-    return (total.ndim == 2 and total.flags.c_contiguous and total.dtype in _KERNEL_TYPES
-            and values.ndim == 2 and values.shape[1] == total.shape[1])
+def _kernel_fits(total) -> bool:
+    """Whether SciPy's kernel can write `total` in place: C-contiguous, of a type it adds."""
+    return total.flags.c_contiguous and total.dtype in _KERNEL_TYPES
 
 
-def _check_within(indices, size: int) -> None:
-    """The kernel writes where it is told: refuse an index outside 0 … size - 1."""
-    if int(indices.min()) < 0 or int(indices.max()) >= size:
-        raise IndexError(f"add_scattered: indices from {int(indices.min())} to "
-                         f"{int(indices.max())} do not fit {size} rows")
+def _within(indices, size: int):
+    """The indices as one contiguous run of intp for the kernel, which reads and writes
+    where it is told: an index outside 0 … size - 1 is refused."""
+    lowest, highest = int(indices.min()), int(indices.max())
+    if lowest < 0 or highest >= size:
+        raise IndexError(f"add_scattered: indices from {lowest} to {highest} do not fit "
+                         f"{size} rows")
+    return xp(indices).ascontiguousarray(indices, dtype=xp(indices).intp).reshape(-1)
