@@ -16,7 +16,7 @@ from .backend import (bool_ as bool, default_dtype as get_default_dtype, float16
                       uint8)
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
                        ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
-from . import data, explain, nn, optim, train, utils  # noqa: E402
+from . import data, distributions, explain, nn, optim, train, utils  # noqa: E402
 from .serialize import LoadError, SaveError, load, save  # noqa: E402
 from . import io  # noqa: E402  (PyTorch checkpoints, ONNX, DLPack)
 from .io import from_dlpack, onnx, to_dlpack  # noqa: E402

@@ -157,3 +157,92 @@ def test_a_list_of_zero_d_tensors_is_an_array():
     line, = plt.figure().add_subplot().plot(history)
     numpy.testing.assert_allclose(line.get_ydata(), [0.5, 0.5, 0.5])
     plt.close("all")
+
+
+def _both(build):
+    """build(torch) under chainrule and PyTorch, as NumPy arrays."""
+    def arrays(result):
+        return [numpy.asarray(r.detach().numpy(), dtype=float) for r in result]
+    return arrays(build(chainrule)), arrays(build(real_torch))
+
+
+@pytest.mark.parametrize("given", ["probs", "logits"])
+def test_categorical_like_pytorch(given):
+    """A policy's `Categorical(logits=...)`: log_prob of chosen actions, entropy, and the
+    gradient of log_prob · reward (REINFORCE) reaching the logits."""
+    raw = numpy.array([[0.2, 1.5, -0.3], [2.0, 0.1, 0.4]])
+
+    def build(torch):
+        values = torch.tensor(raw if given == "logits" else numpy.exp(raw), requires_grad=True)
+        dist = torch.distributions.Categorical(**{given: values})
+        chosen = torch.tensor([1, 0])
+        loss = -(dist.log_prob(chosen) * torch.tensor([1.0, -2.0])).sum() - dist.entropy().sum()
+        loss.backward()
+        return dist.probs, dist.logits, dist.log_prob(chosen), dist.entropy(), values.grad
+    for ours, theirs in zip(*_both(build)):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_categorical_samples_follow_probs():
+    chainrule.manual_seed(0)
+    dist = chainrule.distributions.Categorical(probs=chainrule.tensor([0.1, 0.6, 0.3]))
+    draws = dist.sample((20000,))
+    assert tuple(draws.shape) == (20000,) and draws.dtype == numpy.int64
+    numpy.testing.assert_allclose(numpy.bincount(draws.numpy(), minlength=3) / 20000,
+                                  [0.1, 0.6, 0.3], atol=0.015)
+    batch = chainrule.distributions.Categorical(logits=chainrule.zeros(4, 5)).sample((2,))
+    assert tuple(batch.shape) == (2, 4) == tuple(real_torch.distributions.Categorical(
+        logits=real_torch.zeros(4, 5)).sample((2,)).shape)
+
+
+def test_normal_like_pytorch():
+    """A VAE's `Normal(mu, std)`: log_prob, entropy, kl_divergence against N(0, 1), and
+    rsample's gradient reaching mu and std."""
+    def build(torch):
+        mu = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
+        std = torch.tensor([1.0, 0.3, 2.5], dtype=torch.float64, requires_grad=True)
+        dist = torch.distributions.Normal(mu, std)
+        prior = torch.distributions.Normal(torch.zeros(3, dtype=torch.float64), 1.0)
+        x = torch.tensor([0.0, -0.5, 4.0], dtype=torch.float64)
+        kl = torch.distributions.kl_divergence(dist, prior)
+        (dist.log_prob(x).sum() + kl.sum()).backward()
+        return dist.log_prob(x), dist.entropy(), kl, mu.grad, std.grad, dist.mean, dist.stddev
+    for ours, theirs in zip(*_both(build)):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    chainrule.manual_seed(0)
+    mu = chainrule.zeros(2, requires_grad=True)
+    draw = chainrule.distributions.Normal(mu, 2.0).rsample((5000,))
+    assert tuple(draw.shape) == (5000, 2) and abs(float(draw.std()) - 2.0) < 0.1
+    draw.sum().backward()
+    numpy.testing.assert_allclose(mu.grad.numpy(), [5000.0, 5000.0])
+    assert chainrule.distributions.Normal(mu, 1.0).sample().requires_grad is False
+
+
+@pytest.mark.parametrize("given", ["probs", "logits"])
+def test_bernoulli_like_pytorch(given):
+    raw = numpy.array([0.2, 0.7, 0.9]) if given == "probs" else numpy.array([-1.0, 0.5, 3.0])
+
+    def build(torch):
+        values = torch.tensor(raw, requires_grad=True)
+        dist = torch.distributions.Bernoulli(**{given: values})
+        other = torch.distributions.Bernoulli(probs=torch.tensor([0.5, 0.5, 0.1],
+                                                                 dtype=torch.float64))
+        x = torch.tensor([1.0, 0.0, 1.0], dtype=torch.float64)
+        kl = torch.distributions.kl_divergence(dist, other)
+        (dist.log_prob(x).sum() + dist.entropy().sum() + kl.sum()).backward()
+        return dist.log_prob(x), dist.entropy(), kl, dist.mean, values.grad
+    for ours, theirs in zip(*_both(build)):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-12)
+
+
+def test_distributions_at_pytorchs_import_paths():
+    from chainrule.compat.torch_alias import torch_as_chainrule
+
+    with torch_as_chainrule():
+        from torch.distributions import Normal
+        from torch.distributions.categorical import Categorical
+        from torch.distributions.kl import kl_divergence
+    assert Categorical is chainrule.distributions.Categorical
+    assert kl_divergence(Normal(0.0, 1.0), Normal(0.0, 1.0)).item() == 0.0
+    with pytest.raises(NotImplementedError, match="kl_divergence: no closed form"):
+        kl_divergence(Normal(0.0, 1.0), Categorical(logits=chainrule.zeros(2)))

@@ -1,0 +1,33 @@
+"""`Distribution`: what every distribution answers (shapes, sampling without a gradient)."""
+from __future__ import annotations
+
+from ..autograd import no_grad
+from ..tensor import Tensor
+
+
+class Distribution:
+    """A batch of distributions of shape `batch_shape`, each over values of `event_shape`."""
+
+    has_rsample = False
+
+    def __init__(self, batch_shape=(), event_shape=(), validate_args=None) -> None:
+        self.batch_shape = tuple(batch_shape)
+        self.event_shape = tuple(event_shape)
+
+    def sample(self, sample_shape=()) -> Tensor:
+        """Draws of shape sample_shape + batch_shape + event_shape, cut from the graph."""
+        with no_grad():
+            return self.rsample(sample_shape) if self.has_rsample else self._draw(sample_shape)
+
+    def _draw(self, sample_shape) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} cannot sample")
+
+    def _extended_shape(self, sample_shape=()) -> tuple:
+        return tuple(sample_shape) + self.batch_shape + self.event_shape
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.variance.sqrt()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(batch_shape={self.batch_shape})"
