@@ -88,3 +88,18 @@ def test_gate_blocks_and_sigmoid_rows_are_views_of_the_right_rows():
     steps = numpy.stack([a, a + 1])  # (T, 4H, B): the gates on axis 1
     numpy.testing.assert_array_equal(recurrent.sigmoid_rows(steps, axis=1)[1], steps[:, 3 * H:])
     numpy.testing.assert_array_equal(recurrent.gate_blocks(steps)[1, 2], steps[1, 2 * H:3 * H])
+
+
+@pytest.mark.parametrize("batch, hidden", [(1, 3), (3, 1)])
+def test_backward_leaves_the_incoming_gradient_alone(batch, hidden):
+    """With one example or one hidden unit the transposed gradient is contiguous as it
+    comes; the backward must still work on a copy of it."""
+    rng = numpy.random.default_rng(3)
+    x = rng.standard_normal((T, batch, I))
+    h0, c0 = numpy.zeros((batch, hidden)), numpy.zeros((batch, hidden))
+    w_ih, w_hh = rng.standard_normal((4 * hidden, I)), rng.standard_normal((4 * hidden, hidden))
+    out, tapes = recurrent.lstm_forward(x, h0, c0, w_ih, w_hh, None, None, False)
+    grad = rng.standard_normal(out.shape)
+    kept = grad.copy()
+    recurrent.lstm_backward(grad, c0, w_ih, w_hh, tapes, False, True)
+    numpy.testing.assert_array_equal(grad, kept)

@@ -216,7 +216,7 @@ def _lstm_backward(grad, c0, w_hh, tape, reverse):
     """One part of the batch: (dL/dpre for every step (T, 4H, b), dL/dh0, dL/dc0 (b, H))."""
     gates, cells, tanh_cells = tape.gates, tape.cells, tape.tanh_cells
     steps = cells.shape[0]
-    grad_h = xp(grad).ascontiguousarray(grad[:steps].transpose(0, 2, 1))  # (T, H, b)
+    grad_h = xp(grad).array(grad[:steps].transpose(0, 2, 1), order="C")  # (T, H, b), a copy
     dc = xp(grad).array(grad[steps].T, order="C")
     dpre = xp(grad).empty_like(gates)
     products = xp(grad).empty_like(gates[0])  # (dc ⊙ g, dc ⊙ c_{t-1}, dc ⊙ i, dh ⊙ tanh c)
