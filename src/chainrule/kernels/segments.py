@@ -77,7 +77,7 @@ def add_scattered(total, ids, values, source=None, coef=None, alpha: float = 1.0
     rows = _within(ids, total.shape[0])
     sources = xp(ids).arange(ids.size) if source is None else _within(source, values.shape[0])
     weights = xp(ids).full(ids.size, alpha, dtype=total.dtype) if coef is None else (
-        alpha * xp(ids).ascontiguousarray(coef, dtype=total.dtype).reshape(-1))
+        alpha * xp(ids).ascontiguousarray(coef).reshape(-1)).astype(total.dtype, copy=False)
     if not rows.size == sources.size == weights.size:
         raise ValueError(f"add_scattered: {rows.size} ids, {sources.size} sources and "
                          f"{weights.size} coefficients")
