@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def fetch(ports: list[dict], folder: Path) -> None:
         target.mkdir(parents=True, exist_ok=True)
         for path in port["files"]:
             url = (f"https://raw.githubusercontent.com/{port['repository']}/"
-                   f"{port['commit']}/{path}")
+                   f"{port['commit']}/{urllib.parse.quote(path)}")  # paths may hold spaces
             with urllib.request.urlopen(url, timeout=60) as response:
                 (target / Path(path).name).write_bytes(response.read())
         print(f"fetched {port['name']} ({len(port['files'])} files)")
@@ -65,6 +66,35 @@ def write_text_data(port: dict, folder: Path) -> None:
         path.write_text("\n".join(parts[part]) + "\n")
 
 
+def write_graph_data(port: dict, folder: Path) -> None:
+    """A citation graph in Cora's files where the program expects Cora (`graph = "DIR"`):
+    DIR/cora.content (paper id, binary word features, class) and DIR/cora.cites (pairs of
+    ids). Synthetic, drawn from a fixed seed: `graph_nodes` papers in 7 classes, each
+    class with its own likely words, and 80% of the citations within a class, so that a
+    graph network has something to learn (Cora itself is a download)."""
+    if "graph" not in port:
+        return
+    import numpy
+    rng = numpy.random.default_rng(0)
+    nodes, words, classes = port.get("graph_nodes", 600), 100, 7
+    labels = rng.integers(0, classes, nodes)
+    likely = rng.random((classes, words)) < 0.15
+    features = (rng.random((nodes, words)) < 0.03) | (likely[labels] &
+                                                      (rng.random((nodes, words)) < 0.5))
+    ids = rng.choice(10 * nodes, nodes, replace=False)
+    target = folder / port["graph"]
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / "cora.content", "w") as content:
+        for paper, row, label in zip(ids, features.astype(int), labels):
+            content.write(f"{paper}\t" + "\t".join(map(str, row)) + f"\tclass_{label}\n")
+    with open(target / "cora.cites", "w") as cites:
+        for a in rng.integers(0, nodes, 3 * nodes):
+            same = labels == labels[a] if rng.random() < 0.8 else numpy.ones(nodes, bool)
+            b = rng.choice(numpy.flatnonzero(same))
+            if a != b:
+                cites.write(f"{ids[a]}\t{ids[b]}\n")
+
+
 def command(framework: str, script: str, args: list[str]) -> list[str]:
     if framework == "torch":
         return [sys.executable, script, *args]
@@ -77,6 +107,7 @@ def run_port(port: dict, folder: Path, framework: str) -> tuple[bool, str, float
                PYTHONPATH=os.pathsep.join([str(STANDIN), os.environ.get("PYTHONPATH", "")]))
     env.update({k: str(v) for k, v in port.get("env", {}).items()})
     write_text_data(port, folder)
+    write_graph_data(port, folder)
     timeout = port.get("timeout", 300)
     started = time.perf_counter()
     for script in port.get("before", []):

@@ -64,3 +64,17 @@ def test_a_failing_program_reports_its_last_error_line(tmp_path):
             "reference": 0, "tolerance": 0}
     passed, why, value = _ports().run_port(port, tmp_path, "chainrule")
     assert not passed and value is None and why == "exit 1: ValueError: no good"
+
+
+def test_the_graph_stand_in_is_coras_files(tmp_path):
+    """examples-gat reads ./cora/cora.content and cora.cites (Cora itself is a download)."""
+    _ports().write_graph_data({"graph": "cora", "graph_nodes": 50}, tmp_path)
+    rows = [line.split("\t") for line in (tmp_path / "cora" / "cora.content").read_text()
+            .splitlines()]
+    assert len(rows) == 50 and {len(r) for r in rows} == {102}
+    assert {r[-1] for r in rows} <= {f"class_{k}" for k in range(7)}
+    assert all(set(r[1:-1]) <= {"0", "1"} for r in rows)
+    ids = {r[0] for r in rows}
+    cites = [line.split("\t") for line in (tmp_path / "cora" / "cora.cites").read_text()
+             .splitlines()]
+    assert len(cites) > 50 and all(a in ids and b in ids and a != b for a, b in cites)
