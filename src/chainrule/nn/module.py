@@ -105,6 +105,39 @@ class Module:
         self._modules[name] = module
         object.__setattr__(self, name, module)
 
+    register_module = add_module
+
+    # --- reaching a part by its dotted name ("encoder.layers.0.weight") ---------------
+    def get_submodule(self, target: str) -> "Module":
+        module = self
+        for name in filter(None, target.split(".")):
+            if name not in module._modules:
+                raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+            module = module._modules[name]
+        return module
+
+    def set_submodule(self, target: str, module: "Module", strict: bool = False) -> None:
+        path, _, name = target.rpartition(".")
+        owner = self.get_submodule(path)
+        if strict and name not in owner._modules:
+            raise AttributeError(f"{type(owner).__name__} has no attribute `{name}`")
+        setattr(owner, name, module)
+
+    def get_parameter(self, target: str) -> Parameter:
+        return self._get_tensor(target, "_parameters", "an nn.Parameter")
+
+    def get_buffer(self, target: str) -> Tensor:
+        return self._get_tensor(target, "_buffers", "a buffer")
+
+    def _get_tensor(self, target: str, registry: str, kind: str):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        tensors = getattr(module, registry)
+        if name not in tensors:
+            raise AttributeError(f"`{name}` is not {kind}" if hasattr(module, name) else
+                                 f"{type(module).__name__} has no attribute `{name}`")
+        return tensors[name]
+
     # --- walking the tree --------------------------------------------------------------
     def named_modules(self, prefix: str = "", memo: set | None = None):
         memo = set() if memo is None else memo
@@ -260,6 +293,19 @@ class Module:
 
     def double(self) -> "Module":
         return self.to(backend.float64)
+
+    def half(self) -> "Module":
+        return self.to(backend.float16)
+
+    def type(self, dst_type) -> "Module":
+        return self.to(dst_type)
+
+    def share_memory(self) -> "Module":
+        """Nothing to do: a module's arrays live in this one process."""
+        return self
+
+    def compile(self, *args, **kwargs) -> None:
+        """As cr.compile: the module keeps running eagerly (there is no compiler)."""
 
     def cpu(self) -> "Module":
         return self.to("cpu")
