@@ -13,7 +13,9 @@ split (docs/performance.md, change 9). With the products inside the halves, each
 product is a one-thread BLAS call and nothing spins.
 
 Arrays off the CPU (CuPy) and batches of one image run in one piece on the calling thread,
-and so does a call made from inside a half (the pool has one worker).
+and so does a call made from inside a half (the pool has one worker), and every call in a
+process forked from the one that imported chainrule (a data-loading worker): threads do
+not survive a fork, and starting new ones there deadlocked in tests.
 """
 from __future__ import annotations
 
@@ -24,15 +26,17 @@ from concurrent.futures import ThreadPoolExecutor
 from ..backend import device_of
 from .threads import one_blas_thread
 
-_pool: tuple | None = None  # (the process id it was made in, the pool)
+_pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_home = os.getpid()  # the process that may split (not a forked child)
 _inside = threading.local()  # .half: this thread is running a half
 
 
 def batch_parts(batch: int, like) -> list:
     """The (start, stop) of each part of a batch of `batch` images on `like`'s device:
-    two halves on the CPU, else (or for one image, or inside a half) the whole batch."""
-    if batch < 2 or device_of(like) != "cpu" or getattr(_inside, "half", False):
+    two halves on the CPU, else (one image, inside a half, a forked child) the whole batch."""
+    if batch < 2 or device_of(like) != "cpu" or getattr(_inside, "half", False) \
+            or os.getpid() != _home:
         return [(0, batch)]
     half = batch // 2
     return [(0, half), (half, batch)]
@@ -58,9 +62,8 @@ def _as_half(work, index, start, stop):
 
 
 def _worker() -> ThreadPoolExecutor:
-    """The pool's one worker thread, made anew in a forked child (which has no threads)."""
     global _pool
     with _pool_lock:
-        if _pool is None or _pool[0] != os.getpid():
-            _pool = os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="chainrule-half")
-        return _pool[1]
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chainrule-half")
+        return _pool
