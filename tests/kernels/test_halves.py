@@ -10,6 +10,12 @@ from chainrule.kernels import halves
 from chainrule.kernels import im2col as conv_kernels
 
 
+@pytest.fixture(autouse=True)
+def two_blas_threads(monkeypatch):
+    """As on a machine whose BLAS has two threads (a one-core machine would not split)."""
+    monkeypatch.setattr(halves, "blas_threads", lambda: 2)
+
+
 def test_two_halves_run_on_two_threads_in_order():
     threads = {}
 
@@ -56,6 +62,11 @@ def test_halves_give_what_one_piece_gives(monkeypatch, x_shape, w_shape, kwargs)
         results.append([y.numpy(), x.grad.numpy(), w.grad.numpy()])
     for got, expected in zip(*results):
         numpy.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_a_blas_held_to_one_thread_means_one_piece(monkeypatch):
+    monkeypatch.setattr(halves, "blas_threads", lambda: 1)  # OPENBLAS_NUM_THREADS=1
+    assert halves.batch_parts(4, numpy.zeros(1)) == [(0, 4)]
 
 
 def test_a_forked_child_runs_in_one_piece(monkeypatch):

@@ -13,9 +13,11 @@ split (docs/performance.md, change 9). With the products inside the halves, each
 product is a one-thread BLAS call and nothing spins.
 
 Arrays off the CPU (CuPy) and batches of one image run in one piece on the calling thread,
-and so does a call made from inside a half (the pool has one worker), and every call in a
-process forked from the one that imported chainrule (a data-loading worker): threads do
-not survive a fork, and starting new ones there deadlocked in tests.
+and so does a call made from inside a half (the pool has one worker), every call in a
+process forked from the one that imported chainrule (a data-loading worker: threads do
+not survive a fork, and starting new ones there deadlocked in tests), and every call while
+the BLAS is set to one thread (OPENBLAS_NUM_THREADS=1, as the distributed benchmark sets
+for each rank): the halves use no more threads than the BLAS is given.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ..backend import device_of
-from .threads import one_blas_thread
+from .threads import blas_threads, one_blas_thread
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -36,7 +38,7 @@ def batch_parts(batch: int, like) -> list:
     """The (start, stop) of each part of a batch of `batch` images on `like`'s device:
     two halves on the CPU, else (one image, inside a half, a forked child) the whole batch."""
     if batch < 2 or device_of(like) != "cpu" or getattr(_inside, "half", False) \
-            or os.getpid() != _home:
+            or os.getpid() != _home or blas_threads() < 2:
         return [(0, batch)]
     half = batch // 2
     return [(0, half), (half, batch)]

@@ -34,6 +34,11 @@ def _blas_libraries() -> tuple:
     return tuple(lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas")
 
 
+def blas_threads() -> int:
+    """The threads NumPy's BLAS may use now (2 when threadpoolctl knows no BLAS here)."""
+    return max((lib.get_num_threads() for lib in _blas_libraries()), default=2)
+
+
 @contextlib.contextmanager
 def one_blas_thread():
     """Inside: NumPy's BLAS on one thread; after: as it was."""
