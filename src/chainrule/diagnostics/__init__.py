@@ -1,11 +1,14 @@
-"""Tools that check the engine's work from outside it, built on the core (one layer above
-ops): anomaly mode (an op hook that stops at the first NaN or infinity and says why) and
-gradcheck (backward against finite differences).
+"""Tools built on the core from outside it (one layer above ops): anomaly mode (an op hook
+that stops at the first NaN or infinity and says why), gradcheck (backward against finite
+differences), and `functional` (jacobian, hessian, vjp, jvp, hvp, vhp from autograd.grad).
 
 PyTorch keeps them under `torch.autograd`; `install(autograd)`, called once by the package
 `__init__`, puts them at those paths (`cr.autograd.detect_anomaly`, `cr.autograd.gradcheck`,
-`MyFunction.verify`), as `ops` gives the Tensor class its methods.
+`cr.autograd.functional`, `MyFunction.verify`), as `ops` gives the Tensor class its methods.
 """
+import sys
+
+from . import functional
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, verify
 
@@ -20,3 +23,5 @@ def install(autograd) -> None:
     for name, value in PUBLIC.items():
         setattr(autograd, name, value)
     autograd.Function.verify = classmethod(verify)
+    autograd.functional = functional  # importable too: from chainrule.autograd.functional import
+    sys.modules[f"{autograd.__name__}.functional"] = functional
