@@ -154,6 +154,7 @@ def test_hessian_needs_a_single_element():
 
 def test_reached_at_pytorchs_paths():
     import chainrule.autograd.functional as by_path
+
     from chainrule.compat.torch_alias import torch_as_chainrule
 
     assert by_path is CF
