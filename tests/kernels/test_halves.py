@@ -12,8 +12,16 @@ from chainrule.kernels import im2col as conv_kernels
 
 @pytest.fixture(autouse=True)
 def two_blas_threads(monkeypatch):
-    """As on a machine whose BLAS has two threads (a one-core machine would not split)."""
+    """As on a machine whose BLAS has two threads (a one-core machine would not split), and
+    with the small arrays of these tests split too."""
     monkeypatch.setattr(halves, "blas_threads", lambda: 2)
+    monkeypatch.setattr(halves, "MIN_SPLIT", 0)
+
+
+def test_small_arrays_stay_in_one_piece(monkeypatch):
+    monkeypatch.setattr(halves, "MIN_SPLIT", 1 << 16)
+    assert halves.batch_parts(64, numpy.zeros((64, 32, 4, 4))) == [(0, 64)]  # W3's 2nd pool
+    assert halves.batch_parts(64, numpy.zeros((64, 32, 8, 8))) == [(0, 32), (32, 64)]
 
 
 def test_two_halves_run_on_two_threads_in_order():
