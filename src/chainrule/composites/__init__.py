@@ -37,8 +37,9 @@ def inplace(function, name: str):
         recording = is_grad_enabled() and (self.requires_grad or any(
             getattr(a, "requires_grad", False) for a in (*args, *kwargs.values())))
         if recording and self.requires_grad and self.is_leaf:
-            raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be changed "
-                               "in place; update it under cr.no_grad() or through .data")
+            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
+                               "an in-place operation (update it under no_grad() or through "
+                               ".data)")
         result = function(_alias(self) if recording else self, *args, **kwargs)
         if recording:
             self.array, self.grad_fn = result.array, result.grad_fn
@@ -60,8 +61,8 @@ def reshaping_inplace(function, name: str):
     def method(self, *args, **kwargs):
         recording = is_grad_enabled() and self.requires_grad
         if recording and self.is_leaf:
-            raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be changed "
-                               "in place")
+            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
+                               "an in-place operation")
         result = function(_alias(self) if recording else self, *args, **kwargs)
         self.array = result.array
         if recording:

@@ -1,7 +1,7 @@
 """Activation functions: the nonlinearities between layers, and softmax over classes.
 
-`inplace=True` is accepted for PyTorch compatibility but the result is always a new
-tensor (the autograd graph keeps the input it saw); `x = F.relu(x, inplace=True)` works.
+`inplace=True` overwrites the input with the result and returns it, as PyTorch does
+(nn/functional/inplace_option.py).
 """
 from __future__ import annotations
 
@@ -12,16 +12,19 @@ from ...ops import elementwise as ew
 from ...ops.activation import Gelu, GeluTanh, LeakyRelu, LogSigmoid
 from ...ops.softmax import LogSoftmax, Softmax
 from ...tensor import Tensor
+from .inplace_option import honours_inplace
 
 __all__ = ["relu", "leaky_relu", "gelu", "tanh", "sigmoid", "logsigmoid", "softmax",
            "log_softmax"]
 
 
+@honours_inplace
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - PyTorch's names
     """max(x, 0)."""
     return ew.Relu.apply(input)
 
 
+@honours_inplace
 def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
                inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope·x otherwise."""

@@ -9,6 +9,7 @@ import warnings
 from ... import backend
 from ...tensor import Tensor
 from .dropout import _uniform
+from .inplace_option import honours_inplace
 from .smooth import SELU_ALPHA, SELU_SCALE
 
 __all__ = ["dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
@@ -65,12 +66,14 @@ def _channel_dropout(input: Tensor, p: float, training: bool, name: str) -> Tens
     return input * Tensor._wrap(mask)
 
 
+@honours_inplace
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
               inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, L) or (C, L) with probability p, scale the rest."""
     return _channel_dropout(input, p, training, "dropout1d")
 
 
+@honours_inplace
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
               inplace: bool = False) -> Tensor:
     """Zero whole feature maps of (N, C, H, W) with probability p (dims 0 and 1 are
@@ -78,6 +81,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
     return _channel_dropout(input, p, training, "dropout2d")
 
 
+@honours_inplace
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
               inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p."""
@@ -100,6 +104,7 @@ def _alpha(input: Tensor, p: float, training: bool, mask_shape: tuple) -> Tensor
     return input * Tensor._wrap(keep * a) + Tensor._wrap(shift.astype(data.dtype))
 
 
+@honours_inplace
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
                   inplace: bool = False) -> Tensor:
     """Dropout for self-normalising (SELU) networks, per element."""
@@ -107,6 +112,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa
     return _alpha(input, p, training, tuple(input.shape))
 
 
+@honours_inplace
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
                           inplace: bool = False) -> Tensor:
     """Alpha dropout of whole channels (dim 1) of a batched input."""

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from ... import backend
 from ...tensor import Tensor
+from .inplace_option import honours_inplace
 
 __all__ = ["dropout"]
 
 
+@honours_inplace
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
             inplace: bool = False) -> Tensor:
     """y = x·m/(1-p), m ~ Bernoulli(1-p) per element, when `training`; else y = x.
-    The gradient is the same mask: dy/dx = m/(1-p). (`inplace` is accepted; the result is
-    always a new tensor.)"""
+    The gradient is the same mask: dy/dx = m/(1-p). (inplace=True writes y into x.)"""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:

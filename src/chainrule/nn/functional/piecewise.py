@@ -10,11 +10,13 @@ from ...composites import functions
 from ...ops.piecewise import Hardsigmoid
 from ...tensor import Tensor
 from .activation import _floating
+from .inplace_option import honours_inplace
 
 __all__ = ["hardtanh", "relu6", "hardsigmoid", "hardswish", "threshold", "softshrink",
            "hardshrink", "prelu", "rrelu"]
 
 
+@honours_inplace
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
              inplace: bool = False) -> Tensor:
     """x clipped to [min_val, max_val]; slope 1 inside, 0 outside."""
@@ -24,22 +26,26 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa
     return functions.clamp(_floating(input, "hardtanh"), min_val, max_val)
 
 
+@honours_inplace
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """min(max(x, 0), 6)."""
     return hardtanh(input, 0.0, 6.0)
 
 
+@honours_inplace
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """clip(x / 6 + 1/2, 0, 1): a straight-line sigmoid; slope 1/6 on (-3, 3)."""
     return Hardsigmoid.apply(_floating(input, "hardsigmoid"))
 
 
+@honours_inplace
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x · hardsigmoid(x); slope (2x + 3) / 6 on (-3, 3), 0 below, 1 above."""
     input = _floating(input, "hardswish")
     return input * functions.clamp(input + 3, 0.0, 6.0) / 6
 
 
+@honours_inplace
 def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
               inplace: bool = False) -> Tensor:
     """x where x > threshold, else `value`."""
@@ -77,6 +83,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     return functions.where(input.array > 0, input, weight * input)
 
 
+@honours_inplace
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,  # noqa: A002
           training: bool = False, inplace: bool = False) -> Tensor:
     """Leaky ReLU whose negative slope is drawn uniformly from [lower, upper] per element

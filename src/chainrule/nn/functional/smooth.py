@@ -10,6 +10,7 @@ from ...composites import functions
 from ...ops.activation import LogSigmoid
 from ...tensor import Tensor
 from .activation import _floating, softmax
+from .inplace_option import honours_inplace
 
 __all__ = ["elu", "selu", "celu", "silu", "mish", "softplus", "softsign", "tanhshrink",
            "glu", "softmin"]
@@ -19,6 +20,7 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@honours_inplace
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x for x > 0, alpha (e^x - 1) otherwise; slope alpha e^x below 0."""
     input = _floating(input, "elu")
@@ -27,11 +29,13 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
     return functions.where(input.array > 0, input, negative)
 
 
+@honours_inplace
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """scale · elu(x, alpha) with the self-normalising constants."""
     return elu(input, SELU_ALPHA) * SELU_SCALE
 
 
+@honours_inplace
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x for x > 0, alpha (e^(x/alpha) - 1) otherwise (continuously differentiable ELU)."""
     if alpha == 0:
@@ -41,6 +45,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     return functions.where(input.array > 0, input, negative)
 
 
+@honours_inplace
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x · σ(x) (also called swish)."""
     input = _floating(input, "silu")
@@ -55,6 +60,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return functions.where(input.array * beta > threshold, input, smooth)
 
 
+@honours_inplace
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x · tanh(softplus(x))."""
     input = _floating(input, "mish")

@@ -12,7 +12,7 @@ class _DropoutVariant(Dropout):
     function = None
 
     def forward(self, input):  # noqa: A002
-        return type(self).function(input, self.p, self.training)
+        return type(self).function(input, self.p, self.training, self.inplace)
 
 
 class Dropout1d(_DropoutVariant):
