@@ -46,7 +46,7 @@ from .printing import set_printoptions  # noqa: E402
 globals().update(composites.TOP_LEVEL)
 from .composites.out_forms import out_forms  # noqa: E402
 globals().update(out_forms(globals()))  # cr.matmul(a, b, out=c), cr.max(x, 1, out=(v, i))
-from . import amp  # noqa: E402
+from . import amp, jit  # noqa: E402
 from .amp import GradScaler, autocast  # noqa: E402
 from .runtime import (AcceleratorError, OutOfMemoryError,  # noqa: E402
                       are_deterministic_algorithms_enabled, compile,

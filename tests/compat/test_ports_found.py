@@ -246,3 +246,51 @@ def test_distributions_at_pytorchs_import_paths():
     assert kl_divergence(Normal(0.0, 1.0), Normal(0.0, 1.0)).item() == 0.0
     with pytest.raises(NotImplementedError, match="kl_divergence: no closed form"):
         kl_divergence(Normal(0.0, 1.0), Categorical(logits=chainrule.zeros(2)))
+
+
+def test_gradient_penalty_with_only_inputs_and_materialize_grads():
+    """WGAN-GP's gradient penalty passes PyTorch's deprecated `only_inputs=True`;
+    `materialize_grads=True` gives zeros for an input the outputs do not use."""
+    def build(torch):
+        weight = torch.tensor([[0.3, -0.7, 1.1]], dtype=torch.float64, requires_grad=True)
+        point = torch.tensor([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]], dtype=torch.float64,
+                             requires_grad=True)
+        score = torch.tanh(point ** 2 @ weight.T)
+        grads = torch.autograd.grad(outputs=score, inputs=point,
+                                    grad_outputs=torch.ones_like(score), create_graph=True,
+                                    retain_graph=True, only_inputs=True)[0]
+        unused = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        both = torch.autograd.grad(score.sum(), [point, unused], retain_graph=True,
+                                   materialize_grads=True)
+        penalty = ((grads.norm(2, dim=1) - 1) ** 2).mean()
+        penalty.backward()
+        return grads, weight.grad, both[0], both[1]
+    for ours, theirs in zip(*_both(build)):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_data_parallel_wraps_the_module():
+    """`model = nn.DataParallel(model)`: on a machine without GPUs PyTorch calls the module
+    on the whole batch; the state_dict keys get the `module.` prefix."""
+    def build(torch):
+        inner = torch.nn.Linear(3, 2)
+        wrapped = torch.nn.DataParallel(inner)
+        x = torch.ones(4, 3)
+        return wrapped, inner, x
+    ours, inner, x = build(chainrule)
+    theirs = build(real_torch)[0]
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["module.weight", "module.bias"]
+    numpy.testing.assert_array_equal(ours(x).numpy(), inner(x).numpy())
+    assert ours.module is inner and chainrule.nn.parallel.DataParallel is chainrule.nn.DataParallel
+
+
+def test_jit_decorators_return_what_they_get():
+    @chainrule.jit.script
+    def double(x):
+        return x * 2
+    assert double(chainrule.ones(2)).tolist() == [2.0, 2.0]
+    model = chainrule.nn.Linear(2, 2)
+    assert chainrule.jit.trace(model, chainrule.ones(1, 2)) is model
+    assert chainrule.jit.ignore(double) is double and not chainrule.jit.is_scripting()
+    with pytest.raises(RuntimeError, match="torch.jit.save: chainrule has no TorchScript"):
+        chainrule.jit.save(model, "model.pt")

@@ -48,8 +48,9 @@ def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=Fals
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
-    """d outputs / d inputs as a tuple of tensors, without touching any `.grad`."""
+         only_inputs=True, allow_unused=False, materialize_grads=False):
+    """d outputs / d inputs as a tuple of tensors, without touching any `.grad` (an unused
+    input's is None, or zeros with materialize_grads; only_inputs: PyTorch's ignored flag)."""
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
@@ -69,7 +70,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         for i, value in found.items():
             results[i] = value if results[i] is None else results[i] + value
     for i, value in enumerate(results):
-        if value is None and not allow_unused:
+        if value is None and materialize_grads:
+            results[i] = xp(inputs[i].array).zeros_like(inputs[i].array)
+        elif value is None and not allow_unused:
             raise RuntimeError(f"autograd.grad: input {i} (shape {inputs[i].shape}) was not used "
                                "to compute the outputs; pass allow_unused=True to get None")
     return tuple(_as_tensor(r) if r is not None else None for r in results)

@@ -10,4 +10,4 @@ from .parameter_containers import ParameterDict, ParameterList  # noqa: F401
 # isort: split
 # parallel builds on the layers above, so it is imported after them
 from . import parallel  # noqa: F401,E402  (DistributedDataParallel)
-from .parallel import SyncBatchNorm  # noqa: F401,E402
+from .parallel import DataParallel, SyncBatchNorm  # noqa: F401,E402
