@@ -17,16 +17,24 @@ checks one attribute and calls `forward`.
 
 With several output tensors, or several inputs that require a gradient, the hooks still
 see every gradient, but cannot replace them (that needs one graph node for all of them).
+
+The other kinds (a module's state-dict hooks, an optimizer's step and state-dict hooks) are
+kept apart, in `_other_hooks`, so that they do not take a module off the hook-free path;
+their owner calls them through `registered(owner, kind)`.
 """
 from __future__ import annotations
 
 import itertools
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 
 from ..autograd.op import Op
 from ..tensor import Tensor
 
-KINDS = ("forward_pre", "forward", "backward_pre", "backward")
+KINDS = ("forward_pre", "forward", "backward_pre", "backward")  # the hooks around a call
+
+
+def _registry(kind: str) -> str:
+    return "_hooks" if kind in KINDS else "_other_hooks"
 _ids = itertools.count()
 
 
@@ -39,12 +47,13 @@ class RemovableHandle:
         self._kind = kind
 
     def remove(self) -> None:
-        hooks = self._module.__dict__.get("_hooks")
+        registry = _registry(self._kind)
+        hooks = self._module.__dict__.get(registry)
         if hooks is None:
             return
         hooks[self._kind].pop(self.id, None)
         if not any(hooks.values()):  # back to the hook-free fast path
-            del self._module.__dict__["_hooks"]
+            del self._module.__dict__[registry]
 
     def __enter__(self) -> "RemovableHandle":
         return self
@@ -56,15 +65,32 @@ class RemovableHandle:
 def register(module, kind: str, hook, prepend: bool = False, with_kwargs: bool = False):
     if not callable(hook):
         raise TypeError(f"register_{kind}_hook: the hook must be callable, got {hook!r}")
-    hooks = module.__dict__.get("_hooks")
+    hooks = module.__dict__.get(_registry(kind))
     if hooks is None:
-        hooks = {k: OrderedDict() for k in KINDS}
-        module.__dict__["_hooks"] = hooks
+        hooks = module.__dict__[_registry(kind)] = defaultdict(OrderedDict)
     handle = RemovableHandle(module, kind)
     hooks[kind][handle.id] = (hook, with_kwargs)
     if prepend:
         hooks[kind].move_to_end(handle.id, last=False)
     return handle
+
+
+def registered(owner, kind: str) -> list:
+    """The hooks of that kind on a module or optimizer, in the order they run."""
+    hooks = owner.__dict__.get(_registry(kind))
+    return [hook for hook, _ in hooks[kind].values()] if hooks else []
+
+
+def after_state_dict(module, state, prefix: str):
+    """A module's state-dict post hooks `hook(module, state_dict, prefix, local_metadata)`:
+    those of `_register_state_dict_hook` may return a new dict, the public ones must not."""
+    for hook in registered(module, "state_dict_replacing"):
+        result = hook(module, state, prefix, {"version": 1})
+        state = state if result is None else result
+    for hook in registered(module, "state_dict_post"):
+        if hook(module, state, prefix, {"version": 1}) is not None:
+            raise RuntimeError("state_dict post-hook must return None")
+    return state
 
 
 def call_with_hooks(module, args: tuple, kwargs: dict):

@@ -19,6 +19,14 @@ from .parameter import Buffer, Parameter
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+def _key_problems(strict: bool, missing: list, unexpected: list) -> list:
+    """What a strict load reports about keys (nothing when not strict)."""
+    if not strict:
+        return []
+    return ([f"missing keys: {', '.join(missing)}"] if missing else []) + \
+        ([f"unexpected keys: {', '.join(unexpected)}"] if unexpected else [])
+
+
 class StateDictError(RuntimeError):
     """A state dict that does not fit the module: the message lists every difference."""
 
@@ -63,6 +71,42 @@ class Module:
         """`hook(module, grad_input, grad_output)` once dL/dinput is known too; may return
         a new grad_input."""
         return hooks.register(self, "backward", hook, prepend)
+
+    def register_backward_hook(self, hook) -> hooks.RemovableHandle:
+        """PyTorch's deprecated form, taken as `register_full_backward_hook(hook)` (what
+        PyTorch advises): `hook(module, grad_input, grad_output)`."""
+        return self.register_full_backward_hook(hook)
+
+    def register_state_dict_pre_hook(self, hook) -> hooks.RemovableHandle:
+        """`hook(module, prefix, keep_vars)` before state_dict() takes this module's tensors."""
+        return hooks.register(self, "state_dict_pre", hook)
+
+    def register_state_dict_post_hook(self, hook) -> hooks.RemovableHandle:
+        """`hook(module, state_dict, prefix, local_metadata) -> None` after state_dict() has
+        taken this module's tensors (and its children's); it may edit the dict in place."""
+        return hooks.register(self, "state_dict_post", hook)
+
+    def _register_state_dict_hook(self, hook) -> hooks.RemovableHandle:
+        """The older post hook: like register_state_dict_post_hook's, but a dict it returns
+        replaces the state dict."""
+        return hooks.register(self, "state_dict_replacing", hook)
+
+    def register_load_state_dict_pre_hook(self, hook) -> hooks.RemovableHandle:
+        """`hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)` before load_state_dict() reads this module's keys; it
+        may edit the (copied) state dict, and an entry it adds to error_msgs fails the load."""
+        return hooks.register(self, "load_state_dict_pre", hook)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False
+                                           ) -> hooks.RemovableHandle:
+        """The older pre hook: called without the module unless with_module=True."""
+        return self.register_load_state_dict_pre_hook(
+            hook if with_module else (lambda module, *arguments: hook(*arguments)))
+
+    def register_load_state_dict_post_hook(self, hook) -> hooks.RemovableHandle:
+        """`hook(module, incompatible_keys) -> None` after load_state_dict() has copied the
+        values; emptying incompatible_keys' lists in place lets a strict load pass."""
+        return hooks.register(self, "load_state_dict_post", hook)
 
     # --- registration ------------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
@@ -216,24 +260,38 @@ class Module:
                 p.grad = Tensor._wrap(backend.xp(p.array).zeros_like(p.grad.array))
 
     # --- state -------------------------------------------------------------------------
-    def state_dict(self, prefix: str = "") -> "OrderedDict[str, Tensor]":
-        """Every parameter and persistent buffer by dotted name, detached from the graph."""
-        state = OrderedDict()
-        for module_prefix, module in self.named_modules(prefix):
-            dot = f"{module_prefix}." if module_prefix else ""
+    def state_dict(self, prefix: str = "", *, destination=None,
+                   keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
+        """Every parameter and persistent buffer by dotted name, detached from the graph
+        (kept as they are with keep_vars), into `destination` if given. State-dict hooks
+        run per module: pre hooks in order from the top, post hooks children first."""
+        state = OrderedDict() if destination is None else destination
+        modules = [(f"{name}." if name else "", module)
+                   for name, module in self.named_modules(prefix)]
+        for dot, module in modules:
+            for hook in hooks.registered(module, "state_dict_pre"):
+                hook(module, dot, keep_vars)
             for name, p in module._parameters.items():
                 if p is not None:
-                    state[dot + name] = p.detach()
+                    state[dot + name] = p if keep_vars else p.detach()
             for name, b in module._buffers.items():
                 if b is not None and name not in module._non_persistent:
-                    state[dot + name] = b.detach()
+                    state[dot + name] = b if keep_vars else b.detach()
+        for dot, module in reversed(modules):
+            state = hooks.after_state_dict(module, state, dot)
         return state
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy values into this module's tensors; with `strict`, keys and shapes must match."""
+        """Copy values into this module's tensors; with `strict`, keys and shapes must match
+        (checked after the load-state-dict post hooks, which may forgive keys, as PyTorch)."""
+        state_dict, missing, unexpected, errors = OrderedDict(state_dict), [], [], []
+        for name, module in self.named_modules():
+            for hook in hooks.registered(module, "load_state_dict_pre"):
+                hook(module, state_dict, f"{name}." if name else "", {}, strict, missing,
+                     unexpected, errors)
         own = self._own_tensors()
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
+        missing += [k for k in own if k not in state_dict]
+        unexpected += [k for k in state_dict if k not in own]
         mismatched = []
         for key, target in own.items():
             if key in state_dict:
@@ -242,23 +300,31 @@ class Module:
                 if shape != tuple(target.shape):
                     mismatched.append(f"{key}: checkpoint has shape {shape}, "
                                       f"this model has {tuple(target.shape)}")
-        problems = []
-        if mismatched:
-            problems.append("size mismatch for " + "; ".join(mismatched))
-        if strict and missing:
-            problems.append("missing keys: " + ", ".join(missing))
-        if strict and unexpected:
-            problems.append("unexpected keys: " + ", ".join(unexpected))
-        if problems:
-            raise StateDictError(f"error loading state dict into {type(self).__name__}: "
-                                 + " | ".join(problems))
+        if mismatched or errors:  # every problem in one message
+            self._refuse_state_dict(
+                errors + ["size mismatch for " + "; ".join(mismatched)] * bool(mismatched)
+                + _key_problems(strict, missing, unexpected))
         for key, target in own.items():
             if key in state_dict:
                 value = state_dict[key]
                 array = value.array if isinstance(value, Tensor) else value
                 target.array = backend.to_device(
                     backend.xp(array).asarray(array, dtype=target.dtype), target.device).copy()
-        return IncompatibleKeys(missing, unexpected)
+        keys = IncompatibleKeys(missing, unexpected)
+        for _, module in self.named_modules():
+            for hook in hooks.registered(module, "load_state_dict_post"):
+                if hook(module, keys) is not None:
+                    raise AssertionError("Hooks registered with "
+                                         "``register_load_state_dict_post_hook`` are not expected "
+                                         "to return new values, if incompatible_keys need to be "
+                                         "modified, it should be done inplace.")
+        if _key_problems(strict, missing, unexpected):
+            self._refuse_state_dict(_key_problems(strict, missing, unexpected))
+        return keys
+
+    def _refuse_state_dict(self, problems: list) -> None:
+        raise StateDictError(f"error loading state dict into {type(self).__name__}: "
+                             + " | ".join(problems))
 
     def _own_tensors(self) -> "OrderedDict[str, Tensor]":
         own = OrderedDict()

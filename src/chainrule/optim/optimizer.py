@@ -22,6 +22,7 @@ import numpy
 
 from .. import backend, versions
 from ..autograd import enable_grad, no_grad
+from ..nn import hooks
 from ..sparse import RowSparseTensor
 from ..tensor import Tensor
 
@@ -35,6 +36,38 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
+
+
+def _hooked_step(step):
+    """`step` with the optimizer's step hooks around it, and the mark the LR schedulers read
+    (they warn when `scheduler.step()` comes before the first `optimizer.step()`)."""
+    @functools.wraps(step)
+    def hooked(self, *args, **kwargs):
+        self._opt_called = True
+        if self.__dict__.get("_stepping"):  # a subclass's step calling super().step()
+            return step(self, *args, **kwargs)
+        self.__dict__["_stepping"] = True
+        try:
+            return _run_step_hooks(self, step, args, kwargs)
+        finally:
+            self.__dict__["_stepping"] = False
+    return hooked
+
+
+def _run_step_hooks(optimizer, step, args, kwargs):
+    """step(*args, **kwargs) between the pre hooks (which may replace the arguments) and
+    the post hooks."""
+    for hook in hooks.registered(optimizer, "step_pre"):
+        result = hook(optimizer, args, kwargs)
+        if result is not None:
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise RuntimeError("optimizer step pre-hook must return None or a tuple of "
+                                   f"(new_args, new_kwargs), but got {result}.")
+            args, kwargs = result
+    out = step(optimizer, *args, **kwargs)
+    for hook in hooks.registered(optimizer, "step_post"):
+        hook(optimizer, args, kwargs)
+    return out
 
 
 class Optimizer:
@@ -67,14 +100,41 @@ class Optimizer:
         # (they warn when `scheduler.step()` comes before the first `optimizer.step()`).
         super().__init_subclass__(**kwargs)
         if "step" in cls.__dict__:
-            inner = cls.__dict__["step"]
+            cls.step = _hooked_step(cls.__dict__["step"])
 
-            @functools.wraps(inner)
-            def step(self, *args, **kwargs):
-                self._opt_called = True
-                return inner(self, *args, **kwargs)
+    # --- hooks (PyTorch's; the handles are nn.hooks.RemovableHandle) -------------------
+    def register_step_pre_hook(self, hook) -> hooks.RemovableHandle:
+        """`hook(optimizer, args, kwargs) -> None | (new_args, new_kwargs)` before each step."""
+        return hooks.register(self, "step_pre", hook)
 
-            cls.step = step
+    def register_step_post_hook(self, hook) -> hooks.RemovableHandle:
+        """`hook(optimizer, args, kwargs) -> None` after each step."""
+        return hooks.register(self, "step_post", hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend: bool = False) -> hooks.RemovableHandle:
+        """`hook(optimizer) -> None` before state_dict()."""
+        return hooks.register(self, "state_dict_pre", hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend: bool = False
+                                      ) -> hooks.RemovableHandle:
+        """`hook(optimizer, state_dict) -> None | new state_dict` after state_dict()."""
+        return hooks.register(self, "state_dict_post", hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend: bool = False
+                                          ) -> hooks.RemovableHandle:
+        """`hook(optimizer, state_dict) -> None | new state_dict` before load_state_dict()."""
+        return hooks.register(self, "load_state_dict_pre", hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend: bool = False
+                                           ) -> hooks.RemovableHandle:
+        """`hook(optimizer) -> None` after load_state_dict()."""
+        return hooks.register(self, "load_state_dict_post", hook, prepend)
+
+    def _replaced_by_hooks(self, kind: str, state_dict: dict) -> dict:
+        for hook in hooks.registered(self, kind):
+            result = hook(self, state_dict)
+            state_dict = state_dict if result is None else result
+        return state_dict
 
     def __repr__(self) -> str:
         text = self.__class__.__name__ + " ("
@@ -168,11 +228,11 @@ class Optimizer:
                     g.requires_grad = False
                     g.array = backend.xp(g.array).zeros_like(g.array)
 
+    @_hooked_step
     def step(self, closure: Callable[[], Any] | None = None):
         """One update of every parameter that has a gradient (parameters whose `.grad`
         is None are skipped). `closure`, if given, re-evaluates the model and returns the
         loss, which `step` returns."""
-        self._opt_called = True
         loss = None
         if closure is not None:
             with enable_grad():
@@ -234,6 +294,8 @@ class Optimizer:
         PyTorch; the parameters themselves are not saved. State arrays appear as tensors
         (the optimizer's own, not copies), the step counts as numbers.
         """
+        for hook in hooks.registered(self, "state_dict_pre"):
+            hook(self)
         mapping: dict[int, int] = {}
         start = 0
         groups = []
@@ -246,12 +308,14 @@ class Optimizer:
             groups.append(packed)
         state = {(mapping[id(k)] if isinstance(k, Tensor) else k): dict(v)
                  for k, v in self.state.items()}
-        return {"state": state, "param_groups": groups}
+        return self._replaced_by_hooks("state_dict_post", {"state": state,
+                                                           "param_groups": groups})
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore what `state_dict()` returned (from this optimizer or one built the same
         way over other parameters). State arrays are copied onto each parameter's device
         and, for floating parameters, cast to its dtype."""
+        state_dict = self._replaced_by_hooks("load_state_dict_pre", state_dict)
         groups = self.param_groups
         saved_groups = copy.deepcopy(list(state_dict["param_groups"]))
         if len(groups) != len(saved_groups):
@@ -283,6 +347,8 @@ class Optimizer:
         self.state = state
         self.param_groups = new_groups
         self._fix_loaded_groups()
+        for hook in hooks.registered(self, "load_state_dict_post"):
+            hook(self)
 
     def _fix_loaded_groups(self) -> None:
         """After loading: hyperparameters missing from an older state dict get defaults."""
