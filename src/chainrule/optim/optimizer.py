@@ -40,35 +40,25 @@ required = _RequiredParameter()
 
 def _hooked_step(step):
     """`step` with the optimizer's step hooks around it, and the mark the LR schedulers read
-    (they warn when `scheduler.step()` comes before the first `optimizer.step()`)."""
+    (they warn when `scheduler.step()` comes before the first `optimizer.step()`). As in
+    PyTorch, the hooks' `args` start with the optimizer, and a subclass's step that calls
+    super().step() runs them twice."""
     @functools.wraps(step)
-    def hooked(self, *args, **kwargs):
-        self._opt_called = True
-        if self.__dict__.get("_stepping"):  # a subclass's step calling super().step()
-            return step(self, *args, **kwargs)
-        self.__dict__["_stepping"] = True
-        try:
-            return _run_step_hooks(self, step, args, kwargs)
-        finally:
-            self.__dict__["_stepping"] = False
+    def hooked(*args, **kwargs):
+        optimizer = args[0]
+        optimizer._opt_called = True
+        for hook in hooks.registered(optimizer, "step_pre"):
+            result = hook(optimizer, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError("optimizer step pre-hook must return None or a tuple of "
+                                       f"(new_args, new_kwargs), but got {result}.")
+                args, kwargs = result
+        out = step(*args, **kwargs)
+        for hook in hooks.registered(optimizer, "step_post"):
+            hook(optimizer, args, kwargs)
+        return out
     return hooked
-
-
-def _run_step_hooks(optimizer, step, args, kwargs):
-    """step(*args, **kwargs) between the pre hooks (which may replace the arguments) and
-    the post hooks."""
-    for hook in hooks.registered(optimizer, "step_pre"):
-        result = hook(optimizer, args, kwargs)
-        if result is not None:
-            if not (isinstance(result, tuple) and len(result) == 2):
-                raise RuntimeError("optimizer step pre-hook must return None or a tuple of "
-                                   f"(new_args, new_kwargs), but got {result}.")
-            args, kwargs = result
-    out = step(optimizer, *args, **kwargs)
-    for hook in hooks.registered(optimizer, "step_post"):
-        hook(optimizer, args, kwargs)
-    return out
-
 
 class Optimizer:
     """Base class: `Optimizer(params, defaults)`.
