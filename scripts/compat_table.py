@@ -38,6 +38,7 @@ NAMESPACES = [
     ("optim.lr_scheduler", "torch.optim.lr_scheduler"),
     ("utils.data", "torch.utils.data"),
     ("autograd", "torch.autograd"),
+    ("autograd.functional", "torch.autograd.functional"),
 ]
 
 # What chainrule leaves out on purpose, and why. First match wins; a pattern is matched
