@@ -131,9 +131,14 @@ def test_an_independent_input_gives_zeros_or_an_error_when_strict():
         CF.jacobian(ignores_y, (x, y), strict=True, vectorize=True)
 
 
-def test_vectorize_is_accepted_with_the_same_result():
-    x = chainrule.tensor(X)
-    _same(CF.jacobian(one_to_one, x, vectorize=True), TF.jacobian(one_to_one, torch.tensor(X)))
+def test_vectorize_and_forward_mode_are_accepted_with_the_same_result():
+    x, xt = chainrule.tensor(X), torch.tensor(X)
+    _same(CF.jacobian(one_to_one, x, vectorize=True), TF.jacobian(one_to_one, xt))
+    _same(CF.jacobian(one_to_one, x, vectorize=True, strategy="forward-mode"),
+          TF.jacobian(one_to_one, xt, vectorize=True, strategy="forward-mode"))
+    for module in (CF, TF):
+        with pytest.raises(NotImplementedError, match="vectorize"):
+            module.jacobian(one_to_one, x if module is CF else xt, strategy="forward-mode")
 
 
 def test_create_graph_lets_the_result_be_differentiated_again():
