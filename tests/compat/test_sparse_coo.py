@@ -13,25 +13,26 @@ VALUES = numpy.array([1.0, 2.0, 3.0, 4.0], dtype=numpy.float32)
 
 def test_sparse_coo_tensor_is_pytorchs_dense_matrix():
     ours = cr.sparse_coo_tensor(INDEX, cr.tensor(VALUES), (3, 4))
-    theirs = torch.sparse_coo_tensor(INDEX, torch.tensor(VALUES), (3, 4)).to_dense()
+    theirs = torch.sparse_coo_tensor(INDEX, torch.tensor(VALUES), (3, 4), check_invariants=True).to_dense()
     numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     assert ours.shape == (3, 4) and ours.dtype == cr.float32
 
 
 def test_size_dtype_and_self_loops_as_gcn_builds_them():
     ours = cr.eye(3) + cr.sparse_coo_tensor(INDEX, cr.ones(4), (3, 3), dtype=cr.int64)
-    theirs = torch.eye(3) + torch.sparse_coo_tensor(INDEX, torch.ones(4), (3, 3),
+    theirs = torch.eye(3) + torch.sparse_coo_tensor(INDEX, torch.ones(4), (3, 3), check_invariants=True,
                                                     dtype=torch.int64)
     numpy.testing.assert_array_equal(ours.numpy(), theirs.to_dense().numpy())
     inferred = cr.sparse_coo_tensor(INDEX, cr.tensor(VALUES))
-    assert inferred.shape == tuple(torch.sparse_coo_tensor(INDEX, torch.tensor(VALUES)).shape)
+    theirs = torch.sparse_coo_tensor(INDEX, torch.tensor(VALUES), check_invariants=True)
+    assert inferred.shape == tuple(theirs.shape)
 
 
 def test_gradient_reaches_the_values_as_in_pytorch():
     ours = cr.tensor(VALUES, requires_grad=True)
     (cr.sparse_coo_tensor(INDEX, ours, (3, 3)) @ cr.arange(6.0).reshape(3, 2)).sum().backward()
     theirs = torch.tensor(VALUES, requires_grad=True)
-    torch.sparse.mm(torch.sparse_coo_tensor(INDEX, theirs, (3, 3)),
+    torch.sparse.mm(torch.sparse_coo_tensor(INDEX, theirs, (3, 3), check_invariants=True),
                     torch.arange(6.0).reshape(3, 2)).sum().backward()
     numpy.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy())
 
