@@ -263,7 +263,8 @@ def step_gradients(dpre):
 def project(x, w_ih, bias):
     """x W_ihᵀ + bias for every time step at once: (T, B, I) → (T, B, G·H), a fresh array."""
     steps, batch, features = x.shape
-    out = x.reshape(steps * batch, features) @ w_ih.T
+    with blas_threads_for(x.size * w_ih.shape[0]):  # a cell's one step: one thread
+        out = x.reshape(steps * batch, features) @ w_ih.T
     if bias is not None:
         out += bias
     return out.reshape(steps, batch, -1)
