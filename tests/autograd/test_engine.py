@@ -316,3 +316,21 @@ def test_requires_grad_false_on_a_non_leaf_says_detach() -> None:
     y = leaf([1.0]) * 2
     with pytest.raises(RuntimeError, match="detach"):
         y.requires_grad_(False)
+
+
+def test_in_place_methods_write_into_a_reduction_over_every_element():
+    """NumPy gives a full reduction as a scalar; the tensor must still take in-place writes,
+    and the gradient through it (saved output, double backward) is unchanged."""
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    total = x.detach().sum()
+    total.add_(1)
+    assert total.item() == 7.0
+    total.mul_(2).clamp_(0, 10)
+    assert total.item() == 10.0
+    total.zero_()
+    assert total.item() == 0.0
+    norm = x.norm()
+    (g,) = cr.autograd.grad(norm, x, create_graph=True)
+    (gg,) = cr.autograd.grad(g.sum(), x)
+    expected = (1 - x.detach() * x.detach().sum() / norm.detach() ** 2) / norm.detach()
+    assert numpy.allclose(gg.numpy(), expected.numpy())

@@ -27,6 +27,8 @@ each application; with none registered the cost is one test of an empty tuple.
 """
 from __future__ import annotations
 
+import numpy
+
 from .. import versions
 from ..tensor import Tensor
 from . import grad_mode, hooks
@@ -129,6 +131,8 @@ class Op:
             out = ctx.forward(*arrays, **params)
         except (ValueError, TypeError, IndexError) as err:
             raise _explain(cls, inputs, params, err) from err
+        if not hasattr(out, "__setitem__"):
+            out = _writable(ctx, out)
         result = Tensor.__new__(Tensor)
         result.array = out
         result.grad = None
@@ -157,6 +161,15 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+def _writable(ctx, scalar):
+    """NumPy returns a reduction over every element as a scalar, which no in-place method
+    can write into (`x.sum().add_(1)`): the result holds a 0-d array instead, and so does
+    what forward saved of it (the engine finds the output among the saved by identity)."""
+    array = numpy.asarray(scalar)
+    ctx.saved = tuple(array if s is scalar else s for s in getattr(ctx, "saved", ()))
+    return array
 
 
 def _separate_shared_arrays(ctx, inputs, arrays) -> None:
