@@ -47,7 +47,7 @@ class Mean(Op):
         for a in ctx.axes:
             count *= x.shape[a]
         ctx.count = count
-        if len(ctx.axes) != 1 or x.dtype not in BLAS_TYPES:
+        if x.dtype not in BLAS_TYPES:
             return x.mean(axis=ctx.axes, keepdims=keepdim)
         total = sum_over(x, ctx.axes, keepdim)
         return total / x.dtype.type(count)
