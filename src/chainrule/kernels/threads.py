@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import time
 
 SMALL_PRODUCT = 1 << 22  # multiply-adds below which one thread is faster (≈ 4·10⁶)
 OPENBLAS_ALONE = 1 << 18  # up to this OpenBLAS multiplies on one thread by itself (4·65536)
@@ -32,6 +34,22 @@ def _blas_libraries() -> tuple:
     except ImportError:
         return ()
     return tuple(lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas")
+
+
+_load = {"read": -1.0, "busy": False}  # when `busy` last read the load average, and what
+
+
+def busy() -> bool:
+    """Whether the machine has at least as many runnable threads as cores: the 1-minute
+    load average, read at most once a second."""
+    now = time.monotonic()
+    if now - _load["read"] >= 1.0:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):  # no load average on this system
+            load = 0.0
+        _load["read"], _load["busy"] = now, load >= (os.cpu_count() or 1)
+    return _load["busy"]
 
 
 def blas_threads() -> int:
