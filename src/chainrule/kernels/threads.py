@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import time
 
@@ -36,19 +37,32 @@ def _blas_libraries() -> tuple:
     return tuple(lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas")
 
 
-_load = {"read": -1.0, "busy": False}  # when `busy` last read the load average, and what
+# What `busy` last read: when (monotonic seconds), this process's CPU time then, its
+# average use of the cores (the load it adds), and the answer.
+_load = {"read": -1.0, "cpu": 0.0, "own": 0.0, "busy": False}
+LOAD_MINUTE = 60.0  # the load average's time constant, in seconds
 
 
 def busy() -> bool:
-    """Whether the machine has at least as many runnable threads as cores: the 1-minute
-    load average, read at most once a second."""
+    """Whether other processes keep the machine's cores busy: the 1-minute load average,
+    less this process's own share of it, at least the number of cores. Read at most once
+    a second. The own share is this process's CPU time per second averaged like the load
+    (over a minute), so that a process whose threads fill every core by themselves (its
+    BLAS threads spin between products) does not count as a busy machine."""
     now = time.monotonic()
-    if now - _load["read"] >= 1.0:
+    elapsed = now - _load["read"]
+    if elapsed >= 1.0:
+        cpu = time.process_time()
+        if _load["read"] >= 0:
+            keep = math.exp(-elapsed / LOAD_MINUTE)
+            rate = (cpu - _load["cpu"]) / elapsed
+            _load["own"] = keep * _load["own"] + (1 - keep) * rate
         try:
             load = os.getloadavg()[0]
         except (AttributeError, OSError):  # no load average on this system
             load = 0.0
-        _load["read"], _load["busy"] = now, load >= (os.cpu_count() or 1)
+        _load.update(read=now, cpu=cpu,
+                     busy=load - _load["own"] >= (os.cpu_count() or 1))
     return _load["busy"]
 
 
