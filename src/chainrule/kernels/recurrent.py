@@ -24,20 +24,34 @@ Measured at W6's sizes (B 64, I 64, H 128), one thread:
   all steps and examples (`stacked_grads`), after one transposing copy of each factor.
   Laying both out for that product from the start ((K, T + 1, B) operands, (4H, T, B)
   gradients) spared the copies but made every step write strided rows, and the LSTM step
-  was 5% slower; summing the product in chunks of 8 steps inside the backward loop, while
-  they sit in cache, gained nothing measurable.
+  was 5% slower; a (4H, T, B) gradient alone saved its copy (1.1 ms) but the backward loop,
+  whose product then reads rows 12.8 kB apart, lost 1.5 ms; summing the product in chunks
+  of 8 steps inside the backward loop, while they sit in cache, gained nothing measurable.
+- Inside the kernel the gates are in the order o, i, f, g (PyTorch's rows rolled by one
+  block, `kernel_order`): the three σ gates are one block of rows, halved and shifted in
+  two calls a step, and so are i, f, g, whose pre-activations' gradients are dc times a
+  term: one broadcast product a step.
+- Every CHUNK steps, while their arrays are in the cache, the forward turns the gates,
+  tanh c_t and c_{t-1} of those steps in place into what the backward multiplies by
+  (`backward_terms`: 14 calls over CHUNK steps each). A backward step is then six calls
+  and its product instead of some twenty calls. One thread: 1.4 ms more forward, 1.5-1.9
+  ms less backward; two BLAS threads, quiet machine: W6 step 20.4 → 19.9 ms (medians of
+  five alternating runs).
 On W6 as a whole (forward and backward of the LSTM, one thread, same-process A/B on a
-loaded machine) this is 5-8% less CPU time than the projected (B, 4H) layout; the ufunc
-and Python overhead it saves matters more on a quiet machine, where the step's arrays stay
-in cache.
-Large batches (products of SPLIT_WORK multiply-adds or more over the sequence) run as two
-LSTMs, one per half of the batch, on two threads (kernels/halves): the examples of a batch
-never meet inside the recurrence, NumPy lets go of the GIL in its ufuncs and BLAS calls,
-and BLAS is held to one thread meanwhile. With OpenBLAS's two threads instead, every one
-of W6's 100 step products ended at a barrier between its threads, and on a busy machine a
-forward and backward took 1.6 s instead of 0.23 s (same-process A/B, wall time); the
-halves meet twice (after the forward, after the backward), and the gate arithmetic runs
-on both cores too. The weight gradient is the sum of the halves' stacked products.
+loaded machine) the transposed steps are 5-8% less CPU time than the projected (B, 4H)
+layout.
+The step loops run on one thread; its products use NumPy's BLAS with the threads it has,
+or one while the machine is busy (`loop_threads`): with two threads on a busy machine
+every product ends at a barrier, and a forward and backward took 1.6 s against 0.23 s in
+two halves on one-thread products.
+A second thread of our own loses here, because every ufunc call lets go of the GIL and
+the other thread, once it has taken it, hands it back through a sleep: on this project's
+2-core virtual machine each such wake-up cost the loop ~50 µs. Measured on W6, quiet
+machine: the batch in two halves, one loop each (kernels/halves), no faster than one loop
+with two BLAS threads; projections of the coming steps and `backward_terms` of the past
+ones on the pool's thread (~20 calls per chunk) made a forward step 300-400 µs instead of
+140; the weight gradient of the first two thirds of the backward walk made there (4 calls)
+while this thread walked the rest made the training step 24.5 ms instead of 19.9.
 The GRU and the plain RNN keep the (B, G·H) layout and one projection of the inputs before
 their loops (`project`). The GRU's candidate gate needs the h-side r ⊙ (h W_hnᵀ + b_hn)
 apart from the x-side, which one stacked product would not give; the RNN has a single
@@ -49,65 +63,73 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..backend import xp
-from .halves import batch_parts, run_parts
-from .threads import blas_threads_for
+from .threads import blas_threads_for, busy, one_blas_thread
 
-# Multiply-adds of a whole sequence's step products from which an LSTM splits its batch in
-# two halves on two threads (kernels/halves): below it, handing a half over costs more.
-SPLIT_WORK = 1 << 24
+# Steps whose forward is done before `backward_terms` runs on them: their arrays are still
+# in the cache, and each of its ufunc calls covers CHUNK steps.
+CHUNK = 5
 
 
 # --- stacked steps (LSTM): Note [transposed steps] ----------------------------------------
+def kernel_order(a, axis: int = 0):
+    """An LSTM's gate blocks along `axis` from PyTorch's order (i, f, g, o) to the kernel's
+    (o, i, f, g), a copy: the σ gates o, i, f are one block of rows, and so are i, f, g,
+    whose pre-activations' gradients are dc times something."""
+    return xp(a).roll(a, a.shape[axis] // 4, axis=axis)
+
+
+def torch_order(a, axis: int = 0):
+    """The gate blocks back in PyTorch's order (i, f, g, o), a copy."""
+    return xp(a).roll(a, -(a.shape[axis] // 4), axis=axis)
+
+
 def stacked_weights(w_ih, w_hh, b_ih, b_hh, dtype):
-    """[W_ih | W_hh | b_ih + b_hh] (G·H, K): a step's two products and its bias as one."""
+    """[W_ih | W_hh | b_ih + b_hh] (4H, K), the gates in kernel order: a step's two products
+    and its bias as one."""
     parts = [w_ih, w_hh] if b_ih is None else [w_ih, w_hh, (b_ih + b_hh)[:, None]]
-    return xp(w_ih).concatenate(parts, axis=1).astype(dtype, copy=False)
+    return kernel_order(xp(w_ih).concatenate(parts, axis=1).astype(dtype, copy=False))
 
 
 def step_operands(x, h0, weights, reverse):
     """Every step's operands [x_t; h_{t-1}; 1] as (K, B) blocks, (T + 1, K, B): h0 in the
     block of the first step walked; each step fills the h rows of the next one's block
-    (`states`), and the last step those of the extra block."""
+    (`leaving`), and the last step those of the extra block."""
     steps, batch, features = x.shape
     hidden = h0.shape[1]
-    first = int(reverse)
     operands = xp(x).empty((steps + 1, weights.shape[1], batch), dtype=weights.dtype)
-    operands[first:first + steps, :features] = x.transpose(0, 2, 1)
+    entering(operands, reverse)[:, :features] = x.transpose(0, 2, 1)
     operands[:, features + hidden:] = 1  # the bias row, where there is a bias
     operands[steps if reverse else 0, features:features + hidden] = h0.T
     return operands
 
 
-def step_inputs(operands, reverse):
-    """The block each step t reads, in time order: (T, K, B) views."""
+def entering(a, reverse):
+    """Of a (T + 1, …) array of states, the one each step t reads, in time order: (T, …)
+    views; the first step walked reads the block no step writes."""
     first = int(reverse)
-    return operands[first:first + operands.shape[0] - 1]
+    return a[first:first + a.shape[0] - 1]
 
 
-def states(operands, features, hidden, reverse):
-    """The rows each step t writes h_t into, in time order: (T, H, B) views."""
+def leaving(a, reverse):
+    """Of a (T + 1, …) array of states, the one each step t writes, in time order: (T, …)
+    views, each the block the next step walked reads."""
     first = int(reverse)
-    return operands[1 - first:1 - first + operands.shape[0] - 1, features:features + hidden]
+    return a[1 - first:1 - first + a.shape[0] - 1]
 
 
-def stacked_grads(dpre, operands, w_ih, reverse, input_grad: bool):
-    """From every step's gate gradient dpre_t (T, G·H, B) and the operands of its product
-    [x_t; h_{t-1}; 1]: (dL/dx = dpreᵀ W_ih as (T, B, I), None unless `input_grad`; the
-    gradient of the stacked weights [W_ih | W_hh | b], Σ_t dpre_t [x_t; h_{t-1}; 1]ᵀ
-    (G·H, K)), each ONE product over all steps and examples."""
+def stacked_grads(dpre, inputs, w_ih, dx):
+    """From some steps' gate gradients dpre_t (n, 4H, B) and the operands of their products
+    [x_t; h_{t-1}; 1] (n, K, B): the gradient of the stacked weights [W_ih | W_hh | b],
+    Σ_t dpre_t [x_t; h_{t-1}; 1]ᵀ (4H, K), ONE product over those steps and examples after
+    a transposing copy of each factor; and, into dx (n, B, I) unless it is None,
+    dL/dx_t = dpre_tᵀ W_ih."""
     steps, rows, batch = dpre.shape
-    flat = xp(dpre).ascontiguousarray(dpre.transpose(1, 0, 2)).reshape(rows, steps * batch)
-    inputs = step_inputs(operands, reverse).transpose(1, 0, 2)
-    inputs = xp(dpre).ascontiguousarray(inputs).reshape(-1, steps * batch)
-    dx = (flat.T @ w_ih).reshape(steps, batch, -1) if input_grad else None
-    return dx, flat @ inputs.T
-
-
-def batch_split(x, multiply_adds: int) -> list:
-    """The parts of x's batch (x (T, B, I)) for `run_parts`: two halves on two threads on
-    the CPU (kernels/halves) once the sequence's products reach SPLIT_WORK, else whole."""
-    batch = x.shape[1]
-    return batch_parts(batch, x) if multiply_adds >= SPLIT_WORK else [(0, batch)]
+    m = xp(dpre)
+    flat = m.ascontiguousarray(dpre.transpose(1, 0, 2)).reshape(rows, steps * batch)
+    inputs = m.ascontiguousarray(inputs.transpose(0, 2, 1)).reshape(steps * batch, -1)
+    if dx is not None:
+        m.matmul(dpre.transpose(0, 2, 1), w_ih, out=dx)
+    return flat @ inputs
 
 
 def gate_blocks(a, parts: int = 4):
@@ -116,147 +138,141 @@ def gate_blocks(a, parts: int = 4):
     return a.reshape(*a.shape[:-2], parts, -1, a.shape[-1])
 
 
-def sigmoid_rows(a, axis: int = 0):
-    """The rows of an LSTM's (…, 4H, …) gate array that go through σ: i and f (one block),
-    o; `axis` the gates' axis."""
-    hidden = a.shape[axis] // 4
-    before = (slice(None),) * axis
-    return a[before + (slice(0, 2 * hidden),)], a[before + (slice(3 * hidden, None),)]
+def chunks(steps: int, reverse: bool) -> list:
+    """The walk (`order`) cut into runs of CHUNK steps."""
+    walk = order(steps, reverse)
+    return [walk[k:k + CHUNK] for k in range(0, steps, CHUNK)]
 
 
-def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
-    """The LSTM over the sequence: (out (T + 1, B, H): every h_t then the last c_t, and
-    what backward needs: one `LSTMTape` per part of the batch (`batch_split`))."""
-    steps, batch, _ = x.shape
-    weights = stacked_weights(w_ih, w_hh, b_ih, b_hh, xp(x).result_type(x, h0, w_ih))
-    # σ(z) = ½ + ½ tanh(z/2): one tanh serves all four gates once the σ gates' rows of the
-    # weights are halved; their outputs are then halved and shifted.
-    for rows in sigmoid_rows(weights):
-        rows *= 0.5
-    out = xp(x).empty((steps + 1, batch, w_hh.shape[1]), dtype=weights.dtype)
+def span(run: range) -> slice:
+    """The time steps of a run of the walk, as a slice."""
+    return slice(min(run), max(run) + 1)
 
-    def part(index, start, stop):
-        return _lstm_forward(x[:, start:stop], h0[start:stop], c0[start:stop], weights,
-                             out[:, start:stop], reverse)
-    with blas_threads_for(weights.size * batch):
-        tapes = run_parts(part, batch_split(x, weights.size * batch * steps))
-    return out, tapes
+
+def loop_threads(multiply_adds: int):
+    """BLAS threads for a loop of step products of `multiply_adds` each: one while the
+    machine is busy (`threads.busy`: the threads of a two-thread product would wait for each
+    other at the end of every step), else as `blas_threads_for`."""
+    return one_blas_thread() if busy() else blas_threads_for(multiply_adds)
 
 
 class LSTMTape(NamedTuple):
-    """What one part of the batch keeps for the backward, each step transposed."""
-    gates: object  # i f g o, (T, 4H, b)
-    cells: object  # c_t, (T, H, b)
-    tanh_cells: object  # tanh c_t, (T, H, b)
+    """What the backward needs, each step transposed, in time order (`backward_terms`)."""
+    terms: object  # (T, 4H, b): what each gate's pre-activation gradient is dh (o) or dc (i, f, g) times
+    cell_terms: object  # (T, H, b): o ⊙ (1 - tanh² c_t), what dh adds to dc
+    forget: object  # (T, H, b): f_t
     operands: object  # [x_t; h_{t-1}; 1] of every step, (T + 1, K, b)
 
 
-def _lstm_forward(x, h0, c0, weights, out, reverse):
-    """One part of the batch: fills `out` (T + 1, b, H) and returns its LSTMTape."""
+def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """The LSTM over the sequence: (out (T + 1, B, H): every h_t then the last c_t, the
+    LSTMTape)."""
     steps, batch, features = x.shape
-    hidden = out.shape[2]
+    hidden = h0.shape[1]
+    m = xp(x)
+    weights = stacked_weights(w_ih, w_hh, b_ih, b_hh, m.result_type(x, h0, w_ih))
+    # σ(z) = ½ + ½ tanh(z/2): one tanh serves all four gates once the σ gates' rows of the
+    # weights are halved; their outputs are then halved and shifted.
+    weights[:3 * hidden] *= 0.5
     operands = step_operands(x, h0, weights, reverse)
-    inputs, hs = step_inputs(operands, reverse), states(operands, features, hidden, reverse)
-    gates = xp(x).empty((steps, 4 * hidden, batch), dtype=weights.dtype)
-    cells = xp(x).empty((steps, hidden, batch), dtype=weights.dtype)
-    tanh_cells = xp(x).empty_like(cells)
-    spare = xp(x).empty_like(cells[0])
-    blocks, (sigmoid_if, sigmoid_o) = gate_blocks(gates), sigmoid_rows(gates, axis=1)
-    matmul, multiply, tanh = xp(x).matmul, xp(x).multiply, xp(x).tanh  # looked up once
-    c = c0.T
-    for t in order(steps, reverse):
-        tanh(matmul(weights, inputs[t], out=gates[t]), out=gates[t])
-        for rows in (sigmoid_if[t], sigmoid_o[t]):
-            rows *= 0.5
-            rows += 0.5
-        i, f, g, o = blocks[t]
-        c = multiply(f, c, out=cells[t])
-        c += multiply(i, g, out=spare)
-        multiply(o, tanh(c, out=tanh_cells[t]), out=hs[t])
+    gates = m.empty((steps, 4 * hidden, batch), dtype=weights.dtype)  # o i f g
+    cells = m.empty((steps + 1, hidden, batch), dtype=weights.dtype)  # c_t, as the h rows
+    tanh_cells = m.empty((steps, hidden, batch), dtype=weights.dtype)
+    inputs = entering(operands, reverse)
+    hs = leaving(operands, reverse)[:, features:features + hidden]
+    c_in, c_out = entering(cells, reverse), leaving(cells, reverse)
+    c_in[steps - 1 if reverse else 0] = c0.T
+    c, spare = c_in[steps - 1 if reverse else 0], m.empty_like(c_in[0])
+    blocks, sigmoids = gate_blocks(gates), gates[:, :3 * hidden]
+    matmul, multiply, tanh = m.matmul, m.multiply, m.tanh  # looked up once
+    with loop_threads(weights.size * batch):
+        for run in chunks(steps, reverse):
+            for t in run:
+                z, sigmoid = matmul(weights, inputs[t], out=gates[t]), sigmoids[t]
+                tanh(z, out=z)
+                sigmoid *= 0.5
+                sigmoid += 0.5
+                o, i, f, g = blocks[t]
+                c = multiply(f, c, out=c_out[t])
+                c += multiply(i, g, out=spare)
+                multiply(o, tanh(c, out=tanh_cells[t]), out=hs[t])
+            times = span(run)
+            backward_terms(blocks[times], c_in[times], tanh_cells[times], hs[times])
+    out = m.empty((steps + 1, batch, hidden), dtype=weights.dtype)
     out[:steps] = hs.transpose(0, 2, 1)
     out[steps] = c.T
-    return LSTMTape(gates, cells, tanh_cells, operands)
+    return out, LSTMTape(gates, tanh_cells, c_in, operands)
+
+
+def backward_terms(blocks, c_prev, tanh_c, h):
+    """In place, on steps whose forward is done: each gate (o, i, f, g) of `blocks`
+    (n, 4, H, b) becomes what its pre-activation's gradient is dh or dc times, tanh c_t
+    what dh adds to dc, and c_{t-1} (used here last) f_t; h_t = o ⊙ tanh c_t:
+        o → tanh c ⊙ o(1 - o) = h ⊙ (1 - o);   tanh c → o ⊙ (1 - tanh² c) = o - h ⊙ tanh c
+        i → g ⊙ i(1 - i) = ig ⊙ (1 - i);        g → i ⊙ (1 - g²) = i - ig ⊙ g  (ig = i ⊙ g)
+        f → c_{t-1} ⊙ f(1 - f);                  c_{t-1} → f"""
+    m = xp(blocks)
+    o, i, f, g = (blocks[:, k] for k in range(4))
+    m.multiply(h, tanh_c, out=tanh_c)
+    m.subtract(o, tanh_c, out=tanh_c)
+    m.subtract(1, o, out=o)
+    o *= h
+    ig = m.multiply(i, g)
+    m.multiply(ig, g, out=g)
+    m.subtract(i, g, out=g)
+    m.subtract(1, i, out=i)
+    i *= ig
+    term = m.subtract(1, f, out=ig)
+    term *= f
+    term *= c_prev
+    c_prev[...] = f
+    f[...] = term
 
 
 class LSTMGrads(NamedTuple):
-    """The LSTM's gradients (dx None unless asked for, db None without a bias) and each
-    part's gate gradients dpre (T, 4H, b) (`step_gradients` joins them)."""
+    """The LSTM's gradients (dx None unless asked for, db None without a bias) and every
+    step's gate gradient dpre (T, 4H, B), gates in kernel order (`step_gradients` reads it)."""
     dx: object
     dh0: object
     dc0: object
     dw_ih: object
     dw_hh: object
     db: object
-    dpre: list
+    dpre: object
 
 
-def lstm_backward(grad, c0, w_ih, w_hh, tapes, reverse, input_grad: bool) -> LSTMGrads:
-    """Backpropagation through time, each part of the batch on its own (as the forward
-    split it), then the weight gradient: the sum of the parts' `stacked_grads`."""
-    sizes = [tape.cells.shape[2] for tape in tapes]
-    bounds = [sum(sizes[:k]) for k in range(len(sizes) + 1)]
-
-    def part(index, start, stop):
-        tape = tapes[index]
-        dpre, dh0, dc0 = _lstm_backward(grad[:, start:stop], c0[start:stop], w_hh, tape,
-                                        reverse)
-        return dpre, dh0, dc0, *stacked_grads(dpre, tape.operands, w_ih, reverse, input_grad)
-    with blas_threads_for(w_hh.size * grad.shape[1]):
-        parts = run_parts(part, list(zip(bounds[:-1], bounds[1:])))
-    dpre, dh0, dc0, dx, dw = zip(*parts)
-    join = xp(grad).concatenate
-    dw = sum(dw[1:], dw[0])
-    features, hidden = w_ih.shape[1], w_hh.shape[1]
-    return LSTMGrads(join(dx, axis=1) if input_grad else None, join(dh0), join(dc0),
-                     dw[:, :features], dw[:, features:features + hidden],
-                     dw[:, -1] if dw.shape[1] > features + hidden else None, list(dpre))
-
-
-def _lstm_backward(grad, c0, w_hh, tape, reverse):
-    """One part of the batch: (dL/dpre for every step (T, 4H, b), dL/dh0, dL/dc0 (b, H))."""
-    gates, cells, tanh_cells = tape.gates, tape.cells, tape.tanh_cells
-    steps = cells.shape[0]
-    grad_h = xp(grad).array(grad[:steps].transpose(0, 2, 1), order="C")  # (T, H, b), a copy
-    dc = xp(grad).array(grad[steps].T, order="C")
-    dpre = xp(grad).empty_like(gates)
-    products = xp(grad).empty_like(gates[0])  # (dc ⊙ g, dc ⊙ c_{t-1}, dc ⊙ i, dh ⊙ tanh c)
-    p_i, p_f, p_g, p_o = gate_blocks(products)
-    through_h = xp(grad).empty_like(dc)
-    dh_next = xp(grad).zeros_like(dc)
-    blocks, d_blocks = gate_blocks(gates), gate_blocks(dpre)
-    (sigmoid_if, sigmoid_o), (slope_if, slope_o) = (sigmoid_rows(gates, axis=1),
-                                                    sigmoid_rows(dpre, axis=1))
-    add, matmul, multiply, subtract = (xp(grad).add, xp(grad).matmul, xp(grad).multiply,
-                                       xp(grad).subtract)
-    walk = order(steps, not reverse)  # the forward walk, backwards
-    for k, t in enumerate(walk):
-        i, f, g, o = blocks[t]
-        tc = tanh_cells[t]
-        c_prev = c0.T if k == steps - 1 else cells[walk[k + 1]]
-        dh = add(grad_h[t], dh_next, out=grad_h[t])
-        multiply(tc, tc, out=through_h)  # dc += dh ⊙ o ⊙ (1 - tanh² c)
-        subtract(1, through_h, out=through_h)
-        through_h *= o
-        through_h *= dh
-        dc += through_h
-        multiply(dc, g, out=p_i)
-        multiply(dc, c_prev, out=p_f)
-        multiply(dc, i, out=p_g)
-        multiply(dh, tc, out=p_o)
-        for rows, slope in ((sigmoid_if[t], slope_if[t]), (sigmoid_o[t], slope_o[t])):
-            multiply(rows, subtract(1, rows, out=slope), out=slope)  # σ' = σ(1 - σ)
-        slope = d_blocks[t, 2]  # tanh' = 1 - g²
-        subtract(1, multiply(g, g, out=slope), out=slope)
-        d = multiply(dpre[t], products, out=dpre[t])
-        dc *= f
-        matmul(w_hh.T, d, out=dh_next)
-    return dpre, dh_next.T, dc.T
+def lstm_backward(grad, w_ih, w_hh, tape, reverse, input_grad: bool) -> LSTMGrads:
+    """Backpropagation through time, last step first; then the weight gradient and dx,
+    each one product over all steps (`stacked_grads`)."""
+    terms, cell_terms, forget, operands = tape
+    steps, rows, batch = terms.shape
+    hidden, features = rows // 4, w_ih.shape[1]
+    m = xp(grad)
+    grad_h = m.array(grad[:steps].transpose(0, 2, 1), order="C")  # (T, H, b), a copy
+    dc = m.array(grad[steps].T, order="C")
+    dh_next, spare = m.zeros_like(dc), m.empty_like(dc)
+    dpre = m.empty_like(terms)
+    dx = m.empty((steps, batch, features), m.result_type(terms, w_ih)) if input_grad else None
+    (by_dh, by_dc), (d_dh, d_dc) = ((a[:, 0], a[:, 1:]) for a in map(gate_blocks, (terms, dpre)))
+    w_back = kernel_order(w_hh).T
+    add, matmul, multiply = m.add, m.matmul, m.multiply  # looked up once
+    with loop_threads(w_hh.size * batch):
+        for t in order(steps, not reverse):  # the forward walk, backwards
+            dh = add(grad_h[t], dh_next, out=grad_h[t])
+            dc += multiply(dh, cell_terms[t], out=spare)
+            multiply(dc, by_dc[t], out=d_dc[t])  # dpre_i, dpre_f, dpre_g
+            multiply(dh, by_dh[t], out=d_dh[t])  # dpre_o
+            dc *= forget[t]
+            matmul(w_back, dpre[t], out=dh_next)
+    dw = torch_order(stacked_grads(dpre, entering(operands, reverse), kernel_order(w_ih), dx))
+    return LSTMGrads(dx, dh_next.T, dc.T, dw[:, :features], dw[:, features:features + hidden],
+                     dw[:, -1] if dw.shape[1] > features + hidden else None, dpre)
 
 
 def step_gradients(dpre):
-    """Every step's gate gradient, batch-major as the per-example instruments read it:
-    the parts' (T, 4H, b) joined into (T, B, 4H)."""
-    return xp(dpre[0]).concatenate([d.transpose(0, 2, 1) for d in dpre], axis=1)
+    """Every step's gate gradient, batch-major and in PyTorch's gate order as the
+    per-example instruments read it: (T, B, 4H)."""
+    return torch_order(dpre, axis=1).transpose(0, 2, 1)
 
 
 # --- GRU and RNN: (B, G·H) steps after one projection of the inputs ---------------------

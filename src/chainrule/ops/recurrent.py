@@ -39,17 +39,17 @@ class LSTMSequence(Op):
     #   dpre = (dc ⊙ g, dc ⊙ c_{t-1}, dc ⊙ i, dh ⊙ tanh c_t) ⊙ (i(1-i), f(1-f), 1-g², o(1-o))
     #   dc_{t-1} = dc ⊙ f;   dh_{t-1} = dL/dh_{t-1} + dpre W_hh
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
-        out, tapes = recurrent.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
+        out, tape = recurrent.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
         ctx.reverse = reverse
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, out, *(a for tape in tapes for a in tape))
+        ctx.save_for_backward(x, h0, w_ih, w_hh, out, *tape)
         return out
 
     def backward(ctx, grad):
-        # The kernel sums the weight gradients as [dW_ih | dW_hh | db] = Σ_t dpre_t [x_t; h_{t-1}; 1]ᵀ
+        # The kernel sums the weight gradients as [dW_ih | db | dW_hh] = Σ_t dpre_t [x_t; 1; h_{t-1}]ᵀ
         ctx.once_differentiable()
-        x, h0, c0, w_ih, w_hh, out, *kept = ctx.saved
-        tapes = [recurrent.LSTMTape(*kept[k:k + 4]) for k in range(0, len(kept), 4)]
-        g = recurrent.lstm_backward(grad, c0, w_ih, w_hh, tapes, ctx.reverse, ctx.needs_grad(0))
+        x, h0, w_ih, w_hh, out, *tape = ctx.saved
+        g = recurrent.lstm_backward(grad, w_ih, w_hh, recurrent.LSTMTape(*tape), ctx.reverse,
+                                    ctx.needs_grad(0))
         if getattr(ctx, "keep_step_gradients", False):  # per-example gradients (explain) read
             ctx.step_gradients = (recurrent.step_gradients(g.dpre),) * 2 + (x, out[:-1], h0)
         return (g.dx, g.dh0, g.dc0, g.dw_ih, g.dw_hh) + (() if g.db is None else (g.db, g.db))
