@@ -178,6 +178,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     gates = m.empty((steps, 4 * hidden, batch), dtype=weights.dtype)  # o i f g
     cells = m.empty((steps + 1, hidden, batch), dtype=weights.dtype)  # c_t, as the h rows
     tanh_cells = m.empty((steps, hidden, batch), dtype=weights.dtype)
+    out = m.empty((steps + 1, batch, hidden), dtype=weights.dtype)
     inputs = entering(operands, reverse)
     hs = leaving(operands, reverse)[:, features:features + hidden]
     c_in, c_out = entering(cells, reverse), leaving(cells, reverse)
@@ -197,9 +198,8 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
                 c += multiply(i, g, out=spare)
                 multiply(o, tanh(c, out=tanh_cells[t]), out=hs[t])
             times = span(run)
+            out[times] = hs[times].transpose(0, 2, 1)
             backward_terms(blocks[times], c_in[times], tanh_cells[times], hs[times])
-    out = m.empty((steps + 1, batch, hidden), dtype=weights.dtype)
-    out[:steps] = hs.transpose(0, 2, 1)
     out[steps] = c.T
     return out, LSTMTape(gates, tanh_cells, c_in, operands)
 
@@ -248,9 +248,9 @@ def lstm_backward(grad, w_ih, w_hh, tape, reverse, input_grad: bool) -> LSTMGrad
     steps, rows, batch = terms.shape
     hidden, features = rows // 4, w_ih.shape[1]
     m = xp(grad)
-    grad_h = m.array(grad[:steps].transpose(0, 2, 1), order="C")  # (T, H, b), a copy
+    grad_h = grad[:steps].transpose(0, 2, 1)  # (T, H, b) views
     dc = m.array(grad[steps].T, order="C")
-    dh_next, spare = m.zeros_like(dc), m.empty_like(dc)
+    dh, dh_next, spare = m.empty_like(dc), m.zeros_like(dc), m.empty_like(dc)
     dpre = m.empty_like(terms)
     dx = m.empty((steps, batch, features), m.result_type(terms, w_ih)) if input_grad else None
     (by_dh, by_dc), (d_dh, d_dc) = ((a[:, 0], a[:, 1:]) for a in map(gate_blocks, (terms, dpre)))
@@ -258,7 +258,7 @@ def lstm_backward(grad, w_ih, w_hh, tape, reverse, input_grad: bool) -> LSTMGrad
     add, matmul, multiply = m.add, m.matmul, m.multiply  # looked up once
     with loop_threads(w_hh.size * batch):
         for t in order(steps, not reverse):  # the forward walk, backwards
-            dh = add(grad_h[t], dh_next, out=grad_h[t])
+            add(grad_h[t], dh_next, out=dh)
             dc += multiply(dh, cell_terms[t], out=spare)
             multiply(dc, by_dc[t], out=d_dc[t])  # dpre_i, dpre_f, dpre_g
             multiply(dh, by_dh[t], out=d_dh[t])  # dpre_o
