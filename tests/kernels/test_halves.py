@@ -16,6 +16,47 @@ def two_blas_threads(monkeypatch):
     with the small arrays of these tests split too."""
     monkeypatch.setattr(halves, "blas_threads", lambda: 2)
     monkeypatch.setattr(halves, "MIN_SPLIT", 0)
+    monkeypatch.setattr(halves, "busy", lambda: True)  # as under load: see the next test
+
+
+def test_a_quiet_machine_runs_in_one_piece(monkeypatch):
+    """Without other work running, BLAS's own threads were faster than the halves."""
+    monkeypatch.setattr(halves, "busy", lambda: False)
+    assert halves.batch_parts(64, numpy.zeros((64, 32, 8, 8))) == [(0, 64)]
+
+
+def test_busy_reads_the_load_average_at_most_once_a_second(monkeypatch):
+    from chainrule.kernels import threads
+    loads = iter([0.5, 3.0])
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (next(loads), 0.0, 0.0))
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(threads.time, "process_time", lambda: 0.0)  # this process idle
+    monkeypatch.setattr(threads, "_load", {"read": -1.0, "cpu": 0.0, "own": 0.0,
+                                           "busy": False})
+    clock = iter([100.0, 100.5, 101.2])
+    monkeypatch.setattr(threads.time, "monotonic", lambda: next(clock))
+    assert [threads.busy(), threads.busy(), threads.busy()] == [False, False, True]
+
+
+def test_this_processs_own_threads_do_not_make_the_machine_busy(monkeypatch):
+    """A load of 2.2 on 2 cores, 2 of it this process's own (two cores' CPU time a second
+    for minutes): nobody else is running."""
+    from chainrule.kernels import threads
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (2.2, 0.0, 0.0))
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(threads, "_load", {"read": -1.0, "cpu": 0.0, "own": 0.0,
+                                           "busy": False})
+    seconds = iter(range(0, 600, 2))
+    now = {}
+
+    def monotonic():
+        now["t"] = float(next(seconds))
+        return now["t"]
+    monkeypatch.setattr(threads.time, "monotonic", monotonic)
+    monkeypatch.setattr(threads.time, "process_time", lambda: 2.0 * now["t"])
+    answers = [threads.busy() for _ in range(150)]
+    assert answers[0] is True  # before it knows its own share
+    assert not any(answers[-100:])
 
 
 def test_small_arrays_stay_in_one_piece(monkeypatch):

@@ -12,6 +12,14 @@ for 10-30 ms, which slowed the other thread's copies 1.5-4× when the copies alo
 split (docs/performance.md, change 9). With the products inside the halves, each half's
 product is a one-thread BLAS call and nothing spins.
 
+A batch is split only on a busy machine (`threads.busy`). When nothing else runs, NumPy's
+BLAS on its own two threads with everything else on one thread was faster on this
+project's 2-core machine: W3's second convolution forward took 1.6 ms in one piece against
+1.9-2.3 ms in halves, its weight gradient 0.9 against 1.6 ms (handing a half to the worker
+and waking it costs ~90 µs there: an idle core of a virtual machine wakes slowly). With
+more runnable threads than cores, the two-thread products wait on each other, and a W3
+step took 3-4 times longer without the halves.
+
 Arrays off the CPU (CuPy) and batches of one image run in one piece on the calling thread,
 and so does a call made from inside a half (the pool has one worker), every call in a
 process forked from the one that imported chainrule (a data-loading worker: threads do
@@ -26,7 +34,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ..backend import device_of
-from .threads import blas_threads, one_blas_thread
+from .threads import blas_threads, busy, one_blas_thread
 
 # Arrays smaller than this run in one piece: handing a half to the other thread costs
 # ~20-30 µs, about what NumPy takes for 65536 numbers' worth of a copy or a comparison.
@@ -42,11 +50,16 @@ def batch_parts(batch: int, like) -> list:
     """The (start, stop) of each part of a batch of `batch` images, the array `like` its
     input: two halves on the CPU, else (one image, a small array, inside a half, a forked
     child) the whole batch."""
-    if batch < 2 or like.size < MIN_SPLIT or device_of(like) != "cpu" \
-            or getattr(_inside, "half", False) or os.getpid() != _home or blas_threads() < 2:
+    if batch < 2 or not busy() or not _second_thread(like):
         return [(0, batch)]
     half = batch // 2
     return [(0, half), (half, batch)]
+
+
+def _second_thread(like) -> bool:
+    """Whether work on the array `like` may use the pool's thread (see the module's doc)."""
+    return like.size >= MIN_SPLIT and device_of(like) == "cpu" \
+        and not getattr(_inside, "half", False) and os.getpid() == _home and blas_threads() >= 2
 
 
 def run_parts(work, parts) -> list:
