@@ -51,7 +51,12 @@ machine: the batch in two halves, one loop each (kernels/halves), no faster than
 with two BLAS threads; projections of the coming steps and `backward_terms` of the past
 ones on the pool's thread (~20 calls per chunk) made a forward step 300-400 µs instead of
 140; the weight gradient of the first two thirds of the backward walk made there (4 calls)
-while this thread walked the rest made the training step 24.5 ms instead of 19.9.
+while this thread walked the rest made the training step 24.5 ms instead of 19.9. Nor would
+two processes gain: this machine's two cores share their memory bandwidth (a copy of 256
+kB, inside the cache, ran at 82 GB/s alone and at 45 GB/s in each of two processes at
+once), and the LSTM's ufuncs, on 32-128 kB a step, are bound by it: the LSTM on half of
+W6's batch took 14.3 ms alone and 27.4 ms in each of two processes running at once. Only
+the products, bound by arithmetic, gain from the second core.
 The GRU and the plain RNN keep the (B, G·H) layout and one projection of the inputs before
 their loops (`project`). The GRU's candidate gate needs the h-side r ⊙ (h W_hnᵀ + b_hn)
 apart from the x-side, which one stacked product would not give; the RNN has a single
