@@ -202,7 +202,7 @@ def test_unsupported_values_raise_type_error_before_writing(tmp_path):
     path = tmp_path / "ckpt.safetensors"
     save({"ok": 1}, path)
     before = path.read_bytes()
-    for bad in ({"m": nn.Linear(2, 2)}, {"s": {1, 2}}, {"o": object()},
+    for bad in ({"o": object()}, {"f": lambda x: x},
                 {"a": np.array(["x"])}, {"c": np.zeros(2, np.complex128)},
                 {cr.ones(1): 1}, {"b": b"bytes"}):
         with pytest.raises(TypeError, match="cannot save obj"):

@@ -19,6 +19,7 @@ from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace
 from . import data, distributions, explain, nn, optim, train, utils  # noqa: E402
 from .serialize import LoadError, SaveError, load, save  # noqa: E402
 from . import io  # noqa: E402  (PyTorch checkpoints, ONNX, DLPack)
+from . import serialization  # noqa: E402,F401  (torch.serialization)
 from .io import from_dlpack, onnx, to_dlpack  # noqa: E402
 from .composites.functions import (abs, add, argmax, argmin, cat, clamp, clone, concatenate,
                                    div, exp, expand, flatten, gather, log, log_softmax,

@@ -27,7 +27,21 @@ tagged by "t":
     {"t": "float", "v": "nan"}          also "inf", "-inf"
     {"t": "npscalar", "dtype": "float32", "v": node}  a NumPy scalar (numpy.float32(0.5))
     {"t": "dtype", "v": "float32"}      a NumPy dtype
+    {"t": "set", "v": [node, ...]}      a set
+    {"t": "object", "codec": NAME, "id": N, "class": "module:QualName", "v": node}
+                                        a whole object (a model), see Note [whole objects]
+    {"t": "same", "id": N}              the object with that id again (one Parameter
+                                        reached twice stays one object)
     dicts may add "ordered": true (an OrderedDict)
+
+Note [whole objects]. `torch.save(model)` pickles a model whole, and `torch.load` unpickles
+it, which runs whatever code the file names. Here a codec, registered by a higher layer
+(chainrule.nn registers one for modules, parameters and the functions they hold), reduces
+such an object to the import path of its class and a dict of its attributes, saved like
+any other tree. `load` rebuilds it from that without calling the class: it looks the class
+up among the modules already imported (chainrule's own it may import), makes a bare
+instance and sets the attributes. Nothing in the file is executed; a class whose module
+is not imported is an error that says to import it.
 
 A safetensors file without this entry (one written by `safetensors.torch.save_file`, say)
 loads as a flat dict of Tensors under the file's own names; bfloat16 tensors, which NumPy
@@ -54,7 +68,8 @@ import numpy
 from . import backend
 from .tensor import Tensor
 
-__all__ = ["save", "load", "SaveError", "LoadError", "FORMAT_VERSION", "remove_orphaned_saves"]
+__all__ = ["save", "load", "SaveError", "LoadError", "FORMAT_VERSION", "remove_orphaned_saves",
+           "register_codec"]
 
 FORMAT_VERSION = 1
 METADATA_KEY = "__chainrule__"
@@ -65,6 +80,16 @@ _STORABLE_DTYPES = frozenset(numpy.dtype(name) for name in (
     "bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64",
     "float16", "float32", "float64"))
 _os_write = os.write                 # module level, so tests can make the disk "fill up"
+
+
+_codecs: dict = {}  # name -> codec of whole objects (Note [whole objects])
+
+
+def register_codec(codec) -> None:
+    """Let `save` write whole objects that `codec.accepts(value)`, as `codec.reduce(value)`
+    (a dict of attributes) under `codec.class_path(value)`, and `load` rebuild them with
+    `codec.rebuild(class_path, attributes)`; `codec.name` names it in files."""
+    _codecs[codec.name] = codec
 
 
 class SaveError(OSError):
@@ -104,10 +129,14 @@ class _Encoder:
         self._names_by_array: dict[int, str] = {}
         self._keep_alive: list = []     # so an id() is not reused while we encode
         self._active: set[int] = set()  # containers on the current path (cycle check)
+        self._objects: dict[int, int] = {}  # id of a whole object -> its number in the file
 
     def encode(self, value, path: tuple):
         if value is None or isinstance(value, (bool, str)):
             return value
+        for codec in _codecs.values():
+            if codec.accepts(value):
+                return self._whole(value, codec, path)
         if isinstance(value, numpy.generic):  # before int/float: numpy.float64 is a float
             if value.dtype not in _STORABLE_DTYPES:
                 raise TypeError(f"cannot save {_where(path)}: NumPy scalars of dtype "
@@ -128,7 +157,7 @@ class _Encoder:
         if isinstance(value, numpy.dtype) and value.names is None:
             same = numpy.dtype(value.name) == value
             return {"t": "dtype", "v": value.name if same else value.str}
-        if isinstance(value, (dict, list, tuple)):
+        if isinstance(value, (dict, list, tuple, set, frozenset)):
             if id(value) in self._active:
                 raise ValueError(f"cannot save {_where(path)}: the object contains itself")
             self._active.add(id(value))
@@ -149,8 +178,30 @@ class _Encoder:
                 node["items"] = [[self._key(k, path), self.encode(v, path + (k,))]
                                  for k, v in value.items()]
             return node
+        if isinstance(value, (set, frozenset)):
+            return {"t": "set", "v": [self.encode(v, path + (i,)) for i, v in enumerate(value)]}
         kind = "tuple" if isinstance(value, tuple) else "list"
         return {"t": kind, "v": [self.encode(v, path + (i,)) for i, v in enumerate(value)]}
+
+    def _whole(self, value, codec, path: tuple):
+        """A whole object (Note [whole objects]); the same object again as a reference."""
+        if id(value) in self._objects:
+            return {"t": "same", "id": self._objects[id(value)]}
+        if id(value) in self._active:
+            raise ValueError(f"cannot save {_where(path)}: the object contains itself")
+        self._active.add(id(value))
+        self._keep_alive.append(value)
+        try:
+            try:
+                where = codec.class_path(value)
+            except TypeError as err:
+                raise TypeError(f"cannot save {_where(path)}: {err}") from None
+            node = {"t": "object", "codec": codec.name, "class": where,
+                    "v": self.encode(codec.reduce(value), path)}
+        finally:
+            self._active.discard(id(value))
+        node["id"] = self._objects[id(value)] = len(self._objects)
+        return node
 
     def _key(self, key, path: tuple):
         if isinstance(key, (Tensor, numpy.ndarray)):
@@ -198,13 +249,10 @@ def _unsupported(value, path: tuple):
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False) -> None:
     """Write `obj` (a state dict, or a nested dict/list of Tensors, arrays and plain
-    values) to the safetensors file `f` (a path, atomically: on any failure the file that
-    was there before is left untouched and `SaveError` is raised; or a binary file object).
-    torch.save's pickle arguments are accepted and change nothing: nothing here pickles."""
-    if hasattr(obj, "state_dict") and not isinstance(obj, dict):
-        raise TypeError(f"cannot save a whole {type(obj).__name__} object (that needs pickle, "
-                        "which chainrule never uses): save its .state_dict() instead, and "
-                        "restore it with .load_state_dict(chainrule.load(f))")
+    values, or a whole model: Note [whole objects]) to the safetensors file `f` (a path,
+    atomically: on any failure the file that was there before is left untouched and
+    `SaveError` is raised; or a binary file object). torch.save's pickle arguments are
+    accepted and change nothing: nothing here pickles."""
     safetensors = _safetensors()
     encoder = _Encoder()
     tree = encoder.encode(obj, ())
@@ -346,7 +394,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
          device=None, **pickle_load_args):
     """Read a file written by `save` (or any safetensors file): Tensors come back as
     chainrule Tensors (on `device` or `map_location` when given, else the CPU), NumPy
-    arrays as NumPy arrays, and every other value as it was saved. A safetensors file
+    arrays as NumPy arrays, whole models rebuilt (Note [whole objects]), and every other
+    value as it was saved. A safetensors file
     from another tool loads as a flat {name: Tensor} dict. `f` is a path or a binary
     file object; torch.load's other arguments are accepted (only weights are ever read,
     whatever `weights_only` says)."""
@@ -475,6 +524,8 @@ class _Decoder:
         self.arrays = arrays
         self.device = device
         self._on_device: dict[str, object] = {}
+        self._tensors: dict[str, Tensor] = {}  # a tensor named twice comes back as one
+        self._objects: dict[int, object] = {}  # whole objects by their number in the file
 
     def decode(self, node):
         if node is None or isinstance(node, (bool, int, float, str)):
@@ -486,7 +537,10 @@ class _Decoder:
         kind = node["t"]
         try:
             if kind == "tensor":
-                return Tensor._wrap(self._array(node["k"], self.device))
+                name = node["k"]
+                if name not in self._tensors:
+                    self._tensors[name] = Tensor._wrap(self._array(name, self.device))
+                return self._tensors[name]
             if kind == "ndarray":
                 return self._array(node["k"], None)
             if kind == "dict":
@@ -501,6 +555,12 @@ class _Decoder:
                 return [self.decode(v) for v in _expect(node["v"], list)]
             if kind == "tuple":
                 return tuple(self.decode(v) for v in _expect(node["v"], list))
+            if kind == "set":
+                return {self.decode(v) for v in _expect(node["v"], list)}
+            if kind == "object":
+                return self._whole(node)
+            if kind == "same":
+                return self._objects[_expect(node["id"], int)]
             if kind == "int":
                 return int(_expect(node["v"], str))
             if kind == "float":
@@ -515,6 +575,16 @@ class _Decoder:
         except (KeyError, TypeError, ValueError) as err:
             raise _Malformed(f"bad {kind!r} node ({type(err).__name__}: {err})") from None
         raise _Malformed(f"unknown node type {kind!r}")
+
+    def _whole(self, node):
+        codec = _codecs.get(node["codec"])
+        if codec is None:
+            raise LoadError(f"the checkpoint holds a whole object of kind {node['codec']!r}, "
+                            f"which this chainrule cannot rebuild")
+        attributes = self.decode(node["v"])
+        self._objects[_expect(node["id"], int)] = obj = \
+            codec.rebuild(_expect(node["class"], str), attributes)
+        return obj
 
     def _array(self, name, device):
         if not isinstance(name, str) or name not in self.arrays:

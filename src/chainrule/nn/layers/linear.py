@@ -37,6 +37,11 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """PyTorch's class of MultiheadAttention's output projection (a Linear that its
+    dynamic quantization skips); here a Linear like any other, at the same path."""
+
+
 class Identity(Module):
     def __init__(self, *args, **kwargs):
         super().__init__()

@@ -1,0 +1,141 @@
+"""Whole models in checkpoints: `torch.save(model, f)` and `model = torch.load(f)`.
+
+PyTorch pickles the model object; chainrule never pickles (see Note [whole objects] in
+chainrule/serialize.py). These codecs reduce a module to its class's import path and its
+attributes (`vars(module)`: parameters, buffers, submodules, settings), and rebuild it on
+load as a bare instance of that class with those attributes, without calling `__init__`.
+A Parameter is saved as its values and `requires_grad`, a Buffer as its values and
+`persistent`, and a function or class a module holds (`self.act = F.relu`) by its import
+path. The same object reached twice (a weight in `_parameters` and in the instance dict,
+tied weights) comes back as one object.
+
+What can be rebuilt is limited to what does not run code from the file: classes and
+functions are looked up in modules already imported (chainrule's own are imported when
+needed), never in the standard library or builtins, and classes must be Modules.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+
+from .. import serialize
+from ..nn.module import Module
+from ..nn.parameter import Buffer, Parameter
+from ..serialize import LoadError
+from ..tensor import Tensor
+
+
+def _class_path(kind) -> str:
+    """`module:QualName` of a class or function defined at a module's top level."""
+    qualname = kind.__qualname__
+    if "<locals>" in qualname or "<lambda>" in qualname:
+        raise TypeError(f"{qualname} is defined inside a function, so loading could not "
+                        "find it again; define it at module level")
+    return f"{kind.__module__}:{qualname}"
+
+
+def _resolve(path: str):
+    """The class or function at `module:QualName`, from a module already imported."""
+    module_name, _, qualname = path.partition(":")
+    if module_name == "builtins" or module_name.partition(".")[0] in sys.stdlib_module_names:
+        raise LoadError(f"the checkpoint names {path}, from the standard library: "
+                        "chainrule rebuilds only models and the functions they hold")
+    module = sys.modules.get(module_name)
+    if module is None and module_name.partition(".")[0] == "chainrule":
+        module = importlib.import_module(module_name)
+    if module is None:
+        raise LoadError(f"the checkpoint holds a {qualname} from module {module_name}, "
+                        f"which is not imported: import {module_name} before loading "
+                        "(chainrule imports no module a checkpoint names)")
+    found = module
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+        if found is None:
+            raise LoadError(f"the checkpoint holds a {qualname}, which module "
+                            f"{module_name} does not define")
+    return found
+
+
+class _Modules:
+    name = "module"
+
+    @staticmethod
+    def accepts(value) -> bool:
+        return isinstance(value, Module)
+
+    @staticmethod
+    def class_path(value) -> str:
+        return _class_path(type(value))
+
+    @staticmethod
+    def reduce(value) -> dict:
+        return dict(vars(value))
+
+    @staticmethod
+    def rebuild(path: str, attributes: dict):
+        kind = _resolve(path)
+        if not (isinstance(kind, type) and issubclass(kind, Module)):
+            raise LoadError(f"the checkpoint says {path} is a module, and it is not one")
+        module = object.__new__(kind)
+        module.__dict__.update(attributes)
+        return module
+
+
+class _Tensors:
+    """Parameters and Buffers: the values, and what makes them more than a Tensor."""
+
+    name = "tensor-kind"
+
+    @staticmethod
+    def accepts(value) -> bool:
+        return isinstance(value, (Parameter, Buffer))
+
+    @staticmethod
+    def class_path(value) -> str:
+        return _class_path(type(value))
+
+    @staticmethod
+    def reduce(value) -> dict:
+        flag = ("requires_grad", value.requires_grad) if isinstance(value, Parameter) \
+            else ("persistent", value.persistent)
+        return {"data": Tensor._wrap(value.array), flag[0]: flag[1]}
+
+    @staticmethod
+    def rebuild(path: str, attributes: dict):
+        kind = _resolve(path)
+        if isinstance(kind, type) and issubclass(kind, Parameter):
+            return kind(attributes["data"], requires_grad=attributes["requires_grad"])
+        if isinstance(kind, type) and issubclass(kind, Buffer):
+            return kind(attributes["data"], persistent=attributes["persistent"])
+        raise LoadError(f"the checkpoint says {path} is a Parameter or Buffer, and it is not")
+
+
+class _Functions:
+    """A function or class a module holds as an attribute, by its import path."""
+
+    name = "reference"
+
+    @staticmethod
+    def accepts(value) -> bool:
+        return inspect.isfunction(value) or inspect.isbuiltin(value) or \
+            (isinstance(value, type) and not issubclass(value, (dict, list, tuple)))
+
+    @staticmethod
+    def class_path(value) -> str:
+        return _class_path(value)
+
+    @staticmethod
+    def reduce(value) -> dict:
+        return {}
+
+    @staticmethod
+    def rebuild(path: str, attributes: dict):
+        found = _resolve(path)
+        if not callable(found):
+            raise LoadError(f"the checkpoint names {path}, which is not a function or class")
+        return found
+
+
+for _codec in (_Modules, _Tensors, _Functions):
+    serialize.register_codec(_codec)
