@@ -122,3 +122,37 @@ def test_pytorchs_allowlist_for_weights_only_loads_is_kept(tmp_path):
     assert serialization.get_safe_globals() == [nn.Linear]
     serialization.clear_safe_globals()
     assert serialization.get_safe_globals() == []
+
+
+def test_a_module_whose_hook_holds_the_module_comes_back_whole(tmp_path):
+    """weight_norm's hook object holds a handle that leads back to the module: a cycle,
+    rebuilt as one (each object made before its attributes)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        model = nn.utils.weight_norm(nn.Linear(3, 2))
+    cr.save(model, tmp_path / "wn.pt")
+    loaded = cr.load(tmp_path / "wn.pt")
+    x = cr.randn(4, 3)
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6)
+    assert set(loaded.state_dict()) == {"bias", "weight_g", "weight_v"}
+
+
+def test_a_parametrized_module_asks_for_its_state_dict(tmp_path):
+    """Its class is made at run time, so loading could not find it (PyTorch refuses to
+    pickle it too)."""
+    model = nn.utils.parametrizations.orthogonal(nn.Linear(3, 3))
+    with pytest.raises(TypeError, match="state_dict"):
+        cr.save(model, tmp_path / "m.pt")
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_defaultdicts_keep_their_factory(tmp_path):
+    from collections import OrderedDict, defaultdict
+    counts = defaultdict(OrderedDict, {"a": OrderedDict(b=1)})
+    cr.save({"counts": counts}, tmp_path / "d.pt")
+    loaded = cr.load(tmp_path / "d.pt")["counts"]
+    assert isinstance(loaded, defaultdict) and loaded.default_factory is OrderedDict
+    assert loaded == counts and isinstance(loaded["new"], OrderedDict)
+    with pytest.raises(TypeError, match="defaultdict"):
+        cr.save({"odd": defaultdict(lambda: 0)}, tmp_path / "e.pt")

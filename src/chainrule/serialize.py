@@ -32,7 +32,8 @@ tagged by "t":
                                         a whole object (a model), see Note [whole objects]
     {"t": "same", "id": N}              the object with that id again (one Parameter
                                         reached twice stays one object)
-    dicts may add "ordered": true (an OrderedDict)
+    dicts may add "ordered": true (an OrderedDict), or "default": "list" (a defaultdict
+    of list; also dict, OrderedDict, set, int, float)
 
 Note [whole objects]. `torch.save(model)` pickles a model whole, and `torch.load` unpickles
 it, which runs whatever code the file names. Here a codec, registered by a higher layer
@@ -61,7 +62,7 @@ import os
 import stat
 import struct
 import tempfile
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 
 import numpy
 
@@ -83,12 +84,16 @@ _os_write = os.write                 # module level, so tests can make the disk 
 
 
 _codecs: dict = {}  # name -> codec of whole objects (Note [whole objects])
+# the default factories a saved defaultdict may have, by name
+_DEFAULTS = {kind.__name__: kind for kind in (list, dict, OrderedDict, set, int, float)}
 
 
 def register_codec(codec) -> None:
     """Let `save` write whole objects that `codec.accepts(value)`, as `codec.reduce(value)`
-    (a dict of attributes) under `codec.class_path(value)`, and `load` rebuild them with
-    `codec.rebuild(class_path, attributes)`; `codec.name` names it in files."""
+    (a dict of attributes) under `codec.class_path(value)`, and `load` rebuild them: with
+    `codec.create(class_path)` (a bare object, so that the attributes may lead back to it)
+    then `codec.fill(obj, attributes)`, or, for a codec without `create`, with
+    `codec.rebuild(class_path, attributes)`. `codec.name` names it in files."""
     _codecs[codec.name] = codec
 
 
@@ -172,6 +177,12 @@ class _Encoder:
             node: dict = {"t": "dict"}
             if isinstance(value, OrderedDict):
                 node["ordered"] = True
+            if isinstance(value, defaultdict):
+                factory = getattr(value.default_factory, "__name__", None)
+                if _DEFAULTS.get(factory) is not value.default_factory:
+                    raise TypeError(f"cannot save {_where(path)}: a defaultdict of "
+                                    f"{value.default_factory!r} (of {', '.join(_DEFAULTS)} only)")
+                node["default"] = factory
             if all(type(k) is str for k in value):
                 node["v"] = {k: self.encode(v, path + (k,)) for k, v in value.items()}
             else:
@@ -184,24 +195,18 @@ class _Encoder:
         return {"t": kind, "v": [self.encode(v, path + (i,)) for i, v in enumerate(value)]}
 
     def _whole(self, value, codec, path: tuple):
-        """A whole object (Note [whole objects]); the same object again as a reference."""
+        """A whole object (Note [whole objects]); the same object again, even from inside
+        itself (a hook that holds its module), as a reference."""
         if id(value) in self._objects:
             return {"t": "same", "id": self._objects[id(value)]}
-        if id(value) in self._active:
-            raise ValueError(f"cannot save {_where(path)}: the object contains itself")
-        self._active.add(id(value))
-        self._keep_alive.append(value)
         try:
-            try:
-                where = codec.class_path(value)
-            except TypeError as err:
-                raise TypeError(f"cannot save {_where(path)}: {err}") from None
-            node = {"t": "object", "codec": codec.name, "class": where,
-                    "v": self.encode(codec.reduce(value), path)}
-        finally:
-            self._active.discard(id(value))
-        node["id"] = self._objects[id(value)] = len(self._objects)
-        return node
+            where = codec.class_path(value)
+        except TypeError as err:
+            raise TypeError(f"cannot save {_where(path)}: {err}") from None
+        self._keep_alive.append(value)
+        number = self._objects[id(value)] = len(self._objects)
+        return {"t": "object", "codec": codec.name, "id": number, "class": where,
+                "v": self.encode(codec.reduce(value), path)}
 
     def _key(self, key, path: tuple):
         if isinstance(key, (Tensor, numpy.ndarray)):
@@ -550,6 +555,8 @@ class _Decoder:
                     pairs = [(self.decode(k), self.decode(v))
                              for k, v in (_expect(item, list, 2)
                                           for item in _expect(node["items"], list))]
+                if "default" in node:
+                    return defaultdict(_DEFAULTS[_expect(node["default"], str)], pairs)
                 return (OrderedDict if node.get("ordered") else dict)(pairs)
             if kind == "list":
                 return [self.decode(v) for v in _expect(node["v"], list)]
@@ -560,7 +567,10 @@ class _Decoder:
             if kind == "object":
                 return self._whole(node)
             if kind == "same":
-                return self._objects[_expect(node["id"], int)]
+                number = _expect(node["id"], int)
+                if number not in self._objects:
+                    raise _Malformed(f"a reference to object {number} before it is made")
+                return self._objects[number]
             if kind == "int":
                 return int(_expect(node["v"], str))
             if kind == "float":
@@ -581,9 +591,12 @@ class _Decoder:
         if codec is None:
             raise LoadError(f"the checkpoint holds a whole object of kind {node['codec']!r}, "
                             f"which this chainrule cannot rebuild")
-        attributes = self.decode(node["v"])
-        self._objects[_expect(node["id"], int)] = obj = \
-            codec.rebuild(_expect(node["class"], str), attributes)
+        number, where = _expect(node["id"], int), _expect(node["class"], str)
+        if hasattr(codec, "create"):  # made first: its attributes may lead back to it
+            self._objects[number] = obj = codec.create(where)
+            codec.fill(obj, self.decode(node["v"]))
+        else:
+            self._objects[number] = obj = codec.rebuild(where, self.decode(node["v"]))
         return obj
 
     def _array(self, name, device):

@@ -6,7 +6,8 @@ attributes (`vars(module)`: parameters, buffers, submodules, settings), and rebu
 load as a bare instance of that class with those attributes, without calling `__init__`.
 A Parameter is saved as its values and `requires_grad`, a Buffer as its values and
 `persistent`, and a function or class a module holds (`self.act = F.relu`) by its import
-path. The same object reached twice (a weight in `_parameters` and in the instance dict,
+path, and other objects of chainrule's own classes a module holds (a hook object) by their
+attributes. The same object reached twice (a weight in `_parameters` and in the instance dict,
 tied weights) comes back as one object.
 
 What can be rebuilt is limited to what does not run code from the file: classes and
@@ -27,11 +28,18 @@ from ..tensor import Tensor
 
 
 def _class_path(kind) -> str:
-    """`module:QualName` of a class or function defined at a module's top level."""
+    """`module:QualName` of a class or function that can be found again by that name."""
     qualname = kind.__qualname__
     if "<locals>" in qualname or "<lambda>" in qualname:
         raise TypeError(f"{qualname} is defined inside a function, so loading could not "
                         "find it again; define it at module level")
+    found = sys.modules.get(kind.__module__)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    if found is not kind:
+        raise TypeError(f"{qualname} is not found again under its name in "
+                        f"{kind.__module__} (a class made at run time, as a parametrized "
+                        "module's is): save its state_dict() instead")
     return f"{kind.__module__}:{qualname}"
 
 
@@ -73,13 +81,48 @@ class _Modules:
         return dict(vars(value))
 
     @staticmethod
-    def rebuild(path: str, attributes: dict):
+    def create(path: str):
         kind = _resolve(path)
         if not (isinstance(kind, type) and issubclass(kind, Module)):
             raise LoadError(f"the checkpoint says {path} is a module, and it is not one")
-        module = object.__new__(kind)
-        module.__dict__.update(attributes)
-        return module
+        return object.__new__(kind)
+
+    @staticmethod
+    def fill(obj, attributes: dict) -> None:
+        obj.__dict__.update(attributes)
+
+
+class _Helpers:
+    """Other objects of chainrule's own classes that a module may hold (the hook object
+    of `weight_norm`, ...): their attributes, as for a module."""
+
+    name = "chainrule-object"
+
+    @staticmethod
+    def accepts(value) -> bool:
+        kind = type(value)
+        return kind.__module__.partition(".")[0] == "chainrule" and hasattr(value, "__dict__") \
+            and not isinstance(value, (Tensor, type)) and not callable(getattr(
+                value, "__func__", None)) and not inspect.ismodule(value)
+
+    @staticmethod
+    def class_path(value) -> str:
+        return _class_path(type(value))
+
+    @staticmethod
+    def reduce(value) -> dict:
+        return dict(vars(value))
+
+    @staticmethod
+    def create(path: str):
+        if path.partition(".")[0] != "chainrule":
+            raise LoadError(f"the checkpoint says {path} is one of chainrule's classes")
+        kind = _resolve(path)
+        if not isinstance(kind, type):
+            raise LoadError(f"the checkpoint names {path}, which is not a class")
+        return object.__new__(kind)
+
+    fill = _Modules.fill
 
 
 class _Tensors:
@@ -137,5 +180,5 @@ class _Functions:
         return found
 
 
-for _codec in (_Modules, _Tensors, _Functions):
+for _codec in (_Modules, _Tensors, _Functions, _Helpers):
     serialize.register_codec(_codec)
