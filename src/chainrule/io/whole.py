@@ -65,12 +65,9 @@ def _resolve(path: str):
     return found
 
 
-class _Modules:
-    name = "module"
-
-    @staticmethod
-    def accepts(value) -> bool:
-        return isinstance(value, Module)
+class _Objects:
+    """What modules and chainrule's helper objects share: saved as their class's path and
+    their attributes, made bare on load and then given the attributes."""
 
     @staticmethod
     def class_path(value) -> str:
@@ -81,20 +78,28 @@ class _Modules:
         return dict(vars(value))
 
     @staticmethod
+    def fill(obj, attributes: dict) -> None:
+        obj.__dict__.update(attributes)
+
+
+class _Modules(_Objects):
+    name = "module"
+
+    @staticmethod
+    def accepts(value) -> bool:
+        return isinstance(value, Module)
+
+    @staticmethod
     def create(path: str):
         kind = _resolve(path)
         if not (isinstance(kind, type) and issubclass(kind, Module)):
             raise LoadError(f"the checkpoint says {path} is a module, and it is not one")
         return object.__new__(kind)
 
-    @staticmethod
-    def fill(obj, attributes: dict) -> None:
-        obj.__dict__.update(attributes)
 
-
-class _Helpers:
+class _Helpers(_Objects):
     """Other objects of chainrule's own classes that a module may hold (the hook object
-    of `weight_norm`, ...): their attributes, as for a module."""
+    of `weight_norm`, ...)."""
 
     name = "chainrule-object"
 
@@ -106,14 +111,6 @@ class _Helpers:
                 value, "__func__", None)) and not inspect.ismodule(value)
 
     @staticmethod
-    def class_path(value) -> str:
-        return _class_path(type(value))
-
-    @staticmethod
-    def reduce(value) -> dict:
-        return dict(vars(value))
-
-    @staticmethod
     def create(path: str):
         if path.partition(".")[0] != "chainrule":
             raise LoadError(f"the checkpoint says {path} is one of chainrule's classes")
@@ -122,21 +119,17 @@ class _Helpers:
             raise LoadError(f"the checkpoint names {path}, which is not a class")
         return object.__new__(kind)
 
-    fill = _Modules.fill
-
 
 class _Tensors:
     """Parameters and Buffers: the values, and what makes them more than a Tensor."""
 
     name = "tensor-kind"
 
+    class_path = _Objects.class_path
+
     @staticmethod
     def accepts(value) -> bool:
         return isinstance(value, (Parameter, Buffer))
-
-    @staticmethod
-    def class_path(value) -> str:
-        return _class_path(type(value))
 
     @staticmethod
     def reduce(value) -> dict:
