@@ -25,8 +25,10 @@ Measured at W6's sizes (B 64, I 64, H 128), one thread:
   Laying both out for that product from the start ((K, T + 1, B) operands, (4H, T, B)
   gradients) spared the copies but made every step write strided rows, and the LSTM step
   was 5% slower; a (4H, T, B) gradient alone saved its copy (1.1 ms) but the backward loop,
-  whose product then reads rows 12.8 kB apart, lost 1.5 ms; summing the product in chunks
-  of 8 steps inside the backward loop, while they sit in cache, gained nothing measurable.
+  whose product then reads rows 12.8 kB apart, lost 1.5 ms, and with each step's gradient
+  made in a contiguous (4H, B) block and copied into it, the copy cost what it saved;
+  summing the product in chunks of 8 steps inside the backward loop, while they sit in
+  cache, gained nothing measurable.
 - Inside the kernel the gates are in the order o, i, f, g (PyTorch's rows rolled by one
   block, `kernel_order`): the three σ gates are one block of rows, halved and shifted in
   two calls a step, and so are i, f, g, whose pre-activations' gradients are dc times a
