@@ -14,7 +14,7 @@ SOURCE = pathlib.Path(__file__).resolve().parents[1] / "src" / "chainrule"
 # Lowest first; a module may import its own layer and the ones below it.
 LAYERS = [
     ("backend", "backends", "device", "cuda", "accelerator", "dtypes", "printing",
-     "runtime", "amp", "shapes", "flags", "jit"),
+     "runtime", "amp", "shapes", "flags", "jit", "version"),
     ("kernels",),
     ("tensor", "predicates", "versions"),
     ("sparse",),

@@ -91,4 +91,5 @@ is_anomaly_enabled = is_anomaly_check_nan_enabled = diagnostics.is_anomaly_enabl
 def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     diagnostics.set_detect_anomaly(enabled)
 
-__version__ = "0.1.0"
+from . import version  # noqa: E402  (torch.version)
+from .version import __version__  # noqa: E402
