@@ -183,7 +183,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
     weights[:3 * hidden] *= 0.5
     operands = step_operands(x, h0, weights, reverse)
     gates = m.empty((steps, 4 * hidden, batch), dtype=weights.dtype)  # o i f g
-    cells = m.empty((steps + 1, hidden, batch), dtype=weights.dtype)  # c_t, as the h rows
+    cells = m.empty((steps + 1, hidden, batch), dtype=weights.dtype)  # like the h rows
     tanh_cells = m.empty((steps, hidden, batch), dtype=weights.dtype)
     out = m.empty((steps + 1, batch, hidden), dtype=weights.dtype)
     inputs = entering(operands, reverse)
