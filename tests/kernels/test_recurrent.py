@@ -5,6 +5,8 @@ over all steps in one product. (The layers themselves are checked against PyTorc
 tests/ops/test_recurrent.py.)"""
 from __future__ import annotations
 
+import contextlib
+
 import numpy
 import pytest
 
@@ -149,3 +151,21 @@ def test_backward_leaves_the_incoming_gradient_and_the_tape_alone(batch, hidden)
     second = recurrent.lstm_backward(grad, w_ih, w_hh, tape, False, True)
     for name in ("dx", "dh0", "dc0", "dw_ih", "dw_hh"):
         numpy.testing.assert_array_equal(getattr(second, name), getattr(first, name))
+
+
+@pytest.mark.parametrize("busy", [True, False])
+def test_the_step_loops_hold_the_blas_to_one_thread_on_a_busy_machine(monkeypatch, busy):
+    """On a busy machine a two-thread product's threads wait for each other at the end of
+    every step (Note [transposed steps]); quiet, the loops leave the BLAS's threads alone
+    (these tiny products are below `threads.OPENBLAS_ALONE`)."""
+    held = []
+
+    @contextlib.contextmanager
+    def one_thread():
+        held.append(True)
+        yield
+    monkeypatch.setattr(recurrent, "busy", lambda: busy)
+    monkeypatch.setattr(recurrent, "one_blas_thread", one_thread)
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh = arrays(True)
+    run_through(x, h0, c0, w_ih, w_hh, b_ih, b_hh, numpy.ones((T + 1, B, H)), False)
+    assert held == ([True, True] if busy else [])
