@@ -292,5 +292,24 @@ def test_jit_decorators_return_what_they_get():
     model = chainrule.nn.Linear(2, 2)
     assert chainrule.jit.trace(model, chainrule.ones(1, 2)) is model
     assert chainrule.jit.ignore(double) is double and not chainrule.jit.is_scripting()
-    with pytest.raises(RuntimeError, match="torch.jit.save: chainrule has no TorchScript"):
-        chainrule.jit.save(model, "model.pt")
+
+
+def test_a_scripted_module_saves_and_loads_as_the_pytorch_recipe_does(tmp_path):
+    """The "saving and loading models" recipe: script, `.save`, `torch.jit.load`, eval."""
+    model = chainrule.nn.Sequential(chainrule.nn.Linear(2, 3), chainrule.nn.ReLU())
+    scripted = chainrule.jit.script(model)
+    scripted.save(str(tmp_path / "model_scripted.pt"))
+    loaded = chainrule.jit.load(str(tmp_path / "model_scripted.pt"))
+    loaded.eval()
+    x = chainrule.ones(1, 2)
+    numpy.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
+    chainrule.jit.save(model, tmp_path / "again.pt")
+    assert isinstance(chainrule.jit.load(tmp_path / "again.pt"), chainrule.nn.Sequential)
+
+
+def test_a_torchscript_archive_from_pytorch_is_refused_in_one_line(tmp_path):
+    import zipfile
+    with zipfile.ZipFile(tmp_path / "ts.pt", "w") as archive:
+        archive.writestr("ts/code/__torch__.py", "def forward(self, x): ...")
+    with pytest.raises(RuntimeError, match="TorchScript archive written by PyTorch"):
+        chainrule.jit.load(str(tmp_path / "ts.pt"))

@@ -20,7 +20,7 @@ import importlib
 import inspect
 import sys
 
-from .. import serialize
+from .. import jit, serialize
 from ..nn.module import Module
 from ..nn.parameter import Buffer, Parameter
 from ..serialize import LoadError
@@ -173,5 +173,20 @@ class _Functions:
         return found
 
 
+def _load_module(f, map_location=None):
+    """`torch.jit.load`: a module saved whole; a TorchScript archive from PyTorch (a zip
+    holding compiled code) is refused in one line."""
+    import zipfile  # noqa: PLC0415
+
+    if not hasattr(f, "read") and zipfile.is_zipfile(f):
+        with zipfile.ZipFile(f) as archive:
+            if any("/code/" in name for name in archive.namelist()):
+                raise RuntimeError(f"torch.jit.load: {f} is a TorchScript archive written by "
+                                   "PyTorch (compiled code, which chainrule cannot run): "
+                                   "save the model's state_dict there and load that")
+    return serialize.load(f, map_location=map_location)
+
+
 for _codec in (_Modules, _Tensors, _Functions, _Helpers):
     serialize.register_codec(_codec)
+jit._archive.update(save=serialize.save, load=_load_module)
