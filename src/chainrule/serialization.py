@@ -1,5 +1,5 @@
 """`chainrule.serialization`: `save` and `load` at PyTorch's module path (`torch.serialization`),
-and PyTorch's allowlist of classes for `torch.load(weights_only=True)`.
+and PyTorch's allowlist of classes for loading with `weights_only=True`.
 
 PyTorch unpickles only allowlisted classes under `weights_only=True`, and programs widen the
 list with `add_safe_globals([...])` or `with safe_globals([...]):` before loading a whole

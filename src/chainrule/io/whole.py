@@ -1,4 +1,4 @@
-"""Whole models in checkpoints: `torch.save(model, f)` and `model = torch.load(f)`.
+"""Whole models in checkpoints: `torch.save(model, f)`, and loading it back.
 
 PyTorch pickles the model object; chainrule never pickles (see Note [whole objects] in
 chainrule/serialize.py). These codecs reduce a module to its class's import path and its
