@@ -9,7 +9,7 @@ of the batch on its own thread (kernels/halves.py).
 """
 from __future__ import annotations
 
-from ..backend import xp
+from ..backend import device_of, xp
 from .halves import batch_parts, run_parts
 
 
@@ -115,6 +115,66 @@ class Windows:
             term = m * place
             index = term if index is None else index + term
         return index.astype("int64")
+
+
+def winner_index(stack, y, windows):
+    """Where each window's maximum y lies in the padded frame, as flat indices into it
+    (shaped like y): the first offset, in scan order, whose row of the contiguous `stack`
+    (`Windows.stack_max`) holds it, as PyTorch picks. Non-overlapping windows only, so
+    no two outputs share a position (see `scatter_at`).
+
+    The offset p of the first maximum is found without a loop over windows: with
+    d_q = [stack[q] != y] (1 where offset q is not a maximum),
+        p = d_0 · (1 + d_1 · (1 + d_2 · (… (1 + d_{K-2}))))
+    counts the leading non-maxima; then index = origin of the window + offset p's place."""
+    count = len(stack)
+    code = xp(y).empty(y.shape, dtype="uint8" if count < 256 else "uint16")
+    differs = xp(y).empty(y.shape, dtype=bool)
+    code.fill(0)
+    for q in range(count - 2, -1, -1):  # Horner's rule, from the innermost factor out
+        code += 1
+        xp(y).not_equal(stack[q], y, out=differs)
+        code *= differs
+    fw, (dh, dw) = windows.frame_shape(())[-1], windows.dilation
+    places = xp(y).asarray([i * dh * fw + j * dw for i, j in windows.offsets()], dtype="int64")
+    index = places.take(code)
+    index += _origins(y, windows)
+    return index
+
+
+def _origins(like, windows):
+    """The flat index of every window's first element in the padded frame (N, C, fh, fw),
+    for outputs shaped like `like`; kept for the last few shapes (a training loop asks for
+    the same ones every step)."""
+    key = (like.shape, windows.stride, windows.frame_shape(()), device_of(like))
+    found = _origin_cache.get(key)
+    if found is None:
+        m = xp(like)
+        n, c, oh, ow = like.shape
+        (fh, fw), (sh, sw) = windows.frame_shape(())[-2:], windows.stride
+        found = ((m.arange(n * c, dtype="int64").reshape(n, c, 1, 1) * fh
+                  + m.arange(oh).reshape(oh, 1) * sh) * fw + m.arange(ow) * sw)
+        if len(_origin_cache) >= 8:
+            _origin_cache.pop(next(iter(_origin_cache)))
+        _origin_cache[key] = found
+    return found
+
+
+_origin_cache: dict = {}
+
+
+def scatter_at(grad, windows, index):
+    """The padded frame (N, C, *frame) holding grad at the flat positions `index` (distinct,
+    from `winner_index`) and zeros elsewhere."""
+    frame = xp(grad).empty(windows.frame_shape(grad.shape[:2]), dtype=grad.dtype)
+    frame.fill(0)
+    frame.reshape(-1)[index.reshape(-1)] = grad.reshape(-1)
+    return frame
+
+
+def gather_at(x, windows, index):
+    """The values of x's padded frame at the flat positions `index`, shaped like it."""
+    return windows.pad(x, 0).reshape(-1)[index.reshape(-1)].reshape(index.shape)
 
 
 def first_maxima(slices, y):
