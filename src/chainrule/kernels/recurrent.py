@@ -45,9 +45,10 @@ layout.
 The step loops run on one thread; its products use NumPy's BLAS with the threads it has,
 or one while the machine is busy (`loop_threads`): with two threads on a busy machine
 every product ends at a barrier, and a forward and backward took 1.6 s against 0.23 s in
-two halves on one-thread products. Until `busy` sees another process (its load average
-needs ~30 s), a W6 step took 177-729 ms instead of 18 (two halves: 28 ms); quiet, the
-halves took 19.7 ms against 18.5 (medians of 4 alternating runs).
+two halves on one-thread products. While `busy` read the 1-minute load average (~30 s to
+see another process) a W6 step took 177-729 ms instead of 18 in that time (two halves:
+28 ms); it now reads the run queue and sees one within ~1 s. Quiet, the halves took
+19.7 ms against 18.5 (medians of 4 alternating runs).
 A second thread of our own loses here, because every ufunc call lets go of the GIL and
 the other thread, once it has taken it, hands it back through a sleep: on this project's
 2-core virtual machine each such wake-up cost the loop ~50 µs. Measured on W6, quiet
