@@ -21,8 +21,9 @@ winners are found on it too: on W3 that made the pools' forward ~10% slower and 
 backward ~40% faster. There the winners are found as positions (`winner_index`: each
 window's first maximum as a flat index into the frame), and the gradient is put there in
 one indexed assignment (`scatter_at`) rather than through kh·kw strided slices: W3's
-first pool's backward 948 → 740 µs, one thread. Overlapping windows would need a stack larger than the input, and
-for them alone (no reuse) the strided slices were faster: they stay on the slices.
+first pool's backward 948 → 740 µs, one thread. Overlapping windows would need a stack
+larger than the input, and for them alone (no reuse) the strided slices were faster: they
+stay on the slices.
 
 The adjoint pair `WindowScatter` / `WindowGather` (spread each output's gradient over its
 window with given weights / gather a weighted sum over each window) carries all the
