@@ -156,3 +156,27 @@ def test_defaultdicts_keep_their_factory(tmp_path):
     assert loaded == counts and isinstance(loaded["new"], OrderedDict)
     with pytest.raises(TypeError, match="defaultdict"):
         cr.save({"odd": defaultdict(lambda: 0)}, tmp_path / "e.pt")
+
+
+class Settings(nn.Module):
+    """Attributes models keep beside their layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.device = cr.device("cpu")
+        self.dtype = cr.float32
+        self.shape = cr.Size([2, 3])
+        self.loss_fn = nn.CrossEntropyLoss()
+        self.vocab = {"a": 1, "b": 2}
+
+    def forward(self, x):
+        return x
+
+
+def test_a_model_keeps_its_device_dtype_and_settings(tmp_path):
+    cr.save(Settings(), tmp_path / "m.pt")
+    loaded = cr.load(tmp_path / "m.pt")
+    assert loaded.device == cr.device("cpu") and isinstance(loaded.device, cr.device)
+    assert loaded.dtype == cr.float32 and tuple(loaded.shape) == (2, 3)
+    assert isinstance(loaded.loss_fn, nn.CrossEntropyLoss) and loaded.vocab == {"a": 1, "b": 2}
+    assert cr.load(tmp_path / "m.pt", map_location="cpu").device == cr.device("cpu")

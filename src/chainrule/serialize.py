@@ -27,6 +27,7 @@ tagged by "t":
     {"t": "float", "v": "nan"}          also "inf", "-inf"
     {"t": "npscalar", "dtype": "float32", "v": node}  a NumPy scalar (numpy.float32(0.5))
     {"t": "dtype", "v": "float32"}      a NumPy dtype
+    {"t": "device", "v": "cuda:0"}      a chainrule device (a model's `self.device`)
     {"t": "set", "v": [node, ...]}      a set
     {"t": "object", "codec": NAME, "id": N, "class": "module:QualName", "v": node}
                                         a whole object (a model), see Note [whole objects]
@@ -67,6 +68,7 @@ from collections import OrderedDict, defaultdict
 import numpy
 
 from . import backend
+from .device import device as Device  # the class; `device` names a load argument
 from .tensor import Tensor
 
 __all__ = ["save", "load", "SaveError", "LoadError", "FORMAT_VERSION", "remove_orphaned_saves",
@@ -159,6 +161,8 @@ class _Encoder:
             return {"t": "tensor", "k": self._store(value.array, path)}
         if isinstance(value, numpy.ndarray):
             return {"t": "ndarray", "k": self._store(value, path)}
+        if isinstance(value, Device):
+            return {"t": "device", "v": str(value)}
         if isinstance(value, numpy.dtype) and value.names is None:
             same = numpy.dtype(value.name) == value
             return {"t": "dtype", "v": value.name if same else value.str}
@@ -582,6 +586,8 @@ class _Decoder:
                 return dtype.type(self.decode(node["v"]))
             if kind == "dtype":
                 return numpy.dtype(_expect(node["v"], str))
+            if kind == "device":
+                return Device(_expect(node["v"], str))
         except (KeyError, TypeError, ValueError) as err:
             raise _Malformed(f"bad {kind!r} node ({type(err).__name__}: {err})") from None
         raise _Malformed(f"unknown node type {kind!r}")

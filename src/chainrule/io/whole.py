@@ -99,7 +99,8 @@ class _Modules(_Objects):
 
 class _Helpers(_Objects):
     """Other objects of chainrule's own classes that a module may hold (the hook object
-    of `weight_norm`, ...)."""
+    of `weight_norm`, ...); not its subclasses of Python's containers and numbers (a
+    `Size` is saved as the tuple it is)."""
 
     name = "chainrule-object"
 
@@ -107,8 +108,8 @@ class _Helpers(_Objects):
     def accepts(value) -> bool:
         kind = type(value)
         return kind.__module__.partition(".")[0] == "chainrule" and hasattr(value, "__dict__") \
-            and not isinstance(value, (Tensor, type)) and not callable(getattr(
-                value, "__func__", None)) and not inspect.ismodule(value)
+            and not isinstance(value, (Tensor, type, tuple, list, dict, set, str, int, float)) \
+            and not callable(getattr(value, "__func__", None)) and not inspect.ismodule(value)
 
     @staticmethod
     def create(path: str):
