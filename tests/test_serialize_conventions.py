@@ -180,3 +180,30 @@ def test_a_model_keeps_its_device_dtype_and_settings(tmp_path):
     assert loaded.dtype == cr.float32 and tuple(loaded.shape) == (2, 3)
     assert isinstance(loaded.loss_fn, nn.CrossEntropyLoss) and loaded.vocab == {"a": 1, "b": 2}
     assert cr.load(tmp_path / "m.pt", map_location="cpu").device == cr.device("cpu")
+
+
+class Config:
+    """A program's settings object, as GPT-style models keep one (`self.config`)."""
+
+    def __init__(self, width):
+        self.width = width
+
+
+class Configured(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.fc = nn.Linear(config.width, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def test_a_models_config_object_comes_back_with_it(tmp_path):
+    model = Configured(Config(3))
+    cr.save({"model": model, "config": model.config}, tmp_path / "ckpt.pt")
+    loaded = cr.load(tmp_path / "ckpt.pt")
+    assert isinstance(loaded["config"], Config) and loaded["config"].width == 3
+    assert loaded["model"].config is loaded["config"]
+    with pytest.raises(TypeError, match="Generator"):
+        cr.save({"rng": np.random.default_rng(0)}, tmp_path / "rng.pt")

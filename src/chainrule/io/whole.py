@@ -5,14 +5,16 @@ chainrule/serialize.py). These codecs reduce a module to its class's import path
 attributes (`vars(module)`: parameters, buffers, submodules, settings), and rebuild it on
 load as a bare instance of that class with those attributes, without calling `__init__`.
 A Parameter is saved as its values and `requires_grad`, a Buffer as its values and
-`persistent`, and a function or class a module holds (`self.act = F.relu`) by its import
-path, and other objects of chainrule's own classes a module holds (a hook object) by their
-attributes. The same object reached twice (a weight in `_parameters` and in the instance dict,
-tied weights) comes back as one object.
+`persistent`, a function or class a module holds (`self.act = F.relu`) by its import path,
+and other objects it holds (a hook object, a config dataclass) by their attributes, as a
+module is. The same object reached twice (a weight in `_parameters` and in the instance
+dict, tied weights) comes back as one object.
 
 What can be rebuilt is limited to what does not run code from the file: classes and
 functions are looked up in modules already imported (chainrule's own are imported when
-needed), never in the standard library or builtins, and classes must be Modules.
+needed), never in the standard library, builtins or NumPy; objects are made with
+`object.__new__` (no `__new__` or `__init__` of theirs runs) and given their attributes
+through their `__dict__` (no `__setattr__` runs).
 """
 from __future__ import annotations
 
@@ -46,9 +48,9 @@ def _class_path(kind) -> str:
 def _resolve(path: str):
     """The class or function at `module:QualName`, from a module already imported."""
     module_name, _, qualname = path.partition(":")
-    if module_name == "builtins" or module_name.partition(".")[0] in sys.stdlib_module_names:
-        raise LoadError(f"the checkpoint names {path}, from the standard library: "
-                        "chainrule rebuilds only models and the functions they hold")
+    if _library(module_name.partition(".")[0]):
+        raise LoadError(f"the checkpoint names {path}, from the standard library or NumPy: "
+                        "chainrule rebuilds only models and what they hold")
     module = sys.modules.get(module_name)
     if module is None and module_name.partition(".")[0] == "chainrule":
         module = importlib.import_module(module_name)
@@ -97,28 +99,34 @@ class _Modules(_Objects):
         return object.__new__(kind)
 
 
-class _Helpers(_Objects):
-    """Other objects of chainrule's own classes that a module may hold (the hook object
-    of `weight_norm`, ...); not its subclasses of Python's containers and numbers (a
-    `Size` is saved as the tuple it is)."""
+class _Plain(_Objects):
+    """Other objects a model holds by attribute: chainrule's own (the hook object of
+    `weight_norm`) and the program's (a config dataclass, `self.config = config`). Not
+    objects of the standard library or NumPy, not subclasses of Python's containers and
+    numbers (a `Size` is saved as the tuple it is), not functions or modules."""
 
-    name = "chainrule-object"
+    name = "object"
 
     @staticmethod
     def accepts(value) -> bool:
         kind = type(value)
-        return kind.__module__.partition(".")[0] == "chainrule" and hasattr(value, "__dict__") \
+        top = kind.__module__.partition(".")[0]
+        return hasattr(value, "__dict__") and not _library(top) \
             and not isinstance(value, (Tensor, type, tuple, list, dict, set, str, int, float)) \
             and not callable(getattr(value, "__func__", None)) and not inspect.ismodule(value)
 
     @staticmethod
     def create(path: str):
-        if path.partition(".")[0] != "chainrule":
-            raise LoadError(f"the checkpoint says {path} is one of chainrule's classes")
         kind = _resolve(path)
         if not isinstance(kind, type):
             raise LoadError(f"the checkpoint names {path}, which is not a class")
         return object.__new__(kind)
+
+
+def _library(top: str) -> bool:
+    """Whether a top-level module is the standard library, builtins or NumPy, whose
+    objects are not rebuilt from attributes."""
+    return top in ("builtins", "numpy") or top in sys.stdlib_module_names
 
 
 class _Tensors:
@@ -188,6 +196,6 @@ def _load_module(f, map_location=None):
     return serialize.load(f, map_location=map_location)
 
 
-for _codec in (_Modules, _Tensors, _Functions, _Helpers):
+for _codec in (_Modules, _Tensors, _Functions, _Plain):
     serialize.register_codec(_codec)
 jit._archive.update(save=serialize.save, load=_load_module)
