@@ -38,7 +38,7 @@ tagged by "t":
 
 Note [whole objects]. `torch.save(model)` pickles a model whole, and `torch.load` unpickles
 it, which runs whatever code the file names. Here a codec, registered by a higher layer
-(chainrule.nn registers one for modules, parameters and the functions they hold), reduces
+(chainrule.io.whole registers them: modules, parameters, what modules hold), reduces
 such an object to the import path of its class and a dict of its attributes, saved like
 any other tree. `load` rebuilds it from that without calling the class: it looks the class
 up among the modules already imported (chainrule's own it may import), makes a bare
