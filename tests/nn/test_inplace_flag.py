@@ -140,3 +140,16 @@ def test_rrelu_inplace():
     layer = cr.nn.RReLU(inplace=True)
     x = cr.tensor(VALUES)
     assert layer(x) is x
+
+
+def test_inplace_flag_by_position_and_explicitly_false():
+    ours, theirs = _pair()
+    assert cr.nn.functional.relu(ours, True) is ours  # F.relu(input, inplace)
+    torch.nn.functional.relu(theirs, True)
+    numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    kept = cr.tensor(VALUES)
+    assert cr.nn.functional.leaky_relu(kept, 0.2, False) is not kept
+    assert cr.nn.functional.leaky_relu(kept, negative_slope=0.2, inplace=False) is not kept
+    numpy.testing.assert_array_equal(kept.numpy(), VALUES)
+    with pytest.raises(TypeError):
+        cr.nn.functional.relu(kept, no_such_argument=1)

@@ -19,9 +19,13 @@ def honours_inplace(function):
     writes the result into x and returns x."""
     signature = inspect.signature(function)
     writes_into_input = in_place_form(function, f"{function.__name__}_")
+    flag_position = list(signature.parameters).index("inplace")
 
     @functools.wraps(function)
     def dispatch(*args, **kwargs):
+        if len(args) <= flag_position and not kwargs.get("inplace"):  # the common call
+            kwargs.pop("inplace", None)
+            return function(*args, **kwargs)
         bound = signature.bind(*args, **kwargs)
         if not bound.arguments.pop("inplace", False):
             return function(*bound.args, **bound.kwargs)
