@@ -184,13 +184,14 @@ def table() -> list[dict]:
 
 # Where a name exists but behaves differently from PyTorch on purpose or for now.
 DIFFERENCES = [
-    "`x.shape` and `x.size()` are plain tuples (`cr.Size` exists for code that builds one).",
+    "`x.shape` is a plain tuple; `x.size()` is a `Size` (a tuple with `numel()`), as in "
+    "PyTorch.",
     "A device compares equal to its name as well as to another device "
     "(`x.device == \"cpu\"` is True; PyTorch compares a device only with a device).",
     "`cr.compile(model)` returns the model unchanged; `autocast` and `GradScaler` behave as "
     "PyTorch's disabled ones (full precision, no loss scaling).",
-    "`set_num_threads` is recorded only: NumPy's BLAS takes its thread count from the "
-    "environment (OPENBLAS_NUM_THREADS) at start.",
+    "`set_num_threads` sets the threads of NumPy's BLAS (matrix products); element-wise "
+    "work runs on one thread whatever the setting.",
     "An in-place method on a tensor inside the graph (`h.sin_()`) makes the tensor the new "
     "result, as PyTorch records it; ops that used the tensor before the change keep the "
     "values they saved, and version counters refuse a backward through a changed saved value.",
@@ -202,9 +203,6 @@ DIFFERENCES = [
     "PyTorch documents the input.",
     "`optim.Muon` runs its Newton-Schulz iteration in the parameter's dtype; PyTorch rounds "
     "it to bfloat16, which NumPy lacks (same update up to that rounding).",
-    "`inplace=True` on the activations (`F.relu(x, inplace=True)`, `nn.ReLU(inplace=True)`) "
-    "returns a new tensor and leaves `x` as it was: use the returned value (as nearly all "
-    "code does), or the in-place forms `F.relu_(x)`, `x.relu_()`, which change `x`.",
     "`torch.utils.checkpoint.checkpoint` keeps the values it would recompute: the same "
     "results and gradients, without the memory saving.",
     "`nn.CrossMapLRN2d` computes PyTorch's forward (whose window always holds channel 0) "

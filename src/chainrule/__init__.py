@@ -53,11 +53,12 @@ from .runtime import (AcceleratorError, OutOfMemoryError,  # noqa: E402
                       are_deterministic_algorithms_enabled, compile,
                       get_float32_matmul_precision, set_float32_matmul_precision,
                       get_deterministic_debug_mode, get_num_interop_threads,
-                      get_num_threads, has_lapack, has_mkl, has_openmp, has_spectral,
+                      has_lapack, has_mkl, has_openmp, has_spectral,
                       init_num_threads, is_deterministic_algorithms_warn_only_enabled,
                       is_warn_always_enabled, set_deterministic_debug_mode,
-                      set_flush_denormal, set_num_interop_threads, set_num_threads,
+                      set_flush_denormal, set_num_interop_threads,
                       set_warn_always, typename, use_deterministic_algorithms)
+from .kernels.threads import get_num_threads, set_num_threads  # noqa: E402
 from .dtypes import dtype  # noqa: E402
 from .shapes import (Size, channels_last, channels_last_3d, contiguous_format,  # noqa: E402
                      memory_format, preserve_format)

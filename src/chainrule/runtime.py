@@ -1,14 +1,13 @@
 """PyTorch's process-wide switches that programs call at start-up: threads, determinism,
 warnings, denormals, build flags, and `compile`.
 
-chainrule's arithmetic runs in NumPy's BLAS (its threads are set by the OPENBLAS_* /
-OMP_* environment variables before start) and is deterministic on the CPU, so these
-record what was asked and answer truthfully; `compile(model)` returns the model
-unchanged (there is no compiler: the model runs eagerly, as it would without it).
+chainrule's arithmetic is deterministic on the CPU, so these record what was asked and
+answer truthfully (`set_num_threads` is kernels.threads', which sets NumPy's BLAS);
+`compile(model)` returns the model unchanged (there is no compiler: the model runs
+eagerly, as it would without it).
 """
 from __future__ import annotations
 
-import os
 import warnings
 
 has_lapack = True  # NumPy's linalg
@@ -24,20 +23,6 @@ class OutOfMemoryError(RuntimeError):
 
 class AcceleratorError(RuntimeError):
     """An error reported by the accelerator's runtime (PyTorch's name)."""
-
-
-def get_num_threads() -> int:
-    """The CPU threads the array library may use (its BLAS's setting, else the CPUs)."""
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        if os.environ.get(name, "").isdigit():
-            return int(os.environ[name])
-    return os.cpu_count() or 1
-
-
-def set_num_threads(n: int) -> None:
-    """Recorded only: NumPy's BLAS reads its thread count from the environment at start."""
-    if n < 1:
-        raise RuntimeError(f"set_num_threads: expected a positive number of threads, got {n}")
 
 
 def init_num_threads() -> None:

@@ -57,3 +57,22 @@ def test_usable_as_a_decorator(two_threads):
         return max(blas_threads())
     assert inside() == 1
     assert max(blas_threads()) == 2
+
+
+def test_set_num_threads_sets_the_blas_as_pytorch_sets_its_own(two_threads):
+    import chainrule as cr
+    from chainrule.kernels import threads
+    before = threads._requested["threads"]
+    try:
+        cr.set_num_threads(1)
+        assert cr.get_num_threads() == 1 and blas_threads() == [1] * len(blas_threads())
+        cr.set_num_threads(2)
+        assert cr.get_num_threads() == 2 and max(blas_threads()) == 2
+        for wrong, message in [(0, "positive integer"), (-3, "positive integer"),
+                               (2.0, "expects an int, but got float"),
+                               (True, "expects an int, but got bool")]:
+            with pytest.raises(RuntimeError, match=message):
+                cr.set_num_threads(wrong)
+        assert cr.get_num_threads() == 2
+    finally:
+        threads._requested["threads"] = before

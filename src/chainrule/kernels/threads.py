@@ -72,6 +72,35 @@ def _runnable() -> int | None:
         return None
 
 
+# The count `set_num_threads` was given, None until then.
+_requested: dict = {"threads": None}
+
+
+def set_num_threads(threads: int) -> None:
+    """PyTorch's `torch.set_num_threads`: the threads NumPy's BLAS may use from now on (set
+    through threadpoolctl; the element-wise ufuncs run on one thread in any case)."""
+    if type(threads) is not int:
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(threads).__name__}")
+    if threads < 1:
+        raise RuntimeError(f"set_num_threads expects a positive integer, got {threads}")
+    for lib in _blas_libraries():
+        lib.set_num_threads(threads)
+    _requested["threads"] = threads
+
+
+def get_num_threads() -> int:
+    """PyTorch's `torch.get_num_threads`: what `set_num_threads` set, else the BLAS's own
+    count, else the OMP/OPENBLAS/MKL_NUM_THREADS variable or the CPU count."""
+    if _requested["threads"] is not None:
+        return _requested["threads"]
+    if _blas_libraries():
+        return blas_threads()
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return os.cpu_count() or 1
+
+
 def blas_threads() -> int:
     """The threads NumPy's BLAS may use now (2 when threadpoolctl knows no BLAS here)."""
     return max((lib.get_num_threads() for lib in _blas_libraries()), default=2)
