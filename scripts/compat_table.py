@@ -39,6 +39,7 @@ NAMESPACES = [
     ("utils.data", "torch.utils.data"),
     ("autograd", "torch.autograd"),
     ("autograd.functional", "torch.autograd.functional"),
+    ("autograd.graph", "torch.autograd.graph"),
 ]
 
 # What chainrule leaves out on purpose, and why. First match wins; a pattern is matched
@@ -60,7 +61,7 @@ ABSENT = [
     ("JIT, compilation and graph export internals",
      r"jit|script.*|trace.*|fork|wait|.*_ir.*|parse_.*|import_ir.*|.*type_comment.*|"
      r"unify_type_list|sym_.*|Sym.*|cond|while_loop|vmap|func|export|FatalError|"
-     r"JITException|"
+     r"JITException|region_activation_memory_budget|"
      r"compiled_with_cxx11_abi|get_file_path|classproperty|merge_type_.*|"
      r"is_tensor_like|has_torch_function.*|handle_torch_function|boolean_dispatch|"
      r"BroadcastingList.*|assert_int_or_pair"),
@@ -88,13 +89,14 @@ ABSENT = [
     ("ATen forms with other argument orders or enum reductions (use torch.nn.functional)",
      r"batch_norm|instance_norm|embedding|embedding_bag|kl_div|.*_loss|"
      r"binary_cross_entropy_with_logits", ("",)),
-    ("CUDA streams and events (CuPy keeps its own)", r"Stream|Event|get_device_module"),
+    ("CUDA streams and events (CuPy keeps its own)",
+     r"Stream|Event|get_device_module|.*_stream(_.*)?"),
     ("functorch's first-class dimensions (Tensor.index binds positions to Dim objects)",
      r"index", ("Tensor",)),
     ("gradient dtype overrides (a gradient always has its tensor's dtype)", r"grad_dtype",
      ("Tensor",)),
     ("named tensors", r"name|names|rename|refine_names|align_to|align_as"),
-    ("torch-function overrides", r"DisableTorchFunction.*"),
+    ("torch-function and dispatch overrides", r"DisableTorchFunction.*|TorchDispatchMode"),
     ("data pipes (deprecated in PyTorch)",
      r".*DataPipe.*|.*datapipe.*|DataChunk|.*_validation.*|non_deterministic"),
     ("lazy and uninitialized modules (shapes are given up front here)",

@@ -34,6 +34,7 @@ from ..sparse import RowSparseTensor, dense
 from ..tensor import Tensor
 from . import grad_mode, hooks
 from .broadcast import sum_to
+from .hooks import PackedSaved
 
 FREED = ("trying to backward through the graph a second time (or to read saved values "
          "after they were freed): pass retain_graph=True to the first backward() if you "
@@ -151,6 +152,8 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
             out_grad = pending.pop(node)
             if on_nodes and node.grad_hooks:
                 out_grad = _tensor_hooks(node.grad_hooks, out_grad, create_graph)
+            if on_nodes and node.pre_hooks:
+                (out_grad,) = _node_hooks(node.pre_hooks, (out_grad,), create_graph)
             if node in wanted_nodes:
                 found[wanted_nodes[node]] = out_grad
             if op_hooks:
@@ -158,6 +161,9 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
                     node, out_grad, lambda n, g: node_backward(n, g, create_graph))
             else:
                 input_grads = node_backward(node, out_grad, create_graph)
+            if on_nodes and node.post_hooks:
+                input_grads = _node_hooks(node.post_hooks, _shaped(node, input_grads),
+                                          create_graph, (out_grad,))
             for t, g in zip(node.inputs, input_grads):
                 if g is None or not t._requires_grad:
                     continue
@@ -228,12 +234,37 @@ def _tensor_hooks(tensor_hooks: dict, grad, create_graph):
     return hooks.run_tensor_hooks(tensor_hooks, grad, _as_tensor, unwrap)
 
 
+def _node_hooks(node_hooks: dict, grads: tuple, create_graph, grad_outputs=None) -> tuple:
+    """A node's own hooks (`grad_fn.register_prehook`/`register_hook`) on its gradients,
+    which they see as tensors (None stays None)."""
+    def wrap(gs):
+        return tuple(None if g is None else _as_tensor(g) for g in gs)
+    more = () if grad_outputs is None else (wrap(grad_outputs),)
+    result = hooks.run_node_hooks(node_hooks, wrap(grads), *more)
+    return tuple(g if g is None or create_graph or not isinstance(g, Tensor) else g.array
+                 for g in result)
+
+
+def _shaped(node, input_grads) -> tuple:
+    """The node's input gradients as its hooks see them: summed to each input's shape,
+    None for an input that wants no gradient."""
+    return tuple(None if g is None or not t._requires_grad else
+                 g if g.shape == t.array.shape else sum_to(g, t.array.shape)
+                 for t, g in zip(node.inputs, input_grads))
+
+
 def node_backward(node, out_grad, create_graph=False):
     """One node's local vector-Jacobian product: its backward on arrays, or on tensors when
     building a graph of it. What the engine calls for every node; `explain.trace` calls it
     to show each step of the chain rule."""
     if node.saved is None:
         raise RuntimeError(FREED)
+    if type(node.saved) is PackedSaved:  # saved through a saved-tensors hook
+        packed, node.saved = node.saved, node.saved.unpack()
+        try:
+            return node_backward(node, out_grad, create_graph)
+        finally:
+            node.saved = packed
     if versions.clock != node.saved_at:  # something changed in place: a saved array?
         versions.check_saved(node.name, node.saved_arrays, node.saved_at)
     if not create_graph:

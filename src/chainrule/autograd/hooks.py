@@ -32,6 +32,12 @@ Two kinds, both returning a `RemovableHandle` (`handle.remove()`, or use it in `
   tensor, that replaces the gradient (for a leaf: before it is added into `.grad`; for a
   non-leaf: before it flows on into the op that made the tensor).
 
+* A **node hook** (PyTorch's `grad_fn.register_prehook(fn)` and `grad_fn.register_hook(fn)`)
+  belongs to one graph node: `fn(grad_outputs)` before its backward, after the output's
+  tensor hooks, and `fn(grad_inputs, grad_outputs)` after it, grad_inputs shaped like the
+  node's inputs (None for one that wants no gradient). Either may return a tuple that
+  replaces the gradients it was given (pre-hook) or the node's results (hook).
+
 When no hook is registered, `Op.apply` reads `active` once per op and the engine tests
 locals per node (the hooks registered when a backward pass starts).
 """
@@ -158,6 +164,45 @@ def register_tensor_hook(tensor, fn) -> RemovableHandle:
         node_hooks += 1
         node.grad_hooks = {}
     return _add_hook(node.grad_hooks, fn)
+
+
+def register_node_hook(node, kind: str, fn) -> RemovableHandle:
+    """A node's own hook: kind "pre_hooks" (`node.register_prehook`) or "post_hooks"
+    (`node.register_hook`)."""
+    if not callable(fn):
+        raise TypeError(f"register_hook: the hook must be callable, got {fn!r}")
+    if kind not in node.__dict__:
+        global node_hooks
+        node_hooks += 1
+        node.__dict__[kind] = {}
+    return _add_hook(node.__dict__[kind], fn)
+
+
+def run_node_hooks(hooks: dict, grads: tuple, *more) -> tuple:
+    """A node's pre-hooks (`fn(grads)`) or hooks (`fn(grads, grad_outputs)`) in turn on a
+    tuple of gradient tensors; a returned tuple replaces it."""
+    for fn in list(hooks.values()):
+        replaced = fn(grads, *more)
+        if replaced is not None:
+            if len(replaced) != len(grads):
+                raise RuntimeError(f"node hook: the hook returned {len(replaced)} gradients "
+                                   f"where {len(grads)} were given")
+            grads = tuple(replaced)
+    return grads
+
+
+class PackedSaved(tuple):
+    """What a node saved for backward, as the saved-tensors hooks in force at its forward
+    packed it (torch.autograd.graph.saved_tensors_hooks): `unpack()` gives the arrays back,
+    through `unpack_all(packed)`, each time the node's backward runs."""
+
+    def __new__(cls, packed, unpack_all):
+        self = super().__new__(cls, packed)
+        self.unpack_all = unpack_all
+        return self
+
+    def unpack(self) -> tuple:
+        return tuple(self.unpack_all(self))
 
 
 def _add_hook(hooks: dict, fn, on_remove=None) -> RemovableHandle:

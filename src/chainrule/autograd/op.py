@@ -53,8 +53,11 @@ class Op:
     # save_for_backward.
     saved: tuple = ()
     saved_at: int = 0
-    # Hooks on the gradient of this node's output tensor (tensor.register_hook).
+    # Hooks on the gradient of this node's output tensor (tensor.register_hook), and the
+    # node's own before and after its backward (register_prehook, register_hook).
     grad_hooks: dict = {}
+    pre_hooks: dict = {}
+    post_hooks: dict = {}
 
     # Subclasses write these two as plain functions of (ctx, ...): the instance is the ctx.
     def forward(ctx, *arrays, **params):  # pragma: no cover - abstract
@@ -83,6 +86,14 @@ class Op:
         being its grad_fn, an AccumulateGrad for a leaf that wants a gradient, or None."""
         return tuple((t.grad_fn or (AccumulateGrad(t) if t.requires_grad else None), 0)
                      for t in self.inputs)
+
+    def register_prehook(self, fn) -> hooks.RemovableHandle:
+        """PyTorch's Node hook: fn(grad_outputs) before this node's backward (autograd/hooks)."""
+        return hooks.register_node_hook(self, "pre_hooks", fn)
+
+    def register_hook(self, fn) -> hooks.RemovableHandle:
+        """PyTorch's Node hook: fn(grad_inputs, grad_outputs) after this node's backward."""
+        return hooks.register_node_hook(self, "post_hooks", fn)
 
     def save_for_backward(self, *arrays) -> None:
         """Keep what backward needs; dropped after backward unless `retain_graph`. The

@@ -18,6 +18,10 @@ checks one attribute and calls `forward`.
 With several output tensors, or several inputs that require a gradient, the hooks still
 see every gradient, but cannot replace them (that needs one graph node for all of them).
 
+Hooks on every module (`torch.nn.modules.module.register_module_forward_hook` and its
+three siblings) run before each module's own of the same kind, as in PyTorch. While any is
+registered, the Module class's `_hooks` is set, so that every call takes the hooked path.
+
 The other kinds (a module's state-dict hooks, an optimizer's step and state-dict hooks) are
 kept apart, in `_other_hooks`, so that they do not take a module off the hook-free path;
 their owner calls them through `registered(owner, kind)`.
@@ -75,6 +79,36 @@ def register(module, kind: str, hook, prepend: bool = False, with_kwargs: bool =
     return handle
 
 
+# Every module's hooks: {kind: {handle id: (hook, with_kwargs)}}, kinds as in KINDS.
+global_hooks: dict = defaultdict(OrderedDict)
+
+
+class GlobalHandle(RemovableHandle):
+    """What `register_module_*_hook` returns: `.remove()` takes the hook off every module."""
+
+    def remove(self) -> None:
+        global_hooks[self._kind].pop(self.id, None)
+        if not any(global_hooks.values()):
+            self._module(False)  # back to the hook-free path
+
+
+def register_global(kind: str, hook, on_change, with_kwargs: bool = False):
+    """A hook of `kind` on every module; `on_change(bool)` tells Module whether any is
+    registered."""
+    if not callable(hook):
+        raise TypeError(f"register_module_{kind}_hook: the hook must be callable, got {hook!r}")
+    handle = GlobalHandle(on_change, kind)
+    global_hooks[kind][handle.id] = (hook, with_kwargs)
+    on_change(True)
+    return handle
+
+
+def _in_order(module) -> dict:
+    """{kind: [(hook, with_kwargs), ...]}: every module's hooks, then this module's own."""
+    own = module._hooks
+    return {kind: [*global_hooks[kind].values(), *own[kind].values()] for kind in KINDS}
+
+
 def registered(owner, kind: str) -> list:
     """The hooks of that kind on a module or optimizer, in the order they run."""
     hooks = owner.__dict__.get(_registry(kind))
@@ -95,8 +129,8 @@ def after_state_dict(module, state, prefix: str):
 
 def call_with_hooks(module, args: tuple, kwargs: dict):
     """`module(*args, **kwargs)` with its hooks: pre-hooks, forward, hooks, backward wiring."""
-    hooks = module._hooks
-    for hook, with_kwargs in list(hooks["forward_pre"].values()):
+    hooks = _in_order(module)
+    for hook, with_kwargs in hooks["forward_pre"]:
         if with_kwargs:
             result = hook(module, args, kwargs)
             if result is not None:
@@ -110,7 +144,7 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
     if backward is not None:
         args = backward.wrap_inputs(args)
     output = module.forward(*args, **kwargs)
-    for hook, with_kwargs in list(hooks["forward"].values()):
+    for hook, with_kwargs in hooks["forward"]:
         result = hook(module, args, kwargs, output) if with_kwargs else hook(module, args, output)
         if result is not None:
             output = result
@@ -177,7 +211,7 @@ class _BackwardHooks:
     def _run_pre_hooks(self) -> None:
         self.pre_hooks_done = True
         alone = len(self.grad_outputs) == 1
-        for hook, _ in list(self.hooks["backward_pre"].values()):
+        for hook, _ in self.hooks["backward_pre"]:
             result = hook(self.module, tuple(self.grad_outputs))
             if result is not None:
                 _check_replacement(alone, "backward pre-hook", "output")
@@ -185,7 +219,7 @@ class _BackwardHooks:
 
     def _run_backward_hooks(self) -> None:
         alone = len(self.grad_inputs) <= 1
-        for hook, _ in list(self.hooks["backward"].values()):
+        for hook, _ in self.hooks["backward"]:
             result = hook(self.module, tuple(self.grad_inputs), tuple(self.grad_outputs))
             if result is not None:
                 _check_replacement(alone, "backward hook", "input")

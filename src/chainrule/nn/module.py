@@ -7,7 +7,7 @@ reading `self.weight` costs no more than any attribute read.
 """
 from __future__ import annotations
 
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict, defaultdict, namedtuple
 from collections.abc import Iterator
 
 from .. import backend
@@ -25,6 +25,36 @@ def _key_problems(strict: bool, missing: list, unexpected: list) -> list:
         return []
     return ([f"missing keys: {', '.join(missing)}"] if missing else []) + \
         ([f"unexpected keys: {', '.join(unexpected)}"] if unexpected else [])
+
+
+# --- hooks on every module (PyTorch's torch.nn.modules.module functions) -----------------
+def register_module_forward_pre_hook(hook) -> hooks.RemovableHandle:
+    """`hook(module, args)` before every module's forward, before its own pre-hooks."""
+    return hooks.register_global("forward_pre", hook, _every_module_hooked)
+
+
+def register_module_forward_hook(hook, *, with_kwargs: bool = False) -> hooks.RemovableHandle:
+    """`hook(module, args, output)` after every module's forward, before its own hooks."""
+    return hooks.register_global("forward", hook, _every_module_hooked, with_kwargs)
+
+
+def register_module_full_backward_pre_hook(hook) -> hooks.RemovableHandle:
+    """`hook(module, grad_output)` in every module's backward, before its own pre-hooks."""
+    return hooks.register_global("backward_pre", hook, _every_module_hooked)
+
+
+def register_module_full_backward_hook(hook) -> hooks.RemovableHandle:
+    """`hook(module, grad_input, grad_output)` in every module's backward, first."""
+    return hooks.register_global("backward", hook, _every_module_hooked)
+
+
+register_module_backward_hook = register_module_full_backward_hook  # PyTorch's older name
+
+
+def _every_module_hooked(registered: bool) -> None:
+    """While hooks on every module are registered, a module with none of its own has an
+    empty registry (so that its calls take the hooked path); else none (`__call__`)."""
+    Module._hooks = defaultdict(OrderedDict) if registered else None
 
 
 class StateDictError(RuntimeError):
