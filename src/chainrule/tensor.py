@@ -62,6 +62,11 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (versions.py)."""
+        return versions.version(self.array)
+
     def size(self, dim: int | None = None):
         return shapes.Size(self.array.shape) if dim is None else self.array.shape[dim]
 

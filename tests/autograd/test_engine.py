@@ -334,3 +334,21 @@ def test_in_place_methods_write_into_a_reduction_over_every_element():
     (gg,) = cr.autograd.grad(g.sum(), x)
     expected = (1 - x.detach() * x.detach().sum() / norm.detach() ** 2) / norm.detach()
     assert numpy.allclose(gg.numpy(), expected.numpy())
+
+
+def test_backward_with_inputs_and_grad_tensors_as_torch():
+    def run(lib):
+        a = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([3.0], dtype=lib.float64, requires_grad=True)
+        h = a * b  # a non-leaf asked for: its .grad is filled too
+        out = h * h
+        lib.autograd.backward([out], grad_tensors=[lib.tensor([1.0, 0.5], dtype=lib.float64)],
+                              inputs=[a, h], retain_graph=True)
+        first = (a.grad.tolist(), b.grad, h.grad.tolist())
+        out.sum().backward(inputs=[b], retain_graph=True)
+        lib.autograd.backward([out.sum(), (a * 2).sum()])  # several roots: gradients add
+        return first, b.grad.tolist(), a.grad.tolist()
+    assert run(cr) == run(torch)
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        x = cr.tensor([1.0], requires_grad=True)
+        (x * 2).sum().backward(inputs=[])

@@ -111,3 +111,29 @@ def test_backward_inside_no_grad_still_works() -> None:
     with cr.no_grad():
         y.backward()
     assert x.grad.tolist() == [2.0, 4.0]
+
+
+def test_mode_decorators_with_arguments_as_torch():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        x = lib.ones(2, requires_grad=True)
+
+        def probe():
+            return (x * 2).requires_grad, lib.is_grad_enabled(), lib.is_inference_mode_enabled()
+        decorated = [lib.set_grad_enabled(False)(probe), lib.inference_mode(False)(probe),
+                     lib.inference_mode()(probe), lib.inference_mode(probe), lib.no_grad()(probe)]
+        between = lib.is_grad_enabled()  # set_grad_enabled(False) as a decorator: no change
+        return [f() for f in decorated], between, lib.is_grad_enabled()
+    ours = run(cr)
+    assert ours == run(torch)
+    assert ours[0][0] == (False, False, False) and ours[1] is True
+
+
+def test_tensor_version_counts_in_place_changes():
+    x = cr.ones(2, requires_grad=True)
+    assert x._version == 0
+    with cr.no_grad():
+        x.add_(1)
+        x.mul_(2)
+    assert x._version == 2 and x.detach()._version == 2

@@ -64,3 +64,9 @@ def test_removed_hooks_no_longer_run_and_a_wrong_count_is_refused():
         y.sum().backward()
     with pytest.raises(TypeError, match="must be callable"):
         y.grad_fn.register_hook(3)
+
+
+def test_a_node_is_named_as_an_attribute_and_by_pytorchs_method():
+    y = cr.tensor([1.0], requires_grad=True) * 2
+    assert y.grad_fn.name == "Mul" and y.grad_fn.name() == "MulBackward0"
+    assert f"{y.grad_fn.name}" == "Mul"

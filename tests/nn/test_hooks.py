@@ -98,3 +98,21 @@ def test_forward_hooks_with_kwargs():
 def test_a_hook_that_is_not_callable_is_refused():
     with pytest.raises(TypeError, match="register_forward_hook: the hook must be callable"):
         nn.Linear(2, 2).register_forward_hook(3)
+
+
+def test_forward_hook_with_always_call_runs_after_a_failed_forward():
+    class Fails(cr.nn.Module):
+        def forward(self, x):
+            raise ValueError("broken forward")
+    layer, seen = Fails(), []
+    layer.register_forward_hook(lambda m, a, out: seen.append(("always", out)), always_call=True)
+    layer.register_forward_hook(lambda m, a, out: seen.append(("plain", out)))
+    layer.register_forward_hook(lambda m, a, k, out: seen.append(("kwargs", out)),
+                                with_kwargs=True, always_call=True)
+    with pytest.raises(ValueError, match="broken forward"):
+        layer(cr.ones(1))
+    assert seen == [("always", None), ("kwargs", None)]
+    layer.register_forward_hook(lambda m, a, out: 1 / 0, always_call=True)
+    with pytest.warns(UserWarning, match="always_call=True failed"), \
+            pytest.raises(ValueError, match="broken forward"):
+        layer(cr.ones(1))

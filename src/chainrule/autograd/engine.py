@@ -41,11 +41,30 @@ FREED = ("trying to backward through the graph a second time (or to read saved v
          "need to go through the graph again")
 
 
-def backward(tensor: Tensor, gradient=None, retain_graph=None, create_graph=False) -> None:
-    """`tensor.backward()`: accumulate d tensor / d leaf into every leaf's `.grad`."""
-    root_grad = _root_gradient(tensor, gradient, "backward()")
-    _run(tensor, root_grad, retain_graph=create_graph if retain_graph is None else retain_graph,
-         create_graph=create_graph, wanted=None)
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None) -> None:
+    """`tensor.backward(gradient)` and `autograd.backward(tensors, grad_tensors)`: add the
+    gradient of the tensors (each weighted by its grad tensor) to every leaf's `.grad`, or,
+    given `inputs`, to the `.grad` of those tensors only."""
+    roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    weights = grad_tensors if grad_tensors is not None else grad_variables
+    if weights is None or isinstance(weights, Tensor) or hasattr(weights, "shape"):
+        weights = [weights] * len(roots)
+    keep = create_graph if retain_graph is None else retain_graph
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        if not inputs:
+            raise RuntimeError("backward(): the inputs argument cannot be empty")
+        found = grad(roots, inputs, list(weights), keep, create_graph, allow_unused=True)
+        for t, g in zip(inputs, found):
+            if g is not None:
+                g = g if create_graph else Tensor._wrap(xp(g.array).array(g.array, copy=True))
+                t.grad = g if t.grad is None else t.grad + g
+        return
+    for k, (root, weight) in enumerate(zip(roots, weights)):
+        root_grad = _root_gradient(root, weight, "backward()")
+        _run(root, root_grad, retain_graph=keep or k < len(roots) - 1,
+             create_graph=create_graph, wanted=None)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

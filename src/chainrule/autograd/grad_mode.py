@@ -38,9 +38,13 @@ class _GradMode:
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)():
+            with self._again():
                 return fn(*args, **kwargs)
         return wrapper
+
+    def _again(self):
+        """A fresh manager like this one, for one call of a decorated function."""
+        return type(self)()
 
 
 class _WithoutArguments(_GradMode):
@@ -71,6 +75,14 @@ class set_grad_enabled(_GradMode):
     def __enter__(self):
         return self
 
+    def __call__(self, fn):
+        # `@set_grad_enabled(False)` sets the mode only while the function runs
+        state.enabled = self.previous
+        return super().__call__(fn)
+
+    def _again(self):
+        return set_grad_enabled(self.mode)
+
 
 class inference_mode(_GradMode):
     """`no_grad` under PyTorch's other name (chainrule has no separate inference tensors);
@@ -79,11 +91,15 @@ class inference_mode(_GradMode):
     def __new__(cls, mode=True):
         self = super().__new__(cls)
         if callable(mode):  # `@inference_mode` without parentheses
+            self.inference = True
             return self(mode)
         return self
 
     def __init__(self, mode=True):
         self.inference = bool(mode)
+
+    def _again(self):
+        return inference_mode(self.inference)
 
     def __enter__(self):
         self.mode = state.enabled and not self.inference
@@ -93,13 +109,6 @@ class inference_mode(_GradMode):
     def __exit__(self, *exc):
         _inference.on = self.was_inference
         return super().__exit__(*exc)
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with inference_mode():
-                return fn(*args, **kwargs)
-        return wrapper
 
 
 class _Inference(threading.local):

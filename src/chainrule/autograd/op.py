@@ -38,6 +38,13 @@ class OpError(ValueError):
     """An op received inputs it cannot combine: the message names the op and the shapes."""
 
 
+class NodeName(str):
+    """A node's name ("Mul"), also callable as PyTorch's `grad_fn.name()` ("MulBackward0")."""
+
+    def __call__(self) -> str:
+        return f"{self}Backward0"
+
+
 class AccumulateGrad:
     """Where a leaf's gradient is summed into `.grad` (`variable`), in next_functions."""
 
@@ -78,7 +85,7 @@ class Op:
 
     @property
     def name(self) -> str:
-        return type(self).__name__
+        return NodeName(type(self).__name__)
 
     @property
     def next_functions(self) -> tuple:

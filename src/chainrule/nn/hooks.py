@@ -29,6 +29,7 @@ their owner calls them through `registered(owner, kind)`.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections import OrderedDict, defaultdict
 
 from ..autograd.op import Op
@@ -66,20 +67,22 @@ class RemovableHandle:
         self.remove()
 
 
-def register(module, kind: str, hook, prepend: bool = False, with_kwargs: bool = False):
+def register(module, kind: str, hook, prepend: bool = False, with_kwargs: bool = False,
+             always_call: bool = False):
     if not callable(hook):
         raise TypeError(f"register_{kind}_hook: the hook must be callable, got {hook!r}")
     hooks = module.__dict__.get(_registry(kind))
     if hooks is None:
         hooks = module.__dict__[_registry(kind)] = defaultdict(OrderedDict)
     handle = RemovableHandle(module, kind)
-    hooks[kind][handle.id] = (hook, with_kwargs)
+    hooks[kind][handle.id] = (hook, with_kwargs, always_call)
     if prepend:
         hooks[kind].move_to_end(handle.id, last=False)
     return handle
 
 
-# Every module's hooks: {kind: {handle id: (hook, with_kwargs)}}, kinds as in KINDS.
+# Every module's hooks: {kind: {handle id: (hook, with_kwargs, always_call)}}, kinds as in
+# KINDS.
 global_hooks: dict = defaultdict(OrderedDict)
 
 
@@ -92,13 +95,14 @@ class GlobalHandle(RemovableHandle):
             self._module(False)  # back to the hook-free path
 
 
-def register_global(kind: str, hook, on_change, with_kwargs: bool = False):
+def register_global(kind: str, hook, on_change, with_kwargs: bool = False,
+                    always_call: bool = False):
     """A hook of `kind` on every module; `on_change(bool)` tells Module whether any is
     registered."""
     if not callable(hook):
         raise TypeError(f"register_module_{kind}_hook: the hook must be callable, got {hook!r}")
     handle = GlobalHandle(on_change, kind)
-    global_hooks[kind][handle.id] = (hook, with_kwargs)
+    global_hooks[kind][handle.id] = (hook, with_kwargs, always_call)
     on_change(True)
     return handle
 
@@ -112,7 +116,7 @@ def _in_order(module) -> dict:
 def registered(owner, kind: str) -> list:
     """The hooks of that kind on a module or optimizer, in the order they run."""
     hooks = owner.__dict__.get(_registry(kind))
-    return [hook for hook, _ in hooks[kind].values()] if hooks else []
+    return [hook for hook, *_ in hooks[kind].values()] if hooks else []
 
 
 def after_state_dict(module, state, prefix: str):
@@ -130,7 +134,7 @@ def after_state_dict(module, state, prefix: str):
 def call_with_hooks(module, args: tuple, kwargs: dict):
     """`module(*args, **kwargs)` with its hooks: pre-hooks, forward, hooks, backward wiring."""
     hooks = _in_order(module)
-    for hook, with_kwargs in hooks["forward_pre"]:
+    for hook, with_kwargs, _ in hooks["forward_pre"]:
         if with_kwargs:
             result = hook(module, args, kwargs)
             if result is not None:
@@ -143,14 +147,30 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
         else None
     if backward is not None:
         args = backward.wrap_inputs(args)
-    output = module.forward(*args, **kwargs)
-    for hook, with_kwargs in hooks["forward"]:
+    try:
+        output = module.forward(*args, **kwargs)
+    except Exception:
+        _after_failure(module, args, kwargs, hooks["forward"])
+        raise
+    for hook, with_kwargs, _ in hooks["forward"]:
         result = hook(module, args, kwargs, output) if with_kwargs else hook(module, args, output)
         if result is not None:
             output = result
     if backward is not None:
         output = backward.wrap_outputs(output)
     return output
+
+
+def _after_failure(module, args, kwargs, forward_hooks) -> None:
+    """A forward that raised: the hooks registered with always_call=True run anyway, with
+    None for the output (a hook that fails in turn is reported as a warning), as PyTorch's."""
+    for hook, with_kwargs, always_call in forward_hooks:
+        if always_call:
+            try:
+                hook(module, args, kwargs, None) if with_kwargs else hook(module, args, None)
+            except Exception as error:  # noqa: BLE001 - the forward's error goes on
+                warnings.warn(f"a forward hook with always_call=True failed: {error!r}",
+                              stacklevel=3)
 
 
 class _BackwardHooks:
@@ -211,7 +231,7 @@ class _BackwardHooks:
     def _run_pre_hooks(self) -> None:
         self.pre_hooks_done = True
         alone = len(self.grad_outputs) == 1
-        for hook, _ in self.hooks["backward_pre"]:
+        for hook, *_ in self.hooks["backward_pre"]:
             result = hook(self.module, tuple(self.grad_outputs))
             if result is not None:
                 _check_replacement(alone, "backward pre-hook", "output")
@@ -219,7 +239,7 @@ class _BackwardHooks:
 
     def _run_backward_hooks(self) -> None:
         alone = len(self.grad_inputs) <= 1
-        for hook, _ in self.hooks["backward"]:
+        for hook, *_ in self.hooks["backward"]:
             result = hook(self.module, tuple(self.grad_inputs), tuple(self.grad_outputs))
             if result is not None:
                 _check_replacement(alone, "backward hook", "input")

@@ -33,9 +33,11 @@ def register_module_forward_pre_hook(hook) -> hooks.RemovableHandle:
     return hooks.register_global("forward_pre", hook, _every_module_hooked)
 
 
-def register_module_forward_hook(hook, *, with_kwargs: bool = False) -> hooks.RemovableHandle:
+def register_module_forward_hook(hook, *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> hooks.RemovableHandle:
     """`hook(module, args, output)` after every module's forward, before its own hooks."""
-    return hooks.register_global("forward", hook, _every_module_hooked, with_kwargs)
+    return hooks.register_global("forward", hook, _every_module_hooked, with_kwargs,
+                                 always_call)
 
 
 def register_module_full_backward_pre_hook(hook) -> hooks.RemovableHandle:
@@ -80,17 +82,18 @@ class Module:
         return hooks.call_with_hooks(self, args, kwargs)
 
     # --- hooks (see nn/hooks.py) ---------------------------------------------------------
-    _hooks = None  # {kind: {handle id: (hook, with_kwargs)}} once a hook is registered
+    _hooks = None  # {kind: {id: (hook, with_kwargs, always_call)}} once a hook is registered
 
     def register_forward_pre_hook(self, hook, *, prepend: bool = False,
                                   with_kwargs: bool = False) -> hooks.RemovableHandle:
         """`hook(module, args)` before each forward; may return new args."""
         return hooks.register(self, "forward_pre", hook, prepend, with_kwargs)
 
-    def register_forward_hook(self, hook, *, prepend: bool = False,
-                              with_kwargs: bool = False) -> hooks.RemovableHandle:
-        """`hook(module, args, output)` after each forward; may return a new output."""
-        return hooks.register(self, "forward", hook, prepend, with_kwargs)
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> hooks.RemovableHandle:
+        """`hook(module, args, output)` after each forward; may return a new output. With
+        always_call, also after a forward that raised (output None)."""
+        return hooks.register(self, "forward", hook, prepend, with_kwargs, always_call)
 
     def register_full_backward_pre_hook(self, hook, prepend: bool = False
                                         ) -> hooks.RemovableHandle:

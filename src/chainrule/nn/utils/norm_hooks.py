@@ -43,7 +43,7 @@ class _WeightHook:
     def detach(cls, module, name: str, what: str) -> "_WeightHook":
         """Stop the hook of `name` and return it; a ValueError if there is none."""
         registered = module.__dict__.get("_hooks") or {}
-        for hook, _ in registered.get("forward_pre", {}).values():
+        for hook, *_ in registered.get("forward_pre", {}).values():
             if isinstance(hook, cls) and hook.name == name:
                 hook.handle.remove()
                 return hook
