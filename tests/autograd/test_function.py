@@ -249,3 +249,80 @@ def test_errors_from_user_code_are_readable() -> None:
         NotATensor.apply(leaf([1.0]))
     with pytest.raises(TypeError, match="no tensor"):
         Cube.apply(2.0)
+
+
+def _sorted_function(lib):
+    class Sorted(lib.autograd.Function):
+        # values, indices = sort(x): d values / dx routes each gradient back to its place
+        @staticmethod
+        def forward(ctx, x):
+            values, indices = x.sort()
+            ctx.mark_non_differentiable(indices)
+            ctx.save_for_backward(indices)
+            return values, indices
+
+        @staticmethod
+        @lib.autograd.function.once_differentiable
+        def backward(ctx, grad_values, grad_indices):
+            (indices,) = ctx.saved_tensors
+            grad = lib.zeros_like(grad_values)
+            grad[indices] = grad_values
+            return grad
+    return Sorted
+
+
+def test_outputs_marked_non_differentiable_and_integer_outputs_as_torch():
+    def run(lib):
+        x = lib.tensor([3.0, 1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        values, indices = _sorted_function(lib).apply(x)
+        (values * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
+        return values.requires_grad, indices.requires_grad, indices.tolist(), x.grad.tolist()
+    assert run(cr) == run(torch) == (True, False, [1, 2, 0], [3.0, 1.0, 2.0])
+
+
+def test_setup_context_form_and_unmaterialized_grads_as_torch():
+    def run(lib):
+        class Split(lib.autograd.Function):
+            # (x + k, x - k): both outputs' gradients flow back to x
+            @staticmethod
+            def forward(x, k):
+                return x + k, x - k
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.k = inputs[1]
+                ctx.set_materialize_grads(False)
+
+            @staticmethod
+            def backward(ctx, grad_sum, grad_difference):
+                seen.append((grad_sum is None, grad_difference is None, ctx.k))
+                return grad_sum if grad_difference is None else grad_sum + grad_difference, None
+        seen = []
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        total, _ = Split.apply(x, 0.5)
+        total.sum().backward()
+        return seen, x.grad.tolist(), total.tolist()
+    assert run(cr) == run(torch) == ([(False, True, 0.5)], [1.0, 1.0], [1.5, 2.5])
+
+
+def test_mark_dirty_returns_the_input_itself_made_by_the_function():
+    def run(lib):
+        class Double(lib.autograd.Function):
+            # x ← 2x in place; dx_new/dx = 2
+            @staticmethod
+            def forward(ctx, x):
+                x.mul_(2)
+                ctx.mark_dirty(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 2
+        a = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        b = a * 1
+        c = Double.apply(b)
+        (c * c).sum().backward()
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            Double.apply(a)
+        return c is b, c.tolist(), a.grad.tolist()
+    assert run(cr) == run(torch) == (True, [2.0, 4.0], [8.0, 16.0])

@@ -19,9 +19,14 @@ Each subclass gets its own `Op` subclass (an adapter named after it), and `apply
 through `Op.apply`: the node in the graph is an ordinary op, so the engine, `explain`
 traces and anomaly mode treat it like the built-in ones.
 
-`forward` runs under `no_grad` on tensors that share the inputs' arrays; `backward` gets one
-gradient tensor per output and returns one gradient per argument of `forward` (None for
-non-tensor arguments and for inputs that need none: see `ctx.needs_input_grad`). With
+`forward` runs under `no_grad` on tensors that share the inputs' arrays (or, when the class
+defines `setup_context(ctx, inputs, output)`, as `forward(*args)` followed by that);
+`backward` gets one gradient tensor per output and returns one gradient per argument of
+`forward` (None for non-tensor arguments and for inputs that need none: see
+`ctx.needs_input_grad`). Outputs marked `ctx.mark_non_differentiable` (and integer ones)
+do not require grad, and their gradients reach backward as zeros (None after
+`ctx.set_materialize_grads(False)`); an input changed in place and marked
+`ctx.mark_dirty` is returned as that very tensor, now made by this op. With
 `create_graph=True` the backward runs with recording on and the saved tensors wired into
 the graph, so a backward written with tensor operations is differentiated in turn.
 
@@ -32,6 +37,8 @@ can collide with the engine's fields, and `ctx` holds no reference back to the n
 reference cycle: a graph is freed by reference counting alone).
 """
 from __future__ import annotations
+
+import functools
 
 import numpy
 
@@ -51,6 +58,11 @@ class FunctionCtx:
         self._to_save = ()
         self._saved = None
         self._out_shapes = None  # shapes of the outputs, when forward returned several
+        self._constants = {}  # position -> output that is not differentiable
+        self._outputs = 1  # how many outputs forward returned
+        self._marked = {"non_differentiable": (), "dirty": ()}
+        self._dirty = {}  # output position -> argument position, for mark_dirty
+        self.materialize_grads = True
 
     def save_for_backward(self, *tensors) -> None:
         """Keep tensors (or None) for backward; released after backward unless retain_graph.
@@ -60,6 +72,15 @@ class FunctionCtx:
                 raise TypeError("save_for_backward takes tensors (or None), got "
                                 f"{type(t).__name__}; keep other values as ctx attributes")
         self._to_save = tensors
+
+    def mark_non_differentiable(self, *outputs) -> None:
+        self._marked["non_differentiable"] += outputs
+
+    def mark_dirty(self, *inputs) -> None:
+        self._marked["dirty"] += inputs
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = value
 
     @property
     def saved_tensors(self) -> tuple:
@@ -105,9 +126,29 @@ class Function:
             result = cls._node_class.apply(*tensors, template=template, function_ctx=ctx)
         except _UserError as carrier:  # the user's own exception, unchanged
             raise carrier.error.with_traceback(carrier.error.__traceback__) from None
-        if ctx._out_shapes is None:
-            return result
-        return _unpack(result, ctx._out_shapes)
+        if ctx._out_shapes is None and not ctx._constants:
+            outputs = [result]
+        else:
+            pieces = iter(_split(result, ctx._out_shapes or ()))
+            outputs = [ctx._constants[k] if k in ctx._constants else next(pieces)
+                       for k in range(ctx._outputs)]
+        for position, slot in ctx._dirty.items():
+            outputs[position] = _made_in_place(args[slot], outputs[position], result.grad_fn)
+        return outputs[0] if ctx._outputs == 1 and not ctx._out_shapes else tuple(outputs)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):  # pragma: no cover - only when overridden
+        raise NotImplementedError
+
+
+def once_differentiable(backward):
+    """PyTorch's decorator for a `backward` written outside autograd: it runs under
+    `no_grad`, so a second derivative through it finds no graph."""
+    @functools.wraps(backward)
+    def run(ctx, *grads):
+        with grad_mode.no_grad():
+            return backward(ctx, *grads)
+    return run
 
 
 class _UserError(Exception):
@@ -129,29 +170,44 @@ class _FunctionNode(Op):
         arrays = iter(arrays)
         args = [Tensor._wrap(next(arrays)) if a is _TENSOR else a for a in template]
         node.arg_slots = tuple(i for i, a in enumerate(template) if a is _TENSOR)
+        function = node.function
         try:
             with grad_mode.no_grad():
-                outputs = node.function.forward(ctx, *args)
+                if function.setup_context is Function.setup_context:
+                    outputs = function.forward(ctx, *args)
+                else:  # PyTorch's other form: forward without ctx, then setup_context
+                    outputs = function.forward(*args)
+                    function.setup_context(ctx, tuple(args), outputs)
         except Exception as err:
             raise _UserError(err) from err
         node.save_for_backward(*(None if t is None else t.array for t in ctx._to_save))
         ctx._to_save = ()
-        if isinstance(outputs, Tensor):
-            return outputs.array
-        if isinstance(outputs, (tuple, list)) and outputs and all(
-                isinstance(o, Tensor) for o in outputs):
-            return _pack(node, ctx, outputs)
-        raise _UserError(TypeError(f"{node.name}.forward must return a tensor or a tuple of "
-                                   f"tensors, got {type(outputs).__name__}"))
+        single = isinstance(outputs, Tensor)
+        if single:
+            outputs = (outputs,)
+        if not (isinstance(outputs, (tuple, list)) and outputs and all(
+                isinstance(o, Tensor) for o in outputs)):
+            raise _UserError(TypeError(f"{node.name}.forward must return a tensor or a tuple "
+                                       f"of tensors, got {type(outputs).__name__}"))
+        ctx._outputs = len(outputs)
+        marked = [{id(t) for t in ctx._marked[kind]} for kind in ("non_differentiable", "dirty")]
+        ctx._dirty = {k: next(i for i, a in enumerate(args) if a is o)
+                      for k, o in enumerate(outputs) if id(o) in marked[1]}
+        ctx._constants = {k: o for k, o in enumerate(outputs)
+                          if o.dtype.kind != "f" or id(o) in marked[0]}
+        if single and not ctx._constants:
+            return outputs[0].array
+        return _pack(node, ctx, [o for k, o in enumerate(outputs) if k not in ctx._constants])
 
     def backward(node, grad):
         on_tensors = node.building_graph  # create_graph: the backward is recorded too
-        shapes = node.ctx._out_shapes
-        if shapes is None:
-            grads = (grad if on_tensors else Tensor._wrap(grad),)
-        else:
-            grads = tuple(g if on_tensors else Tensor._wrap(g) for g in _split(grad, shapes))
         ctx = node.ctx
+        pieces = iter((grad,) if ctx._out_shapes is None else _split(grad, ctx._out_shapes))
+        grads = tuple(_constant_grad(ctx, ctx._constants[k]) if k in ctx._constants
+                      else next(pieces) for k in range(ctx._outputs))
+        if not ctx.materialize_grads:  # an unused output's gradient (all zeros) is None
+            grads = tuple(None if g is None or not g.any() else g for g in grads)
+        grads = tuple(g if on_tensors or g is None else Tensor._wrap(g) for g in grads)
         ctx._saved = tuple(s if s is None or isinstance(s, Tensor) else Tensor._wrap(s)
                            for s in node.saved)
         try:
@@ -161,9 +217,33 @@ class _FunctionNode(Op):
         return _input_grads(node, returned, on_tensors)
 
 
+def _constant_grad(ctx, output):
+    """What backward gets for an output that is not differentiable: zeros, or None."""
+    return xp(output.array).zeros_like(output.array) if ctx.materialize_grads else None
+
+
+def _made_in_place(original: Tensor, produced: Tensor, node) -> Tensor:
+    """`ctx.mark_dirty`: the input changed in place becomes the output, made by `node`,
+    which reads an alias of the input as it was (composites' in-place rule)."""
+    if not produced.requires_grad:
+        return original
+    if original.is_leaf and original.requires_grad:
+        raise RuntimeError(f"{node.name}: a leaf Variable that requires grad is being used in "
+                           "an in-place operation (mark_dirty)")
+    alias = Tensor._wrap(original.array)
+    alias.grad_fn, alias.requires_grad = original.grad_fn, original.requires_grad
+    node.inputs = tuple(alias if t is original else t for t in node.inputs)
+    original.array, original.grad_fn = produced.array, produced.grad_fn
+    original.requires_grad = True
+    return original
+
+
 def _pack(node, ctx, outputs):
     """Several outputs travel as one flat array (the engine's nodes have one output each);
     `Function.apply` cuts it back into tensors with recorded slicing and reshaping."""
+    if not outputs:  # none is differentiable: the node's output is empty
+        ctx._out_shapes = ()
+        return xp(node.ctx._constants[0].array).empty(0, dtype="float32")
     dtypes = {o.dtype for o in outputs}
     if len(dtypes) > 1 or next(iter(dtypes)).kind != "f":
         raise _UserError(TypeError(f"{node.name}.forward: several outputs must all be "
@@ -178,10 +258,6 @@ def _split(flat, shapes):
         size = int(numpy.prod(shape))
         yield flat[start:start + size].reshape(shape)
         start += size
-
-
-def _unpack(result: Tensor, shapes) -> tuple:
-    return tuple(_split(result, shapes))
 
 
 def _input_grads(node, returned, on_tensors) -> tuple:
