@@ -40,6 +40,7 @@ NAMESPACES = [
     ("autograd", "torch.autograd"),
     ("autograd.functional", "torch.autograd.functional"),
     ("autograd.graph", "torch.autograd.graph"),
+    ("func", "torch.func"),
 ]
 
 # What chainrule leaves out on purpose, and why. First match wins; a pattern is matched
@@ -61,7 +62,7 @@ ABSENT = [
     ("JIT, compilation and graph export internals",
      r"jit|script.*|trace.*|fork|wait|.*_ir.*|parse_.*|import_ir.*|.*type_comment.*|"
      r"unify_type_list|sym_.*|Sym.*|cond|while_loop|vmap|func|export|FatalError|"
-     r"JITException|region_activation_memory_budget|"
+     r"JITException|region_activation_memory_budget|rearrange|"
      r"compiled_with_cxx11_abi|get_file_path|classproperty|merge_type_.*|"
      r"is_tensor_like|has_torch_function.*|handle_torch_function|boolean_dispatch|"
      r"BroadcastingList.*|assert_int_or_pair"),
@@ -212,6 +213,9 @@ DIFFERENCES = [
     "channel 0, so its gradient differs (and fails `torch.autograd.gradcheck`).",
     "`F.grid_sample(mode=\"nearest\")` leaves the grid without a gradient (`grid.grad` "
     "stays None); PyTorch gives it zeros.",
+    "`torch.func.vmap` runs the function once per example and stacks the results (the same "
+    "numbers as a batching rule, in a loop); the `torch.func` transforms nest through the "
+    "autograd graph (there are no functorch levels), and `jacfwd` computes in reverse mode.",
 ]
 
 

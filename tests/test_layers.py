@@ -23,7 +23,7 @@ LAYERS = [
     ("diagnostics",),          # anomaly mode and gradcheck: tools that check the engine
     ("composites",),           # PyTorch's function surface composed from the ops
     ("distributed",),          # process groups: only tensors (nn.parallel builds on them)
-    ("nn", "distributions"),  # distributions: torch.distributions, from ops and nn.functional
+    ("nn", "distributions", "func"),  # distributions: torch.distributions; func: torch.func
     ("optim",),
     ("data", "utils"),         # utils.data: the data layer at PyTorch's import path
     ("io", "serialize", "serialization"),

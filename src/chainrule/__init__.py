@@ -17,6 +17,8 @@ from .backend import (bool_ as bool, default_dtype as get_default_dtype, float16
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
                        ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
 from . import data, distributions, explain, nn, optim, train, utils  # noqa: E402
+from . import func  # noqa: E402  (torch.func: grad, vmap, functional_call, ...)
+from .func import vmap  # noqa: E402
 from .serialize import LoadError, SaveError, load, save  # noqa: E402
 from . import io  # noqa: E402  (PyTorch checkpoints, ONNX, DLPack)
 from . import serialization  # noqa: E402,F401  (torch.serialization)
