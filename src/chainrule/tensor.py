@@ -33,8 +33,8 @@ class Tensor:
 
     # --- what a tensor is ----------------------------------------------------------------
     @property
-    def shape(self) -> tuple:
-        return self.array.shape
+    def shape(self) -> shapes.Size:
+        return shapes.Size(self.array.shape)
 
     @property
     def ndim(self) -> int:
@@ -89,18 +89,13 @@ class Tensor:
         return self.array.shape[0]
 
     def __repr__(self) -> str:
-        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(",
-                                   **printing.options)
-        extras = []
-        if self.dtype != backend.default_dtype() and self.dtype.kind == "f":
-            extras.append(f"dtype={self.dtype}")
-        if self.device != "cpu":
-            extras.append(f"device='{self.device}'")
+        suffixes = [] if self.device == "cpu" else [f"device='{self.device}'"]
+        suffixes += printing.dtype_suffixes(self.array, backend.default_dtype())
         if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+            suffixes.append(f"grad_fn=<{self.grad_fn.name}>")
         elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+            suffixes.append("requires_grad=True")
+        return printing.tensor_text(self.numpy(), suffixes)
 
     def __bool__(self) -> bool:
         if self.array.size != 1:
