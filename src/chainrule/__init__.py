@@ -47,8 +47,6 @@ from .printing import set_printoptions  # noqa: E402
 # PyTorch's pointwise, comparison, shape, indexing and reduction functions (cr.sin, cr.eq,
 # cr.split, ...), composed from the ops: chainrule/composites/.
 globals().update(composites.TOP_LEVEL)
-from .composites.out_forms import out_forms  # noqa: E402
-globals().update(out_forms(globals()))  # cr.matmul(a, b, out=c), cr.max(x, 1, out=(v, i))
 from . import amp, jit  # noqa: E402
 from .amp import GradScaler, autocast  # noqa: E402
 from .runtime import (AcceleratorError, OutOfMemoryError,  # noqa: E402
@@ -72,6 +70,8 @@ globals().update(LEGACY_TYPES)  # FloatTensor, LongTensor, ...
 from .creation import (bartlett_window, binomial, blackman_window,  # noqa: E402
                        empty_strided, hamming_window, hann_window, kaiser_window, range,
                        scalar_tensor)
+from .composites.out_forms import out_forms  # noqa: E402
+globals().update(out_forms(globals()))  # cr.matmul(a, b, out=c), cr.rand(2, 2, out=c)
 # torch.conv2d, torch.dropout, ...: the nn.functional forms whose arguments are the same.
 for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
               "conv_transpose3d", "dropout", "alpha_dropout", "max_pool1d", "max_pool2d",

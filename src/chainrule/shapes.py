@@ -5,11 +5,28 @@ import math
 
 
 class Size(tuple):
+    """A tensor's `.shape` and `.size()`; slices, sums and repeats of it stay Sizes."""
+
     def numel(self) -> int:
         return math.prod(self)
 
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        return Size(tuple(self) + other) if isinstance(other, tuple) else NotImplemented
+
+    def __radd__(self, other):
+        return Size(other + tuple(self)) if isinstance(other, tuple) else NotImplemented
+
+    def __mul__(self, times):
+        return Size(tuple(self) * times)
+
+    __rmul__ = __mul__
+
     def __repr__(self) -> str:
-        return f"Size({list(self)})"
+        return f"torch.Size({list(self)})"
 
 
 class memory_format:  # noqa: N801  (PyTorch's name)

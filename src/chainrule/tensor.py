@@ -33,8 +33,8 @@ class Tensor:
 
     # --- what a tensor is ----------------------------------------------------------------
     @property
-    def shape(self) -> tuple:
-        return self.array.shape
+    def shape(self) -> shapes.Size:
+        return shapes.Size(self.array.shape)
 
     @property
     def ndim(self) -> int:
@@ -94,22 +94,17 @@ class Tensor:
         return self.array.shape[0]
 
     def __repr__(self) -> str:
-        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(",
-                                   **printing.options)
-        extras = []
-        if self.dtype != backend.default_dtype() and self.dtype.kind == "f":
-            extras.append(f"dtype={self.dtype}")
-        if self.device != "cpu":
-            extras.append(f"device='{self.device}'")
+        suffixes = [] if self.device == "cpu" else [f"device='{self.device}'"]
+        suffixes += printing.dtype_suffixes(self.array, backend.default_dtype())
         if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+            suffixes.append(f"grad_fn=<{self.grad_fn.backward_name}>")
         elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+            suffixes.append("requires_grad=True")
+        return printing.tensor_text(self.numpy(), suffixes)
 
     def __bool__(self) -> bool:
         if self.array.size != 1:
-            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+            raise RuntimeError(f"the truth value of a tensor of shape {tuple(self.shape)} is ambiguous")
         return bool(self.array)
 
     def __hash__(self) -> int:
@@ -126,7 +121,7 @@ class Tensor:
     def item(self):
         if self.array.size != 1:
             raise ValueError("item(): only a one-element tensor converts to a number, "
-                             f"got shape {self.shape}")
+                             f"got shape {tuple(self.shape)}")
         return self.array.reshape(()).item()
 
     def __float__(self) -> float:
@@ -139,7 +134,7 @@ class Tensor:
         """A one-element integer tensor used as a list index (`xs[i]`), as PyTorch."""
         if self.dtype.kind not in "iub" or self.array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
-                            f"index, got {self.dtype} of shape {self.shape}")
+                            f"index, got {self.dtype} of shape {tuple(self.shape)}")
         return int(self.item())
 
     def __format__(self, spec: str) -> str:

@@ -56,7 +56,8 @@ class MySigmoid(Function):
 def test_forward_and_backward_match_torch() -> None:
     x = leaf([-1.0, 0.5, 2.0])
     y = Cube.apply(x, 2.0)
-    assert y.grad_fn.name == "Cube" and repr(y.grad_fn) == "<Cube>"
+    assert y.grad_fn.name == "Cube" and repr(y.grad_fn).startswith("<CubeBackward object")
+    assert repr(y).endswith("grad_fn=<CubeBackward>)")
     (y * cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64)).sum().backward()
     t = torch.tensor([-1.0, 0.5, 2.0], dtype=torch.float64, requires_grad=True)
     ((t ** 3 * 2.0) * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()

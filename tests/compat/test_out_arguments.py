@@ -67,3 +67,27 @@ def test_out_refuses_a_result_that_needs_grad():
     weight = cr.ones(2, 2, requires_grad=True)
     with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
         cr.matmul(weight, weight, out=cr.empty(2, 2))
+
+
+@pytest.mark.parametrize("name, args", [
+    ("zeros", (2, 3)), ("ones", (2, 3)), ("full", ((2, 3), 7.0)), ("eye", (2, 3)),
+    ("arange", (5.0,)), ("linspace", (0.0, 1.0, 5)), ("logspace", (0.0, 1.0, 5)),
+    ("range", (0.0, 4.0)),
+])
+@pytest.mark.filterwarnings("ignore")  # PyTorch's deprecation of torch.range, resizing
+def test_factories_write_into_out(name, args):
+    """`torch.zeros(2, 3, out=c)`: the factory fills `c` (resized where its shape differs),
+    which is what it returns, as PyTorch's."""
+    ours, theirs = cr.empty(2, 3), torch.empty(2, 3)
+    got = getattr(cr, name)(*args, out=ours)
+    getattr(torch, name)(*args, out=theirs)
+    assert got is ours
+    numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["rand", "randn"])
+def test_random_factories_fill_out_in_place(name):
+    out = cr.zeros(2, 2)
+    array = out.array
+    assert getattr(cr, name)(2, 2, out=out) is out and out.array is array
+    assert (out.numpy() != 0).all()

@@ -99,7 +99,8 @@ class Function:
         super().__init_subclass__(**kwargs)
         # The graph node of this function: an Op subclass named after it, so that errors,
         # traces and anomaly reports say "Cube", not "FunctionNode".
-        cls._node_class = type(cls.__name__, (_FunctionNode,), {"function": cls})
+        cls._node_class = type(cls.__name__, (_FunctionNode,),
+                              {"function": cls, "torch_name": cls.__name__ + "Backward"})
 
     @staticmethod
     def forward(ctx, *args):  # pragma: no cover - abstract

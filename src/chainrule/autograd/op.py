@@ -27,6 +27,8 @@ each application; with none registered the cost is one test of an empty tuple.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy
 
 from .. import versions
@@ -39,10 +41,16 @@ class OpError(ValueError):
 
 
 class NodeName(str):
-    """A node's name ("Mul"), also callable as PyTorch's `grad_fn.name()` ("MulBackward0")."""
+    """A node's name ("Mul"), also callable as PyTorch's `grad_fn.name()` ("MulBackward0",
+    the node's `backward_name`)."""
+
+    def __new__(cls, name: str, backward_name: str):
+        self = super().__new__(cls, name)
+        self.backward_name = backward_name
+        return self
 
     def __call__(self) -> str:
-        return f"{self}Backward0"
+        return self.backward_name
 
 
 class AccumulateGrad:
@@ -51,6 +59,9 @@ class AccumulateGrad:
     def __init__(self, variable: Tensor):
         self.variable = variable
         self.next_functions = ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 class Op:
@@ -65,6 +76,9 @@ class Op:
     grad_hooks: dict = {}
     pre_hooks: dict = {}
     post_hooks: dict = {}
+    # PyTorch's name for the node where it is not the class name + "Backward0" (Reshape:
+    # "ViewBackward0"); a public function may rename its own node (`named` below).
+    torch_name: str = ""
 
     # Subclasses write these two as plain functions of (ctx, ...): the instance is the ctx.
     def forward(ctx, *arrays, **params):  # pragma: no cover - abstract
@@ -85,7 +99,12 @@ class Op:
 
     @property
     def name(self) -> str:
-        return NodeName(type(self).__name__)
+        return NodeName(type(self).__name__, self.backward_name)
+
+    @property
+    def backward_name(self) -> str:
+        """The node as PyTorch names it, printed as the tensor's `grad_fn=<AddBackward0>`."""
+        return self.torch_name or type(self).__name__ + "Backward0"
 
     @property
     def next_functions(self) -> tuple:
@@ -178,7 +197,29 @@ class Op:
         return cls().forward(*args, **params)
 
     def __repr__(self) -> str:
-        return f"<{self.name}>"
+        return f"<{self.backward_name} object at {id(self):#x}>"
+
+
+def named(result, torch_name: str):
+    """`result` (a tensor or a tuple of them) with its node named as PyTorch names the
+    function that made it: a loss composed of several ops prints
+    `grad_fn=<NllLossBackward0>`, as in PyTorch."""
+    for t in result if isinstance(result, (tuple, list)) else (result,):
+        if isinstance(t, Tensor) and t.grad_fn is not None:
+            t.grad_fn.torch_name = torch_name
+    return result
+
+
+def pytorch_node(torch_name: str):
+    """Decorates a public function whose results PyTorch makes with a `torch_name` node
+    (a result that is one of the arguments, returned as it is, keeps its own node)."""
+    def decorate(function):
+        @functools.wraps(function)
+        def naming(*args, **kwargs):
+            result = function(*args, **kwargs)
+            return result if any(result is a for a in args) else named(result, torch_name)
+        return naming
+    return decorate
 
 
 def _writable(ctx, scalar):

@@ -9,7 +9,7 @@ import numpy
 
 from .. import backend
 from ..autograd.broadcast import Expand
-from ..autograd.op import OpError
+from ..autograd.op import OpError, named
 from ..ops import elementwise as ew
 from ..ops.indexing import ExtremeAlong, Index, TakeAlongDim
 from ..ops.linalg import MatMul
@@ -43,7 +43,13 @@ def div(a, b) -> Tensor:
 
 
 def pow(a, b) -> Tensor:  # noqa: A001 - PyTorch's name
-    return ew.Pow.apply(*_pair(a, b))
+    return named(ew.Pow.apply(*_pair(a, b)), _POWER_NAMES[isinstance(a, Tensor),
+                                                            isinstance(b, Tensor)])
+
+
+# PyTorch's node for a power, by which of base and exponent are tensors.
+_POWER_NAMES = {(True, False): "PowBackward0", (True, True): "PowBackward1",
+                (False, True): "PowBackward2"}
 
 
 def neg(x: Tensor) -> Tensor:
@@ -143,12 +149,13 @@ def var(x: Tensor, dim=None, keepdim: bool = False, unbiased: bool = True,
     centred = x - mean(x, dim=dim, keepdim=True)
     # builtins.max: this module's own `max` is the tensor reduction
     dof = builtins.max(0, count - correction)
-    return sum(centred * centred, dim=dim, keepdim=keepdim) / dof
+    return named(sum(centred * centred, dim=dim, keepdim=keepdim) / dof, "VarBackward0")
 
 
 def std(x: Tensor, dim=None, keepdim: bool = False, unbiased: bool = True,
         correction: int | None = None) -> Tensor:
-    return sqrt(var(x, dim=dim, keepdim=keepdim, unbiased=unbiased, correction=correction))
+    return named(sqrt(var(x, dim=dim, keepdim=keepdim, unbiased=unbiased,
+                          correction=correction)), "StdBackward0")
 
 
 def max(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
@@ -163,7 +170,8 @@ def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
 
 def _extreme(x, dim, keepdim, largest):
     if isinstance(dim, Tensor):  # torch.max(a, b): the elementwise maximum
-        return where(x.array >= dim.array if largest else x.array <= dim.array, x, dim)
+        return named(where(x.array >= dim.array if largest else x.array <= dim.array, x, dim),
+                     "MaximumBackward0" if largest else "MinimumBackward0")
     if dim is None:
         return Extreme.apply(x, largest=largest)
     axis(dim, x.ndim, "max" if largest else "min")
@@ -172,7 +180,8 @@ def _extreme(x, dim, keepdim, largest):
     if not keepdim:
         values = squeeze(values, dim)
         index = index.squeeze(axis=dim)
-    return ValuesIndices(values, Tensor._wrap(index))
+    return ValuesIndices(named(values, "MaxBackward0" if largest else "MinBackward0"),
+                         Tensor._wrap(index))
 
 
 def maximum(a: Tensor, b: Tensor) -> Tensor:
@@ -203,7 +212,7 @@ def gather(x: Tensor, dim: int, index) -> Tensor:
     others = [d for d in range(x.ndim) if d != along]
     if index.ndim != x.ndim or any(index.shape[d] > x.shape[d] for d in others):
         raise OpError(f"gather: index of shape {tuple(index.shape)} does not fit input of "
-                      f"shape {x.shape} along dim {dim} (same number of dims, and no larger "
+                      f"shape {tuple(x.shape)} along dim {dim} (same number of dims, and no larger "
                       "than the input in the other dims)")
     if any(index.shape[d] < x.shape[d] for d in others):
         x = x[tuple(slice(None) if d == along else slice(0, n)
@@ -240,7 +249,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def permute(x: Tensor, *dims) -> Tensor:
     dims = tuple(axis(d, x.ndim, "permute") for d in _shape_arg(dims))
     if sorted(dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dims of {x.shape}")
+        raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dims of {tuple(x.shape)}")
     return Permute.apply(x, axes=dims)
 
 
@@ -248,11 +257,11 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     axes = list(range(x.ndim))
     dim0, dim1 = axis(dim0, x.ndim, "transpose"), axis(dim1, x.ndim, "transpose")
     axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-    return Permute.apply(x, axes=tuple(axes))
+    return named(Permute.apply(x, axes=tuple(axes)), "TransposeBackward0")
 
 
 def t(x: Tensor) -> Tensor:
-    return Permute.apply(x, axes=tuple(reversed(range(x.ndim))))
+    return named(Permute.apply(x, axes=tuple(reversed(range(x.ndim)))), "TBackward0")
 
 
 def squeeze(x: Tensor, dim=None) -> Tensor:
@@ -261,12 +270,14 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
     else:
         dims = _axes_of(dim, x.ndim, "squeeze")
         shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
-    return reshape(x, shape)
+    which = 0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1
+    result = reshape(x, shape)
+    return result if result is x else named(result, f"SqueezeBackward{which}")
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     dim = axis(dim, x.ndim + 1, "unsqueeze")
-    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+    return named(reshape(x, x.shape[:dim] + (1,) + x.shape[dim:]), "UnsqueezeBackward0")
 
 
 def _axes_of(dim, ndim, op):
@@ -322,9 +333,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with NumPy's rules: batched, broadcast, 1-D operands promoted."""
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes "
-                         f"{a.shape} and {b.shape}")
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else -1]:
-        raise OpError(f"matmul: cannot multiply shapes {a.shape} and {b.shape} (inner "
+        raise OpError(f"matmul: cannot multiply shapes {tuple(a.shape)} and {tuple(b.shape)} (inner "
                       f"dimensions {a.shape[-1]} and {b.shape[-2 if b.ndim > 1 else -1]} "
                       "differ)")
     if a.ndim == 1 or b.ndim == 1:
@@ -335,8 +346,13 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             out = squeeze(out, -1)
         if a.ndim == 1:
             out = squeeze(out, -2 if b.ndim > 1 else -1)
-        return out
-    return MatMul.apply(a, b)
+        return named(out, _PRODUCT_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0"))
+    return named(MatMul.apply(a, b), "MmBackward0" if a.ndim == b.ndim == 2
+                 else "UnsafeViewBackward0")
+
+
+# PyTorch's node for a product with a 1-d operand, by the operands' dimensions.
+_PRODUCT_NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4"}
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy
 
 from .. import backend
+from ..autograd.op import pytorch_node
 from ..backend import xp
 from ..ops.indexing import IndexAdd, PutAlongDim
 from ..tensor import Tensor, lift
@@ -31,10 +32,12 @@ def _value(value, like: Tensor) -> Tensor:
     return value if isinstance(value, Tensor) else lift(value, like)
 
 
+@pytorch_node("IndexSelectBackward0")
 def index_select(input: Tensor, dim: int, index) -> Tensor:  # noqa: A002
     return f.index(input, _key(dim, input.ndim, _indices(index).reshape(-1)))
 
 
+@pytorch_node("MaskedFillBackward0")
 def masked_fill(input: Tensor, mask, value) -> Tensor:  # noqa: A002
     """input with `value` where `mask` is true (broadcast); no gradient flows to the
     masked places."""

@@ -5,7 +5,7 @@ import numpy
 
 from .. import versions
 from ..autograd.grad_mode import is_grad_enabled, no_grad
-from ..autograd.op import OpError
+from ..autograd.op import OpError, named
 from ..backend import to_arguments
 from ..ops import elementwise as ew
 from ..tensor import Tensor, lift
@@ -48,8 +48,8 @@ def _inplace(name, binary=None):
             result = binary(self, other).array
         if result.shape != self.shape or (result.dtype.kind == "f" and self.dtype.kind != "f"):
             raise OpError(f"in-place {name}: the result ({result.dtype}, shape "
-                          f"{result.shape}) does not fit the tensor ({self.dtype}, shape "
-                          f"{self.shape})")
+                          f"{tuple(result.shape)}) does not fit the tensor ({self.dtype}, shape "
+                          f"{tuple(self.shape)})")
         if hasattr(self.array, "__setitem__"):
             self.array[...] = result
             versions.bump(self.array)
@@ -105,15 +105,17 @@ def _reflected(function):
 def install(cls) -> None:
     """Attach the operators and methods to the Tensor class."""
     cls.__add__ = _binary(ew.Add)
-    cls.__radd__ = _binary(ew.Add, reflected=True)
+    cls.__radd__ = _binary(ew.Add)  # the tensor first, as PyTorch's graph has it
     cls.__sub__ = _binary(ew.Sub)
-    cls.__rsub__ = _binary(ew.Sub, reflected=True)
+    cls.__rsub__ = lambda self, other: named(_binary(ew.Sub, reflected=True)(self, other),
+                                             "RsubBackward1")
     cls.__mul__ = _binary(ew.Mul)
-    cls.__rmul__ = _binary(ew.Mul, reflected=True)
+    cls.__rmul__ = _binary(ew.Mul)
     cls.__truediv__ = f.div
-    cls.__rtruediv__ = lambda self, other: f.div(lift(other, self), self)
-    cls.__pow__ = _binary(ew.Pow)
-    cls.__rpow__ = _binary(ew.Pow, reflected=True)
+    cls.__rtruediv__ = lambda self, other: named(f.div(lift(other, self), self),
+                                                 "MulBackward0")  # PyTorch: other · 1/self
+    cls.__pow__ = f.pow
+    cls.__rpow__ = lambda self, other: f.pow(other, self)
     cls.__matmul__ = lambda self, other: f.matmul(self, lift(other, self))
     cls.__rmatmul__ = _rmatmul
     cls.__neg__ = f.neg

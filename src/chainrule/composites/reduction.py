@@ -12,6 +12,7 @@ from collections import namedtuple
 import numpy
 
 from .. import backend
+from ..autograd.op import pytorch_node
 from ..backend import xp
 from ..ops.cumulative import CumProd, CumSum, Prod
 from ..tensor import Tensor
@@ -150,10 +151,12 @@ def _extreme(input: Tensor, dim, keepdim, pick) -> Tensor:
     return f.sum(f.mul(input, share), _dims(dim, input.ndim), keepdim)
 
 
+@pytorch_node("AmaxBackward0")
 def amax(input: Tensor, dim=None, keepdim=False):  # noqa: A002
     return _extreme(input, dim, keepdim, backend.xp(input.array).max)
 
 
+@pytorch_node("AminBackward0")
 def amin(input: Tensor, dim=None, keepdim=False):  # noqa: A002
     return _extreme(input, dim, keepdim, backend.xp(input.array).min)
 
@@ -162,6 +165,7 @@ def aminmax(input: Tensor, *, dim=None, keepdim=False) -> MinMax:  # noqa: A002
     return MinMax(amin(input, dim, keepdim), amax(input, dim, keepdim))
 
 
+@pytorch_node("LogsumexpBackward0")
 def logsumexp(input: Tensor, dim, keepdim=False):  # noqa: A002
     """log Σ e^x = m + log Σ e^(x - m), with m the (constant) maximum: no overflow."""
     axes = _dims(dim, input.ndim)
@@ -173,6 +177,7 @@ def logsumexp(input: Tensor, dim, keepdim=False):  # noqa: A002
         n for d, n in enumerate(result.shape) if d not in axes))
 
 
+@pytorch_node("LinalgVectorNormBackward0")
 def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
     """The vector p-norm over `dim` (all elements when None): (Σ |x|^p)^(1/p); "fro" and
     2 are the Euclidean norm, inf the largest |x|, 0 the count of non-zeros."""

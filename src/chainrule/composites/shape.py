@@ -11,6 +11,7 @@ import math
 
 import numpy
 
+from ..autograd.op import named, pytorch_node
 from ..tensor import Tensor
 from . import functions as f
 
@@ -40,7 +41,9 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
         if sum(sizes) != n:
             raise RuntimeError(f"split: sizes {sizes} do not add up to {n} (dim {dim})")
     starts = numpy.cumsum([0] + sizes[:-1])
-    return tuple(narrow(tensor, dim, int(s), size) for s, size in zip(starts, sizes))
+    pieces = tuple(narrow(tensor, dim, int(s), size) for s, size in zip(starts, sizes))
+    return named(pieces, "SplitBackward0" if isinstance(split_size_or_sections, int)
+                 else "SplitWithSizesBackward0")
 
 
 def split_with_sizes(tensor: Tensor, split_sizes, dim: int = 0) -> tuple:
@@ -63,10 +66,12 @@ def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:  # 
     return tuple(narrow(input, dim, int(s), size) for s, size in zip(starts, sizes))
 
 
+@pytorch_node("UnbindBackward0")
 def unbind(input: Tensor, dim: int = 0) -> tuple:  # noqa: A002
     return tuple(_along(input, dim, i) for i in range(input.shape[dim]))
 
 
+@pytorch_node("FlipBackward0")
 def flip(input: Tensor, dims) -> Tensor:  # noqa: A002
     dims = [dims] if isinstance(dims, int) else dims
     key = [slice(None)] * input.ndim
@@ -83,6 +88,7 @@ def flipud(input: Tensor) -> Tensor:  # noqa: A002
     return flip(input, [0])
 
 
+@pytorch_node("RollBackward0")
 def roll(input: Tensor, shifts, dims=None) -> Tensor:  # noqa: A002
     """Elements shifted along `dims`, wrapping around (without dims: over the flat tensor)."""
     if dims is None:
@@ -113,11 +119,13 @@ def _triangle(input: Tensor, diagonal: int, lower: bool) -> Tensor:
     return f.where(Tensor._wrap(keep), input, Tensor._wrap(numpy.zeros((), input.dtype)))
 
 
+@pytorch_node("TrilBackward0")
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """The lower triangle (on and below `diagonal`), zeros above."""
     return _triangle(input, diagonal, lower=True)
 
 
+@pytorch_node("TriuBackward0")
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     return _triangle(input, diagonal, lower=False)
 
@@ -127,6 +135,7 @@ def _sizes(sizes) -> tuple:
         else tuple(sizes)
 
 
+@pytorch_node("RepeatBackward0")
 def repeat(input: Tensor, *sizes) -> Tensor:  # noqa: A002
     """The tensor tiled `sizes[d]` times along each dimension (numpy.tile's meaning)."""
     sizes = _sizes(sizes)
@@ -281,7 +290,7 @@ def _checked_matmul(name: str, dims: tuple):
     """mm, bmm, mv, dot: matmul restricted to inputs of exactly these dimensions."""
     def product(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
         _check_dims(name, (input, other), dims)
-        return f.matmul(input, other)
+        return named(f.matmul(input, other), name.capitalize() + "Backward0")
     product.__name__ = name
     product.__doc__ = f"{name}: matmul of a {dims[0]}-d and a {dims[1]}-d tensor."
     return product

@@ -10,6 +10,7 @@ from ..kernels.threads import blas_threads_for
 
 class MatMul(Op):
     # Z = A @ B;  dL/dA = dL/dZ @ Bᵀ,  dL/dB = Aᵀ @ dL/dZ  (batch dims summed by the engine)
+    torch_name = "MmBackward0"
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return a @ b
@@ -25,6 +26,8 @@ class Linear(Op):
     #   dL/dx = g W,   dL/dW = gᵀ x (summed over every leading dim),   dL/db = Σ g
     def forward(ctx, x, weight, bias=None):
         ctx.save_for_backward(x, weight)
+        ctx.torch_name = ("MmBackward0" if bias is None else "AddmmBackward0") \
+            if x.ndim == 2 else "ViewBackward0"
         with blas_threads_for(x.size * weight.shape[0]):  # small products: one thread
             y = _times_weight_transposed(x, weight)
         if bias is not None:

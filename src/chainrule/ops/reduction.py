@@ -32,6 +32,7 @@ class Sum(Op):
     def forward(ctx, x, dim=None, keepdim=False):
         ctx.source = x.shape
         ctx.axes = _axes(dim, x.ndim)
+        ctx.torch_name = "SumBackward0" if dim is None else "SumBackward1"
         return sum_over(x, ctx.axes, keepdim)
 
     def backward(ctx, grad):
@@ -43,6 +44,7 @@ class Mean(Op):
     def forward(ctx, x, dim=None, keepdim=False):
         ctx.source = x.shape
         ctx.axes = _axes(dim, x.ndim)
+        ctx.torch_name = "MeanBackward0" if dim is None else "MeanBackward1"
         count = 1
         for a in ctx.axes:
             count *= x.shape[a]
@@ -60,6 +62,7 @@ class Extreme(Op):
     # y = max (or min) over all elements;  ties share the gradient evenly: dy/dxᵢ = [xᵢ = y] / #ties
     def forward(ctx, x, largest=True):
         y = x.max() if largest else x.min()
+        ctx.torch_name = "MaxBackward1" if largest else "MinBackward1"
         ties = x == y
         ctx.save_for_backward(ties / ties.sum(dtype=x.dtype))
         return y

@@ -6,6 +6,7 @@ depth planes (`volumetric.py`).
 """
 from __future__ import annotations
 
+from ...autograd.op import pytorch_node
 from ...composites.functions import reshape
 from ...ops.conv import Conv2d
 from ...tensor import Tensor
@@ -37,6 +38,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
     return convolution(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
 
 
+@pytorch_node("ConvolutionBackward0")
 def convolution(input, weight, bias, stride, padding, dilation, groups, nd: int,  # noqa: A002
                 caller) -> Tensor:
     """Check the arguments of an `nd`-dimensional convolution (1, 2 or 3) and run it.

@@ -10,6 +10,7 @@ convolution (for the input) and a weight-gradient product (for the weight). The 
 """
 from __future__ import annotations
 
+from ...autograd.op import pytorch_node
 from ...composites.functions import reshape
 from ...ops.conv import ConvTranspose
 from ...tensor import Tensor
@@ -19,6 +20,7 @@ from .volumetric import transpose_planes
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
 
+@pytorch_node("ConvolutionBackward0")
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
                      stride=1, padding=0, output_padding=0, groups: int = 1,
                      dilation=1) -> Tensor:
@@ -28,6 +30,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                        dilation, 2, "conv_transpose2d")
 
 
+@pytorch_node("ConvolutionBackward0")
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
                      stride=1, padding=0, output_padding=0, groups: int = 1,
                      dilation=1) -> Tensor:
@@ -37,6 +40,7 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                        dilation, 1, "conv_transpose1d")
 
 
+@pytorch_node("ConvolutionBackward0")
 def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
                      stride=1, padding=0, output_padding=0, groups: int = 1,
                      dilation=1) -> Tensor:

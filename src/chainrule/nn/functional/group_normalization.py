@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy
 
+from ...autograd.op import pytorch_node
 from ...composites import functions
 from ...tensor import Tensor
 from .misc import pad
@@ -31,6 +32,7 @@ def _per_channel(t: Tensor, ndim: int) -> Tensor:
     return t.reshape((1, -1) + (1,) * (ndim - 2))
 
 
+@pytorch_node("NativeGroupNormBackward0")
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     if input.ndim < 2:

@@ -6,6 +6,7 @@ Each is written with clamp/where/products of existing ops, so its derivative is 
 from __future__ import annotations
 
 from ... import backend
+from ...autograd.op import pytorch_node
 from ...composites import functions
 from ...ops.piecewise import Hardsigmoid
 from ...tensor import Tensor
@@ -16,6 +17,7 @@ __all__ = ["hardtanh", "relu6", "hardsigmoid", "hardswish", "threshold", "softsh
            "hardshrink", "prelu", "rrelu"]
 
 
+@pytorch_node("HardtanhBackward0")
 @honours_inplace
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
              inplace: bool = False) -> Tensor:
@@ -26,6 +28,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa
     return functions.clamp(_floating(input, "hardtanh"), min_val, max_val)
 
 
+@pytorch_node("HardtanhBackward0")
 @honours_inplace
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """min(max(x, 0), 6)."""
@@ -38,6 +41,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return Hardsigmoid.apply(_floating(input, "hardsigmoid"))
 
 
+@pytorch_node("HardswishBackward0")
 @honours_inplace
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x · hardsigmoid(x); slope (2x + 3) / 6 on (-3, 3), 0 below, 1 above."""
@@ -52,6 +56,7 @@ def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
     return functions.where(input.array > threshold, input, value)
 
 
+@pytorch_node("SoftshrinkBackward0")
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """x - lambd above lambd, x + lambd below -lambd, 0 between: x - clip(x, ±lambd)."""
     if lambd < 0:
@@ -60,6 +65,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     return input - functions.clamp(input, -lambd, lambd)
 
 
+@pytorch_node("HardshrinkBackward0")
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """x where |x| > lambd, else 0."""
     input = _floating(input, "hardshrink")
@@ -67,6 +73,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     return input * Tensor._wrap(keep.astype(input.dtype))
 
 
+@pytorch_node("PreluKernelBackward0")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     """x for x > 0, a·x otherwise, with a learned slope `a` per channel (dim 1) or one for
     all; d/da = x where x <= 0."""

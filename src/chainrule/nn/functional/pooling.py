@@ -5,6 +5,7 @@ All run the 2-D ops of `ops.pooling` (a loop over kernel offsets, see the note t
 """
 from __future__ import annotations
 
+from ...autograd.op import pytorch_node
 from ...backend import xp
 from ...composites.functions import mean, reshape
 from ...ops.pooling import (
@@ -38,6 +39,7 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  
                      return_indices, 1, "max_pool1d")
 
 
+@pytorch_node("AvgPool2DBackward0")
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
@@ -47,6 +49,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
                      divisor_override, 2, "avg_pool2d")
 
 
+@pytorch_node("AvgPool2DBackward0")
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
                ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from ...autograd.op import pytorch_node
 from ...backend import xp
 from ...composites.functions import reshape
 from ...tensor import Tensor
@@ -21,6 +22,7 @@ __all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "max_pool1d_with_i
            "max_pool2d_with_indices", "max_pool3d_with_indices"]
 
 
+@pytorch_node("MaxPool3DWithIndicesBackward0")
 def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
                ceil_mode: bool = False, return_indices: bool = False):
     """The largest value of each window of input (N, C, D, H, W) or (C, D, H, W)."""
@@ -44,6 +46,7 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  
     return restore(y), restore(Tensor._wrap(index.reshape(y.shape)))
 
 
+@pytorch_node("AvgPool3DBackward0")
 def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from ...autograd.op import pytorch_node
 from ...composites import functions
 from ...tensor import Tensor
 from .loss import _as_tensor, _reduce, _same_size_warning, _weighted_reduce, legacy_reduction
@@ -19,6 +20,7 @@ def _quadratic_then_linear(diff: Tensor, knee: float) -> Tensor:
     return functions.where(size.array < knee, diff * diff * (0.5 / knee), size - 0.5 * knee)
 
 
+@pytorch_node("SmoothL1LossBackward0")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None,  # noqa: A002
                    reduce=None, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Smooth L1: quadratic within `beta` of the target, L1 beyond (beta = 0: plain L1)."""
@@ -32,6 +34,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None,  # noqa: A0
     return _reduce(loss, reduction)
 
 
+@pytorch_node("HuberLossBackward0")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
                delta: float = 1.0, weight: Tensor | None = None) -> Tensor:
     """Huber: 0.5 d² for |d| < delta, delta (|d| - 0.5 delta) beyond (= delta · smooth L1

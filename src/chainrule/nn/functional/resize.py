@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 
+from ...autograd.op import pytorch_node
 from ...backend import xp
 from ...composites.functions import index, matmul
 from ...tensor import Tensor
@@ -182,6 +183,7 @@ def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:  #
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
+@pytorch_node("PixelShuffleBackward0")
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     """(*, C·r², H, W) -> (*, C, H·r, W·r): each group of r² channels tiles an r×r block."""
     r = upscale_factor

@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 
+from ...autograd.op import pytorch_node
 from ...backend import xp
 from ...composites.functions import abs, clamp, gather, matmul, reshape, where  # noqa: A004
 from ...tensor import Tensor
@@ -30,6 +31,7 @@ MODES = ("bilinear", "nearest", "bicubic")
 PADDING_MODES = ("zeros", "border", "reflection")
 
 
+@pytorch_node("GridSampler2DBackward0")
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",  # noqa: A002
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
     """Sample input (N, C, H, W) at grid (N, H_out, W_out, 2) → (N, C, H_out, W_out);
@@ -125,6 +127,7 @@ def _reflect(s: Tensor, twice_low: int, twice_high: int) -> Tensor:
     return where(Tensor._wrap(flips % 2 == 0), extra + low, span - extra + low)
 
 
+@pytorch_node("AffineGridGeneratorBackward0")
 def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
     """The sampling grid of affine maps theta (N, 2, 3) for an output of size (N, C, H, W)
     → (N, H, W, 2); or theta (N, 3, 4), size (N, C, D, H, W) → (N, D, H, W, 3). Each grid

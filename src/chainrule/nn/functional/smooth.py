@@ -6,6 +6,7 @@ follows from theirs by the chain rule (e.g. d silu/dx = σ(x) (1 + x (1 - σ(x))
 """
 from __future__ import annotations
 
+from ...autograd.op import pytorch_node
 from ...composites import functions
 from ...ops.activation import LogSigmoid
 from ...tensor import Tensor
@@ -20,6 +21,7 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@pytorch_node("EluBackward0")
 @honours_inplace
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x for x > 0, alpha (e^x - 1) otherwise; slope alpha e^x below 0."""
@@ -29,12 +31,14 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
     return functions.where(input.array > 0, input, negative)
 
 
+@pytorch_node("EluBackward0")
 @honours_inplace
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """scale · elu(x, alpha) with the self-normalising constants."""
     return elu(input, SELU_ALPHA) * SELU_SCALE
 
 
+@pytorch_node("EluBackward0")
 @honours_inplace
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x for x > 0, alpha (e^(x/alpha) - 1) otherwise (continuously differentiable ELU)."""
@@ -45,6 +49,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     return functions.where(input.array > 0, input, negative)
 
 
+@pytorch_node("SiluBackward0")
 @honours_inplace
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x · σ(x) (also called swish)."""
@@ -52,6 +57,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return input * functions.sigmoid(input)
 
 
+@pytorch_node("SoftplusBackward0")
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """log(1 + e^(beta x)) / beta = -log σ(-beta x) / beta, exact for large |x|; x itself
     where beta x > threshold, as PyTorch; slope σ(beta x)."""
@@ -60,6 +66,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return functions.where(input.array * beta > threshold, input, smooth)
 
 
+@pytorch_node("MishBackward0")
 @honours_inplace
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x · tanh(softplus(x))."""
@@ -79,6 +86,7 @@ def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
     return input - functions.tanh(input)
 
 
+@pytorch_node("GluBackward0")
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
     """a · σ(b), where a and b are the two halves of the input along `dim`."""
     input = _floating(input, "glu")
