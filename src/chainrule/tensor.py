@@ -89,18 +89,10 @@ class Tensor:
         return self.array.shape[0]
 
     def __repr__(self) -> str:
-        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(",
-                                   **printing.options)
-        extras = []
-        if self.dtype != backend.default_dtype() and self.dtype.kind == "f":
-            extras.append(f"dtype={self.dtype}")
-        if self.device != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+        device = [f"device='{self.device}'"] if self.device != "cpu" else []
+        graph = ([f"grad_fn=<{self.grad_fn.name}>"] if self.grad_fn is not None else
+                 ["requires_grad=True"] if self.requires_grad else [])
+        return printing.tensor_text(self.numpy(), backend.default_dtype(), device, graph)
 
     def __bool__(self) -> bool:
         if self.array.size != 1:
