@@ -95,6 +95,112 @@ def write_graph_data(port: dict, folder: Path) -> None:
                 cites.write(f"{ids[a]}\t{ids[b]}\n")
 
 
+def write_mnist_pickle(port: dict, folder: Path) -> None:
+    """MNIST as the tutorials' mnist.pkl.gz where a program expects it (`mnist_pickle =
+    "PATH"`): a gzipped pickle of ((x_train, y_train), (x_valid, y_valid), (x_test,
+    y_test)), images as float32 rows of 784 values in [0, 1] and labels as int64, from
+    chainrule's offline copy: the first `mnist_pickle_images` training images, and a fifth
+    as many for validation and test (from MNIST's test set). The program unpickles its own
+    data file; chainrule itself never loads a pickle."""
+    if "mnist_pickle" not in port:
+        return
+    import gzip
+    import pickle
+
+    import numpy
+
+    from chainrule.data.datasets import load_source
+    source, count = load_source("mnist"), port.get("mnist_pickle_images", 5000)
+
+    def rows(images, labels, n):  # uint8 images as float32 rows in [0, 1]
+        return (images[:n].reshape(n, -1).astype(numpy.float32) / numpy.float32(255),
+                labels[:n].astype(numpy.int64))
+    (train_x, train_y), (test_x, test_y) = source.train, source.test
+    held_out = count // 5
+    splits = (rows(train_x, train_y, count), rows(test_x, test_y, held_out),
+              rows(test_x[held_out:], test_y[held_out:], held_out))
+    path = folder / port["mnist_pickle"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wb") as f:
+        pickle.dump(splits, f)
+
+
+# Syllables, vowels and endings that the synthetic languages draw their names from.
+ONSETS = "b c d f g h j k l m n p r s t v w z ch sh th kr st br gr tr".split()
+VOWELS = "a e i o u y ai ei ou ia".split()
+ENDINGS = "ov ski ini ez ng mann er ic os an ek ia ko uk".split()
+
+
+def write_names_data(port: dict, folder: Path) -> None:
+    """Names by language where a program expects the tutorials' data/names/LANGUAGE.txt
+    (`names = { "DIR" = ["Italian", ...] }`, `names_per_language` each, one a line).
+    Synthetic, from a fixed seed: each language has its own 6 syllable onsets, 3 vowels and
+    2 endings (drawn from a seed made of its name, so a language's names do not depend on
+    which others are listed), so that a character model has something to tell apart (the
+    real files are a download)."""
+    if "names" not in port:
+        return
+    import zlib
+
+    import numpy
+    count = port.get("names_per_language", 100)
+    for relative, languages in port["names"].items():
+        target = folder / relative
+        target.mkdir(parents=True, exist_ok=True)
+        for language in languages:
+            rng = numpy.random.default_rng(zlib.crc32(language.encode()))
+            onsets, vowels, endings = (rng.choice(pool, size, replace=False) for pool, size
+                                       in ((ONSETS, 6), (VOWELS, 3), (ENDINGS, 2)))
+            names = ["".join(rng.choice(onsets) + rng.choice(vowels)
+                             for _ in range(rng.integers(1, 4))) + rng.choice(endings)
+                     for _ in range(count)]
+            (target / f"{language}.txt").write_text(
+                "\n".join(name.capitalize() for name in names) + "\n", encoding="utf-8")
+
+
+# English subjects and complements with their French, for the translation stand-in.
+SUBJECTS = [("I am", "Je suis"), ("I'm", "Je suis"), ("He is", "Il est"), ("He's", "Il est"),
+            ("She is", "Elle est"), ("She's", "Elle est"), ("You are", "Vous êtes"),
+            ("You're", "Tu es"), ("We are", "Nous sommes"), ("We're", "Nous sommes"),
+            ("They are", "Ils sont"), ("They're", "Elles sont")]
+COMPLEMENTS = [("tired", "fatigué"), ("happy", "heureux"), ("cold", "froid"),
+               ("too cold", "trop froid"), ("very tall", "très grand"), ("too short",
+               "trop petit"), ("young", "jeune"), ("at home", "à la maison"),
+               ("not hungry", "pas affamé"), ("very busy", "très occupé"),
+               ("in the garden", "dans le jardin"), ("a good teacher", "un bon professeur"),
+               ("a young director", "un jeune directeur"), ("ready to go", "prêt à partir"),
+               ("full of talent", "plein de talent"), ("older than me", "plus âgé que moi"),
+               ("not afraid", "pas effrayé"), ("late again", "encore en retard")]
+# Lines outside the "I am"/"he is" forms, and the tutorial's own test sentences.
+OTHER_PAIRS = [("Go.", "Va !"), ("Who are you?", "Qui êtes-vous ?"),
+               ("Come here.", "Viens ici."), ("It is raining.", "Il pleut.")]
+TEST_PAIRS = [("I am too cold.", "Je suis trop froid."),
+              ("She is too short.", "Elle est trop petit."),
+              ("She is five years younger than me.", "Elle a cinq ans de moins que moi."),
+              ("I am not scared to die.", "Je ne crains pas de mourir."),
+              ("He is a talented young director.", "C'est un jeune directeur plein de talent.")]
+
+
+def write_parallel_data(port: dict, folder: Path) -> None:
+    """English-French sentence pairs, one "English<TAB>French" a line, where a program
+    expects the tutorials' data/eng-fra.txt (`parallel = "PATH"`, `parallel_pairs` lines).
+    Synthetic, from a fixed seed: a subject and a complement from the tables above, each
+    with its French, in the "I am"/"he is" forms the translation tutorial keeps; a few other
+    lines that it filters out; and the sentences the tutorial translates at its end."""
+    if "parallel" not in port:
+        return
+    import numpy
+    rng = numpy.random.default_rng(0)
+    grammar = [(f"{english} {more}.", f"{french} {plus}.")
+               for english, french in SUBJECTS for more, plus in COMPLEMENTS]
+    chosen = rng.permutation(len(grammar))[:port.get("parallel_pairs", len(grammar))]
+    lines = [grammar[i] for i in chosen] + OTHER_PAIRS + TEST_PAIRS
+    path = folder / port["parallel"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{english}\t{french}\n" for english, french in lines),
+                    encoding="utf-8")
+
+
 def command(framework: str, script: str, args: list[str]) -> list[str]:
     if framework == "torch":
         return [sys.executable, script, *args]
@@ -108,6 +214,9 @@ def run_port(port: dict, folder: Path, framework: str) -> tuple[bool, str, float
     env.update({k: str(v) for k, v in port.get("env", {}).items()})
     write_text_data(port, folder)
     write_graph_data(port, folder)
+    write_names_data(port, folder)
+    write_parallel_data(port, folder)
+    write_mnist_pickle(port, folder)
     timeout = port.get("timeout", 300)
     started = time.perf_counter()
     for script in port.get("before", []):
@@ -124,10 +233,13 @@ def run_port(port: dict, folder: Path, framework: str) -> tuple[bool, str, float
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         return False, f"exit {done.returncode}: {_last_line(done.stderr or done.stdout)}", None
+    if "pattern" not in port:  # a program that prints no metric: it has to run to the end
+        return True, f"ran to the end  {seconds:.0f} s", None
     found = re.findall(port["pattern"], done.stdout)
     if not found:
         return False, f"the output has no {port['metric']} (pattern {port['pattern']!r})", None
-    value = float(found[-1])
+    values = [float(v) for v in found]
+    value = sum(values) / len(values) if port.get("reduce") == "mean" else values[-1]
     reference, tolerance = port["reference"], port["tolerance"]
     if port.get("better", "lower") == "lower":
         passed = value <= reference + tolerance
@@ -188,6 +300,9 @@ MARKDOWN_HEADER = ("| program | source (repository @ commit: path) | data standi
 def _markdown_row(port: dict, passed: bool, why: str, value: float | None) -> str:
     source = f"{port['repository']} @ {port['commit'][:7]}: {', '.join(port['files'])}"
     got = f"{value:g}" if value is not None else why
+    if "pattern" not in port:
+        return (f"| {port['name']} | {source} | {port['data']} | runs to the end | ran | "
+                f"{got} | {'PASS' if passed else 'FAIL'} |")
     return (f"| {port['name']} | {source} | {port['data']} | {port['metric']} "
             f"({port.get('better', 'lower')} is better, ± {port['tolerance']:g}) | "
             f"{port['reference']:g} | {got} | {'PASS' if passed else 'FAIL'} |")

@@ -158,7 +158,9 @@ class _LegacyTensorType(metaclass=_LegacyTensorMeta):
 
     def __new__(cls, *args, device=None):
         args = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else args
-        if args and all(isinstance(a, numbers.Integral) for a in args) or not args:
+        if not args:  # `torch.FloatTensor()`: an empty vector
+            return empty(0, dtype=cls.dtype, device=device)
+        if all(isinstance(a, numbers.Integral) for a in args):
             return empty(*args, dtype=cls.dtype, device=device)
         return tensor(args[0], dtype=cls.dtype, device=device)
 

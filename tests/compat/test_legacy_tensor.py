@@ -20,6 +20,9 @@ def test_sizes_give_an_uninitialised_tensor_and_nothing_an_empty_one():
         assert cr.Tensor(*sizes).shape == tuple(torch.Tensor(*sizes).shape)
         assert cr.Tensor(*sizes).dtype == numpy.float32
     assert cr.Tensor().shape == tuple(torch.Tensor().shape) == (0,)
+    for name in ("FloatTensor", "LongTensor", "BoolTensor"):
+        ours, theirs = getattr(cr, name)(), getattr(torch, name)()
+        assert ours.shape == tuple(theirs.shape) == (0,) and ours.dtype.name in str(theirs.dtype)
     assert cr.FloatTensor(2, 3).dtype == numpy.float32 and cr.LongTensor(2).dtype == numpy.int64
 
 

@@ -3,6 +3,7 @@ differences; the index finders (no gradient) against PyTorch's results."""
 from __future__ import annotations
 
 import numpy
+import pytest
 import torch
 from ops.harness import case, op_table_tests  # tests/ops
 
@@ -74,3 +75,25 @@ def test_index_finders_match_torch():
                  lambda m: m.bincount(m.tensor([0, 2, 2, 5]), minlength=7),
                  lambda m: m.histc(m.tensor([0.1, 0.5, 0.9, 0.2]), bins=4, min=0, max=1)):
         numpy.testing.assert_array_equal(call(cr).numpy(), call(torch).numpy())
+
+
+@pytest.mark.parametrize("m", [cr, torch], ids=["chainrule", "torch"])
+def test_an_index_out_of_range_is_an_index_error(m):
+    """As in PyTorch: Python's sequence protocol ends a loop over an object whose
+    __getitem__ reads a tensor (a Dataset without __iter__) on the IndexError."""
+    x = m.arange(4.0)
+    for key in (4, -5, (0, 0), m.tensor([7])):
+        with pytest.raises(IndexError):
+            x[key]
+
+    class Rows(m.utils.data.Dataset):
+        def __getitem__(self, i):
+            return x[i] * 2
+    assert [row.item() for row in Rows()] == [0.0, 2.0, 4.0, 6.0]
+
+
+@pytest.mark.parametrize("m", [cr, torch], ids=["chainrule", "torch"])
+def test_indexing_a_0_d_tensor_says_to_use_item(m):
+    with pytest.raises(IndexError, match=r"invalid index of a 0-dim tensor. Use `tensor.item\(\)`"):
+        m.tensor(2.5)[0]
+    assert m.tensor(2.5)[None].shape == (1,) and m.tensor(2.5)[()].item() == 2.5

@@ -64,6 +64,13 @@ CASES = [
     case("addcdiv", lambda m, a, b, c: m.addcdiv(a, b, c, value=2), (3,), (3,), (3,),
          domain="positive"),
     case("sub-alpha", lambda m, a, b: m.sub(a, b, alpha=3), (2, 3), (3,)),
+    # the deprecated scalar-first overloads (pre-1.5 optimizers: p.data.add_(-lr, grad))
+    case("add-scalar-first", lambda m, a, b: m.add(a, -0.5, b), (2, 3), (3,)),
+    case("sub-scalar-first", lambda m, a, b: a.sub(2, b), (2, 3), (2, 3)),
+    case("addcmul-scalar-first", lambda m, a, b, c: a.addcmul(0.5, b, c), (2, 3), (3,),
+         (2, 3)),
+    case("addcdiv-scalar-first", lambda m, a, b, c: m.addcdiv(a, -2, b, c), (3,), (3,),
+         (3,), domain="positive"),
     case("method-sin-cos", lambda m, x: x.sin() * x.cos() + x.log10().abs(), (2, 3),
          domain="positive"),
 ]
@@ -98,6 +105,36 @@ def test_in_place_and_out_forms_match_torch(name):
     out = cr.empty(3, dtype=cr.float64)
     assert getattr(cr, name)(cr.tensor(values), out=out) is out
     numpy.testing.assert_allclose(out.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:This overload")
+def test_scalar_first_overloads_in_place_match_torch():
+    """Adam as written before PyTorch 1.5: every update in the scalar-first forms."""
+    values = [numpy.random.default_rng(i).standard_normal(5).astype(numpy.float32)
+              for i in range(3)]
+    results = []
+    for m in (cr, torch):
+        p, avg, grad = (m.tensor(v) for v in values)
+        square = m.zeros(5)
+        avg.mul_(0.9).add_(1 - 0.9, grad)
+        square.mul_(0.999).addcmul_(1 - 0.999, grad, grad)
+        p.addcdiv_(-0.01, avg, square.sqrt().add_(1e-8))
+        p.sub_(0.1, grad)
+        results.append((p.numpy(), avg.numpy(), square.numpy(), m.add(p, 2, 3).numpy()))
+    for ours, theirs in zip(*results):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_scalar_first_overloads_warn_and_refuse_other_orders():
+    x, y = cr.ones(2), cr.ones(2)
+    with pytest.warns(UserWarning, match="add is deprecated"):
+        x.add(2, y)
+    with pytest.raises(TypeError, match="add"):
+        cr.add(x, y, 2)          # the tensor first: not a PyTorch overload either
+    with pytest.raises(TypeError, match="alpha"):
+        cr.add(x, 2, y, alpha=3)
+    with pytest.raises(TypeError, match="addcmul"):
+        cr.addcmul(x, 0.5, y, y, value=2)
 
 
 def test_in_place_inside_the_graph_matches_torch():

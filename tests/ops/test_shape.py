@@ -3,8 +3,11 @@ permute, T, squeeze, unsqueeze, expand, cat, stack."""
 from __future__ import annotations
 
 import numpy
+import pytest
+import torch
 
 import chainrule as cr
+from chainrule.autograd import OpError
 
 from .harness import (
     case,
@@ -47,6 +50,13 @@ CASES = [
     case("cat-dim-neg", lambda m, a, b: m.cat((a, b), dim=-1) * m.cat((b, a), dim=-1),
          (2, 2), (2, 2)),
     case("cat-same-tensor", lambda m, x: m.cat([x, x * 2, x]) ** 2, (2, 3)),
+    # old code starts a running cat from torch.FloatTensor(): 1-d empty tensors are skipped
+    case("cat-empty-start", lambda m, x: m.cat((m.FloatTensor().to(x.dtype), x), 1) ** 2,
+         (2, 3)),
+    case("cat-int-and-float", lambda m, x: m.cat([m.arange(3).reshape(1, 3), x]) ** 2,
+         (2, 3)),
+    case("stack-int-and-float", lambda m, x: m.stack([m.ones(3, dtype=m.int64), x]) * x,
+         (3,)),
     case("stack", lambda m, a, b: m.stack([a, b]) ** 2, (2, 3), (2, 3)),
     case("stack-dim-neg", lambda m, a, b, c: m.stack([a, b, c], dim=-1).tanh(), (2, 3),
          (2, 3), (2, 3)),
@@ -72,3 +82,13 @@ def test_squeeze_unsqueeze_round_trip_and_t_of_2d() -> None:
     assert x.unsqueeze(1).squeeze(1).shape == (3, 4)
     assert cr.t(x).shape == x.T.shape == (4, 3)
     numpy.testing.assert_array_equal(x.T.numpy(), x.numpy().T)
+
+
+def test_cat_promotes_and_skips_1_d_empty_tensors_as_torch():
+    for m in (cr, torch):
+        assert m.cat([m.zeros(0, dtype=m.int64), m.ones(2, 3)]).dtype == m.float32
+        assert m.cat([m.ones(2, dtype=m.float64), m.ones(2)]).dtype == m.float64
+        assert tuple(m.cat([m.zeros(0), m.zeros(0)]).shape) == (0,)
+        assert tuple(m.cat([m.ones(2, 3), m.zeros(0)], 1).shape) == (2, 3)
+    with pytest.raises(OpError):
+        cr.cat([cr.zeros(0, 4), cr.ones(2, 3)])  # a 2-d empty tensor must fit

@@ -53,6 +53,11 @@ class NodeName(str):
         return self.backward_name
 
 
+class OpIndexError(OpError, IndexError):
+    """An index out of range, or too many: also Python's IndexError, as PyTorch raises (the
+    sequence protocol ends a `for` over a Dataset that has no __iter__ on it)."""
+
+
 class AccumulateGrad:
     """Where a leaf's gradient is summed into `.grad` (`variable`), in next_functions."""
 
@@ -255,7 +260,7 @@ def _explain(cls, inputs, params, err) -> Exception:
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if _short(v))
         if shown:
             detail += f" with {shown}"
-    return OpError(f"{detail} ({err})")
+    return (OpIndexError if isinstance(err, IndexError) else OpError)(f"{detail} ({err})")
 
 
 def _short(value) -> bool:

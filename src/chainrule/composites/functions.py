@@ -3,6 +3,7 @@ argument handling (dtype promotion, dims, shapes), then one op or a few."""
 from __future__ import annotations
 
 import builtins
+import functools
 from collections import namedtuple
 
 import numpy
@@ -10,6 +11,7 @@ import numpy
 from .. import backend
 from ..autograd.broadcast import Expand
 from ..autograd.op import OpError, named
+from ..dtypes import promote_types
 from ..ops import elementwise as ew
 from ..ops.indexing import ExtremeAlong, Index, TakeAlongDim
 from ..ops.linalg import MatMul
@@ -293,10 +295,14 @@ def expand(x: Tensor, *shape) -> Tensor:
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
+    """The tensors joined along `dim`, in the dtype PyTorch promotes them to. A 1-d empty
+    tensor is skipped whatever the others' shapes, as PyTorch still does for old code that
+    starts a running `torch.cat((total, part))` from `torch.FloatTensor()`."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expects a non-empty list of tensors")
-    return Cat.apply(*tensors, dim=dim)
+    joined = [t for t in tensors if t.shape != (0,)] or tensors
+    return Cat.apply(*_promoted(joined, tensors), dim=dim)
 
 
 concatenate = cat
@@ -306,7 +312,14 @@ def stack(tensors, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expects a non-empty list of tensors")
-    return Stack.apply(*tensors, dim=dim)
+    return Stack.apply(*_promoted(tensors, tensors), dim=dim)
+
+
+def _promoted(tensors: list, among: list) -> list:
+    """`tensors` cast to the dtype PyTorch's type promotion gives all of `among` (an int64
+    tensor joined to a float32 one is float32; NumPy would make both float64)."""
+    dtype = functools.reduce(promote_types, (t.dtype for t in among))
+    return [t if t.dtype == dtype else cast(t, dtype) for t in tensors]
 
 
 def index(x: Tensor, key) -> Tensor:

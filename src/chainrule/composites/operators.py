@@ -65,7 +65,13 @@ def _rmatmul(self, other):
 
 
 def _getitem(self, key):
-    return f.index(self, key)
+    try:
+        return f.index(self, key)
+    except IndexError as err:
+        if self.ndim == 0:  # `loss.data[0]`: PyTorch 0.3's way to read a loss
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` to "
+                             "convert a 0-dim tensor to a number") from err
+        raise
 
 
 def _setitem(self, key, value):

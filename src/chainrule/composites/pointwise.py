@@ -3,6 +3,9 @@
 composites built from existing ops (lerp, addcmul, ...)."""
 from __future__ import annotations
 
+import numbers
+import warnings
+
 import numpy
 
 from .. import backend, versions
@@ -92,12 +95,36 @@ def lerp(input, end, weight, *, out=None) -> Tensor:  # noqa: A002
     return into(out, f.add(input, f.mul(weight, f.sub(end, input))))
 
 
-def addcmul(input, tensor1, tensor2, *, value=1, out=None) -> Tensor:  # noqa: A002
+def addcmul(input, tensor1, tensor2, *scalar_first, value=1, out=None) -> Tensor:  # noqa: A002
+    """input + value · tensor1 · tensor2."""
+    if scalar_first:
+        value, (tensor1, tensor2) = _scalar_first("addcmul", "value", value,
+                                                  (tensor1, tensor2, *scalar_first))
     return into(out, f.add(input, f.mul(value, f.mul(tensor1, tensor2))))
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1, out=None) -> Tensor:  # noqa: A002
+def addcdiv(input, tensor1, tensor2, *scalar_first, value=1, out=None) -> Tensor:  # noqa: A002
+    """input + value · tensor1 / tensor2."""
+    if scalar_first:
+        value, (tensor1, tensor2) = _scalar_first("addcdiv", "value", value,
+                                                  (tensor1, tensor2, *scalar_first))
     return into(out, f.add(input, f.mul(value, f.div(tensor1, tensor2))))
+
+
+def _scalar_first(name: str, keyword: str, given, positional: tuple):
+    """PyTorch's deprecated overloads that put the scalar before the tensors it scales,
+    `add(x, alpha, other)` and `addcmul(x, value, t1, t2)` (pre-1.5 optimizers write
+    `p.data.add_(-lr, grad)`): PyTorch still reads them, with a warning. Returns the
+    scalar and the operands after it."""
+    scalar, operands = positional[0], positional[1:]
+    if isinstance(scalar, Tensor) or not isinstance(scalar, numbers.Number) or given != 1:
+        raise TypeError(f"{name}(): {len(positional) + 1} positional arguments are only "
+                        f"accepted as the deprecated {name}(input, Number {keyword}, "
+                        f"{', '.join('Tensor' for _ in operands)}), without {keyword}=")
+    warnings.warn(f"This overload of {name} is deprecated: {name}(Number {keyword}, "
+                  f"...); use {name}(..., *, Number {keyword}) instead", UserWarning,
+                  stacklevel=3)
+    return scalar, operands
 
 
 def float_power(input, exponent, *, out=None) -> Tensor:  # noqa: A002
@@ -177,15 +204,19 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     return input.shape == other.shape and bool((input.array == other.array).all())
 
 
-def add(input, other, *, alpha=1, out=None) -> Tensor:  # noqa: A002
-    """input + alpha · other."""
+def add(input, other, *scalar_first, alpha=1, out=None) -> Tensor:  # noqa: A002
+    """input + alpha · other (also the deprecated add(input, alpha, other))."""
+    if scalar_first:
+        alpha, (other,) = _scalar_first("add", "alpha", alpha, (other, *scalar_first))
     if alpha == 1 and out is None:
         return f.add(input, other)
     return into(out, f.add(input, _scaled(other, alpha)))
 
 
-def sub(input, other, *, alpha=1, out=None) -> Tensor:  # noqa: A002
-    """input - alpha · other."""
+def sub(input, other, *scalar_first, alpha=1, out=None) -> Tensor:  # noqa: A002
+    """input - alpha · other (also the deprecated sub(input, alpha, other))."""
+    if scalar_first:
+        alpha, (other,) = _scalar_first("sub", "alpha", alpha, (other, *scalar_first))
     return into(out, f.sub(input, _scaled(other, alpha)))
 
 
