@@ -212,4 +212,8 @@ PROPERTIES = {
     "layout": lambda self: "torch.strided",
     "is_quantized": lambda self: False,
     "is_meta": lambda self: False,
+    # devices and layouts a chainrule tensor is never on (dcgan asks `input.is_xpu`)
+    **{name: lambda self: False for name in (
+        "is_xpu", "is_mps", "is_ipu", "is_xla", "is_maia", "is_mtia", "is_vulkan",
+        "is_mkldnn", "is_nested", "is_sparse_csr")},
 }
