@@ -47,3 +47,27 @@ def test_shape_errors_are_runtime_errors_as_pytorchs():
             m.zeros(3) + m.zeros(4)
         with pytest.raises(RuntimeError):
             m.zeros(2, 3) @ m.zeros(2, 3)
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "LongTensor", "ByteTensor", "DoubleTensor"])
+def test_cuda_legacy_types_exist_and_hold_only_gpu_tensors(name):
+    """eriklindernoren/PyTorch-GAN: `Tensor = torch.cuda.FloatTensor if cuda else
+    torch.FloatTensor`, `isinstance(x, torch.cuda.FloatTensor)`; clustergan names the cuda
+    type on a CPU machine, and PyTorch refuses to build one there as chainrule does."""
+    ours, theirs = getattr(chainrule.cuda, name), getattr(real_torch.cuda, name)
+    for m, legacy in ((chainrule, ours), (real_torch, theirs)):
+        x = m.zeros(2).to(getattr(m, name).dtype if m is chainrule else legacy.dtype)
+        assert not isinstance(x, legacy) and isinstance(x, getattr(m, name))
+    if not chainrule.cuda.is_available():
+        with pytest.raises(RuntimeError, match="cuda"):
+            ours(2, 3)
+
+
+def test_type_with_a_cuda_legacy_type_moves_to_the_gpu():
+    x = chainrule.ones(2)
+    assert x.type(chainrule.DoubleTensor).dtype == chainrule.float64
+    assert x.type("torch.LongTensor").dtype == chainrule.int64
+    if not chainrule.cuda.is_available():
+        for cuda_type in (chainrule.cuda.DoubleTensor, "torch.cuda.DoubleTensor"):
+            with pytest.raises(RuntimeError, match="cuda"):
+                x.type(cuda_type)
