@@ -89,18 +89,13 @@ class Tensor:
         return self.array.shape[0]
 
     def __repr__(self) -> str:
-        # PyTorch's suffixes: the device, then an empty tensor's size and any dtype that its
-        # values would not tell (all but the default float, int64 and bool)
-        extras = [f"device='{self.device}'"] if self.device != "cpu" else []
-        if self.array.size == 0:
-            body, plain = "[]", (backend.default_dtype(),)
-            extras += [f"size={tuple(self.shape)}"] if self.ndim != 1 else []
-        else:
-            body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(",
-                                       **printing.options)
-            plain = (backend.default_dtype(), backend.int64, backend.bool_)
-        if self.dtype not in plain:
-            extras.append(f"dtype=torch.{self.dtype.name}")
+        body = numpy.array2string(self.numpy(), separator=", ", prefix="tensor(",
+                                   **printing.options)
+        extras = []
+        if self.dtype != backend.default_dtype() and self.dtype.kind == "f":
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}>")
         elif self.requires_grad:

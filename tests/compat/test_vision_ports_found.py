@@ -17,30 +17,6 @@ def test_device_and_layout_flags_are_pytorchs_properties(name):
     assert getattr(ours, name) is getattr(theirs, name)
 
 
-class Digits:
-    """A dataset with `__getitem__` only: Python iterates it until an IndexError."""
-
-    def __init__(self, m):
-        self.values = m.arange(3)
-
-    def __getitem__(self, i):
-        return self.values[i]
-
-
-def test_an_index_out_of_range_is_an_index_error_as_pytorchs():
-    assert [int(v) for v in Digits(chainrule)] == [int(v) for v in Digits(real_torch)]
-    for m in (chainrule, real_torch):
-        with pytest.raises(IndexError):
-            m.zeros(2, 3)[:, 5]
-
-
-def test_indexing_a_0_dim_tensor_is_an_index_error_naming_item():
-    """L1aoXingyu's PyTorch-0.3 programs read `loss.data[0]`: PyTorch 2 refuses it."""
-    for m in (chainrule, real_torch):
-        with pytest.raises(IndexError, match=r"0-dim tensor.*item\(\)"):
-            m.tensor(1.5)[0]
-
-
 def test_shape_errors_are_runtime_errors_as_pytorchs():
     for m in (chainrule, real_torch):
         with pytest.raises(RuntimeError):

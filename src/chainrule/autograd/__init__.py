@@ -17,7 +17,7 @@ from .grad_mode import (  # noqa: F401
     set_grad_enabled,
 )
 from .hooks import OpHook, RemovableHandle, backward_node, register_op_hook  # noqa: F401
-from .op import Op, OpError, OpIndexError  # noqa: F401
+from .op import Op, OpError  # noqa: F401
 from .variable import Variable  # noqa: F401
 
 

@@ -34,14 +34,8 @@ from ..tensor import Tensor
 from . import grad_mode, hooks
 
 
-class OpError(ValueError, RuntimeError):
-    """An op received inputs it cannot combine: the message names the op and the shapes.
-    A RuntimeError as PyTorch's are (programs catch that), and a ValueError."""
-
-
-class OpIndexError(OpError, IndexError):
-    """An index out of range: an IndexError as in PyTorch, which Python's iteration over
-    `__getitem__` (a dataset without `__iter__`) takes as the end."""
+class OpError(ValueError, RuntimeError):  # PyTorch raises RuntimeError: programs catch that
+    """An op received inputs it cannot combine: the message names the op and the shapes."""
 
 
 class AccumulateGrad:
@@ -202,7 +196,7 @@ def _explain(cls, inputs, params, err) -> Exception:
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items() if _short(v))
         if shown:
             detail += f" with {shown}"
-    return (OpIndexError if isinstance(err, IndexError) else OpError)(f"{detail} ({err})")
+    return OpError(f"{detail} ({err})")
 
 
 def _short(value) -> bool:

@@ -9,7 +9,7 @@ import numpy
 
 from .. import backend
 from ..autograd.broadcast import Expand
-from ..autograd.op import OpError, OpIndexError
+from ..autograd.op import OpError
 from ..ops import elementwise as ew
 from ..ops.indexing import ExtremeAlong, Index, TakeAlongDim
 from ..ops.linalg import MatMul
@@ -299,9 +299,6 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 
 def index(x: Tensor, key) -> Tensor:
-    if x.ndim == 0 and isinstance(key, int) and not isinstance(key, bool):
-        raise OpIndexError(f"index: invalid index {key} of a 0-dim tensor (use tensor.item() "
-                           "to read its number)")
     return Index.apply(x, key=_array_key(key))
 
 
