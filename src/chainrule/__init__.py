@@ -65,8 +65,10 @@ from .shapes import (Size, channels_last, channels_last_3d, contiguous_format,  
 from math import e, inf, nan, pi  # noqa: E402
 newaxis = None
 from .random import default_generator  # noqa: E402
-from .creation import LEGACY_TYPES  # noqa: E402
+from .creation import CUDA_LEGACY_TYPES, LEGACY_TYPES  # noqa: E402
 globals().update(LEGACY_TYPES)  # FloatTensor, LongTensor, ...
+for _name, _legacy_type in CUDA_LEGACY_TYPES.items():  # cuda.FloatTensor, ...
+    setattr(cuda, _name, _legacy_type)
 from .creation import (bartlett_window, binomial, blackman_window,  # noqa: E402
                        empty_strided, hamming_window, hann_window, kaiser_window, range,
                        scalar_tensor)

@@ -144,19 +144,23 @@ def full_like(input: Tensor, fill_value, dtype=None, device=None,  # noqa: A002
 
 class _LegacyTensorMeta(type):
     def __instancecheck__(cls, instance) -> bool:
-        """isinstance(t, cr.FloatTensor): a CPU tensor of that dtype, as in PyTorch."""
+        """isinstance(t, cr.FloatTensor): a CPU tensor of that dtype, as in PyTorch (a GPU
+        one for cr.cuda.FloatTensor)."""
         return isinstance(instance, Tensor) and instance.dtype == cls.dtype \
-            and instance.device.type == "cpu"
+            and instance.device.type == cls.device_type
 
 
 class _LegacyTensorType(metaclass=_LegacyTensorMeta):
     """PyTorch's old constructors (`torch.LongTensor([1, 2])`, `torch.FloatTensor(2, 3)`,
     `torch.FloatTensor(x.size())`): from data, or uninitialised of the given sizes (a
-    `Size` is sizes, a plain tuple or list is data), with a fixed dtype."""
+    `Size` is sizes, a plain tuple or list is data), with a fixed dtype; the
+    `torch.cuda.` ones make GPU tensors (a clear error without a GPU)."""
 
     dtype: numpy.dtype
+    device_type = "cpu"
 
     def __new__(cls, *args, device=None):
+        device = "cuda" if device is None and cls.device_type == "cuda" else device
         args = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else args
         if not args:  # `torch.FloatTensor()`: an empty vector
             return empty(0, dtype=cls.dtype, device=device)
@@ -165,15 +169,19 @@ class _LegacyTensorType(metaclass=_LegacyTensorMeta):
         return tensor(args[0], dtype=cls.dtype, device=device)
 
 
-def _legacy(name: str, dtype) -> type:
+def _legacy(name: str, dtype, device_type: str) -> type:
+    where = "torch." if device_type == "cpu" else f"torch.{device_type}."
     return _LegacyTensorMeta(name, (_LegacyTensorType,), {
-        "dtype": numpy.dtype(dtype), "__doc__": f"torch.{name}: a {dtype} tensor (legacy)."})
+        "dtype": numpy.dtype(dtype), "device_type": device_type,
+        "__doc__": f"{where}{name}: a {dtype} tensor (legacy)."})
 
 
-LEGACY_TYPES = {name: _legacy(name, dtype) for name, dtype in (
+_LEGACY_NAMES = (
     ("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"),
     ("LongTensor", "int64"), ("IntTensor", "int32"), ("ShortTensor", "int16"),
-    ("CharTensor", "int8"), ("ByteTensor", "uint8"), ("BoolTensor", "bool"))}
+    ("CharTensor", "int8"), ("ByteTensor", "uint8"), ("BoolTensor", "bool"))
+LEGACY_TYPES = {name: _legacy(name, dtype, "cpu") for name, dtype in _LEGACY_NAMES}
+CUDA_LEGACY_TYPES = {name: _legacy(name, dtype, "cuda") for name, dtype in _LEGACY_NAMES}
 
 
 # --- ranges --------------------------------------------------------------------------------

@@ -218,3 +218,47 @@ def test_deleting_and_replacing_registered_attributes() -> None:
     assert "norm.weight" not in model.state_dict()
     model.layers[0] = nn.Linear(3, 3, bias=False)
     assert "layers.0.bias" not in model.state_dict()
+
+
+def _stem(m):
+    """A model whose first child is replaced after construction, as pytorch/examples'
+    siamese network replaces resnet18's conv1 before taking `children()[:-1]`."""
+    model = m.nn.Module()
+    model.conv1 = m.nn.Conv2d(3, 4, 3)
+    model.relu = m.nn.ReLU()
+    model.fc = m.nn.Linear(4, 2)
+    model.scale = m.nn.Parameter(m.ones(1))
+    model.shift = m.nn.Parameter(m.zeros(1))
+    model.conv1 = m.nn.Conv2d(1, 4, 3)
+    model.scale = m.nn.Parameter(m.ones(2))
+    return model
+
+
+def test_reassigning_a_child_or_parameter_keeps_its_place():
+    ours, theirs = _stem(cr), _stem(torch)
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert ours.conv1.in_channels == 1 and list(ours.children())[0] is ours.conv1
+
+
+def test_none_empties_a_registered_child_or_parameter_and_keeps_the_name():
+    keys = []
+    for m in (cr, torch):
+        model = _stem(m)
+        model.relu, model.scale = None, None
+        assert "relu" in model._modules and model.relu is None
+        assert "scale" in model._parameters and model.scale is None
+        assert [n for n, _ in model.named_children()] == ["conv1", "fc"]
+        keys.append(list(model.state_dict()))
+    assert keys[0] == keys[1] and "scale" not in keys[0] and "shift" in keys[0]
+
+
+@pytest.mark.parametrize("name,value", [("scale", "tensor"), ("fc", "tensor"), ("fc", 3)])
+def test_a_registered_name_refuses_other_values_as_pytorch(name, value):
+    errors = []
+    for m in (cr, torch):
+        model = _stem(m)
+        with pytest.raises(TypeError) as caught:
+            setattr(model, name, m.ones(2) if value == "tensor" else value)
+        errors.append(str(caught.value).split(" as ")[1])
+    assert errors[0] == errors[1]  # "parameter 'scale' (torch.nn.Parameter or None expected)"

@@ -46,3 +46,36 @@ class MNIST(_Offline):
 
 class FashionMNIST(_Offline):
     source = "fashion-mnist"
+
+
+class FakeData:
+    """torchvision's FakeData: `size` noise images of `image_size` (C, H, W) with random
+    classes. Image `index` is drawn from the seed `index + random_offset` (the global
+    generator's state is saved and put back), so an index always gives the same image; it
+    reaches `transform` as ToPILImage would make it of the noise: `x * 255` as bytes
+    (wrapping, as a float-to-uint8 cast does), here an (H, W, C) or (H, W) uint8 array."""
+
+    def __init__(self, size=1000, image_size=(3, 224, 224), num_classes=10, transform=None,
+                 target_transform=None, random_offset=0):
+        self.size, self.image_size, self.num_classes = size, tuple(image_size), num_classes
+        self.transform, self.target_transform = transform, target_transform
+        self.random_offset = random_offset
+
+    def __len__(self):
+        return self.size
+
+    def __getitem__(self, index):
+        if index >= len(self):
+            raise IndexError(f"FakeData index out of range: {index} of {len(self)}")
+        state = torch.get_rng_state()
+        torch.manual_seed(index + self.random_offset)
+        noise = torch.randn(*self.image_size)
+        target = torch.randint(0, self.num_classes, size=(1,), dtype=torch.long)[0]
+        torch.set_rng_state(state)
+        image = noise.mul(255).byte().numpy().transpose(1, 2, 0)
+        image = image[:, :, 0] if image.shape[2] == 1 else image
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return image, int(target)

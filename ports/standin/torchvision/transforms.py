@@ -32,7 +32,12 @@ class Normalize:
         self.std = numpy.asarray(std, dtype=numpy.float32).reshape(-1, 1, 1)
 
     def __call__(self, tensor):
-        return torch.tensor((tensor.numpy() - self.mean) / self.std)
+        image = tensor.numpy()
+        if numpy.broadcast_shapes(image.shape, self.mean.shape, self.std.shape) != image.shape:
+            # torchvision subtracts in place, which cannot grow the image (3 means, 1 channel)
+            raise RuntimeError(f"output with shape {list(image.shape)} doesn't match the "
+                               f"broadcast shape of the mean and std {list(self.mean.shape)}")
+        return torch.tensor((image - self.mean) / self.std)
 
 
 class Lambda:
@@ -41,3 +46,28 @@ class Lambda:
 
     def __call__(self, x):
         return self.function(x)
+
+
+class Resize:
+    """An (H, W[, C]) uint8 image resized by Pillow (bilinear by default, as torchvision
+    resizes a PIL image): an int makes the shorter side that long, keeping the aspect
+    ratio; (h, w) is the exact size."""
+
+    def __init__(self, size, interpolation=None, max_size=None, antialias=True):
+        self.size = size
+        self.interpolation = interpolation
+
+    def __call__(self, image):
+        from PIL import Image
+        if isinstance(image, torch.Tensor):
+            raise TypeError("Resize stand-in: resize the image before ToTensor")
+        height, width = numpy.asarray(image).shape[:2]
+        if isinstance(self.size, int):
+            short, long = sorted((height, width))
+            scaled = int(self.size * long / short)
+            height, width = (self.size, scaled) if height <= width else (scaled, self.size)
+        else:
+            height, width = self.size
+        resample = Image.Resampling.BILINEAR if self.interpolation is None else self.interpolation
+        return numpy.asarray(Image.fromarray(numpy.asarray(image)).resize((width, height),
+                                                                           resample))

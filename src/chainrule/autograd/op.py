@@ -36,7 +36,7 @@ from ..tensor import Tensor
 from . import grad_mode, hooks
 
 
-class OpError(ValueError):
+class OpError(ValueError, RuntimeError):  # PyTorch raises RuntimeError: programs catch that
     """An op received inputs it cannot combine: the message names the op and the shapes."""
 
 

@@ -49,8 +49,10 @@ def type(self, dtype=None, non_blocking: bool = False):  # noqa: A001
         return prefix + TYPE_NAMES[str(self.dtype)]
     if isinstance(dtype, str):
         by_name = {name: numpy.dtype(d) for d, name in TYPE_NAMES.items()}
-        dtype = by_name[dtype.rsplit(".", 1)[-1]]
-    return self.to(numpy.dtype(getattr(dtype, "dtype", dtype)))  # (cr.LongTensor has one)
+        where = "cuda" if dtype.startswith("torch.cuda.") else self.device
+        return self.to(where, by_name[dtype.rsplit(".", 1)[-1]])
+    where = "cuda" if getattr(dtype, "device_type", None) == "cuda" else self.device
+    return self.to(where, numpy.dtype(getattr(dtype, "dtype", dtype)))  # (cr.LongTensor has one)
 
 
 def contiguous(self, memory_format=None) -> Tensor:
@@ -212,4 +214,8 @@ PROPERTIES = {
     "layout": lambda self: "torch.strided",
     "is_quantized": lambda self: False,
     "is_meta": lambda self: False,
+    # devices and layouts a chainrule tensor is never on (dcgan asks `input.is_xpu`)
+    **{name: lambda self: False for name in (
+        "is_xpu", "is_mps", "is_ipu", "is_xla", "is_maia", "is_mtia", "is_vulkan",
+        "is_mkldnn", "is_nested", "is_sparse_csr")},
 }

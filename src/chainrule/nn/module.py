@@ -146,19 +146,42 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
                                  f"assigning {name!r}")
-        for registry in (self._parameters, self._modules):
-            registry.pop(name, None)
         if isinstance(value, Parameter):
+            self._forget(name, keeping=self._parameters)
             self._parameters[name] = value
         elif isinstance(value, Module):
+            self._forget(name, keeping=self._modules)
             self._modules[name] = value
         elif isinstance(value, Buffer):
+            self._forget(name, keeping=self._buffers)
             self.register_buffer(name, value, value.persistent)
+        elif name in self._parameters:
+            self._parameters[name] = self._only_none(value, name, "parameter", "Parameter")
+        elif name in self._modules:
+            self._modules[name] = self._only_none(value, name, "child module", "Module")
         elif name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"buffer {name!r} must be a Tensor or None")
             self._buffers[name] = value
         object.__setattr__(self, name, value)
+
+    def _forget(self, name: str, keeping: dict) -> None:
+        """Take `name` out of the registries other than `keeping`: one registered in
+        `keeping` already is replaced where it stands, so the children and parameters keep
+        their order (a model's replaced `conv1` stays first among its children)."""
+        for registry in (self._parameters, self._buffers, self._modules):
+            if registry is not keeping:
+                registry.pop(name, None)
+        self._non_persistent.discard(name)
+
+    @staticmethod
+    def _only_none(value, name: str, kind: str, expected: str):
+        """A registered parameter or child may be set to None (it stays registered, empty),
+        never to anything else, as in PyTorch."""
+        if value is not None:
+            raise TypeError(f"cannot assign {type(value).__name__!r} as {kind} {name!r} "
+                            f"(torch.nn.{expected} or None expected)")
+        return None
 
     def __delattr__(self, name: str) -> None:
         for registry in (self._parameters, self._buffers, self._modules):
