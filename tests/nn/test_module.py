@@ -262,3 +262,16 @@ def test_a_registered_name_refuses_other_values_as_pytorch(name, value):
             setattr(model, name, m.ones(2) if value == "tensor" else value)
         errors.append(str(caught.value).split(" as ")[1])
     assert errors[0] == errors[1]  # "parameter 'scale' (torch.nn.Parameter or None expected)"
+
+
+def test_load_state_dict_reports_as_pytorch_and_forgives_num_batches_tracked():
+    def run(lib):
+        net = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2))
+        full = net.load_state_dict(net.state_dict())
+        old_checkpoint = {k: v for k, v in net.state_dict().items()
+                          if not k.endswith("num_batches_tracked")}
+        partial = net.load_state_dict(old_checkpoint)
+        loose = net.load_state_dict({"0.weight": net[0].weight}, strict=False)
+        return repr(full), str(partial), loose.missing_keys, repr(loose)
+    assert run(cr) == run(torch)
+    assert run(cr)[0] == "<All keys matched successfully>"

@@ -16,7 +16,20 @@ from ..tensor import Tensor
 from . import hooks
 from .parameter import Buffer, Parameter
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What load_state_dict returns, shown as PyTorch's `_IncompatibleKeys`."""
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, "
+                f"unexpected_keys={self.unexpected_keys!r})")
+
+    __str__ = __repr__
+
+
+_IncompatibleKeys = IncompatibleKeys  # PyTorch's name, at torch.nn.modules.module
 
 
 def _key_problems(strict: bool, missing: list, unexpected: list) -> list:
@@ -345,6 +358,7 @@ class Module:
             for hook in hooks.registered(module, "load_state_dict_pre"):
                 hook(module, state_dict, f"{name}." if name else "", {}, strict, missing,
                      unexpected, errors)
+            module._complete_state_dict(state_dict, f"{name}." if name else "")
         own = self._own_tensors()
         missing += [k for k in own if k not in state_dict]
         unexpected += [k for k in state_dict if k not in own]
@@ -377,6 +391,10 @@ class Module:
         if _key_problems(strict, missing, unexpected):
             self._refuse_state_dict(_key_problems(strict, missing, unexpected))
         return keys
+
+    def _complete_state_dict(self, state_dict: dict, prefix: str) -> None:
+        """Add, in place, entries that older checkpoints lack and this module can supply
+        (BatchNorm's num_batches_tracked); none by default."""
 
     def _refuse_state_dict(self, problems: list) -> None:
         raise StateDictError(f"error loading state dict into {type(self).__name__}: "

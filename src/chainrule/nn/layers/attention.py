@@ -205,10 +205,6 @@ class MultiheadAttention(Module):
             return padding
         return attn if padding is None else attn + padding
 
-    def extra_repr(self) -> str:
-        return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, "
-                f"batch_first={self.batch_first}")
-
 
 def _append(t: Tensor, extra: Tensor, dim: int = 1) -> Tensor:
     return ops.cat([t, extra], dim)
