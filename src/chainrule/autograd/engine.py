@@ -47,16 +47,16 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     gradient of the tensors (each weighted by its grad tensor) to every leaf's `.grad`, or,
     given `inputs`, to the `.grad` of those tensors only."""
     roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    weights = grad_tensors if grad_tensors is not None else grad_variables
-    if weights is None or isinstance(weights, Tensor) or hasattr(weights, "shape"):
+    weights = grad_variables if grad_tensors is None else grad_tensors
+    if not isinstance(weights, (list, tuple)):
         weights = [weights] * len(roots)
     keep = create_graph if retain_graph is None else retain_graph
     if inputs is not None:
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         if not inputs:
             raise RuntimeError("backward(): the inputs argument cannot be empty")
-        found = grad(roots, inputs, list(weights), keep, create_graph, allow_unused=True)
-        for t, g in zip(inputs, found):
+        for t, g in zip(inputs, grad(roots, inputs, list(weights), keep, create_graph,
+                                     allow_unused=True)):
             if g is not None:
                 g = g if create_graph else Tensor._wrap(xp(g.array).array(g.array, copy=True))
                 t.grad = g if t.grad is None else t.grad + g

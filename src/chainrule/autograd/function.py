@@ -53,16 +53,15 @@ _TENSOR = object()  # marks where a tensor sits among forward's arguments
 class FunctionCtx:
     """What `forward` hands to `backward`: saved tensors, plus any attribute set on it."""
 
+    _to_save = _non_differentiable = _dirty_inputs = ()  # as save_for_backward, mark_* left them
+    _saved = _out_shapes = None  # _out_shapes: the differentiable outputs', packed in one array
+    _constants: dict = {}  # output position -> an output that is not differentiable
+    _dirty: dict = {}  # output position -> argument position, for mark_dirty
+    _outputs = 1  # how many outputs forward returned
+    materialize_grads = True
+
     def __init__(self, needs_input_grad: tuple):
         self.needs_input_grad = needs_input_grad
-        self._to_save = ()
-        self._saved = None
-        self._out_shapes = None  # shapes of the outputs, when forward returned several
-        self._constants = {}  # position -> output that is not differentiable
-        self._outputs = 1  # how many outputs forward returned
-        self._marked = {"non_differentiable": (), "dirty": ()}
-        self._dirty = {}  # output position -> argument position, for mark_dirty
-        self.materialize_grads = True
 
     def save_for_backward(self, *tensors) -> None:
         """Keep tensors (or None) for backward; released after backward unless retain_graph.
@@ -74,10 +73,10 @@ class FunctionCtx:
         self._to_save = tensors
 
     def mark_non_differentiable(self, *outputs) -> None:
-        self._marked["non_differentiable"] += outputs
+        self._non_differentiable += outputs
 
     def mark_dirty(self, *inputs) -> None:
-        self._marked["dirty"] += inputs
+        self._dirty_inputs += inputs
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = value
@@ -191,11 +190,10 @@ class _FunctionNode(Op):
             raise _UserError(TypeError(f"{node.name}.forward must return a tensor or a tuple "
                                        f"of tensors, got {type(outputs).__name__}"))
         ctx._outputs = len(outputs)
-        marked = [{id(t) for t in ctx._marked[kind]} for kind in ("non_differentiable", "dirty")]
         ctx._dirty = {k: next(i for i, a in enumerate(args) if a is o)
-                      for k, o in enumerate(outputs) if id(o) in marked[1]}
-        ctx._constants = {k: o for k, o in enumerate(outputs)
-                          if o.dtype.kind != "f" or id(o) in marked[0]}
+                      for k, o in enumerate(outputs) if any(o is d for d in ctx._dirty_inputs)}
+        ctx._constants = {k: o for k, o in enumerate(outputs) if o.dtype.kind != "f" or
+                          any(o is n for n in ctx._non_differentiable)}
         if single and not ctx._constants:
             return outputs[0].array
         return _pack(node, ctx, [o for k, o in enumerate(outputs) if k not in ctx._constants])

@@ -194,12 +194,7 @@ def run_node_hooks(hooks: dict, grads: tuple, *more) -> tuple:
 class PackedSaved(tuple):
     """What a node saved for backward, as the saved-tensors hooks in force at its forward
     packed it (torch.autograd.graph.saved_tensors_hooks): `unpack()` gives the arrays back,
-    through `unpack_all(packed)`, each time the node's backward runs."""
-
-    def __new__(cls, packed, unpack_all):
-        self = super().__new__(cls, packed)
-        self.unpack_all = unpack_all
-        return self
+    through the `unpack_all(packed)` its maker sets, each time the node's backward runs."""
 
     def unpack(self) -> tuple:
         return tuple(self.unpack_all(self))

@@ -76,7 +76,8 @@ class saved_tensors_hooks(OpHook):  # noqa: N801 - PyTorch's name
         known = {id(t.array): t for t in (*inputs, output)}
         packed = [(self.pack_hook(self._as_tensor(a, known)),) if hasattr(a, "shape") else a
                   for a in node.saved]
-        node.saved = PackedSaved(packed, self._unpack_all)
+        node.saved = PackedSaved(packed)
+        node.saved.unpack_all = self._unpack_all
 
     @staticmethod
     def _as_tensor(saved, known: dict) -> Tensor:
