@@ -6,6 +6,7 @@ from ..backend import xp
 from ..ops.matrix import Det, Inverse
 from ..tensor import Tensor
 from . import functions as f
+from .return_types import returns
 
 
 def _square(name: str, a: Tensor) -> None:
@@ -29,6 +30,7 @@ def logdet(input: Tensor) -> Tensor:  # noqa: A002
     return f.log(det(input))
 
 
+@returns("slogdet", "sign logabsdet")
 def slogdet(input: Tensor):  # noqa: A002
     """(sign of det A, log |det A|)."""
     d = det(input)
