@@ -21,7 +21,7 @@ LAYERS = [
     ("autograd",),
     ("ops", "creation", "random"),
     ("diagnostics",),          # anomaly mode and gradcheck: tools that check the engine
-    ("composites", "functional"),  # PyTorch's function surface composed from the ops
+    ("composites", "functional", "linalg"),  # PyTorch's functions composed from the ops
     ("distributed",),          # process groups: only tensors (nn.parallel builds on them)
     ("nn", "distributions"),  # distributions: torch.distributions, from ops and nn.functional
     ("optim",),
