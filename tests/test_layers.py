@@ -20,7 +20,7 @@ LAYERS = [
     ("sparse",),
     ("autograd",),
     ("ops", "creation", "random"),
-    ("diagnostics",),          # anomaly mode and gradcheck: tools that check the engine
+    ("diagnostics", "profiler"),  # anomaly mode, gradcheck, the profiler: tools on the engine
     ("composites", "functional", "linalg"),  # PyTorch's functions composed from the ops
     ("distributed",),          # process groups: only tensors (nn.parallel builds on them)
     ("nn", "distributions"),  # distributions: torch.distributions, from ops and nn.functional
