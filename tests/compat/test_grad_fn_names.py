@@ -44,6 +44,8 @@ CASES = {  # fn(m, x, y, v, w, b, images, theta), written once for both librarie
     "view": lambda m, x, *_: x.view(12),
     "flatten": lambda m, x, *_: x.flatten(),
     "t": lambda m, x, *_: x.t(),
+    "T": lambda m, x, *_: x.T,
+    "mT": lambda m, x, *_: x.mT,
     "transpose": lambda m, x, *_: x.transpose(0, 1),
     "permute": lambda m, x, *_: x.permute(1, 0),
     "unsqueeze": lambda m, x, *_: x.unsqueeze(0),
