@@ -21,7 +21,7 @@ LAYERS = [
     ("autograd",),
     ("ops", "creation", "random"),
     ("diagnostics", "profiler"),  # anomaly mode, gradcheck, the profiler: tools on the engine
-    ("composites", "functional", "linalg", "special"),  # PyTorch's functions from the ops
+    ("composites", "functional", "linalg", "special", "testing"),  # PyTorch's, from the ops
     ("distributed",),          # process groups: only tensors (nn.parallel builds on them)
     ("nn", "distributions"),  # distributions: torch.distributions, from ops and nn.functional
     ("optim",),

@@ -34,7 +34,8 @@ from .random import Generator, initial_seed, manual_seed, seed  # noqa: E402
 from .creation import (as_tensor, asarray, bernoulli, empty_like, logspace,  # noqa: E402
                        multinomial, normal, poisson, rand_like, randint_like, randn_like,
                        tril_indices, triu_indices)
-from . import accelerator, backends, cuda, functional, linalg, profiler, special  # noqa: E402
+from . import (accelerator, backends, cuda, functional, linalg, profiler,  # noqa: E402
+               special, testing)
 from .autograd import inference_mode, is_inference_mode_enabled  # noqa: E402
 from .dtypes import (can_cast, double, finfo, float, half, iinfo, int, int8,  # noqa: E402
                      int16, is_complex, is_floating_point, long, promote_types, result_type,
