@@ -69,19 +69,18 @@ def _compare_values(actual, expected, tolerance, equal_nan, check_dtype):
     rtol, atol = tolerance if tolerance[0] is not None else TOLERANCES.get(e.dtype, (0.0, 0.0))
     if a.ndim == 0:  # scalars compare as Python numbers, as PyTorch's
         a, e = numpy.asarray(a.item(), numpy.float64), numpy.asarray(e.item(), numpy.float64)
-    # integers' differences in the default float, as PyTorch divides them
-    wide = numpy.float32 if e.dtype.kind in "iub" else e.dtype
+    integers = e.dtype.kind in "iub"
+    wide = numpy.int64 if integers else e.dtype
     a_wide, e_wide = a.astype(wide), e.astype(wide)
     difference = numpy.abs(a_wide - e_wide)
     close = difference <= atol + rtol * numpy.abs(e_wide)
-    if e.dtype.kind in "iub" and tolerance[0] is None:
-        close = a == e  # (exactly: large integers do not survive float32)
     if equal_nan:
         close |= numpy.isnan(a_wide) & numpy.isnan(e_wide)
     if close.all():
         return None
-    with numpy.errstate(divide="ignore", invalid="ignore"):
-        relative = difference / numpy.abs(e_wide)
+    with numpy.errstate(divide="ignore", invalid="ignore"):  # integers: in the default float
+        relative = difference.astype(numpy.float32) / numpy.abs(e_wide).astype(numpy.float32) \
+            if integers else difference / numpy.abs(e_wide)
     if a.ndim == 0:
         return (f"Scalars are not close!\n\nExpected {e.item()} but got {a.item()}.\n"
                 f"Absolute difference: {difference.item()} (up to {atol} allowed)\n"
