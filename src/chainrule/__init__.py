@@ -67,7 +67,7 @@ from .creation import LEGACY_TYPES  # noqa: E402
 globals().update(LEGACY_TYPES)  # FloatTensor, LongTensor, ...
 from .creation import (bartlett_window, binomial, blackman_window,  # noqa: E402
                        empty_strided, hamming_window, hann_window, kaiser_window, range,
-                       scalar_tensor)
+                       scalar_tensor, set_default_tensor_type)
 from .composites.out_forms import out_forms  # noqa: E402
 globals().update(out_forms(globals()))  # cr.matmul(a, b, out=c), cr.rand(2, 2, out=c)
 # torch.conv2d, torch.dropout, ...: the nn.functional forms whose arguments are the same.
