@@ -87,7 +87,7 @@ def test_float32_matmul_precision_is_recorded_as_torch():
 def test_set_default_tensor_type_sets_the_default_dtype_as_pytorch():
     try:
         for t in ("DoubleTensor", "FloatTensor"):
-            cr.set_default_tensor_type(getattr(chainrule, t))
+            cr.set_default_tensor_type(getattr(cr, t))
             torch.set_default_tensor_type(getattr(torch, t))
             assert str(cr.tensor([1.5]).dtype) == \
                 str(torch.tensor([1.5]).dtype).replace("torch.", "")
