@@ -23,7 +23,7 @@ LAYERS = [
     ("diagnostics", "profiler"),  # anomaly mode, gradcheck, the profiler: tools on the engine
     ("composites", "functional", "linalg", "special", "testing"),  # PyTorch's, from the ops
     ("distributed",),          # process groups: only tensors (nn.parallel builds on them)
-    ("nn", "distributions"),  # distributions: torch.distributions, from ops and nn.functional
+    ("nn", "distributions", "func"),  # distributions: torch.distributions, from ops and nn.functional
     ("optim",),
     ("data", "utils"),         # utils.data: the data layer at PyTorch's import path
     ("io", "serialize", "serialization"),

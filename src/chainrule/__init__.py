@@ -16,11 +16,12 @@ from .backend import (bool_ as bool, default_dtype as get_default_dtype, float16
                       uint8)
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
                        ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
-from . import data, distributions, explain, nn, optim, train, utils  # noqa: E402
+from . import data, distributions, explain, func, nn, optim, train, utils  # noqa: E402
 from .serialize import LoadError, SaveError, load, save  # noqa: E402
 from . import io  # noqa: E402  (PyTorch checkpoints, ONNX, DLPack)
 from . import serialization  # noqa: E402,F401  (torch.serialization)
 from .io import from_dlpack, onnx, to_dlpack  # noqa: E402
+from .func import vmap  # noqa: E402  (torch.vmap)
 from .composites.functions import (abs, add, argmax, argmin, cat, clamp, clone, concatenate,
                                    div, exp, expand, flatten, gather, log, log_softmax,
                                    matmul, max, maximum, mean, min, minimum, mul, neg,
