@@ -64,3 +64,4 @@ def test_the_tutorials_other_writers_take_chainrule_tensors(tmp_path):
     writer.close()
     assert any(e.summary.value and e.summary.value[0].tag == "grid" for e in _events(tmp_path))
     assert list(tmp_path.rglob("projector_config.pbtxt"))
+
