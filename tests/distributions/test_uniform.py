@@ -47,3 +47,4 @@ def test_log_prob_outside_the_support_is_minus_infinity():
     theirs = torch.distributions.Uniform(0.0, 1.0, validate_args=False)
     numpy.testing.assert_array_equal(dist.log_prob(cr.tensor([2.0, 0.5])).numpy(),
                                      theirs.log_prob(torch.tensor([2.0, 0.5])).numpy())
+

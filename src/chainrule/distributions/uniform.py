@@ -11,6 +11,7 @@ from .normal import _tensors
 
 class Uniform(Distribution):
     has_rsample = True
+    shown = ("low", "high")
 
     def __init__(self, low, high, validate_args=None) -> None:
         self.low, self.high = broadcast_tensors(*_tensors(low, high))
