@@ -20,8 +20,8 @@ LAYERS = [
     ("sparse",),
     ("autograd",),
     ("ops", "creation", "random"),
-    ("diagnostics",),          # anomaly mode and gradcheck: tools that check the engine
-    ("composites",),           # PyTorch's function surface composed from the ops
+    ("diagnostics", "profiler"),  # anomaly mode, gradcheck, the profiler: tools on the engine
+    ("composites", "functional", "linalg", "special", "testing"),  # PyTorch's, from the ops
     ("distributed",),          # process groups: only tensors (nn.parallel builds on them)
     ("nn", "distributions", "func"),  # distributions: torch.distributions; func: torch.func
     ("optim",),

@@ -36,7 +36,8 @@ from .random import Generator, initial_seed, manual_seed, seed  # noqa: E402
 from .creation import (as_tensor, asarray, bernoulli, empty_like, logspace,  # noqa: E402
                        multinomial, normal, poisson, rand_like, randint_like, randn_like,
                        tril_indices, triu_indices)
-from . import accelerator, backends, cuda  # noqa: E402
+from . import (accelerator, backends, cuda, functional, linalg, profiler,  # noqa: E402
+               special, testing)
 from .autograd import inference_mode, is_inference_mode_enabled  # noqa: E402
 from .dtypes import (can_cast, double, finfo, float, half, iinfo, int, int8,  # noqa: E402
                      int16, is_complex, is_floating_point, long, promote_types, result_type,
@@ -71,7 +72,7 @@ for _name, _legacy_type in CUDA_LEGACY_TYPES.items():  # cuda.FloatTensor, ...
     setattr(cuda, _name, _legacy_type)
 from .creation import (bartlett_window, binomial, blackman_window,  # noqa: E402
                        empty_strided, hamming_window, hann_window, kaiser_window, range,
-                       scalar_tensor)
+                       scalar_tensor, set_default_tensor_type)
 from .composites.out_forms import out_forms  # noqa: E402
 globals().update(out_forms(globals()))  # cr.matmul(a, b, out=c), cr.rand(2, 2, out=c)
 # torch.conv2d, torch.dropout, ...: the nn.functional forms whose arguments are the same.

@@ -184,6 +184,18 @@ LEGACY_TYPES = {name: _legacy(name, dtype, "cpu") for name, dtype in _LEGACY_NAM
 CUDA_LEGACY_TYPES = {name: _legacy(name, dtype, "cuda") for name, dtype in _LEGACY_NAMES}
 
 
+def set_default_tensor_type(t) -> None:
+    """PyTorch's older form of set_default_dtype (and set_default_device): a legacy type or
+    its name, `torch.DoubleTensor` or "torch.cuda.FloatTensor"; floating types only."""
+    name = t if isinstance(t, str) else f"torch.{t.__name__}"
+    kind = name.rsplit(".", 1)[-1]
+    if kind not in LEGACY_TYPES or LEGACY_TYPES[kind].dtype.kind != "f":
+        raise TypeError(f"set_default_tensor_type: only floating-point types are supported as "
+                        f"the default type, got {name!r}")
+    backend.set_default_dtype(LEGACY_TYPES[kind].dtype)
+    backend.set_default_device("cuda" if ".cuda." in name else "cpu")
+
+
 # --- ranges --------------------------------------------------------------------------------
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False,
            **extra) -> Tensor:

@@ -44,6 +44,8 @@ CASES = {  # fn(m, x, y, v, w, b, images, theta), written once for both librarie
     "view": lambda m, x, *_: x.view(12),
     "flatten": lambda m, x, *_: x.flatten(),
     "t": lambda m, x, *_: x.t(),
+    "T": lambda m, x, *_: x.T,
+    "mT": lambda m, x, *_: x.mT,
     "transpose": lambda m, x, *_: x.transpose(0, 1),
     "permute": lambda m, x, *_: x.permute(1, 0),
     "unsqueeze": lambda m, x, *_: x.unsqueeze(0),
@@ -109,6 +111,14 @@ CASES = {  # fn(m, x, y, v, w, b, images, theta), written once for both librarie
     "batch_norm": lambda m, *a: m.nn.functional.batch_norm(
         a[5], None, None, training=True),
     "group_norm": lambda m, *a: m.nn.functional.group_norm(a[5], 1),
+    "diag 1-d": lambda m, x, y, v, *_: m.diag(v),
+    "diag 2-d": lambda m, x, *_: m.diag(x[:3]),
+    "interpolate nearest": lambda m, *a: m.nn.functional.interpolate(a[5], scale_factor=2),
+    "interpolate bilinear": lambda m, *a: m.nn.functional.interpolate(
+        a[5], scale_factor=2, mode="bilinear"),
+    "lstm output": lambda m, x, *_: m.nn.LSTM(3, 2)(x.unsqueeze(1))[0],
+    "lstm state": lambda m, x, *_: m.nn.LSTM(3, 2)(x.unsqueeze(1))[1][0],
+    "gru output": lambda m, x, *_: m.nn.GRU(3, 2)(x.unsqueeze(1))[0],
     "affine_grid": lambda m, *a: m.nn.functional.affine_grid(a[6], (2, 3, 4, 4),
                                                              align_corners=False),
     "grid_sample": lambda m, *a: m.nn.functional.grid_sample(

@@ -84,3 +84,20 @@ def test_float32_matmul_precision_is_recorded_as_torch():
             m.set_float32_matmul_precision("low")
         assert m.get_float32_matmul_precision() == "high"
         m.set_float32_matmul_precision("highest")
+
+
+@pytest.mark.filterwarnings("ignore")  # PyTorch deprecates set_default_tensor_type
+def test_set_default_tensor_type_sets_the_default_dtype_as_pytorch():
+    try:
+        for t in ("DoubleTensor", "FloatTensor"):
+            cr.set_default_tensor_type(getattr(cr, t))
+            torch.set_default_tensor_type(getattr(torch, t))
+            assert str(cr.tensor([1.5]).dtype) == \
+                str(torch.tensor([1.5]).dtype).replace("torch.", "")
+        cr.set_default_tensor_type("torch.DoubleTensor")
+        assert cr.get_default_dtype() == cr.float64
+        with pytest.raises(TypeError, match="floating-point"):
+            cr.set_default_tensor_type(cr.LongTensor)
+    finally:
+        cr.set_default_tensor_type(cr.FloatTensor)
+        torch.set_default_dtype(torch.float32)

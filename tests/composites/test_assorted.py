@@ -50,10 +50,26 @@ CASES = [
     case("squeeze-inplace", lambda m, x: (x + 1).unsqueeze_(0).t_(), (3,)),
 ]
 
-# PyTorch cannot differentiate these twice (cdist) or only to ~3e-10 (polygamma).
+# the singular value decomposition: outputs that do not depend on the sign each singular
+# pair may take (S, U², V², U S Vᵀ), tall, wide and batched
+SVD = lambda m, x: m.linalg.svd(x, full_matrices=False)  # noqa: E731
+SVD32 = (1e-4, 1e-5)  # float32: the derivative divides by s_i² - s_j²
+
+# PyTorch cannot differentiate these twice (cdist) or only to ~3e-10 (polygamma); chainrule's
+# Svd differentiates once (its backward is written on arrays).
 FIRST_ORDER = [
     case("mvlgamma", lambda m, x: m.mvlgamma(x + 2, 3), (4,), domain="positive"),
     case("cdist", lambda m, a, b: m.cdist(a, b), (3, 2), (4, 2)),
+    case("svd-S", lambda m, x: m.svd(x).S, (4, 3), float32_tolerance=SVD32),
+    case("svd-U²", lambda m, x: m.svd(x).U ** 2, (4, 3), float32_tolerance=SVD32),
+    case("svd-V²", lambda m, x: m.svd(x)[2] ** 2, (3, 5), float32_tolerance=SVD32),
+    case("svd-USVᵀ", lambda m, x: (lambda u, s, v: (u * s.unsqueeze(-2)) @ v.transpose(-2, -1))(
+        *m.svd(x)), (2, 3, 4), float32_tolerance=SVD32),
+    case("linalg.svd-Vh²", lambda m, x: SVD(m, x).Vh ** 2, (2, 4, 3), float32_tolerance=SVD32),
+    case("linalg.svdvals", lambda m, x: m.linalg.svdvals(x), (5, 2), float32_tolerance=SVD32),
+    case("linalg.matrix_norm-nuc", lambda m, x: m.linalg.matrix_norm(x, "nuc"), (3, 4),
+         float32_tolerance=SVD32),
+    case("linalg.norm-2", lambda m, x: m.linalg.norm(x, 2), (3, 4), float32_tolerance=SVD32),
 ]
 
 (test_forward_matches_torch, test_gradient_matches_torch, test_gradcheck,

@@ -19,6 +19,7 @@ from . import pointwise as pf
 from . import shape as sf
 from .matrix import inverse
 from .reduction import cumsum, norm
+from .return_types import returns
 
 # --- pointwise ----------------------------------------------------------------------------
 
@@ -79,6 +80,7 @@ def nextafter(input: Tensor, other) -> Tensor:  # noqa: A002
     return Tensor._wrap(backend.xp(a.array).nextafter(a.array, b.array))
 
 
+@returns("frexp", "mantissa exponent")
 def frexp(input: Tensor):  # noqa: A002
     mantissa, exponent = backend.xp(input.array).frexp(input.array)
     return Tensor._wrap(mantissa), Tensor._wrap(exponent.astype(backend.int32))

@@ -19,6 +19,7 @@ from ..ops.reduction import Extreme, Mean, Sum, argextreme
 from ..ops.shape import Cat, Permute, Reshape, Stack, axis
 from ..ops.softmax import LogSoftmax, Softmax
 from ..tensor import Tensor, _as_array, lift
+from .return_types import returns
 
 # What max, min, sort, topk, ... return with a dim, as PyTorch's return types.
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -160,12 +161,14 @@ def std(x: Tensor, dim=None, keepdim: bool = False, unbiased: bool = True,
                           correction=correction)), "StdBackward0")
 
 
+@returns("max")
 def max(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
     """Without `dim` the largest element (ties share the gradient); with `dim` a pair
     (values, indices) whose gradient goes to the returned index."""
     return _extreme(x, dim, keepdim, largest=True)
 
 
+@returns("min")
 def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
     return _extreme(x, dim, keepdim, largest=False)
 

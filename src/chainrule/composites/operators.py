@@ -164,7 +164,7 @@ def install(cls) -> None:
     cls.min = _min
     cls.swapaxes = f.transpose
     cls.clip = f.clamp
-    cls.T = property(f.t)
+    cls.T = property(lambda self: f.permute(self, *reversed(range(self.ndim))))  # (Permute, as PyTorch)
     cls.mT = property(lambda self: f.transpose(self, -1, -2))
     cls.expand_as = lambda self, other: f.expand(self, other.shape)
     cls.view_as = lambda self, other: f.reshape(self, other.shape)

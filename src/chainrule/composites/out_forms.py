@@ -21,7 +21,7 @@ OUT_NAMES = (
     "mvlgamma", "nanmean", "nanquantile", "negative", "nextafter", "nonzero", "outer",
     "polygamma", "quantile", "renorm", "row_stack", "searchsorted", "sort", "std",
     "stack", "std_mean", "take_along_dim", "topk", "tril", "triu", "var", "var_mean", "vdot",
-    "vstack", "where",
+    "vstack", "where", "svd",
     # the factories (chainrule/creation.py): torch.rand(2, 2, out=c) fills c
     "arange", "empty", "eye", "full", "linspace", "logspace", "multinomial",
     "normal", "ones", "rand", "randint", "randn", "randperm", "range", "zeros")

@@ -17,6 +17,7 @@ from ..backend import xp
 from ..ops.cumulative import CumProd, CumSum, Prod
 from ..tensor import Tensor
 from . import functions as f
+from .return_types import returns
 
 ValuesIndices = f.ValuesIndices
 MinMax = namedtuple("MinMax", ["min", "max"])
@@ -121,10 +122,12 @@ def _running(input: Tensor, dim: int, better) -> ValuesIndices:
     return ValuesIndices(f.gather(input, dim, Tensor._wrap(index)), Tensor._wrap(index))
 
 
+@returns("cummax")
 def cummax(input: Tensor, dim: int) -> ValuesIndices:  # noqa: A002
     return _running(input, dim, numpy.maximum)
 
 
+@returns("cummin")
 def cummin(input: Tensor, dim: int) -> ValuesIndices:  # noqa: A002
     return _running(input, dim, numpy.minimum)
 
@@ -161,6 +164,7 @@ def amin(input: Tensor, dim=None, keepdim=False):  # noqa: A002
     return _extreme(input, dim, keepdim, backend.xp(input.array).min)
 
 
+@returns("aminmax", "min max")
 def aminmax(input: Tensor, *, dim=None, keepdim=False) -> MinMax:  # noqa: A002
     return MinMax(amin(input, dim, keepdim), amax(input, dim, keepdim))
 
@@ -209,6 +213,7 @@ def _taken(input: Tensor, index, dim: int) -> ValuesIndices:
     return ValuesIndices(f.gather(input, dim, index), index)
 
 
+@returns("sort")
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):  # noqa: A002
     if input.ndim == 0:
         return ValuesIndices(input, Tensor._wrap(xp(input.array).zeros((), backend.int64)))
@@ -228,6 +233,7 @@ def msort(input: Tensor) -> Tensor:  # noqa: A002
     return sort(input, 0).values
 
 
+@returns("topk")
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,  # noqa: A002
          sorted: bool = True) -> ValuesIndices:
     if k > (input.shape[dim] if input.ndim else 1):
@@ -239,6 +245,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,  # noqa: A0
     return _taken(input, index, dim)
 
 
+@returns("kthvalue")
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
     """The k-th smallest value (k from 1) along `dim`, and its index."""
     order = sort(input, dim).indices.array
@@ -248,6 +255,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):  # no
                          indices if keepdim else Tensor._wrap(indices.array.squeeze(dim)))
 
 
+@returns("median")
 def median(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A002
     """The lower median (as PyTorch); with `dim`, (values, indices)."""
     if dim is None:
@@ -256,12 +264,14 @@ def median(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A002
     return kthvalue(input, (input.shape[dim] + 1) // 2, dim, keepdim)
 
 
+@returns("nanmedian")
 def nanmedian(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A002
     if not bool(backend.xp(input.array).isnan(input.array).any()):
         return median(input, dim, keepdim)
     raise NotImplementedError("nanmedian: tensors holding NaN are not supported yet")
 
 
+@returns("mode")
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> ValuesIndices:  # noqa: A002
     """The most frequent value along `dim` (the smallest among equally frequent ones), and
     the index of its last occurrence, as PyTorch."""

@@ -257,13 +257,13 @@ _matrix_diagonal = diagonal
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """A 1-d tensor's values on the `diagonal` of a square matrix, or a matrix's diagonal."""
     if input.ndim == 2:
-        return _matrix_diagonal(input, diagonal)
+        return named(_matrix_diagonal(input, diagonal), "DiagonalBackward0_copy")
     n = input.shape[0] + abs(diagonal)
     rows, cols = numpy.indices((n, n))
     on = cols - rows == diagonal
     picks = numpy.where(on, numpy.minimum(rows, cols), 0)
     zero = Tensor._wrap(numpy.zeros((), input.dtype))
-    return f.where(Tensor._wrap(on), f.index(input, picks), zero)
+    return named(f.where(Tensor._wrap(on), f.index(input, picks), zero), "DiagEmbedBackward0")
 
 
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: A002

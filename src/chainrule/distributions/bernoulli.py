@@ -14,6 +14,7 @@ class Bernoulli(Distribution):
                  validate_args=None) -> None:
         if (probs is None) == (logits is None):
             raise ValueError("Bernoulli: give either probs or logits, not both")
+        self.shown = ("probs",) if logits is None else ("logits",)  # (what was given)
         if probs is not None:
             eps = numpy.finfo(probs.dtype).eps
             self.probs = probs

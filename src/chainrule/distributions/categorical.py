@@ -16,6 +16,7 @@ class Categorical(Distribution):
                  validate_args=None) -> None:
         if (probs is None) == (logits is None):
             raise ValueError("Categorical: give either probs or logits, not both")
+        self.shown = ("probs",) if logits is None else ("logits",)  # (what was given)
         if probs is not None:
             self.probs = probs / probs.sum(-1, keepdim=True)
             self.logits = self.probs.clamp(min=numpy.finfo(self.probs.dtype).tiny).log()

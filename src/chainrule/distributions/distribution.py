@@ -9,6 +9,7 @@ class Distribution:
     """A batch of distributions of shape `batch_shape`, each over values of `event_shape`."""
 
     has_rsample = False
+    shown: tuple = ()  # the parameters `repr` lists, in PyTorch's order
 
     def __init__(self, batch_shape=(), event_shape=(), validate_args=None) -> None:
         self.batch_shape = tuple(batch_shape)
@@ -30,4 +31,11 @@ class Distribution:
         return self.variance.sqrt()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(batch_shape={self.batch_shape})"
+        """As PyTorch: `Normal(loc: 0.0, scale: 1.0)`, a parameter of several numbers by its
+        size (`Categorical(probs: torch.Size([3]))`)."""
+        parts = [f"{name}: {_described(getattr(self, name))}" for name in self.shown]
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _described(value: Tensor) -> str:
+    return f"{value}" if value.numel() == 1 else repr(value.size())

@@ -11,6 +11,7 @@ from .distribution import Distribution
 
 class Normal(Distribution):
     has_rsample = True
+    shown = ("loc", "scale")
 
     def __init__(self, loc, scale, validate_args=None) -> None:
         self.loc, self.scale = broadcast_tensors(*_tensors(loc, scale))

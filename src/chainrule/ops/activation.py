@@ -71,6 +71,7 @@ class GeluTanh(Op):
     # y = ½x(1 + tanh u),  u = √(2/π)(x + 0.044715x³);
     # dy/dx = ½(1 + tanh u) + ½x(1 - tanh²u)·√(2/π)(1 + 3·0.044715x²)
     torch_name = "GeluBackward0"
+
     def forward(ctx, x):
         ctx.save_for_backward(x)
         inner = (x + x * x * x * _TANH_CUBIC) * _TANH_SCALE

@@ -34,6 +34,7 @@ class Conv2d(Op):
     # y = W ⋆ x + b  (cross-correlation, as every framework's "conv"):
     #   dL/dx = W ⋆ᵀ g  (ConvTranspose),  dL/dW = g ⋆ x  (ConvWeightGrad),  dL/db = Σ_{n,r,s} g
     torch_name = "ConvolutionBackward0"
+
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)),
                 dilation=(1, 1), groups=1):
         # the columns are kept for the weight gradient (see Note [workspace] in kernels/im2col.py)
@@ -62,6 +63,7 @@ class ConvTranspose(Op):
     # dx = W ⋆ᵀ g: the input gradient of Conv2d, linear in g and in W:
     #   dL/dg = Conv2d(h, W),  dL/dW = ConvWeightGrad(h, g)   (h the incoming gradient)
     torch_name = "ConvolutionBackward0"
+
     def forward(ctx, grad, weight, x_shape=(), stride=(1, 1), padding=((0, 0), (0, 0)),
                 dilation=(1, 1), groups=1):
         ctx.geometry = _geometry(stride, padding, dilation, groups)

@@ -17,6 +17,7 @@ def _cumsum(x, dim: int, reverse: bool):
 class CumSum(Op):
     # y_i = Σ_{j≤i} x_j;  dL/dx_j = Σ_{i≥j} dL/dy_i  (a running sum from the end)
     torch_name = "CumsumBackward0"
+
     def forward(ctx, x, dim=0, reverse=False):
         ctx.dim, ctx.reverse = dim, reverse
         return _cumsum(x, dim, reverse)
@@ -28,6 +29,7 @@ class CumSum(Op):
 class CumProd(Op):
     # y_i = Π_{j≤i} x_j;  dL/dx_j = Σ_{i≥j} dL/dy_i · y_i / x_j  (for x_j ≠ 0)
     torch_name = "CumprodBackward0"
+
     def forward(ctx, x, dim=0):
         y = xp(x).cumprod(x, axis=dim)
         ctx.dim = dim

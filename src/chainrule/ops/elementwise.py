@@ -251,6 +251,7 @@ class Relu(Op):
 class Clamp(Op):
     # y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else 0
     torch_name = "ClampBackward1"
+
     def forward(ctx, x, lo=None, hi=None):
         ctx.save_for_backward(_inside(x, lo, hi))
         return xp(x).clip(x, lo, hi)
@@ -283,6 +284,7 @@ class Where(Op):
 class Cast(Op):
     # y = x as another dtype;  the gradient goes back as x's dtype
     torch_name = "ToCopyBackward0"
+
     def forward(ctx, x, dtype=None):
         ctx.source = x.dtype
         return x.astype(dtype)
@@ -294,6 +296,7 @@ class Cast(Op):
 class ToDevice(Op):
     # y = x copied to another device;  the gradient is copied back
     torch_name = "ToCopyBackward0"
+
     def forward(ctx, x, device="cpu"):
         ctx.source = device_of(x)
         return to_device(x, device)

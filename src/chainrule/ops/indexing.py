@@ -56,6 +56,7 @@ def _is_advanced(key) -> bool:
 class TakeAlongDim(Op):
     # y = x gathered at `index` along `dim`;  dL/dx = dL/dy put back at the same places
     torch_name = "GatherBackward0"
+
     def forward(ctx, x, index=None, dim=0):
         ctx.source = x.shape
         ctx.index = index

@@ -11,6 +11,7 @@ from ..kernels.threads import blas_threads_for
 class MatMul(Op):
     # Z = A @ B;  dL/dA = dL/dZ @ Bᵀ,  dL/dB = Aᵀ @ dL/dZ  (batch dims summed by the engine)
     torch_name = "MmBackward0"
+
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return a @ b

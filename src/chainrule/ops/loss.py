@@ -61,6 +61,7 @@ class CrossEntropy(Op):
     #   q_i = (1-ε)·w[y_i]·onehot(y_i) + (ε/C)·w   (zero for rows with y_i = ignore_index);
     # dloss_i/dx_i = (Σ_c q_ic)·softmax(x_i) - q_i
     torch_name = "NllLossBackward0"
+
     def forward(ctx, x, target=None, weight=None, ignore_index=-100, label_smoothing=0.0,
                 reduction="mean", masked=True):
         # `masked=False` promises that no target equals ignore_index (the functional form

@@ -30,3 +30,30 @@ class Det(Op):
         a, d = ctx.saved
         scale = (grad * d).reshape(tuple(d.shape) + (1, 1))
         return (scale * Inverse.call(a).swapaxes(-1, -2),)
+
+
+class Svd(Op):
+    # A = U diag(s) Vᵀ (reduced), returned packed as the rows [U; s; V] (composites/matrix.py
+    # slices them). With F_ij = 1/(s_j² - s_i²) off the diagonal and S = diag(s):
+    #   dL/dA = U [diag(gs) + (F∘(UᵀgU - gUᵀU)) S + S (F∘(VᵀgV - gVᵀV))] Vᵀ
+    #           + (I - UUᵀ) gU S⁻¹ Vᵀ + U S⁻¹ gVᵀ (I - VVᵀ)
+    def forward(ctx, a):
+        u, s, vh = xp(a).linalg.svd(a, full_matrices=False)
+        v = vh.swapaxes(-1, -2)
+        ctx.save_for_backward(u, s, v)
+        return xp(a).concatenate([u, s[..., None, :], v], axis=-2)
+
+    def backward(ctx, grad):
+        ctx.once_differentiable()
+        u, s, v = ctx.saved
+        rows = u.shape[-2]
+        g_u, g_s, g_v = grad[..., :rows, :], grad[..., rows, :], grad[..., rows + 1:, :]
+        u_t, v_t = u.swapaxes(-1, -2), v.swapaxes(-1, -2)
+        gap = s[..., None, :] ** 2 - s[..., :, None] ** 2
+        f = xp(s).divide(1.0, gap, out=xp(s).zeros_like(gap), where=gap != 0)
+        core = (f * (u_t @ g_u - g_u.swapaxes(-1, -2) @ u)) * s[..., None, :] \
+            + s[..., :, None] * (f * (v_t @ g_v - g_v.swapaxes(-1, -2) @ v)) \
+            + g_s[..., :, None] * xp(s).eye(s.shape[-1], dtype=s.dtype)
+        beside_u = (g_u - u @ (u_t @ g_u)) / s[..., None, :]
+        beside_v = (g_v - v @ (v_t @ g_v)) / s[..., None, :]
+        return (u @ core @ v_t + beside_u @ v_t + u @ beside_v.swapaxes(-1, -2),)

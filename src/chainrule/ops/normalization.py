@@ -52,6 +52,7 @@ class BatchNorm(Op):
     #   dL/dx = γ_c/√(σ²_c + ε) · g                           (given statistics: constants)
     #   dL/dγ_c = Σ g·x̂,   dL/dβ_c = Σ g
     torch_name = "NativeBatchNormBackward0"
+
     def forward(ctx, x, *affine, eps=1e-5, stats=None, running=None, has_weight=True):
         """`stats` = (mean, var): normalise with these (eval mode) instead of the batch's.
         `running` = (running_mean, running_var, factor): fold the batch statistics into
@@ -121,6 +122,7 @@ class LayerNorm(Op):
     #   dL/dx = (1/√(σ² + ε)) · (ĝ - mean ĝ - x̂·mean(ĝ x̂)),  ĝ = γ·g
     #   dL/dγ = Σ_samples g·x̂,   dL/dβ = Σ_samples g
     torch_name = "NativeLayerNormBackward0"
+
     def forward(ctx, x, *affine, normalized_ndim=1, eps=1e-5, has_weight=True):
         ctx.axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
         ctx.lead = tuple(range(x.ndim - normalized_ndim))

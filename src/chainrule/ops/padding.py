@@ -12,6 +12,7 @@ class ConstantPad(Op):
     # y = x surrounded by `value` (widths (before, after) per dim, negative ones crop);
     # dL/dx = dL/dy with the padding cut off: ConstantPad with the widths negated
     torch_name = "ConstantPadNdBackward0"
+
     def forward(ctx, x, widths=(), value=0):
         ctx.widths = widths
         shape = tuple(n + before + after for n, (before, after) in zip(x.shape, widths))

@@ -49,6 +49,7 @@ class MaxPool2d(Op):
     # y = max over each window;  dL/dx = dL/dy at the element that won (the first largest
     # in scan order, as PyTorch), 0 elsewhere
     torch_name = "MaxPool2DWithIndicesBackward0"
+
     def forward(ctx, x, windows=None):
         frame = windows.pad(x, -xp(x).inf)
         ctx.windows = windows

@@ -23,6 +23,7 @@ def axis(dim: int, ndim: int, op: str = "") -> int:
 class Reshape(Op):
     # y = x viewed with another shape;  the gradient is reshaped back
     torch_name = "ViewBackward0"
+
     def forward(ctx, x, shape=()):
         ctx.source = x.shape
         return x.reshape(shape)

@@ -4,7 +4,7 @@
     sched = cr.optim.lr_scheduler.StepLR(opt, step_size=10)
     loss.backward(); opt.step(); opt.zero_grad(); sched.step()
 """
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adafactor import Adafactor
 from .adagrad import Adagrad
@@ -24,4 +24,4 @@ from .stateless import swap_in_optimizer_params_and_state
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
            "NAdam", "RAdam", "ASGD", "Rprop", "LBFGS", "SparseAdam", "Adafactor", "Muon",
-           "swap_in_optimizer_params_and_state", "lr_scheduler"]
+           "swap_in_optimizer_params_and_state", "lr_scheduler", "swa_utils"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from ...autograd.op import pytorch_node
+from ...autograd.op import named, pytorch_node
 from ...backend import xp
 from ...composites.functions import index, matmul
 from ...tensor import Tensor
@@ -86,7 +86,13 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             out = _filter_axis(out, 2 + k, n, m, scale, mode, bool(align_corners))
         else:
             out = _resize_axis(out, 2 + k, n, m, scale, mode, bool(align_corners))
-    return out
+    return out if out is input else named(out, _upsample_name(mode, spatial, antialias))
+
+
+def _upsample_name(mode: str, spatial: int, antialias: bool) -> str:
+    """PyTorch's node for a resize: UpsampleNearest2DBackward0, UpsampleBilinear2DBackward0."""
+    kind = "".join(part.capitalize() for part in mode.split("-"))
+    return f"Upsample{kind}{spatial}D{'Aa' if antialias else ''}Backward0"
 
 
 def _output_sizes(input, size, scale_factor, spatial, recompute):  # noqa: A002

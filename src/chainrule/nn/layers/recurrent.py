@@ -15,6 +15,7 @@ import numbers
 import warnings
 
 from ... import backend, creation
+from ...autograd.op import named
 from ...composites import functions as ops
 from ...ops.recurrent import GRUSequence, LSTMSequence, RNNSequence
 from ...tensor import Tensor
@@ -174,13 +175,14 @@ class RNNBase(Module):
         last = 0 if reverse else steps - 1
         if self.mode == "LSTM":
             out = LSTMSequence.apply(x, *states, *weights, reverse=reverse)
-            return out[:steps], (out[last], out[steps])
+            # (PyTorch's CPU LSTM runs each layer as one MkldnnRnnLayer node)
+            return named(out[:steps], "MkldnnRnnLayerBackward0"), (out[last], out[steps])
         if self.mode == "GRU":
             out = GRUSequence.apply(x, *states, *weights, reverse=reverse)
         else:
             out = RNNSequence.apply(x, *states, *weights, reverse=reverse,
                                     nonlinearity="relu" if self.mode == "RNN_RELU" else "tanh")
-        return out, (out[last],)
+        return named(out, "StackBackward0"), (out[last],)  # (PyTorch stacks the steps)
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
