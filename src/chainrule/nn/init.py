@@ -30,7 +30,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 def fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """Inputs and outputs per unit: weight (out, in, *kernel) has fan_in = in·∏kernel."""
     if tensor.ndim < 2:
-        raise ValueError(f"fan in/out needs at least 2 dimensions, got shape {tensor.shape}")
+        raise ValueError(f"fan in/out needs at least 2 dimensions, got shape {tuple(tensor.shape)}")
     receptive = math.prod(tensor.shape[2:])
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
@@ -122,7 +122,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """A (semi-)orthogonal matrix (rows or columns orthonormal), from the QR decomposition
     of a Gaussian matrix with the signs of R's diagonal fixed, as PyTorch; times `gain`."""
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_: needs at least 2 dimensions, got shape {tensor.shape}")
+        raise ValueError(f"orthogonal_: needs at least 2 dimensions, got shape {tuple(tensor.shape)}")
     rows, cols = tensor.shape[0], math.prod(tensor.shape[1:])
 
     def sample(g, shape):
@@ -136,7 +136,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
 def eye_(tensor: Tensor) -> Tensor:
     """The identity in a 2-d tensor (ones on the diagonal)."""
     if tensor.ndim != 2:
-        raise ValueError(f"eye_: needs a 2-d tensor, got shape {tensor.shape}")
+        raise ValueError(f"eye_: needs a 2-d tensor, got shape {tuple(tensor.shape)}")
     tensor.array[...] = backend.xp(tensor.array).eye(*tensor.shape, dtype=tensor.dtype)
     return tensor
 
@@ -144,7 +144,7 @@ def eye_(tensor: Tensor) -> Tensor:
 def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     """A convolution kernel (out, in, *k) that passes each of the first channels through."""
     if tensor.ndim not in (3, 4, 5):
-        raise ValueError(f"dirac_: needs a 3-, 4- or 5-d tensor, got shape {tensor.shape}")
+        raise ValueError(f"dirac_: needs a 3-, 4- or 5-d tensor, got shape {tuple(tensor.shape)}")
     out_per_group = tensor.shape[0] // groups
     tensor.array[...] = 0
     centre = tuple(k // 2 for k in tensor.shape[2:])
@@ -154,8 +154,25 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     return tensor
 
 
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01) -> Tensor:
+    """A 2-d weight drawn from normal(0, std) with ⌈sparsity·rows⌉ entries of every column
+    set to zero at random rows (Martens' sparse initialisation), as PyTorch."""
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape "
+                         f"{tuple(tensor.shape)}")
+    rows, columns = tensor.shape
+    zeros = math.ceil(sparsity * rows)
+
+    def sample(g, shape):
+        values = g.normal(0.0, std, shape)
+        for column in range(columns):
+            values[g.permutation(rows)[:zeros], column] = 0
+        return values
+    return _fill(tensor, sample)
+
+
 # PyTorch's deprecated names without the underscore.
 uniform, normal, constant = uniform_, normal_, constant_
 xavier_uniform, xavier_normal = xavier_uniform_, xavier_normal_
 kaiming_uniform, kaiming_normal = kaiming_uniform_, kaiming_normal_
-orthogonal, eye, dirac = orthogonal_, eye_, dirac_
+orthogonal, eye, dirac, sparse = orthogonal_, eye_, dirac_, sparse_
