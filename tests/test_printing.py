@@ -74,3 +74,10 @@ def test_printoptions_as_in_torch():
     finally:
         cr.set_printoptions(profile="default")
         torch.set_printoptions(profile="default")
+
+
+def test_a_tensor_shape_is_a_size_as_in_torch():
+    x, y = cr.ones(2, 3), torch.ones(2, 3)
+    assert repr(x.shape) == repr(y.shape) == "torch.Size([2, 3])"
+    assert x.shape.numel() == y.shape.numel() == 6 and x.shape == (2, 3)
+    assert repr(x.size()) == repr(y.size())

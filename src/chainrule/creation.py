@@ -401,7 +401,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False,  # n
     weights = _array_of(input).astype(numpy.float64)
     rows = weights.reshape(-1, weights.shape[-1]) if weights.ndim else None
     if rows is None or weights.ndim > 2:
-        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {input.shape}")
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {tuple(input.shape)}")
     if (rows < 0).any() or not numpy.isfinite(rows).all() or (rows.sum(1) <= 0).any():
         raise RuntimeError("multinomial: invalid probability distribution (weights must be "
                            "finite, non-negative, with a positive sum)")

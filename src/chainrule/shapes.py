@@ -8,8 +8,8 @@ class Size(tuple):
     def numel(self) -> int:
         return math.prod(self)
 
-    def __repr__(self) -> str:
-        return f"Size({list(self)})"
+    def __repr__(self) -> str:  # PyTorch's, as the memory formats' below
+        return f"torch.Size({list(self)})"
 
 
 class memory_format:  # noqa: N801  (PyTorch's name)

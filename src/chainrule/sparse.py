@@ -43,7 +43,7 @@ class RowSparseTensor:
         """`indices` (nnz,) unique ascending row numbers, `values` (nnz, *shape[1:])."""
         if values.shape[1:] != tuple(shape[1:]) or indices.shape != values.shape[:1]:
             raise ValueError(f"RowSparseTensor: {indices.shape[0]} indices and values of "
-                             f"shape {values.shape} do not describe rows of shape {shape}")
+                             f"shape {tuple(values.shape)} do not describe rows of shape {shape}")
         self._summed = (indices, values)
         self._tokens = None
         self.shape = tuple(shape)
@@ -122,7 +122,7 @@ class RowSparseTensor:
 
     def __repr__(self) -> str:
         return (f"RowSparseTensor(indices={self._indices.tolist()}, values of shape "
-                f"{tuple(self._values.shape)}, size={self.shape}, nnz={self._nnz()})")
+                f"{tuple(self._values.shape)}, size={tuple(self.shape)}, nnz={self._nnz()})")
 
     # --- to and from dense ---------------------------------------------------------------
     def dense_array(self):

@@ -33,8 +33,8 @@ class Tensor:
 
     # --- what a tensor is ----------------------------------------------------------------
     @property
-    def shape(self) -> tuple:
-        return self.array.shape
+    def shape(self) -> shapes.Size:
+        return shapes.Size(self.array.shape)
 
     @property
     def ndim(self) -> int:
@@ -96,7 +96,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.array.size != 1:
-            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+            raise RuntimeError(f"the truth value of a tensor of shape {tuple(self.shape)} is ambiguous")
         return bool(self.array)
 
     def __hash__(self) -> int:
@@ -113,7 +113,7 @@ class Tensor:
     def item(self):
         if self.array.size != 1:
             raise ValueError("item(): only a one-element tensor converts to a number, "
-                             f"got shape {self.shape}")
+                             f"got shape {tuple(self.shape)}")
         return self.array.reshape(()).item()
 
     def __float__(self) -> float:
@@ -126,7 +126,7 @@ class Tensor:
         """A one-element integer tensor used as a list index (`xs[i]`), as PyTorch."""
         if self.dtype.kind not in "iub" or self.array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
-                            f"index, got {self.dtype} of shape {self.shape}")
+                            f"index, got {self.dtype} of shape {tuple(self.shape)}")
         return int(self.item())
 
     def __format__(self, spec: str) -> str:

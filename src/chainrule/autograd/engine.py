@@ -58,7 +58,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         grad_outputs = [grad_outputs] * len(outputs)
     for t in inputs:
         if not t.requires_grad:
-            raise RuntimeError(f"autograd.grad: an input of shape {t.shape} does not require grad")
+            raise RuntimeError(f"autograd.grad: an input of shape {tuple(t.shape)} does not require grad")
     wanted = {id(t): i for i, t in enumerate(inputs)}
     results = [None] * len(inputs)
     keep = create_graph if retain_graph is None else retain_graph
@@ -86,13 +86,13 @@ def _root_gradient(tensor: Tensor, gradient, caller: str):
     if gradient is None:
         if tensor.array.size != 1:
             raise RuntimeError(f"{caller}: grad can be implicitly created only for scalar "
-                               f"outputs, but the output has shape {tensor.shape}; pass a "
+                               f"outputs, but the output has shape {tuple(tensor.shape)}; pass a "
                                "gradient of that shape")
         return xp(tensor.array).ones_like(tensor.array)
     gradient = gradient.array if isinstance(gradient, Tensor) else gradient
     if gradient.shape != tensor.shape:
-        raise RuntimeError(f"{caller}: gradient has shape {gradient.shape} but the output "
-                           f"has shape {tensor.shape}")
+        raise RuntimeError(f"{caller}: gradient has shape {tuple(gradient.shape)} but the output "
+                           f"has shape {tuple(tensor.shape)}")
     return gradient
 
 

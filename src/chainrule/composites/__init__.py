@@ -46,8 +46,8 @@ def inplace(function, name: str):
             self.requires_grad = result.requires_grad
             return self
         if result.shape != self.shape or (result.dtype.kind == "f" and self.dtype.kind != "f"):
-            raise OpError(f"{name}: the result ({result.dtype}, shape {result.shape}) does "
-                          f"not fit the tensor ({self.dtype}, shape {self.shape})")
+            raise OpError(f"{name}: the result ({result.dtype}, shape {tuple(result.shape)}) does "
+                          f"not fit the tensor ({self.dtype}, shape {tuple(self.shape)})")
         self.array[...] = result.array
         versions.bump(self.array)
         return self

@@ -205,7 +205,7 @@ def gather(x: Tensor, dim: int, index) -> Tensor:
     others = [d for d in range(x.ndim) if d != along]
     if index.ndim != x.ndim or any(index.shape[d] > x.shape[d] for d in others):
         raise OpError(f"gather: index of shape {tuple(index.shape)} does not fit input of "
-                      f"shape {x.shape} along dim {dim} (same number of dims, and no larger "
+                      f"shape {tuple(x.shape)} along dim {dim} (same number of dims, and no larger "
                       "than the input in the other dims)")
     if any(index.shape[d] < x.shape[d] for d in others):
         x = x[tuple(slice(None) if d == along else slice(0, n)
@@ -242,7 +242,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def permute(x: Tensor, *dims) -> Tensor:
     dims = tuple(axis(d, x.ndim, "permute") for d in _shape_arg(dims))
     if sorted(dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dims of {x.shape}")
+        raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dims of {tuple(x.shape)}")
     return Permute.apply(x, axes=dims)
 
 
@@ -335,9 +335,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with NumPy's rules: batched, broadcast, 1-D operands promoted."""
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes "
-                         f"{a.shape} and {b.shape}")
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else -1]:
-        raise OpError(f"matmul: cannot multiply shapes {a.shape} and {b.shape} (inner "
+        raise OpError(f"matmul: cannot multiply shapes {tuple(a.shape)} and {tuple(b.shape)} (inner "
                       f"dimensions {a.shape[-1]} and {b.shape[-2 if b.ndim > 1 else -1]} "
                       "differ)")
     if a.ndim == 1 or b.ndim == 1:

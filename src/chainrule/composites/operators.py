@@ -48,8 +48,8 @@ def _inplace(name, binary=None):
             result = binary(self, other).array
         if result.shape != self.shape or (result.dtype.kind == "f" and self.dtype.kind != "f"):
             raise OpError(f"in-place {name}: the result ({result.dtype}, shape "
-                          f"{result.shape}) does not fit the tensor ({self.dtype}, shape "
-                          f"{self.shape})")
+                          f"{tuple(result.shape)}) does not fit the tensor ({self.dtype}, shape "
+                          f"{tuple(self.shape)})")
         if hasattr(self.array, "__setitem__"):
             self.array[...] = result
             versions.bump(self.array)

@@ -175,8 +175,8 @@ def all_gather(tensor_list: list, tensor: Tensor, group: ProcessGroup | None = N
     for t in tensor_list:
         _check_tensor(t, "all_gather")
         if t.shape != tensor.shape or t.dtype != tensor.dtype:
-            raise ValueError(f"all_gather: output tensors must match the input {tensor.shape} "
-                             f"{tensor.dtype}, got {t.shape} {t.dtype}")
+            raise ValueError(f"all_gather: output tensors must match the input {tuple(tensor.shape)} "
+                             f"{tensor.dtype}, got {tuple(t.shape)} {t.dtype}")
     host = _host(tensor.array)
     gathered = numpy.empty((group.size(),) + host.shape, dtype=host.dtype)
     request = group.comm.Iallgather(host, gathered)
@@ -197,7 +197,7 @@ def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor,
     if tuple(output_tensor.shape) not in (concatenated, (group.size(),) + shape):
         raise ValueError(f"all_gather_into_tensor: output should have shape {concatenated} "
                          f"or {(group.size(),) + shape} for {group.size()} ranks of {shape}, "
-                         f"got {output_tensor.shape}")
+                         f"got {tuple(output_tensor.shape)}")
     host_out = _host(output_tensor.array)
     request = group.comm.Iallgather(_host(input_tensor.array), host_out)
     return _run(Work([request], group, "all_gather_into_tensor",

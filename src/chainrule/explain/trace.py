@@ -148,7 +148,7 @@ def trace(loss: Tensor, param: Tensor, fn=None, names=None, eps: float | None = 
     if not isinstance(loss, Tensor) or not isinstance(param, Tensor):
         raise TypeError("trace(loss, param): both must be tensors")
     if loss.array.size != 1:
-        raise ValueError(f"trace: the loss must be a single number, got shape {loss.shape} "
+        raise ValueError(f"trace: the loss must be a single number, got shape {tuple(loss.shape)} "
                          "(reduce it first, e.g. with .sum() or .mean())")
     if not param.requires_grad:
         raise ValueError("trace: the parameter does not require grad, so no gradient flows "
@@ -424,7 +424,7 @@ def _loss_value(value) -> float:
     if isinstance(value, Tensor):
         if value.array.size != 1:
             raise ValueError(f"trace: fn() must return the loss (one number), got shape "
-                             f"{value.shape}")
+                             f"{tuple(value.shape)}")
         return float(value.item())
     return float(value)
 

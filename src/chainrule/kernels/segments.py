@@ -62,8 +62,8 @@ def add_scattered(total, ids, values, source=None, coef=None, alpha: float = 1.0
     """total[ids[t]] += alpha·coef[t]·values[source[t]] for every t, in place (`total`
     and `values` 2-D, rows of one width; ids, source and coef of one length)."""
     if values.ndim != 2 or total.ndim != 2 or values.shape[1] != total.shape[1]:
-        raise ValueError(f"add_scattered: rows of shape {values.shape} do not fit a table "
-                         f"of shape {total.shape}")
+        raise ValueError(f"add_scattered: rows of shape {tuple(values.shape)} do not fit a table "
+                         f"of shape {tuple(total.shape)}")
     if ids.size == 0:
         return
     if device_of(total) != "cpu":

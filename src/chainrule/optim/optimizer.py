@@ -262,7 +262,7 @@ class Optimizer:
             elif sparse != "rows":
                 raise RuntimeError(
                     f"{type(self).__name__} does not support sparse gradients (a parameter of "
-                    f"shape {p.shape} has one, from Embedding or EmbeddingBag with "
+                    f"shape {tuple(p.shape)} has one, from Embedding or EmbeddingBag with "
                     "sparse=True): use SGD or Adagrad, or sparse=False")
             if apply_maximize and group["maximize"]:
                 grad = -grad

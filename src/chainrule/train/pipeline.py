@@ -208,7 +208,7 @@ def predict(model, encoder, classes, inputs) -> list[tuple[str, float]]:
         logits = model(as_tensor(encoder.transform(inputs)))
         probabilities = logits.softmax(-1).numpy()
     if probabilities.ndim != 2 or probabilities.shape[1] != len(classes):
-        raise ModelFileError(f"the model gives scores of shape {probabilities.shape} for "
+        raise ModelFileError(f"the model gives scores of shape {tuple(probabilities.shape)} for "
                              f"{len(inputs)} inputs, but its file names {len(classes)} classes")
     best = probabilities.argmax(-1)
     return [(classes[int(k)], float(p[k])) for k, p in zip(best, probabilities)]

@@ -39,7 +39,7 @@ def from_arrays(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np
     """A Source from IDX arrays: (N, H, W) images become (N, 1, H, W), (N, D) float32 signals."""
     X = train[0]
     if X.ndim not in (2, 3):
-        raise DataError(f"IDX data must have 2 or 3 dimensions (N, D) or (N, H, W), got {X.shape}")
+        raise DataError(f"IDX data must have 2 or 3 dimensions (N, D) or (N, H, W), got {tuple(X.shape)}")
     if test is not None and test[0].shape[1:] != X.shape[1:]:
         raise DataError(f"test examples have shape {test[0].shape[1:]}, train {X.shape[1:]}")
     image = X.ndim == 3
@@ -68,9 +68,9 @@ def _pair(folder: Path, prefixes: tuple[str, ...]) -> tuple[np.ndarray, np.ndarr
         return None
     X, y = read_idx(images), read_idx(labels)
     if X.ndim == 0 or len(X) == 0:
-        raise DataError(f"{images}: no examples (shape {X.shape})")
+        raise DataError(f"{images}: no examples (shape {tuple(X.shape)})")
     if y.ndim != 1 or len(y) != len(X):
-        raise DataError(f"{labels}: {y.size} labels of shape {y.shape} for the {len(X)} "
+        raise DataError(f"{labels}: {y.size} labels of shape {tuple(y.shape)} for the {len(X)} "
                         f"examples in {images.name}; expected shape ({len(X)},)")
     bad = np.flatnonzero((y < 0) | (y != np.round(y)) if y.dtype.kind == "f" else y < 0)
     if len(bad):

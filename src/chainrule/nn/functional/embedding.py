@@ -21,7 +21,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
     ids = _ids(input, "embedding")
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be a 2-D table (num_embeddings, "
-                         f"embedding_dim), got shape {weight.shape}")
+                         f"embedding_dim), got shape {tuple(weight.shape)}")
     padding_idx = _padding_index(padding_idx, weight.shape[0], "embedding")
     _check_range(ids, weight.shape[0], "embedding")
     return Embedding.apply(weight, indices=ids, padding_idx=padding_idx, sparse=sparse)
@@ -51,7 +51,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     ids = _ids(input, "embedding_bag")
     if weight.ndim != 2:
         raise ValueError(f"embedding_bag: weight must be a 2-D table (num_embeddings, "
-                         f"embedding_dim), got shape {weight.shape}")
+                         f"embedding_dim), got shape {tuple(weight.shape)}")
     rows = weight.shape[0]
     padding_idx = _padding_index(padding_idx, rows, "embedding_bag")
     if per_sample_weights is not None:
@@ -60,7 +60,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
                              f"mode='sum' (got mode={mode!r})")
         if per_sample_weights.shape != ids.shape:
             raise ValueError(f"embedding_bag: per_sample_weights has shape "
-                             f"{per_sample_weights.shape} but input has shape {ids.shape}; "
+                             f"{tuple(per_sample_weights.shape)} but input has shape {tuple(ids.shape)}; "
                              "they must be the same")
         if per_sample_weights.dtype != weight.dtype:
             per_sample_weights = per_sample_weights.to(weight.dtype)

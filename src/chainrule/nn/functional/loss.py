@@ -75,8 +75,8 @@ def _constant(value, like: Tensor):
 
 def _same_size_warning(input: Tensor, target: Tensor, name: str) -> None:  # noqa: A002
     if target.shape != input.shape:
-        warnings.warn(f"{name}: using a target size ({target.shape}) that is different to "
-                      f"the input size ({input.shape}). This will likely lead to incorrect "
+        warnings.warn(f"{name}: using a target size ({tuple(target.shape)}) that is different to "
+                      f"the input size ({tuple(input.shape)}). This will likely lead to incorrect "
                       "results due to broadcasting. Please ensure they have the same size.",
                       stacklevel=3)
 
@@ -109,8 +109,8 @@ def _weighted_reduce(loss: Tensor, reduction: str, weight, input: Tensor,  # noq
         return _reduce(loss, reduction)
     weight = _as_tensor(weight, input, name)
     if weight.shape != input.shape:
-        raise ValueError(f"{name}: weight of shape {weight.shape} must have the input's size "
-                         f"{input.shape}")
+        raise ValueError(f"{name}: weight of shape {tuple(weight.shape)} must have the input's size "
+                         f"{tuple(input.shape)}")
     loss = loss * weight
     if reduction == "mean":
         return loss.sum() / weight.sum()
@@ -207,8 +207,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor,  # noqa: A002
     reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     target = _as_tensor(target, input, "binary_cross_entropy")
     if target.shape != input.shape:
-        raise ValueError(f"binary_cross_entropy: using a target size ({target.shape}) that is "
-                         f"different to the input size ({input.shape}) is not supported; "
+        raise ValueError(f"binary_cross_entropy: using a target size ({tuple(target.shape)}) that is "
+                         f"different to the input size ({tuple(input.shape)}) is not supported; "
                          "please ensure they have the same size")
     if input.device == "cpu" and input.array.size:
         if not bool(((input.array >= 0) & (input.array <= 1)).all()):
@@ -233,8 +233,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
                                  "binary_cross_entropy_with_logits")
     target = _as_tensor(target, input, "binary_cross_entropy_with_logits")
     if target.shape != input.shape:
-        raise ValueError(f"binary_cross_entropy_with_logits: target size ({target.shape}) "
-                         f"must be the same as input size ({input.shape})")
+        raise ValueError(f"binary_cross_entropy_with_logits: target size ({tuple(target.shape)}) "
+                         f"must be the same as input size ({tuple(input.shape)})")
     target = _matching_float(target, input)
     weight = _broadcast_weight(weight, input, "binary_cross_entropy_with_logits")
     pos_weight = _broadcast_weight(pos_weight, input, "binary_cross_entropy_with_logits",
@@ -284,15 +284,15 @@ def _check_index_target(input: Tensor, target: Tensor,  # noqa: A002
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
     if target.shape != expected:
         raise ValueError(
-            f"{name}: target has shape {target.shape} but input has shape {input.shape}: "
+            f"{name}: target has shape {tuple(target.shape)} but input has shape {tuple(input.shape)}: "
             f"expected class indices of shape {expected} (the input without its class "
-            f"dim {class_dim})" + (f", or class probabilities of shape {input.shape}"
+            f"dim {class_dim})" + (f", or class probabilities of shape {tuple(input.shape)}"
                                    if name == "cross_entropy" else ""))
     if target.dtype.kind not in "iu":
         raise TypeError(
-            f"{name}: target of shape {target.shape} must hold integer class indices, got "
+            f"{name}: target of shape {tuple(target.shape)} must hold integer class indices, got "
             f"{target.dtype}" + (f" (for class probabilities give a float target of the "
-                                 f"input's shape {input.shape})" if name == "cross_entropy"
+                                 f"input's shape {tuple(input.shape)})" if name == "cross_entropy"
                                  else ""))
 
 
@@ -333,7 +333,7 @@ def _broadcast_weight(weight, input: Tensor, name: str, what: str = "weight"):  
             fits = False
         if not fits:
             raise ValueError(f"{name}: {what} of shape {tuple(weight.shape)} does not "
-                             f"broadcast to the input shape {input.shape}")
+                             f"broadcast to the input shape {tuple(input.shape)}")
     return weight
 
 

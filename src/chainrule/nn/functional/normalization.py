@@ -18,19 +18,19 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     (unbiased variance). training=False: normalise with the running statistics.
     """
     if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {input.shape}")
+        raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {tuple(input.shape)}")
     channels = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if t is not None and t.shape != (channels,):
             raise ValueError(f"batch_norm: {name} should have {channels} elements (the input "
-                             f"{input.shape} has {channels} channels), got shape {t.shape}")
+                             f"{tuple(input.shape)} has {channels} channels), got shape {tuple(t.shape)}")
     affine, has_weight = _affine(weight, bias)
     if training:
         count = input.array.size // channels if channels else 0
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
-                             f"training, got input size {input.shape}")
+                             f"training, got input size {tuple(input.shape)}")
         running = None
         if running_mean is not None and running_var is not None:
             running = (running_mean.array, running_var.array, float(momentum))
@@ -50,11 +50,11 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  #
     if not shape or input.shape[input.ndim - len(shape):] != shape or input.ndim < len(shape):
         raise ValueError(f"layer_norm: given normalized_shape={list(shape)}, expected input "
                          f"with shape [*, {', '.join(map(str, shape))}], but got input of "
-                         f"size {input.shape}")
+                         f"size {tuple(input.shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.shape != shape:
             raise ValueError(f"layer_norm: {name} should have shape {shape} "
-                             f"(normalized_shape), got {t.shape}")
+                             f"(normalized_shape), got {tuple(t.shape)}")
     affine, has_weight = _affine(weight, bias)
     return LayerNorm.apply(input, *affine, normalized_ndim=len(shape), eps=eps,
                            has_weight=has_weight)

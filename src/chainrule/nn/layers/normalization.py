@@ -69,7 +69,7 @@ class _BatchNorm(Module):
         self._check_input_dim(input)
         if input.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}({self.num_features}): input of shape "
-                             f"{input.shape} has {input.shape[1]} channels (dim 1), expected "
+                             f"{tuple(input.shape)} has {input.shape[1]} channels (dim 1), expected "
                              f"{self.num_features}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
@@ -94,7 +94,7 @@ class BatchNorm1d(_BatchNorm):
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
         if input.ndim not in (2, 3):
             raise ValueError(f"BatchNorm1d: expected 2D or 3D input (got {input.ndim}D input "
-                             f"of shape {input.shape})")
+                             f"of shape {tuple(input.shape)})")
 
 
 class BatchNorm2d(_BatchNorm):
@@ -103,7 +103,7 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
         if input.ndim != 4:
             raise ValueError(f"BatchNorm2d: expected 4D input (got {input.ndim}D input of "
-                             f"shape {input.shape})")
+                             f"shape {tuple(input.shape)})")
 
 
 class BatchNorm3d(_BatchNorm):
@@ -112,7 +112,7 @@ class BatchNorm3d(_BatchNorm):
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
         if input.ndim != 5:
             raise ValueError(f"BatchNorm3d: expected 5D input (got {input.ndim}D input of "
-                             f"shape {input.shape})")
+                             f"shape {tuple(input.shape)})")
 
 
 class LayerNorm(Module):

@@ -42,7 +42,7 @@ class SyncBatchNorm(_BatchNorm):
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
         if input.ndim < 2:
             raise ValueError(f"SyncBatchNorm: expected at least 2D input (got {input.ndim}D "
-                             f"input of shape {input.shape})")
+                             f"input of shape {tuple(input.shape)})")
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if not (self.training and groups.is_initialized()
@@ -50,7 +50,7 @@ class SyncBatchNorm(_BatchNorm):
             return super().forward(input)
         self._check_input_dim(input)
         if input.shape[1] != self.num_features:
-            raise ValueError(f"SyncBatchNorm({self.num_features}): input of shape {input.shape} "
+            raise ValueError(f"SyncBatchNorm({self.num_features}): input of shape {tuple(input.shape)} "
                              f"has {input.shape[1]} channels (dim 1)")
         momentum = self.momentum
         if self.track_running_stats and self.num_batches_tracked is not None:

@@ -139,7 +139,7 @@ class _Orthogonal(Module):
 
     def right_inverse(self, q):
         if tuple(q.shape) != self.shape:
-            raise ValueError(f"Expected a matrix or batch of matrices of shape {self.shape}. "
+            raise ValueError(f"Expected a matrix or batch of matrices of shape {tuple(self.shape)}. "
                              f"Got a tensor of shape {tuple(q.shape)}.")
         transposed = q.shape[-2] < q.shape[-1]
         matrix = backend.to_device(q.array, "cpu")

@@ -202,7 +202,7 @@ def _lengths(lengths) -> numpy.ndarray:
         lengths = backend.to_device(lengths.array, "cpu")
     array = numpy.asarray(lengths)
     if array.ndim != 1:
-        raise ValueError(f"expected a 1-D list or tensor of lengths, got shape {array.shape}")
+        raise ValueError(f"expected a 1-D list or tensor of lengths, got shape {tuple(array.shape)}")
     return array.astype(numpy.int64)
 
 

@@ -99,7 +99,7 @@ class WeightedRandomSampler(Sampler):
                                 dtype=numpy.float64)
         if weights.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape "
-                             f"{weights.shape}")
+                             f"{tuple(weights.shape)}")
         if not replacement and num_samples > len(weights):
             raise RuntimeError(f"WeightedRandomSampler: cannot draw {num_samples} samples "
                                f"without replacement from {len(weights)} weights")
