@@ -134,10 +134,11 @@ ENDINGS = "ov ski ini ez ng mann er ic os an ek ia ko uk".split()
 def write_names_data(port: dict, folder: Path) -> None:
     """Names by language where a program expects the tutorials' data/names/LANGUAGE.txt
     (`names = { "DIR" = ["Italian", ...] }`, `names_per_language` each, one a line).
-    Synthetic, from a fixed seed: each language has its own 6 syllable onsets, 3 vowels and
-    2 endings (drawn from a seed made of its name, so a language's names do not depend on
-    which others are listed), so that a character model has something to tell apart (the
-    real files are a download)."""
+    Synthetic, from a fixed seed: each language has its own 8 syllable onsets, 4 vowels and
+    3 endings, drawn from shared pools so that languages overlap, and half of its names end
+    in one of its endings (all drawn from a seed made of the language's name, so its names
+    do not depend on which others are listed): something for a character model to learn to
+    tell apart, not at once (the real files are a download)."""
     if "names" not in port:
         return
     import zlib
@@ -150,9 +151,10 @@ def write_names_data(port: dict, folder: Path) -> None:
         for language in languages:
             rng = numpy.random.default_rng(zlib.crc32(language.encode()))
             onsets, vowels, endings = (rng.choice(pool, size, replace=False) for pool, size
-                                       in ((ONSETS, 6), (VOWELS, 3), (ENDINGS, 2)))
+                                       in ((ONSETS, 8), (VOWELS, 4), (ENDINGS, 3)))
             names = ["".join(rng.choice(onsets) + rng.choice(vowels)
-                             for _ in range(rng.integers(1, 4))) + rng.choice(endings)
+                             for _ in range(rng.integers(1, 4)))
+                     + (rng.choice(endings) if rng.random() < 0.5 else rng.choice(onsets))
                      for _ in range(count)]
             (target / f"{language}.txt").write_text(
                 "\n".join(name.capitalize() for name in names) + "\n", encoding="utf-8")

@@ -117,3 +117,14 @@ def test_legacy_constructors():
     assert cr.FloatTensor(2, 3).shape == (2, 3)
     assert cr.ones(2).type(cr.LongTensor).dtype == cr.long
     assert cr.ones(2).type("torch.DoubleTensor").dtype == cr.double
+
+
+def test_sparse_init_zeroes_the_same_count_per_column_as_torch():
+    for m in (cr, torch):
+        w = m.nn.init.sparse_(m.empty(10, 6), sparsity=0.25, std=0.5)
+        zeros_per_column = (w == 0).sum(0).tolist()
+        assert zeros_per_column == [3] * 6          # ⌈0.25 · 10⌉ in every column
+        assert 0.1 < float(w[w != 0].std()) < 1.5
+        assert m.nn.init.sparse is not None
+    with pytest.raises(ValueError):
+        cr.nn.init.sparse_(cr.empty(2, 3, 4), 0.1)

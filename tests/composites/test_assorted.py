@@ -126,3 +126,13 @@ def test_runtime_switches_and_amp_shims_run_as_in_torch():
 def test_square_matrices_only():
     with pytest.raises(RuntimeError, match="square"):
         cr.det(cr.ones(2, 3))
+
+
+def test_resize_keeps_the_numbers_that_fit_as_torch():
+    for m in (cr, torch):
+        x = m.arange(6.0).reshape(2, 3)
+        assert x.resize_(4).tolist() == [0.0, 1.0, 2.0, 3.0]
+        assert x.resize_(m.Size([2, 4]))[0].tolist() == [0.0, 1.0, 2.0, 3.0]
+        assert x.resize_as_(m.ones(1, 2)).tolist() == [[0.0, 1.0]]
+        with pytest.raises(RuntimeError, match="resize"):
+            m.ones(2, requires_grad=True).resize_(3)

@@ -106,6 +106,30 @@ def test_layer_matches_torch(mode, config, given_state):
     compare_gradients(t_layer, c_layer, inputs)
 
 
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: "L{}-bi{:d}-bf{:d}-bias{:d}".format(*c))
+def test_lstm_with_projections_matches_torch(config):
+    """proj_size > 0: h_t = W_hr (σ(o) ⊙ tanh(c_t)), of width proj_size (c_t keeps the
+    hidden size); the next layer reads the projected states."""
+    layers, bidirectional, batch_first, bias = config
+    kwargs = dict(num_layers=layers, bidirectional=bidirectional, batch_first=batch_first,
+                  bias=bias, proj_size=2)
+    torch.manual_seed(0)
+    t_layer = torch.nn.LSTM(3, 4, **kwargs).double()
+    c_layer = twin(t_layer, cr.nn.LSTM(3, 4, **kwargs).double())
+    assert repr(c_layer) == repr(t_layer)
+    t_x, c_x = pair((2, 5, 3) if batch_first else (5, 2, 3))
+    count = layers * (2 if bidirectional else 1)
+    states = [pair((count, 2, 2)), pair((count, 2, 4))]
+    t_out = t_layer(t_x, tuple(t for t, _ in states))
+    c_out = c_layer(c_x, tuple(c for _, c in states))
+    for t, c in zip(flat(t_out), flat(c_out)):
+        assert_close(c, t, numpy.float64, tolerance=BPTT)
+    backward_with_weights(flat(t_out), flat(c_out))
+    compare_gradients(t_layer, c_layer, [(t_x, c_x)] + states)
+    with pytest.raises(ValueError, match="smaller than hidden_size"):
+        cr.nn.LSTM(3, 4, proj_size=4)
+
+
 @pytest.mark.parametrize("mode", list(MODES))
 def test_unbatched_input(mode):
     cr_cls, torch_cls, extra = MODES[mode]

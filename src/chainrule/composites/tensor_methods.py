@@ -4,6 +4,9 @@
 (`uniform_`, `normal_`, `bernoulli_`, ...)."""
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy
 
 from .. import backend, creation, versions
@@ -160,6 +163,25 @@ def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
     return self
 
 
+def resize_(self, *sizes, memory_format=None) -> Tensor:
+    """The tensor given the shape `sizes` in place, its numbers read in order: as many of
+    them as fit are kept (a smaller size keeps sharing them), and a larger size adds new
+    places (uninitialised in PyTorch, zeros here). Refused on a tensor that requires grad,
+    as PyTorch."""
+    if len(sizes) == 1 and not isinstance(sizes[0], numbers.Integral):
+        sizes = tuple(sizes[0])
+    if self.requires_grad:
+        raise RuntimeError("resize_: cannot resize a tensor that requires grad")
+    flat, count = self.array.reshape(-1), math.prod(sizes)
+    if count > flat.size:
+        grown = xp(flat).zeros(count, dtype=flat.dtype)
+        grown[:flat.size] = flat
+        flat = grown
+    self.array = flat[:count].reshape(sizes)
+    versions.bump(self.array)
+    return self
+
+
 def apply_(self, callable) -> Tensor:  # noqa: A002
     """Each element replaced by callable(element) (CPU tensors, as PyTorch)."""
     flat = self.array.reshape(-1)
@@ -179,7 +201,8 @@ def map_(self, tensor: Tensor, callable) -> Tensor:  # noqa: A002
 
 METHODS = {
     "where": where, "masked_scatter": masked_scatter, "index_put": index_put, "put": put,
-    "fill_diagonal_": fill_diagonal_, "apply_": apply_, "map_": map_,
+    "fill_diagonal_": fill_diagonal_, "apply_": apply_, "map_": map_, "resize_": resize_,
+    "resize_as_": lambda self, other, memory_format=None: resize_(self, other.shape),
     "bernoulli": lambda self, p=None, generator=None: creation.bernoulli(self, p, generator),
     "multinomial": lambda self, num_samples, replacement=False, generator=None:
         creation.multinomial(self, num_samples, replacement, generator),

@@ -154,8 +154,25 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     return tensor
 
 
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01) -> Tensor:
+    """A 2-d weight drawn from normal(0, std) with ⌈sparsity·rows⌉ entries of every column
+    set to zero at random rows (Martens' sparse initialisation), as PyTorch."""
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape "
+                         f"{tuple(tensor.shape)}")
+    rows, columns = tensor.shape
+    zeros = math.ceil(sparsity * rows)
+
+    def sample(g, shape):
+        values = g.normal(0.0, std, shape)
+        for column in range(columns):
+            values[g.permutation(rows)[:zeros], column] = 0
+        return values
+    return _fill(tensor, sample)
+
+
 # PyTorch's deprecated names without the underscore.
 uniform, normal, constant = uniform_, normal_, constant_
 xavier_uniform, xavier_normal = xavier_uniform_, xavier_normal_
 kaiming_uniform, kaiming_normal = kaiming_uniform_, kaiming_normal_
-orthogonal, eye, dirac = orthogonal_, eye_, dirac_
+orthogonal, eye, dirac, sparse = orthogonal_, eye_, dirac_, sparse_

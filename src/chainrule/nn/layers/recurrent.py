@@ -6,7 +6,8 @@ Parameter names, shapes, gate order (LSTM i, f, g, o; GRU r, z, n) and initialis
 U(-1/√hidden, 1/√hidden) are PyTorch's, so a PyTorch checkpoint loads unchanged.
 
 Each layer and direction runs as one fused graph node (`ops/recurrent.py`), whose backward
-is backpropagation through time in closed form.
+is backpropagation through time in closed form; an LSTM with projections (proj_size > 0)
+runs step by step from the ops instead.
 """
 from __future__ import annotations
 
@@ -50,8 +51,11 @@ class RNNBase(Module):
                 or not 0 <= dropout <= 1):
             raise ValueError("dropout should be a number in range [0, 1] representing the "
                              f"probability of an element being zeroed, got {dropout!r}")
-        if proj_size:
-            raise NotImplementedError("LSTM with proj_size > 0 is not supported yet")
+        if not isinstance(proj_size, int) or isinstance(proj_size, bool) or proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             f"projections, got {proj_size!r}")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
         if dropout > 0 and num_layers == 1:
             warnings.warn("dropout option adds dropout after all but last recurrent layer, "
                           f"so non-zero dropout expects num_layers greater than 1, but got "
@@ -67,16 +71,19 @@ class RNNBase(Module):
         self.proj_size = proj_size
         directions = 2 if bidirectional else 1
         gate_size = _GATES[mode] * hidden_size
+        state_size = proj_size or hidden_size    # h is projected down to proj_size
         self._flat_weights_names = []
         self._all_weights = []
         for layer in range(num_layers):
             for direction in range(directions):
-                layer_input = input_size if layer == 0 else hidden_size * directions
+                layer_input = input_size if layer == 0 else state_size * directions
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
                 shapes = [("weight_ih", (gate_size, layer_input)),
-                          ("weight_hh", (gate_size, hidden_size))]
+                          ("weight_hh", (gate_size, state_size))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size:
+                    shapes += [("weight_hr", (proj_size, hidden_size))]
                 names = []
                 for name, shape in shapes:
                     setattr(self, name + suffix, Parameter(
@@ -132,15 +139,15 @@ class RNNBase(Module):
         """(h0, [c0]) as lists of (B, H) tensors per layer and direction."""
         count = self.num_layers * (2 if self.bidirectional else 1)
         names = ("h0", "c0") if self.mode == "LSTM" else ("h0",)
+        sizes = (self.proj_size or self.hidden_size, self.hidden_size)
         if hx is None:
-            zero = _zeros(x.shape[1], self.hidden_size, x)
-            return tuple([zero] * count for _ in names)
+            return tuple([_zeros(x.shape[1], size, x)] * count for _, size in zip(names, sizes))
         given = hx if self.mode == "LSTM" else (hx,)
         if self.mode == "LSTM" and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError("LSTM: hx must be a tuple (h0, c0)")
-        expected = (count, x.shape[1], self.hidden_size)
         states = []
-        for name, state in zip(names, given):
+        for name, state, size in zip(names, given, sizes):
+            expected = (count, x.shape[1], size)
             if not batched:
                 if state.ndim != 2:
                     raise RuntimeError(f"{type(self).__name__}: for unbatched 2-D input, "
@@ -173,6 +180,8 @@ class RNNBase(Module):
         """One layer, one direction: (output sequence, (h_n, [c_n]))."""
         steps = x.shape[0]
         last = 0 if reverse else steps - 1
+        if self.proj_size:
+            return _projected_lstm(x, states, weights, reverse)
         if self.mode == "LSTM":
             out = LSTMSequence.apply(x, *states, *weights, reverse=reverse)
             # (PyTorch's CPU LSTM runs each layer as one MkldnnRnnLayer node)
@@ -186,6 +195,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            text += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -197,6 +208,22 @@ class RNNBase(Module):
         if self.bidirectional is not False:
             text += f", bidirectional={self.bidirectional}"
         return text
+
+
+def _projected_lstm(x, states, weights, reverse):
+    """An LSTM with projections (proj_size > 0), one step at a time from the ops: the state
+    h_t = W_hr (σ(o) ⊙ tanh(c_t)) is projected down from the cell's width."""
+    w_ih, w_hh, *biases, w_hr = weights
+    b_ih, b_hh = biases or (None, None)
+    h, c = states
+    outputs = []
+    for t in (reversed(range(x.shape[0])) if reverse else range(x.shape[0])):
+        gates = F.linear(x[t], w_ih, b_ih) + F.linear(h, w_hh, b_hh)
+        i, f, g, o = gates.chunk(4, 1)
+        c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
+        h = F.linear(ops.sigmoid(o) * ops.tanh(c), w_hr)
+        outputs.append(h)
+    return ops.stack(outputs[::-1] if reverse else outputs, 0), (h, c)
 
 
 class RNN(RNNBase):
