@@ -126,12 +126,9 @@ class Function:
             result = cls._node_class.apply(*tensors, template=template, function_ctx=ctx)
         except _UserError as carrier:  # the user's own exception, unchanged
             raise carrier.error.with_traceback(carrier.error.__traceback__) from None
-        if ctx._out_shapes is None and not ctx._constants:
-            outputs = [result]
-        else:
-            pieces = iter(_split(result, ctx._out_shapes or ()))
-            outputs = [ctx._constants[k] if k in ctx._constants else next(pieces)
-                       for k in range(ctx._outputs)]
+        pieces = iter((result,) if ctx._out_shapes is None else _split(result, ctx._out_shapes))
+        outputs = [ctx._constants[k] if k in ctx._constants else next(pieces)
+                   for k in range(ctx._outputs)]
         for position, slot in ctx._dirty.items():
             outputs[position] = _made_in_place(args[slot], outputs[position], result.grad_fn)
         return outputs[0] if ctx._outputs == 1 and not ctx._out_shapes else tuple(outputs)
@@ -183,8 +180,7 @@ class _FunctionNode(Op):
         node.save_for_backward(*(None if t is None else t.array for t in ctx._to_save))
         ctx._to_save = ()
         single = isinstance(outputs, Tensor)
-        if single:
-            outputs = (outputs,)
+        outputs = (outputs,) if single else outputs
         if not (isinstance(outputs, (tuple, list)) and outputs and all(
                 isinstance(o, Tensor) for o in outputs)):
             raise _UserError(TypeError(f"{node.name}.forward must return a tensor or a tuple "
@@ -243,10 +239,10 @@ def _pack(node, ctx, outputs):
     if not outputs:  # none is differentiable: the node's output is empty
         ctx._out_shapes = ()
         return xp(node.ctx._constants[0].array).empty(0, dtype="float32")
-    dtypes = {o.dtype for o in outputs}
-    if len(dtypes) > 1 or next(iter(dtypes)).kind != "f":
-        raise _UserError(TypeError(f"{node.name}.forward: several outputs must all be "
-                                   f"floating tensors of one dtype, got {sorted(map(str, dtypes))}"))
+    dtypes = {o.dtype for o in outputs}  # (floating: the others are not differentiable)
+    if len(dtypes) > 1:
+        raise _UserError(TypeError(f"{node.name}.forward: its differentiable outputs must "
+                                   f"share one dtype, got {sorted(map(str, dtypes))}"))
     ctx._out_shapes = tuple(o.shape for o in outputs)
     return xp(outputs[0].array).concatenate([o.array.reshape(-1) for o in outputs])
 

@@ -158,17 +158,12 @@ def register_tensor_hook(tensor, fn) -> RemovableHandle:
                            "require grad")
     if tensor.grad_fn is None:
         return _add_leaf_hook(leaf_hooks, tensor, fn)
-    node = tensor.grad_fn
-    if "grad_hooks" not in node.__dict__:
-        global node_hooks
-        node_hooks += 1
-        node.grad_hooks = {}
-    return _add_hook(node.grad_hooks, fn)
+    return register_node_hook(tensor.grad_fn, "grad_hooks", fn)
 
 
 def register_node_hook(node, kind: str, fn) -> RemovableHandle:
-    """A node's own hook: kind "pre_hooks" (`node.register_prehook`) or "post_hooks"
-    (`node.register_hook`)."""
+    """A hook kept by a node: kind "grad_hooks" (a tensor hook on its output), "pre_hooks"
+    (`node.register_prehook`) or "post_hooks" (`node.register_hook`)."""
     if not callable(fn):
         raise TypeError(f"register_hook: the hook must be callable, got {fn!r}")
     if kind not in node.__dict__:

@@ -27,8 +27,6 @@ each application; with none registered the cost is one test of an empty tuple.
 """
 from __future__ import annotations
 
-import functools
-
 import numpy
 
 from .. import versions
@@ -82,7 +80,7 @@ class Op:
     pre_hooks: dict = {}
     post_hooks: dict = {}
     # PyTorch's name for the node where it is not the class name + "Backward0" (Reshape:
-    # "ViewBackward0"); a public function may rename its own node (`named` below).
+    # "ViewBackward0"); a public function may rename its own node (composites/node_names).
     torch_name: str = ""
 
     # Subclasses write these two as plain functions of (ctx, ...): the instance is the ctx.
@@ -203,28 +201,6 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<{self.backward_name} object at {id(self):#x}>"
-
-
-def named(result, torch_name: str):
-    """`result` (a tensor or a tuple of them) with its node named as PyTorch names the
-    function that made it: a loss composed of several ops prints
-    `grad_fn=<NllLossBackward0>`, as in PyTorch."""
-    for t in result if isinstance(result, (tuple, list)) else (result,):
-        if isinstance(t, Tensor) and t.grad_fn is not None:
-            t.grad_fn.torch_name = torch_name
-    return result
-
-
-def pytorch_node(torch_name: str):
-    """Decorates a public function whose results PyTorch makes with a `torch_name` node
-    (a result that is one of the arguments, returned as it is, keeps its own node)."""
-    def decorate(function):
-        @functools.wraps(function)
-        def naming(*args, **kwargs):
-            result = function(*args, **kwargs)
-            return result if any(result is a for a in args) else named(result, torch_name)
-        return naming
-    return decorate
 
 
 def _writable(ctx, scalar):

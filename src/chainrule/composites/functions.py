@@ -10,7 +10,7 @@ import numpy
 
 from .. import backend
 from ..autograd.broadcast import Expand
-from ..autograd.op import OpError, named
+from ..autograd.op import OpError
 from ..dtypes import promote_types
 from ..ops import elementwise as ew
 from ..ops.indexing import ExtremeAlong, Index, TakeAlongDim
@@ -19,6 +19,7 @@ from ..ops.reduction import Extreme, Mean, Sum, argextreme
 from ..ops.shape import Cat, Permute, Reshape, Stack, axis
 from ..ops.softmax import LogSoftmax, Softmax
 from ..tensor import Tensor, _as_array, lift
+from .node_names import index_node_name, named
 from .return_types import returns
 
 # What max, min, sort, topk, ... return with a dim, as PyTorch's return types.
@@ -326,7 +327,8 @@ def _promoted(tensors: list, among: list) -> list:
 
 
 def index(x: Tensor, key) -> Tensor:
-    return Index.apply(x, key=_array_key(key))
+    key = _array_key(key)
+    return named(Index.apply(x, key=key), index_node_name(key))
 
 
 def _array_key(key):

@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy
 
 from .. import backend
-from ..autograd.op import pytorch_node
 from ..backend import xp
 from ..ops.indexing import IndexAdd, PutAlongDim
 from ..tensor import Tensor, lift
 from . import functions as f
+from .node_names import pytorch_node
 
 
 def _key(dim: int, ndim: int, index) -> tuple:

@@ -5,12 +5,13 @@ import numpy
 
 from .. import versions
 from ..autograd.grad_mode import is_grad_enabled, no_grad
-from ..autograd.op import OpError, named
+from ..autograd.op import OpError
 from ..backend import to_arguments
 from ..ops import elementwise as ew
 from ..tensor import Tensor, lift
 from . import functions as f
 from . import pointwise as pf
+from .node_names import named
 
 
 def _compare(name):

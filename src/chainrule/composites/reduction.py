@@ -12,11 +12,11 @@ from collections import namedtuple
 import numpy
 
 from .. import backend
-from ..autograd.op import pytorch_node
 from ..backend import xp
 from ..ops.cumulative import CumProd, CumSum, Prod
 from ..tensor import Tensor
 from . import functions as f
+from .node_names import pytorch_node
 from .return_types import returns
 
 ValuesIndices = f.ValuesIndices

@@ -11,9 +11,9 @@ import math
 
 import numpy
 
-from ..autograd.op import named, pytorch_node
 from ..tensor import Tensor
 from . import functions as f
+from .node_names import named, pytorch_node
 
 
 def _dim(dim: int, ndim: int) -> int:

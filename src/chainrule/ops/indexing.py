@@ -19,18 +19,6 @@ class Index(Op):
     def backward(ctx, grad):
         return (IndexAdd.call(grad, shape=ctx.source, key=ctx.key),)
 
-    @property
-    def backward_name(self) -> str:
-        """PyTorch's node for x[key]: Index for an array key, else its last basic step (an
-        int selects, a slice slices, None unsqueezes)."""
-        parts = self.key if isinstance(self.key, tuple) else (self.key,)
-        if self.torch_name or any(getattr(part, "ndim", 0) > 0 for part in parts):
-            return self.torch_name or "IndexBackward0"
-        steps = ["UnsqueezeBackward0" if part is None else "SliceBackward0"
-                 if isinstance(part, slice) else "SelectBackward0"
-                 for part in parts if part is not Ellipsis and part != slice(None)]
-        return steps[-1] if steps else "AliasBackward0"
-
 
 class IndexAdd(Op):
     # y = zeros(shape) with y[key] += x;  dL/dx = dL/dy[key]

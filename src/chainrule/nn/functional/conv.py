@@ -6,8 +6,8 @@ depth planes (`volumetric.py`).
 """
 from __future__ import annotations
 
-from ...autograd.op import pytorch_node
 from ...composites.functions import reshape
+from ...composites.node_names import pytorch_node
 from ...ops.conv import Conv2d
 from ...tensor import Tensor
 from .volumetric import convolve_planes

@@ -10,8 +10,8 @@ convolution (for the input) and a weight-gradient product (for the weight). The 
 """
 from __future__ import annotations
 
-from ...autograd.op import pytorch_node
 from ...composites.functions import reshape
+from ...composites.node_names import pytorch_node
 from ...ops.conv import ConvTranspose
 from ...tensor import Tensor
 from .conv import _check_shapes, _per_axis

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy
 
-from ...autograd.op import pytorch_node
 from ...composites import functions
+from ...composites.node_names import pytorch_node
 from ...tensor import Tensor
 from .misc import pad
 from .normalization import normalized_shape_tuple

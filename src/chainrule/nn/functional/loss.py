@@ -11,8 +11,8 @@ from __future__ import annotations
 import warnings
 
 from ... import backend
-from ...autograd.op import pytorch_node
 from ...backend import xp
+from ...composites.node_names import pytorch_node
 from ...creation import as_tensor
 from ...ops.indexing import TakeAlongDim
 from ...ops.loss import (

@@ -6,8 +6,8 @@ Each is written with clamp/where/products of existing ops, so its derivative is 
 from __future__ import annotations
 
 from ... import backend
-from ...autograd.op import pytorch_node
 from ...composites import functions
+from ...composites.node_names import pytorch_node
 from ...ops.piecewise import Hardsigmoid
 from ...tensor import Tensor
 from .activation import _floating

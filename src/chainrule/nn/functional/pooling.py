@@ -5,9 +5,9 @@ All run the 2-D ops of `ops.pooling` (a loop over kernel offsets, see the note t
 """
 from __future__ import annotations
 
-from ...autograd.op import pytorch_node
 from ...backend import xp
 from ...composites.functions import mean, reshape
+from ...composites.node_names import pytorch_node
 from ...ops.pooling import (
     MaxPool2d,
     Separable2d,

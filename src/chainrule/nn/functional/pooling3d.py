@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 
-from ...autograd.op import pytorch_node
 from ...backend import xp
 from ...composites.functions import reshape
+from ...composites.node_names import pytorch_node
 from ...tensor import Tensor
 from .pooling import _tuple, adaptive_avg_pool2d, avg_pool2d, max_pool1d, max_pool2d
 

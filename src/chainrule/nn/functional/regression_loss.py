@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 import warnings
 
-from ...autograd.op import pytorch_node
 from ...composites import functions
+from ...composites.node_names import pytorch_node
 from ...tensor import Tensor
 from .loss import _as_tensor, _reduce, _same_size_warning, _weighted_reduce, legacy_reduction
 

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import math
 
-from ...autograd.op import named, pytorch_node
 from ...backend import xp
 from ...composites.functions import index, matmul
+from ...composites.node_names import named, pytorch_node
 from ...tensor import Tensor
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from .pooling3d import adaptive_avg_pool3d

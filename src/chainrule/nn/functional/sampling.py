@@ -19,9 +19,9 @@ from __future__ import annotations
 import itertools
 import math
 
-from ...autograd.op import pytorch_node
 from ...backend import xp
 from ...composites.functions import abs, clamp, gather, matmul, reshape, where  # noqa: A004
+from ...composites.node_names import pytorch_node
 from ...tensor import Tensor
 from .resize import cubic_weights
 

@@ -6,8 +6,8 @@ follows from theirs by the chain rule (e.g. d silu/dx = σ(x) (1 + x (1 - σ(x))
 """
 from __future__ import annotations
 
-from ...autograd.op import pytorch_node
 from ...composites import functions
+from ...composites.node_names import pytorch_node
 from ...ops.activation import LogSigmoid
 from ...tensor import Tensor
 from .activation import _floating, softmax

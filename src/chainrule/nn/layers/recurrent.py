@@ -16,8 +16,8 @@ import numbers
 import warnings
 
 from ... import backend, creation
-from ...autograd.op import named
 from ...composites import functions as ops
+from ...composites.node_names import named
 from ...ops.recurrent import GRUSequence, LSTMSequence, RNNSequence
 from ...tensor import Tensor
 from .. import functional as F
