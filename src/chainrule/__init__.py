@@ -20,6 +20,7 @@ from . import data, distributions, explain, nn, optim, train, utils  # noqa: E40
 from .serialize import LoadError, SaveError, load, save  # noqa: E402
 from . import io  # noqa: E402  (PyTorch checkpoints, ONNX, DLPack)
 from . import serialization  # noqa: E402,F401  (torch.serialization)
+from . import multiprocessing  # noqa: E402,F401  (torch.multiprocessing, tensors shared)
 from .io import from_dlpack, onnx, to_dlpack  # noqa: E402
 from .composites.functions import (abs, add, argmax, argmin, cat, clamp, clone, concatenate,
                                    div, exp, expand, flatten, gather, log, log_softmax,

@@ -390,7 +390,10 @@ class Module:
         return self.to(dst_type)
 
     def share_memory(self) -> "Module":
-        """Nothing to do: a module's arrays live in this one process."""
+        """Every parameter and buffer into shared memory (Tensor.share_memory_), so that
+        processes given this module through torch.multiprocessing update the same numbers."""
+        for tensor in [*self.parameters(), *self.buffers()]:
+            tensor.share_memory_()
         return self
 
     def compile(self, *args, **kwargs) -> None:
