@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..tensor import Tensor
 from .bernoulli import Bernoulli
 from .categorical import Categorical
+from .independent import Independent
 from .normal import Normal
 
 
@@ -12,7 +13,7 @@ def kl_divergence(p, q) -> Tensor:
     if type(p) is not type(q) or type(p) not in _RULES:
         raise NotImplementedError(f"kl_divergence: no closed form for {type(p).__name__} "
                                   f"against {type(q).__name__} (chainrule has Normal, "
-                                  "Categorical and Bernoulli pairs)")
+                                  "Categorical, Bernoulli and Independent pairs)")
     return _RULES[type(p)](p, q)
 
 
@@ -34,4 +35,13 @@ def _bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
             + (1 + q.logits.exp()).log())
 
 
-_RULES = {Normal: _normal, Categorical: _categorical, Bernoulli: _bernoulli}
+def _independent(p: Independent, q: Independent) -> Tensor:
+    # KL of independent parts: the sum of the parts' KL over the event dimensions
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError("kl_divergence: Independent distributions over different "
+                                  "event dimensions")
+    return p._sum_event(kl_divergence(p.base_dist, q.base_dist))
+
+
+_RULES = {Normal: _normal, Categorical: _categorical, Bernoulli: _bernoulli,
+          Independent: _independent}

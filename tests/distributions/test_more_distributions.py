@@ -1,0 +1,100 @@
+"""Uniform, Exponential, Laplace and Independent (distributions/) against
+torch.distributions: moments, log_prob, cdf, entropy, their gradients, the shapes and the
+spread of samples, and kl_divergence of Independent pairs."""
+import numpy
+import pytest
+import torch
+
+import chainrule as cr
+from chainrule import distributions as D
+
+LOW, HIGH = [-1.0, 0.5, 2.0], [1.0, 0.75, 5.0]
+CASES = {  # name: (params, values at which to score)
+    "Uniform": ((LOW, HIGH), [0.3, 0.7, 4.0]),
+    "Exponential": (([0.5, 1.0, 3.0],), [0.1, 2.0, 0.7]),
+    "Laplace": (([0.0, 1.0, -2.0], [1.0, 0.3, 2.0]), [0.4, -1.0, 3.0]),
+}
+
+
+def build(m, name, params):
+    tensors = [m.tensor(p, dtype=m.float64, requires_grad=True) for p in params]
+    return getattr(m.distributions, name)(*tensors), tensors
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_moments_log_prob_cdf_entropy_and_gradients_match_torch(name):
+    params, values = CASES[name]
+    results = []
+    for m in (cr, torch):
+        dist, tensors = build(m, name, params)
+        value = m.tensor(values, dtype=m.float64)
+        scores = [dist.mean, dist.variance, dist.stddev, dist.log_prob(value), dist.cdf(value),
+                  dist.entropy()]
+        finite = dist.log_prob(value)[:2].sum() + dist.entropy().sum()
+        finite.backward()
+        results.append([s.detach().numpy() for s in scores] + [t.grad.numpy() for t in tensors])
+    for ours, theirs in zip(*results):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_samples_have_pytorchs_shape_and_spread(name):
+    params, _ = CASES[name]
+    cr.manual_seed(0)
+    dist, tensors = build(cr, name, params)
+    theirs, _ = build(torch, name, params)
+    draws = dist.rsample((20000,))
+    assert tuple(draws.shape) == tuple(theirs.rsample((20000,)).shape) == (20000, 3)
+    numpy.testing.assert_allclose(draws.detach().numpy().mean(0), dist.mean.detach().numpy(),
+                                  atol=0.06)
+    numpy.testing.assert_allclose(draws.detach().numpy().var(0),
+                                  dist.variance.detach().numpy(), rtol=0.08)
+    draws.sum().backward()  # reparameterised: the draws carry gradients to the parameters
+    assert all(t.grad is not None for t in tensors)
+    assert not dist.sample((2,)).requires_grad
+
+
+def test_a_value_outside_the_support_is_refused_unless_validate_args_is_false():
+    scores = []
+    for m in (cr, torch):
+        value = m.tensor([-1.0, 1.0, 2.0])
+        for name, params in (("Uniform", (0.0, 2.0)), ("Exponential", (1.5,))):
+            kind, tensors = getattr(m.distributions, name), [m.tensor(p) for p in params]
+            with pytest.raises(ValueError, match="support"):
+                kind(*tensors).log_prob(value)
+            scores.append(kind(*tensors, validate_args=False).log_prob(value).numpy())
+    numpy.testing.assert_allclose(scores[0], scores[2])
+    numpy.testing.assert_allclose(scores[1], scores[3])
+
+
+def independent(m):
+    loc = m.tensor([[0.0, 1.0, 2.0], [1.0, -1.0, 0.5]], dtype=m.float64, requires_grad=True)
+    scale = m.tensor([[1.0, 2.0, 0.5], [0.3, 1.0, 1.5]], dtype=m.float64)
+    base = m.distributions.Normal(loc, scale)
+    return m.distributions.Independent(base, 1), loc
+
+
+def test_independent_sums_over_its_event_dimensions_as_pytorch():
+    (ours, our_loc), (theirs, their_loc) = independent(cr), independent(torch)
+    assert (ours.batch_shape, ours.event_shape) == (tuple(theirs.batch_shape),
+                                                    tuple(theirs.event_shape)) == ((2,), (3,))
+    value = numpy.array([[0.5, 0.5, 0.5], [1.0, 2.0, 3.0]])
+    for a, b in ((ours.log_prob(cr.tensor(value)), theirs.log_prob(torch.tensor(value))),
+                 (ours.entropy(), theirs.entropy())):
+        numpy.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
+    ours.log_prob(cr.tensor(value)).sum().backward()
+    theirs.log_prob(torch.tensor(value)).sum().backward()
+    numpy.testing.assert_allclose(our_loc.grad.numpy(), their_loc.grad.numpy(), rtol=1e-12)
+    assert tuple(ours.rsample((4,)).shape) == tuple(theirs.rsample((4,)).shape) == (4, 2, 3)
+    with pytest.raises(ValueError):
+        D.Independent(ours.base_dist, 3)
+
+
+def test_kl_of_independent_normals_matches_torch():
+    kls = []
+    for m in (cr, torch):
+        p, _ = independent(m)
+        q = m.distributions.Independent(m.distributions.Normal(
+            m.zeros(2, 3, dtype=m.float64), m.ones(2, 3, dtype=m.float64)), 1)
+        kls.append(m.distributions.kl_divergence(p, q).detach().numpy())
+    numpy.testing.assert_allclose(kls[0], kls[1], rtol=1e-12)
