@@ -98,3 +98,49 @@ def test_kl_of_independent_normals_matches_torch():
             m.zeros(2, 3, dtype=m.float64), m.ones(2, 3, dtype=m.float64)), 1)
         kls.append(m.distributions.kl_divergence(p, q).detach().numpy())
     numpy.testing.assert_allclose(kls[0], kls[1], rtol=1e-12)
+
+
+def mvn_params(batch: bool):
+    rng = numpy.random.default_rng(0)
+    b = rng.standard_normal((2, 3, 3) if batch else (3, 3))
+    covariance = b @ numpy.swapaxes(b, -1, -2) + 3 * numpy.eye(3)
+    return rng.standard_normal((2, 3) if batch else (3,)), covariance
+
+
+@pytest.mark.parametrize("form", ["covariance_matrix", "precision_matrix", "scale_tril"])
+@pytest.mark.parametrize("batch", [False, True])
+def test_multivariate_normal_matches_torch(form, batch):
+    loc, covariance = mvn_params(batch)
+    matrix = {"covariance_matrix": covariance, "precision_matrix": numpy.linalg.inv(covariance),
+              "scale_tril": numpy.linalg.cholesky(covariance)}[form]
+    value = numpy.array([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]])
+    results = []
+    for m in (cr, torch):
+        mu = m.tensor(loc, requires_grad=True)
+        given = m.tensor(matrix, requires_grad=True)
+        dist = m.distributions.MultivariateNormal(mu, **{form: given})
+        scores = [dist.mean, dist.variance, dist.covariance_matrix, dist.scale_tril,
+                  dist.precision_matrix, dist.log_prob(m.tensor(value)), dist.entropy()]
+        (dist.log_prob(m.tensor(value)).sum() + dist.entropy().sum()).backward()
+        results.append([s.detach().numpy() for s in scores] + [mu.grad.numpy(),
+                                                               given.grad.numpy()])
+        assert tuple(dist.rsample((5,)).shape) == (5, *(2,) * batch, 3)
+        assert (tuple(dist.batch_shape), tuple(dist.event_shape)) == ((2,) * batch, (3,))
+    for ours, theirs in zip(*results):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_multivariate_normal_samples_have_its_covariance():
+    loc, covariance = mvn_params(False)
+    cr.manual_seed(0)
+    draws = D.MultivariateNormal(cr.tensor(loc), covariance_matrix=cr.tensor(covariance)
+                                 ).sample((40000,)).numpy()
+    numpy.testing.assert_allclose(draws.mean(0), loc, atol=0.05)
+    numpy.testing.assert_allclose(numpy.cov(draws.T), covariance, atol=0.15)
+
+
+def test_multivariate_normal_refuses_a_matrix_that_is_not_positive_definite():
+    with pytest.raises(ValueError, match="positive definite"):
+        D.MultivariateNormal(cr.zeros(2), covariance_matrix=cr.tensor([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(ValueError, match="exactly one"):
+        D.MultivariateNormal(cr.zeros(2))

@@ -1,7 +1,7 @@
 """`chainrule.distributions`: the probability distributions PyTorch programs sample from and
-score (`torch.distributions`): a policy's `Categorical`, a VAE's `Normal` (a vector's:
-`Independent(Normal(μ, σ), 1)`), `Bernoulli`, `Uniform`, `Exponential`, `Laplace`, and
-`kl_divergence` between two of a kind. Built from chainrule's differentiable functions, so
+score (`torch.distributions`): a policy's `Categorical`, a VAE's `Normal` (over a vector:
+`Independent(Normal(μ, σ), 1)`, or `MultivariateNormal` with a full covariance),
+`Bernoulli`, `Uniform`, `Exponential`, `Laplace`, and `kl_divergence` between two of a kind. Built from chainrule's differentiable functions, so
 `log_prob`, `entropy`, `rsample` and `kl_divergence` carry gradients to the parameters."""
 from . import bernoulli, categorical, kl, normal  # noqa: F401
 from .bernoulli import Bernoulli
@@ -11,8 +11,9 @@ from .exponential import Exponential
 from .independent import Independent
 from .kl import kl_divergence
 from .laplace import Laplace
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Categorical", "Distribution", "Exponential", "Independent",
-           "Laplace", "Normal", "Uniform", "kl_divergence"]
+           "Laplace", "MultivariateNormal", "Normal", "Uniform", "kl_divergence"]
