@@ -1,8 +1,9 @@
 """`chainrule.distributions`: the probability distributions PyTorch programs sample from and
 score (`torch.distributions`): a policy's `Categorical`, a VAE's `Normal` (over a vector:
 `Independent(Normal(μ, σ), 1)`, or `MultivariateNormal` with a full covariance),
-`Bernoulli`, `Uniform`, `Exponential`, `Laplace`, and `kl_divergence` between two of a kind. Built from chainrule's differentiable functions, so
-`log_prob`, `entropy`, `rsample` and `kl_divergence` carry gradients to the parameters."""
+`Bernoulli`, `Uniform`, `Exponential`, `Laplace`, and `kl_divergence` between two of a
+kind. Built from chainrule's differentiable functions, so `log_prob`, `entropy`, `rsample`
+and `kl_divergence` carry gradients to the parameters."""
 from . import bernoulli, categorical, kl, normal  # noqa: F401
 from .bernoulli import Bernoulli
 from .categorical import Categorical

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import math
 
+from ..composites.assorted import broadcast_shapes
 from ..composites.matrix import inverse
 from ..creation import randn
 from ..ops.matrix import Cholesky
-from ..composites.assorted import broadcast_shapes
 from ..tensor import Tensor
 from .distribution import Distribution
 
