@@ -144,3 +144,35 @@ def test_multivariate_normal_refuses_a_matrix_that_is_not_positive_definite():
         D.MultivariateNormal(cr.zeros(2), covariance_matrix=cr.tensor([[1.0, 2.0], [2.0, 1.0]]))
     with pytest.raises(ValueError, match="exactly one"):
         D.MultivariateNormal(cr.zeros(2))
+
+
+def test_normal_cdf_and_icdf_match_torch():
+    results = []
+    for m in (cr, torch):
+        loc = m.tensor([0.0, 1.0, -2.0], dtype=m.float64, requires_grad=True)
+        dist = m.distributions.Normal(loc, m.tensor([1.0, 0.5, 2.0], dtype=m.float64))
+        cdf = dist.cdf(m.tensor([0.3, 1.0, 0.0], dtype=m.float64))
+        icdf = dist.icdf(m.tensor([0.1, 0.5, 0.975], dtype=m.float64))
+        (cdf.sum() + icdf.sum()).backward()
+        results.append([cdf.detach().numpy(), icdf.detach().numpy(), loc.grad.numpy()])
+    for ours, theirs in zip(*results):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-10)
+
+
+def test_kl_of_multivariate_normals_and_of_uniforms_matches_torch():
+    loc, covariance = mvn_params(True)
+    other = covariance[::-1].copy() + numpy.eye(3)
+    kls = []
+    for m in (cr, torch):
+        mu = m.tensor(loc, requires_grad=True)
+        p = m.distributions.MultivariateNormal(mu, covariance_matrix=m.tensor(covariance))
+        q = m.distributions.MultivariateNormal(m.zeros(3, dtype=m.float64),
+                                               covariance_matrix=m.tensor(other))
+        kl = m.distributions.kl_divergence(p, q)
+        kl.sum().backward()
+        u = m.distributions.kl_divergence(
+            m.distributions.Uniform(m.tensor([0.0, 0.0]), m.tensor([1.0, 3.0])),
+            m.distributions.Uniform(m.tensor([-1.0, 1.0]), m.tensor([2.0, 4.0])))
+        kls.append([kl.detach().numpy(), mu.grad.numpy(), u.numpy()])
+    for ours, theirs in zip(*kls):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-6)
