@@ -221,8 +221,11 @@ class Module:
             yield m
 
     def named_children(self):
+        """Each child once, under its first name (a module held twice is one child)."""
+        seen = set()
         for name, child in self._modules.items():
-            if child is not None:
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
                 yield name, child
 
     def children(self) -> Iterator["Module"]:
