@@ -334,3 +334,17 @@ def test_in_place_methods_write_into_a_reduction_over_every_element():
     (gg,) = cr.autograd.grad(g.sum(), x)
     expected = (1 - x.detach() * x.detach().sum() / norm.detach() ** 2) / norm.detach()
     assert numpy.allclose(gg.numpy(), expected.numpy())
+
+
+def test_an_in_place_change_after_a_use_keeps_the_earlier_use_on_the_old_node():
+    """A node remembers its inputs' nodes as they were when it ran (PyTorch's edges): y
+    used by `y + 1`, then changed by `y.mul_(3)`, gives both uses their own gradient."""
+    grads = []
+    for m in (cr, torch):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        z = y + 1
+        y.mul_(3)
+        (z + y).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1] == [8.0, 8.0]

@@ -25,13 +25,6 @@ from .einsum import einsum
 PUBLIC: dict = {}
 
 
-def _alias(t: Tensor) -> Tensor:
-    """Another tensor object standing for t as it is now (same array, same node)."""
-    old = Tensor._wrap(t.array)
-    old.grad_fn, old.requires_grad = t.grad_fn, t.requires_grad
-    return old
-
-
 def inplace(function, name: str):
     def method(self, *args, **kwargs):
         recording = is_grad_enabled() and (self.requires_grad or any(
@@ -40,7 +33,7 @@ def inplace(function, name: str):
             raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
                                "an in-place operation (update it under no_grad() or through "
                                ".data)")
-        result = function(_alias(self) if recording else self, *args, **kwargs)
+        result = function(f.alias(self) if recording else self, *args, **kwargs)
         if recording:
             self.array, self.grad_fn = result.array, result.grad_fn
             self.requires_grad = result.requires_grad
@@ -63,7 +56,7 @@ def reshaping_inplace(function, name: str):
         if recording and self.is_leaf:
             raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
                                "an in-place operation")
-        result = function(_alias(self) if recording else self, *args, **kwargs)
+        result = function(f.alias(self) if recording else self, *args, **kwargs)
         self.array = result.array
         if recording:
             self.grad_fn = result.grad_fn

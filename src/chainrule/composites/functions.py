@@ -298,6 +298,14 @@ def stack(tensors, dim: int = 0) -> Tensor:
     return Stack.apply(*tensors, dim=dim)
 
 
+def alias(t: Tensor) -> Tensor:
+    """Another tensor object standing for t as it is now (same array, same node): what an
+    in-place change inside the graph records as its input before t takes the new node."""
+    old = Tensor._wrap(t.array)
+    old.grad_fn, old.requires_grad = t.grad_fn, t.requires_grad
+    return old
+
+
 def index(x: Tensor, key) -> Tensor:
     return Index.apply(x, key=_array_key(key))
 
