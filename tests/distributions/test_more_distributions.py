@@ -176,3 +176,48 @@ def test_kl_of_multivariate_normals_and_of_uniforms_matches_torch():
         kls.append([kl.detach().numpy(), mu.grad.numpy(), u.numpy()])
     for ours, theirs in zip(*kls):
         numpy.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+TRANSFORMS = {
+    "logistic (nflib's prior)": lambda m: m.distributions.TransformedDistribution(
+        m.distributions.Uniform(m.zeros(2, dtype=m.float64), m.ones(2, dtype=m.float64)),
+        m.distributions.SigmoidTransform().inv),
+    "log-normal": lambda m: m.distributions.TransformedDistribution(
+        m.distributions.Normal(m.tensor([0.0, 0.5], dtype=m.float64),
+                               m.tensor([1.0, 0.3], dtype=m.float64)),
+        [m.distributions.ExpTransform(),
+         m.distributions.AffineTransform(m.tensor(1.0, dtype=m.float64),
+                                         m.tensor(2.0, dtype=m.float64))]),
+    "tanh-squashed, one event": lambda m: m.distributions.TransformedDistribution(
+        m.distributions.Normal(m.zeros(2, dtype=m.float64), m.ones(2, dtype=m.float64)),
+        [m.distributions.TanhTransform(),
+         m.distributions.AffineTransform(0.0, m.tensor([2.0, 3.0], dtype=m.float64),
+                                         event_dim=1)]),
+}
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+def test_transformed_distributions_score_as_pytorch(name):
+    value = numpy.array([[1.7, 1.9], [1.2, 2.4]])
+    results = []
+    for m in (cr, torch):
+        dist = TRANSFORMS[name](m)
+        y = m.tensor(value, requires_grad=True)
+        log_prob = dist.log_prob(y)
+        log_prob.sum().backward()
+        results.append([log_prob.detach().numpy(), y.grad.numpy(),
+                        (tuple(dist.batch_shape), tuple(dist.event_shape)),
+                        tuple(dist.sample((5,)).shape), dist.has_rsample])
+    numpy.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-9)
+    numpy.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-9)
+    assert results[0][2:] == results[1][2:]
+
+
+def test_a_transform_and_its_inverse_undo_each_other():
+    x = cr.tensor([-2.0, 0.0, 1.5], dtype=cr.float64)
+    for t in (D.ExpTransform(), D.SigmoidTransform(), D.TanhTransform(),
+              D.AffineTransform(1.0, 3.0)):
+        numpy.testing.assert_allclose(t.inv(t(x)).numpy(), x.numpy(), rtol=1e-9)
+        assert t.inv.inv is t
+        numpy.testing.assert_allclose(t.inv.log_abs_det_jacobian(t(x), x).numpy(),
+                                      -t.log_abs_det_jacobian(x, t(x)).numpy())
