@@ -17,7 +17,18 @@ from .. import predicates, versions
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.op import OpError
 from ..tensor import Tensor
-from . import assorted, grouped, indexing, matrix, operators, reduction, shape, sparse_coo, tensor_methods
+from . import (
+    assorted,
+    factorizations,
+    grouped,
+    indexing,
+    matrix,
+    operators,
+    reduction,
+    shape,
+    sparse_coo,
+    tensor_methods,
+)
 from . import functions as f
 from . import pointwise as pf
 from .einsum import einsum
@@ -92,6 +103,7 @@ _register(assorted.FUNCTIONS, in_place=("clamp_min", "clamp_max", "heaviside", "
                                                 "lcm", "ldexp", "renorm", "mvlgamma"))
 PUBLIC_INPLACE["nextafter_"] = inplace(assorted.nextafter, "nextafter_")
 _register(matrix.FUNCTIONS)
+_register(factorizations.FUNCTIONS)  # lu, lu_unpack
 _register({"index_reduce": grouped.index_reduce, "histogramdd": grouped.histogramdd},
           in_place=("index_reduce",))
 PUBLIC_INPLACE.update({name + "_": inplace(pf.FUNCTIONS[name], name + "_")
