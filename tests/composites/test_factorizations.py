@@ -37,3 +37,12 @@ def test_lu_with_infos_and_its_refusals():
         w.lu()
     with cr.no_grad():
         assert w.lu()[0].tolist() == cr.eye(3).tolist()
+
+
+def test_lu_and_lu_unpack_write_into_out_tensors():
+    a = cr.tensor([[4.0, 3.0], [6.0, 3.0]])
+    packed, pivots = cr.zeros(2, 2), cr.zeros(2, dtype=cr.int32)
+    assert cr.lu(a, out=(packed, pivots))[0] is packed
+    p, lower, upper = cr.zeros(2, 2), cr.zeros(2, 2), cr.zeros(2, 2)
+    cr.lu_unpack(packed, pivots, out=(p, lower, upper))
+    assert (p @ lower @ upper).tolist() == a.tolist()

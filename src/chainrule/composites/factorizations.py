@@ -11,10 +11,11 @@ import scipy.linalg
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from . import functions as f
+from .out_forms import with_out
 from .shape import tril, triu
 
 
-def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out=None):  # noqa: N803
+def lu(A: Tensor, pivot: bool = True, get_infos: bool = False):  # noqa: N803
     """(LU, pivots[, infos]) of a batch of matrices: LU holds L below the diagonal (its
     unit diagonal left out) and U on and above it."""
     if not pivot:
@@ -64,4 +65,4 @@ def _permutations(pivots: numpy.ndarray, m: int, dtype) -> numpy.ndarray:
     return numpy.stack(result).reshape(*batch, m, m) if result else numpy.eye(m, dtype=dtype)
 
 
-FUNCTIONS = {"lu": lu, "lu_unpack": lu_unpack}
+FUNCTIONS = {"lu": with_out(lu), "lu_unpack": with_out(lu_unpack)}  # out=(tensors, ...)
