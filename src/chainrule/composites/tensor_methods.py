@@ -89,6 +89,16 @@ def new(self, *data) -> Tensor:
     return Tensor(*data, dtype=self.dtype, device=self.device)
 
 
+def share_memory_(self) -> Tensor:
+    """Move the numbers into shared memory (kernels/shared.py), where another process that
+    gets this tensor through torch.multiprocessing maps the same numbers, so each sees the
+    other's in-place updates (Hogwild training). A GPU tensor stays where it is, as in
+    PyTorch; views made before the move keep the old numbers."""
+    if backend.device_of(self.array) == "cpu":
+        self.array = shared.shared_copy(self.array)
+    return self
+
+
 def retains_grad(self) -> bool:
     """Whether retain_grad() was called on this non-leaf tensor."""
     hooks = getattr(self.grad_fn, "grad_hooks", {})
@@ -158,16 +168,6 @@ def put(self, index, source: Tensor, accumulate: bool = False) -> Tensor:
 def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
     backend.xp(self.array).fill_diagonal(self.array, fill_value, wrap=wrap)
     versions.bump(self.array)
-    return self
-
-
-def share_memory_(self) -> Tensor:
-    """Move the numbers into shared memory (kernels/shared.py), where another process that
-    gets this tensor through torch.multiprocessing maps the same numbers, so each sees the
-    other's in-place updates (Hogwild training). A GPU tensor stays where it is, as in
-    PyTorch; views made before the move keep the old numbers."""
-    if backend.device_of(self.array) == "cpu":
-        self.array = shared.shared_copy(self.array)
     return self
 
 
