@@ -30,6 +30,8 @@ def test_moments_log_prob_cdf_entropy_and_gradients_match_torch(name):
         value = m.tensor(values, dtype=m.float64)
         scores = [dist.mean, dist.variance, dist.stddev, dist.log_prob(value), dist.cdf(value),
                   dist.entropy()]
+        if name == "Uniform":
+            scores.append(dist.icdf(m.tensor([0.1, 0.5, 0.9], dtype=m.float64)))
         finite = dist.log_prob(value)[:2].sum() + dist.entropy().sum()
         finite.backward()
         results.append([s.detach().numpy() for s in scores] + [t.grad.numpy() for t in tensors])
