@@ -25,7 +25,7 @@ LAYERS = [
     ("distributed",),          # process groups: only tensors (nn.parallel builds on them)
     ("nn", "distributions", "func"),  # distributions: torch.distributions; func: torch.func
     ("optim",),
-    ("data", "utils"),         # utils.data: the data layer at PyTorch's import path
+    ("data", "utils", "multiprocessing"),  # utils.data: the data layer at PyTorch's import path
     ("io", "serialize", "serialization"),
     ("train",),
     ("explain",),

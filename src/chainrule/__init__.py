@@ -12,8 +12,8 @@ composites.install(Tensor)  # x + y, x.sum(), x.to(), x[0], x.sin_(), x.split(),
 diagnostics.install(autograd)  # cr.autograd.detect_anomaly, cr.autograd.gradcheck, ...
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (bool_ as bool, default_dtype as get_default_dtype, float16, float32,
-                      float64, get_rng_state, int32, int64, set_default_dtype, set_rng_state,
-                      uint8)
+                      float64, int32, int64, set_default_dtype, uint8)
+from .random import get_rng_state, set_rng_state
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, ones,
                        ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
 from . import data, distributions, explain, nn, optim, train, utils  # noqa: E402
@@ -22,6 +22,7 @@ from .func import vmap  # noqa: E402
 from .serialize import LoadError, SaveError, load, save  # noqa: E402
 from . import io  # noqa: E402  (PyTorch checkpoints, ONNX, DLPack)
 from . import serialization  # noqa: E402,F401  (torch.serialization)
+from . import multiprocessing  # noqa: E402,F401  (torch.multiprocessing, tensors shared)
 from .io import from_dlpack, onnx, to_dlpack  # noqa: E402
 from .composites.functions import (abs, add, argmax, argmin, cat, clamp, clone, concatenate,
                                    div, exp, expand, flatten, gather, log, log_softmax,

@@ -51,6 +51,11 @@ class device:  # noqa: N801 - PyTorch's name
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
+    def __reduce__(self):
+        """Pickled as its type and index (a Process's argument, a saved object), rebuilt
+        through the constructor: its attributes cannot be set one by one."""
+        return device, (self.type, self.index)
+
     def __enter__(self) -> "device":
         ENTERED.append(self)
         return self

@@ -3,10 +3,58 @@ independent stream passed as `generator=` (PyTorch's way to make one draw reprod
 without touching the global seed)."""
 from __future__ import annotations
 
+import contextlib
+import json
+
 import numpy
 
 from . import backend
-from .backend import get_rng_state, initial_seed, set_rng_state  # noqa: F401 - torch.random's
+from .backend import initial_seed
+from .tensor import Tensor
+
+
+def get_rng_state() -> Tensor:
+    """The global stream's state as a uint8 tensor, the kind PyTorch returns (its numbers:
+    NumPy's bit-generator state written as JSON), to clone, save and give set_rng_state."""
+    return _state_tensor(backend.get_rng_state())
+
+
+def set_rng_state(new_state: Tensor) -> None:
+    backend.set_rng_state(_state_dict(new_state, "set_rng_state"))
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled: bool = True, _caller: str = "fork_rng",
+             _devices_kw: str = "devices", device_type: str = "cuda"):
+    """Draws inside the block leave the global stream as it was: its state is saved on
+    entering and put back on leaving (torch.random.fork_rng; `enabled=False` does nothing)."""
+    if not enabled:
+        yield
+        return
+    saved = backend.get_rng_state()
+    try:
+        yield
+    finally:
+        backend.set_rng_state(saved)
+
+
+def _state_tensor(state: dict) -> Tensor:
+    return Tensor._wrap(numpy.frombuffer(json.dumps(state).encode(), dtype=numpy.uint8).copy())
+
+
+def _state_dict(state, caller: str) -> dict:
+    """The bit-generator state a tensor from get_rng_state holds (a dict passes as it is)."""
+    if isinstance(state, dict):
+        return state
+    if not isinstance(state, Tensor) or state.dtype != numpy.uint8:
+        given = f"{type(state).__name__} of {state.dtype}" if isinstance(state, Tensor) \
+            else type(state).__name__
+        raise TypeError(f"{caller}: expected a torch.ByteTensor from get_rng_state, got {given}")
+    try:
+        return json.loads(bytes(numpy.asarray(state.array, dtype=numpy.uint8)).decode())
+    except ValueError:
+        raise RuntimeError(f"{caller}: this state was not made by chainrule's get_rng_state "
+                           "(a PyTorch generator's state cannot be read)") from None
 
 
 class Generator:
@@ -30,11 +78,12 @@ class Generator:
     def initial_seed(self) -> int:
         return self._seed
 
-    def get_state(self) -> dict:
-        return self.numpy_generator.bit_generator.state
+    def get_state(self) -> Tensor:
+        """This stream's state as a uint8 tensor (as get_rng_state), for set_state."""
+        return _state_tensor(self.numpy_generator.bit_generator.state)
 
-    def set_state(self, state: dict) -> Generator:
-        self.numpy_generator.bit_generator.state = state
+    def set_state(self, new_state: Tensor) -> Generator:
+        self.numpy_generator.bit_generator.state = _state_dict(new_state, "Generator.set_state")
         return self
 
 
@@ -55,11 +104,11 @@ class _DefaultGenerator(Generator):
     def initial_seed(self) -> int:
         return initial_seed()
 
-    def get_state(self) -> dict:
+    def get_state(self) -> Tensor:
         return get_rng_state()
 
-    def set_state(self, state: dict) -> Generator:
-        set_rng_state(state)
+    def set_state(self, new_state: Tensor) -> Generator:
+        set_rng_state(new_state)
         return self
 
 

@@ -352,3 +352,17 @@ def test_backward_with_inputs_and_grad_tensors_as_torch():
     with pytest.raises(RuntimeError, match="cannot be empty"):
         x = cr.tensor([1.0], requires_grad=True)
         (x * 2).sum().backward(inputs=[])
+
+
+def test_an_in_place_change_after_a_use_keeps_the_earlier_use_on_the_old_node():
+    """A node remembers its inputs' nodes as they were when it ran (PyTorch's edges): y
+    used by `y + 1`, then changed by `y.mul_(3)`, gives both uses their own gradient."""
+    grads = []
+    for m in (cr, torch):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        z = y + 1
+        y.mul_(3)
+        (z + y).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1] == [8.0, 8.0]

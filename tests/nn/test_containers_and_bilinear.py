@@ -60,3 +60,45 @@ def test_parameter_dict_registers_its_parameters():
     assert list(params.keys()) == ["b"]
     with pytest.raises(KeyError):
         params["zz"]
+
+
+def _layers(m, n):
+    return [m.nn.Linear(i + 1, i + 2) for i in range(n)]
+
+
+def _shape(container):
+    """Each child's name and in_features (or the repeated module's), in order."""
+    return [(name, getattr(child, "in_features", None))
+            for name, child in container.named_children()]
+
+
+@pytest.mark.parametrize("kind", ["Sequential", "ModuleList"])
+def test_list_editing_renumbers_children_as_pytorch(kind):
+    """nflib's NSF_AR: `self.layers += [net(...)]` on a ModuleList."""
+    results = []
+    for m in (cr, torch):
+        make = getattr(m.nn, kind)
+        layers = _layers(m, 5)
+        box = make(*layers[:2]) if kind == "Sequential" else make(layers[:2])
+        box += make(layers[2]) if kind == "Sequential" else [layers[2]]
+        box.insert(1, layers[3])
+        popped = box.pop(0)
+        del box[1]
+        box.append(layers[4])
+        joined = box + box
+        box[0] = layers[0]
+        results.append((_shape(box), _shape(joined), list(joined._modules), popped.in_features,
+                        len(joined), len(list(joined.parameters()))))
+        if kind == "Sequential":
+            with pytest.raises(ValueError, match="only objects of Sequential"):
+                box += [layers[4]]
+    assert results[0] == results[1]
+
+
+def test_sequential_times_repeats_the_same_modules():
+    for m in (cr, torch):
+        block = m.nn.Sequential(m.nn.Linear(2, 2), m.nn.ReLU())
+        repeated = 2 * (block * 2)
+        assert len(repeated) == 8 and repeated[0] is repeated[2] is block[0]
+        assert list(repeated._modules) == [str(i) for i in range(8)]
+        assert [n for n, _ in repeated.named_children()] == ["0", "1"]  # each module once

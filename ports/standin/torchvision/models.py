@@ -67,7 +67,8 @@ class ResNet(nn.Module):
         return self.fc(self.avgpool(x).flatten(1))
 
 
-def resnet18(weights=None, progress=True, **kwargs):
-    if weights is not None:
+def resnet18(weights=None, progress=True, pretrained=False, **kwargs):
+    """`pretrained` is torchvision's older name for asking for the weights."""
+    if weights is not None or pretrained:
         raise ValueError("resnet18 stand-in: no pretrained weights offline (weights=None)")
     return ResNet([2, 2, 2, 2], **kwargs)

@@ -128,8 +128,7 @@ def _consumer_counts(root_node) -> dict:
         node = stack.pop()
         if node.inputs is None:
             raise RuntimeError(FREED)
-        for t in node.inputs:
-            parent = t.grad_fn
+        for parent in node.parents:
             if parent is not None:
                 if parent in counts:
                     counts[parent] += 1
@@ -183,13 +182,14 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
             if on_nodes and node.post_hooks:
                 input_grads = _node_hooks(node.post_hooks, _shaped(node, input_grads),
                                           create_graph, (out_grad,))
-            for t, g in zip(node.inputs, input_grads):
+            for t, parent, g in zip(node.inputs, node.parents, input_grads):
                 if g is None or not t._requires_grad:
                     continue
                 if g.shape != t.array.shape:
                     g = sum_to(g, t.array.shape)
-                parent = t.grad_fn
                 if parent is None:
+                    if t.grad_fn is not None:  # a constant here, given a node by x[k] = v later
+                        continue
                     if on_leaves and id(t) in on_leaves:
                         held[t] = held[t] + g if t in held else g
                     else:
@@ -206,7 +206,7 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
                 if counts[parent] == 0:
                     ready.append(parent)
             if not retain_graph:
-                node.inputs = None
+                node.inputs = node.parents = None
                 node.saved = None
                 node.out = None
                 node.__dict__.pop("aliases", None)

@@ -184,6 +184,9 @@ class Op:
                     if out.dtype.kind != "f":  # integers and booleans have no gradient
                         break
                     ctx.inputs = inputs
+                    # the inputs' nodes as they are now: an in-place change may give an
+                    # input tensor a newer node later (x[k] = v), which must not feed this one
+                    ctx.parents = tuple(t.grad_fn for t in inputs)
                     ctx.out = out
                     result.grad_fn = ctx
                     result._requires_grad = True

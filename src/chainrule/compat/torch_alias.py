@@ -17,6 +17,7 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import pathlib
 import sys
 import types
 
@@ -81,23 +82,45 @@ class _TorchFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__spec__ = module.__spec__.loader_state[1]
 
 
-@contextlib.contextmanager
-def torch_as_chainrule():
-    """Within the block, `import torch...` imports chainrule."""
+# A folder whose `torch` package turns itself into chainrule (spawned/torch/__init__.py):
+# put on the path that multiprocessing hands the processes it spawns, so that they import
+# chainrule for `torch` as their parent does.
+SPAWNED = str(pathlib.Path(__file__).resolve().parent / "spawned")
+
+
+def _alias_torch():
+    """Map `torch` and `torch.X` to chainrule in this process; returns the finder."""
     import chainrule
 
     finder = _TorchFinder()
-    hidden = {name: sys.modules.pop(name) for name in list(sys.modules)
-              if name == "torch" or name.startswith("torch.")}
     sys.meta_path.insert(0, finder)
     sys.modules["torch"] = chainrule
     for name, module in list(sys.modules.items()):   # modules at paths that are not files,
         if name.startswith("chainrule."):             # e.g. chainrule.nn.utils.rnn
             sys.modules.setdefault("torch" + name[len("chainrule"):], module)
+    return finder
+
+
+def alias_torch_for_good() -> None:
+    """`import torch` is chainrule for the rest of this process (a spawned child's)."""
+    if not any(isinstance(finder, _TorchFinder) for finder in sys.meta_path):
+        _alias_torch()
+
+
+@contextlib.contextmanager
+def torch_as_chainrule():
+    """Within the block, `import torch...` imports chainrule (in this process, and in the
+    processes multiprocessing spawns from it, through SPAWNED on their path)."""
+    hidden = {name: sys.modules.pop(name) for name in list(sys.modules)
+              if name == "torch" or name.startswith("torch.")}
+    finder = _alias_torch()
+    sys.path.insert(min(1, len(sys.path)), SPAWNED)  # after the script's own folder
     try:
         yield
     finally:
         sys.meta_path.remove(finder)
+        if SPAWNED in sys.path:
+            sys.path.remove(SPAWNED)
         for name in [n for n in sys.modules if n == "torch" or n.startswith("torch.")]:
             del sys.modules[name]
         sys.modules.update(hidden)

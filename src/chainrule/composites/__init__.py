@@ -17,19 +17,23 @@ from .. import predicates, versions
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.op import OpError
 from ..tensor import Tensor
-from . import assorted, grouped, indexing, matrix, operators, reduction, shape, sparse_coo, tensor_methods
+from . import (
+    assorted,
+    factorizations,
+    grouped,
+    indexing,
+    matrix,
+    operators,
+    reduction,
+    shape,
+    sparse_coo,
+    tensor_methods,
+)
 from . import functions as f
 from . import pointwise as pf
 from .einsum import einsum
 
 PUBLIC: dict = {}
-
-
-def _alias(t: Tensor) -> Tensor:
-    """Another tensor object standing for t as it is now (same array, same node)."""
-    old = Tensor._wrap(t.array)
-    old.grad_fn, old.requires_grad = t.grad_fn, t.requires_grad
-    return old
 
 
 def inplace(function, name: str):
@@ -40,7 +44,7 @@ def inplace(function, name: str):
             raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
                                "an in-place operation (update it under no_grad() or through "
                                ".data)")
-        result = function(_alias(self) if recording else self, *args, **kwargs)
+        result = function(f.alias(self) if recording else self, *args, **kwargs)
         if recording:
             self.array, self.grad_fn = result.array, result.grad_fn
             self.requires_grad = result.requires_grad
@@ -63,7 +67,7 @@ def reshaping_inplace(function, name: str):
         if recording and self.is_leaf:
             raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
                                "an in-place operation")
-        result = function(_alias(self) if recording else self, *args, **kwargs)
+        result = function(f.alias(self) if recording else self, *args, **kwargs)
         self.array = result.array
         if recording:
             self.grad_fn = result.grad_fn
@@ -99,6 +103,7 @@ _register(assorted.FUNCTIONS, in_place=("clamp_min", "clamp_max", "heaviside", "
                                                 "lcm", "ldexp", "renorm", "mvlgamma"))
 PUBLIC_INPLACE["nextafter_"] = inplace(assorted.nextafter, "nextafter_")
 _register(matrix.FUNCTIONS)
+_register(factorizations.FUNCTIONS)  # lu, lu_unpack
 _register({"index_reduce": grouped.index_reduce, "histogramdd": grouped.histogramdd},
           in_place=("index_reduce",))
 PUBLIC_INPLACE.update({name + "_": inplace(pf.FUNCTIONS[name], name + "_")

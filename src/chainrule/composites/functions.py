@@ -326,6 +326,14 @@ def _promoted(tensors: list, among: list) -> list:
     return [t if t.dtype == dtype else cast(t, dtype) for t in tensors]
 
 
+def alias(t: Tensor) -> Tensor:
+    """Another tensor object standing for t as it is now (same array, same node): what an
+    in-place change inside the graph records as its input before t takes the new node."""
+    old = Tensor._wrap(t.array)
+    old.grad_fn, old.requires_grad = t.grad_fn, t.requires_grad
+    return old
+
+
 def index(x: Tensor, key) -> Tensor:
     key = _array_key(key)
     return named(Index.apply(x, key=key), index_node_name(key))

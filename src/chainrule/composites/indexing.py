@@ -68,6 +68,15 @@ def index_fill(input: Tensor, dim: int, index, value) -> Tensor:  # noqa: A002
     return f.where(hit, f.cast(_value(value, input), input.dtype), input)
 
 
+def assigned(input: Tensor, key, value) -> Tensor:  # noqa: A002
+    """input with input[key] = value, as a new tensor: what `x[key] = value` records inside
+    the graph (gradients reach the value at those places and the input elsewhere)."""
+    key = f._array_key(key)
+    value = f.cast(_value(value, input), input.dtype)
+    placed = IndexAdd.apply(f.expand(value, input.array[key].shape), shape=input.shape, key=key)
+    return f.where(_hit(input, key), placed, input)
+
+
 def _hit(input: Tensor, key) -> Tensor:
     hit = xp(input.array).zeros(input.shape, bool)
     hit[key] = True

@@ -10,6 +10,7 @@ from ..backend import to_arguments
 from ..ops import elementwise as ew
 from ..tensor import Tensor, lift
 from . import functions as f
+from . import indexing
 from . import pointwise as pf
 from .node_names import named
 
@@ -76,11 +77,17 @@ def _getitem(self, key):
 
 
 def _setitem(self, key, value):
-    """In-place assignment into the array; only for tensors outside the graph (as PyTorch
-    forbids it on leaves that require grad)."""
-    if self.requires_grad:
-        raise RuntimeError("a leaf tensor that requires grad cannot be assigned in place; "
-                           "wrap the update in cr.no_grad() or assign to .data")
+    """`x[key] = value`, in place. Inside the graph (grad mode on, x or the value requiring
+    grad) x takes the node of the assignment, so gradients reach the value and x's other
+    elements, as PyTorch's CopySlices; a leaf that requires grad refuses it there, and
+    takes it under no_grad, as in PyTorch."""
+    if is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False)):
+        if self.requires_grad and self.is_leaf:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation (assign under torch.no_grad() or to .data)")
+        result = indexing.assigned(f.alias(self), key, value)
+        self.array, self.grad_fn, self.requires_grad = result.array, result.grad_fn, True
+        return
     self.array[f._array_key(key)] = value.array if isinstance(value, Tensor) else value
     versions.bump(self.array)
 

@@ -11,6 +11,7 @@ import numpy
 
 from .. import backend, creation, versions
 from ..backend import xp
+from ..kernels import shared
 from ..ops.indexing import IndexAdd
 from ..random import stream
 from ..tensor import Tensor
@@ -89,6 +90,16 @@ def new(self, *data) -> Tensor:
     """The legacy constructor with this tensor's dtype and device: `x.new(2, 3)`
     uninitialised, `x.new([1, 2])` from data, `x.new()` empty."""
     return Tensor(*data, dtype=self.dtype, device=self.device)
+
+
+def share_memory_(self) -> Tensor:
+    """Move the numbers into shared memory (kernels/shared.py), where another process that
+    gets this tensor through torch.multiprocessing maps the same numbers, so each sees the
+    other's in-place updates (Hogwild training). A GPU tensor stays where it is, as in
+    PyTorch; views made before the move keep the old numbers."""
+    if backend.device_of(self.array) == "cpu":
+        self.array = shared.shared_copy(self.array)
+    return self
 
 
 def retains_grad(self) -> bool:
@@ -225,7 +236,8 @@ METHODS = {
     "char": lambda self: self.to(numpy.dtype("int8")),
     "byte": lambda self: self.to(backend.uint8),
     "pin_memory": lambda self, device=None: self,
-    "share_memory_": lambda self: self,
+    "share_memory_": share_memory_,
+    "is_shared": lambda self: shared.shared_path(self.array) is not None,
     **RANDOM_FILLS,
 }
 PROPERTIES = {

@@ -14,6 +14,14 @@ class Distribution:
     def __init__(self, batch_shape=(), event_shape=(), validate_args=None) -> None:
         self.batch_shape = tuple(batch_shape)
         self.event_shape = tuple(event_shape)
+        self._validate_args = validate_args is not False  # PyTorch checks unless told not to
+
+    def _check_support(self, value, inside: Tensor, support: str) -> None:
+        """log_prob of a value outside the support is PyTorch's ValueError (validate_args)."""
+        if self._validate_args and not bool(inside.all()):
+            raise ValueError(f"Expected value argument (Tensor of shape {tuple(value.shape)}) "
+                             f"to be within the support {support} of the distribution "
+                             f"{type(self).__name__}, but found invalid values:\n{value}")
 
     def sample(self, sample_shape=()) -> Tensor:
         """Draws of shape sample_shape + batch_shape + event_shape, cut from the graph."""

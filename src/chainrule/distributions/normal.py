@@ -35,6 +35,14 @@ class Normal(Distribution):
         return (-((value - self.loc) ** 2) / (2 * self.variance) - self.scale.log()
                 - 0.5 * math.log(2 * math.pi))
 
+    def cdf(self, value) -> Tensor:
+        """P(X ≤ x) = ½ (1 + erf((x − μ) / σ√2))."""
+        return 0.5 * (1 + ((value - self.loc) / (self.scale * math.sqrt(2))).erf())
+
+    def icdf(self, value) -> Tensor:
+        """The x with P(X ≤ x) = p: μ + σ√2 erfinv(2p − 1)."""
+        return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
+
     def entropy(self) -> Tensor:
         """H = ½ + ½ log 2π + log σ."""
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()

@@ -10,12 +10,12 @@ from .normal import _tensors
 
 
 class Uniform(Distribution):
+    shown = ("low", "high")  # what repr lists, as PyTorch
     has_rsample = True
-    shown = ("low", "high")
 
     def __init__(self, low, high, validate_args=None) -> None:
         self.low, self.high = broadcast_tensors(*_tensors(low, high))
-        super().__init__(tuple(self.low.shape))
+        super().__init__(tuple(self.low.shape), validate_args=validate_args)
 
     @property
     def mean(self) -> Tensor:
@@ -31,10 +31,12 @@ class Uniform(Distribution):
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value) -> Tensor:
-        """−log(high − low) inside [low, high), −inf outside."""
+        """−log(high − low) inside [low, high); outside, PyTorch's ValueError, or −inf with
+        validate_args=False."""
         value = value if isinstance(value, Tensor) else lift(value, self.low)
-        inside = ((value >= self.low) & (value < self.high)).to(self.low.dtype)
-        return inside.log() - (self.high - self.low).log()
+        inside = (value >= self.low) & (value < self.high)
+        self._check_support(value, inside, "[low, high)")
+        return inside.to(self.low.dtype).log() - (self.high - self.low).log()
 
     def cdf(self, value) -> Tensor:
         value = value if isinstance(value, Tensor) else lift(value, self.low)
@@ -46,5 +48,3 @@ class Uniform(Distribution):
     def entropy(self) -> Tensor:
         """H = log(high − low)."""
         return (self.high - self.low).log()
-
-

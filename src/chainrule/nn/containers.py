@@ -7,7 +7,57 @@ from collections import OrderedDict
 from .module import Module
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share as lists of numbered children: deleting,
+    inserting and popping renumber them 0, 1, 2, ... as PyTorch does; `+` joins two into a
+    new one and `+=` extends this one."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        self.add_module(list(self._modules)[index], module)
+
+    def append(self, module: Module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
+
+    def pop(self, index=-1) -> Module:
+        module = self[index]
+        del self[index]
+        return module
+
+    def __delitem__(self, index) -> None:
+        modules = list(self._modules.values())
+        del modules[index]
+        self._renumber(modules)
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __add__(self, other):
+        return type(self)().extend([*self, *other])
+
+    def _renumber(self, modules) -> None:
+        for name in list(self._modules):
+            delattr(self, name)
+        self.extend(modules)
+
+
+class Sequential(_ModuleSequence):
     """Calls its modules in order, each on the previous one's output."""
 
     def __init__(self, *modules):
@@ -30,18 +80,29 @@ class Sequential(Module):
             return Sequential(*items[index])
         return items[index]
 
-    def __len__(self) -> int:
-        return len(self._modules)
+    def __mul__(self, times: int) -> "Sequential":
+        """The same modules `times` over (shared, not copied), as PyTorch repeats them."""
+        if not isinstance(times, int) or times <= 0:
+            raise ValueError(f"Sequential: can only be multiplied by a positive int, got {times!r}")
+        return Sequential().extend(list(self) * times)
 
-    def __iter__(self):
-        return iter(self._modules.values())
+    __rmul__ = __mul__
 
-    def append(self, module: Module) -> "Sequential":
-        self.add_module(str(len(self._modules)), module)
-        return self
+    def __add__(self, other: "Sequential") -> "Sequential":
+        return super().__add__(self._only_sequential(other))
+
+    def __iadd__(self, other: "Sequential") -> "Sequential":
+        return self.extend(self._only_sequential(other))
+
+    @staticmethod
+    def _only_sequential(other):
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return other
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters the parent module sees."""
 
     def __init__(self, modules=()):
@@ -53,25 +114,6 @@ class ModuleList(Module):
         if isinstance(index, slice):
             return ModuleList(items[index])
         return items[index]
-
-    def __setitem__(self, index: int, module: Module) -> None:
-        key = list(self._modules)[index]
-        self.add_module(key, module)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> "ModuleList":
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules) -> "ModuleList":
-        for module in modules:
-            self.append(module)
-        return self
 
 
 class ModuleDict(Module):

@@ -267,8 +267,11 @@ class Module:
             yield m
 
     def named_children(self):
+        """Each child once, under its first name (a module held twice is one child)."""
+        seen = set()
         for name, child in self._modules.items():
-            if child is not None:
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
                 yield name, child
 
     def children(self) -> Iterator["Module"]:
@@ -441,7 +444,10 @@ class Module:
         return self.to(dst_type)
 
     def share_memory(self) -> "Module":
-        """Nothing to do: a module's arrays live in this one process."""
+        """Every parameter and buffer into shared memory (Tensor.share_memory_), so that
+        processes given this module through torch.multiprocessing update the same numbers."""
+        for tensor in [*self.parameters(), *self.buffers()]:
+            tensor.share_memory_()
         return self
 
     def compile(self, *args, **kwargs) -> None:
