@@ -150,9 +150,8 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
         _deliver(root, xp(root_grad).array(root_grad, copy=True) if not create_graph else root_grad,
                  wanted, found, create_graph, set())
         return found
-    wanted_nodes = {}  # non-leaf tensors asked for by autograd.grad, by their node
-    if wanted is not None:
-        wanted_nodes = {t.grad_fn: i for i, t in enumerate(wanted[1]) if t.grad_fn is not None}
+    wanted_nodes = {} if wanted is None else {  # non-leaf tensors asked for, by their node
+        t.grad_fn: i for i, t in enumerate(wanted[1]) if t.grad_fn is not None}
     counts = _consumer_counts(root.grad_fn)
     # leaves with post-accumulate hooks: [gradients still to come, gradients expected]
     waiting = _accumulate_waits(counts) if hooks.accumulate_hooks and wanted is None else None
@@ -168,10 +167,11 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
         while ready:
             node = ready.pop()
             out_grad = pending.pop(node)
-            if on_nodes and node.grad_hooks:
-                out_grad = _tensor_hooks(node.grad_hooks, out_grad, create_graph)
-            if on_nodes and node.pre_hooks:
-                (out_grad,) = _node_hooks(node.pre_hooks, (out_grad,), create_graph)
+            if on_nodes:
+                if node.grad_hooks:
+                    out_grad = _tensor_hooks(node.grad_hooks, out_grad, create_graph)
+                if node.pre_hooks:
+                    (out_grad,) = _node_hooks(node.pre_hooks, (out_grad,), create_graph)
             if node in wanted_nodes:
                 found[wanted_nodes[node]] = out_grad
             if op_hooks:
@@ -198,17 +198,12 @@ def _run(root: Tensor, root_grad, retain_graph: bool, create_graph: bool, wanted
                             _count_down(t, waiting)
                     continue
                 g = dense(g)
-                if parent in pending:
-                    pending[parent] = pending[parent] + g
-                else:
-                    pending[parent] = g
+                pending[parent] = pending[parent] + g if parent in pending else g
                 counts[parent] -= 1
                 if counts[parent] == 0:
                     ready.append(parent)
             if not retain_graph:
-                node.inputs = node.parents = None
-                node.saved = None
-                node.out = None
+                node.inputs = node.parents = node.saved = node.out = None
                 node.__dict__.pop("aliases", None)
         for leaf, g in held.items():
             g = _tensor_hooks(hooks.leaf_hooks.get(id(leaf), {}), g, create_graph)
@@ -229,9 +224,8 @@ def _accumulate_waits(nodes) -> dict:
     for node in nodes:
         for t in node.inputs:
             if t.grad_fn is None and t.requires_grad and id(t) in hooks.accumulate_hooks:
-                waits.setdefault(t, [0, 0])
-                waits[t][0] += 1
-                waits[t][1] += 1
+                left, expected = waits.get(t, (0, 0))
+                waits[t] = [left + 1, expected + 1]
     return waits
 
 
@@ -278,13 +272,14 @@ def node_backward(node, out_grad, create_graph=False):
     to show each step of the chain rule."""
     if node.saved is None:
         raise RuntimeError(FREED)
-    if type(node.saved) is PackedSaved:  # saved through a saved-tensors hook
-        packed, node.saved = node.saved, node.saved.unpack()
-        try:
-            return node_backward(node, out_grad, create_graph)
-        finally:
-            node.saved = packed
-    if versions.clock != node.saved_at:  # something changed in place: a saved array?
+    if versions.clock != node.saved_at:  # something changed in place, or hooks packed saves
+        if type(node.saved) is PackedSaved:  # (then saved_at is -1: the packed keep its own)
+            packed = node.saved
+            node.saved, node.saved_at = packed.unpack(), packed.saved_at
+            try:
+                return node_backward(node, out_grad, create_graph)
+            finally:
+                node.saved, node.saved_at = packed, -1
         versions.check_saved(node.name, node.saved_arrays, node.saved_at)
     if not create_graph:
         return node.backward(out_grad)

@@ -38,8 +38,6 @@ reference cycle: a graph is freed by reference counting alone).
 """
 from __future__ import annotations
 
-import functools
-
 import numpy
 
 from ..backend import xp
@@ -141,11 +139,7 @@ class Function:
 def once_differentiable(backward):
     """PyTorch's decorator for a `backward` written outside autograd: it runs under
     `no_grad`, so a second derivative through it finds no graph."""
-    @functools.wraps(backward)
-    def run(ctx, *grads):
-        with grad_mode.no_grad():
-            return backward(ctx, *grads)
-    return run
+    return grad_mode.no_grad()(backward)
 
 
 class _UserError(Exception):
@@ -258,20 +252,15 @@ def _split(flat, shapes):
 def _input_grads(node, returned, on_tensors) -> tuple:
     """The user's gradients, one per forward argument, as the engine wants them: one per
     tensor input, arrays (or tensors when building a graph), checked against the shapes."""
-    if not isinstance(returned, (tuple, list)):
-        returned = (returned,)
+    returned = returned if isinstance(returned, (tuple, list)) else (returned,)
     expected = len(node.ctx.needs_input_grad)
     if len(returned) < expected or any(g is not None for g in returned[expected:]):
         raise RuntimeError(f"{node.name}.backward returned {len(returned)} gradients but "
                            f"forward took {expected} arguments: return one per argument "
                            "(None for the non-tensor ones)")
-    grads = []
-    for k, slot in enumerate(node.arg_slots):
-        g = returned[slot]
-        if g is not None:
-            g = _as_gradient(node, g, slot, node.inputs[k] if node.inputs else None, on_tensors)
-        grads.append(g)
-    return tuple(grads)
+    return tuple(None if returned[slot] is None else _as_gradient(
+        node, returned[slot], slot, node.inputs[k] if node.inputs else None, on_tensors)
+        for k, slot in enumerate(node.arg_slots))
 
 
 def _as_gradient(node, g, slot, tensor, on_tensors):

@@ -6,6 +6,7 @@ thread's recording as it was. A new thread starts with recording on.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 
@@ -44,7 +45,7 @@ class _GradMode:
 
     def _again(self):
         """A fresh manager like this one, for one call of a decorated function."""
-        return type(self)()
+        return copy.copy(self)
 
 
 class _WithoutArguments(_GradMode):
@@ -97,9 +98,6 @@ class inference_mode(_GradMode):
 
     def __init__(self, mode=True):
         self.inference = bool(mode)
-
-    def _again(self):
-        return inference_mode(self.inference)
 
     def __enter__(self):
         self.mode = state.enabled and not self.inference

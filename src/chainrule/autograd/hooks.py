@@ -189,7 +189,8 @@ def run_node_hooks(hooks: dict, grads: tuple, *more) -> tuple:
 class PackedSaved(tuple):
     """What a node saved for backward, as the saved-tensors hooks in force at its forward
     packed it (torch.autograd.graph.saved_tensors_hooks): `unpack()` gives the arrays back,
-    through the `unpack_all(packed)` its maker sets, each time the node's backward runs."""
+    through the `unpack_all(packed)` its maker sets, each time the node's backward runs. The
+    node's `saved_at` is -1 meanwhile (so the engine looks), the packed keep the real one."""
 
     def unpack(self) -> tuple:
         return tuple(self.unpack_all(self))

@@ -68,7 +68,7 @@ class AccumulateGrad:
 
 
 class Op:
-    __slots__ = ("inputs", "out", "__dict__", "__weakref__")
+    __slots__ = ("inputs", "parents", "out", "__dict__", "__weakref__")
 
     # What forward kept for backward (arrays), and versions.clock when it did; set by
     # save_for_backward.
@@ -186,7 +186,7 @@ class Op:
                     ctx.inputs = inputs
                     # the inputs' nodes as they are now: an in-place change may give an
                     # input tensor a newer node later (x[k] = v), which must not feed this one
-                    ctx.parents = tuple(t.grad_fn for t in inputs)
+                    ctx.parents = [t.grad_fn for t in inputs]
                     ctx.out = out
                     result.grad_fn = ctx
                     result._requires_grad = True

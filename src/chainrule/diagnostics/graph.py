@@ -77,7 +77,8 @@ class saved_tensors_hooks(OpHook):  # noqa: N801 - PyTorch's name
         packed = [(self.pack_hook(self._as_tensor(a, known)),) if hasattr(a, "shape") else a
                   for a in node.saved]
         node.saved = PackedSaved(packed)
-        node.saved.unpack_all = self._unpack_all
+        node.saved.unpack_all, node.saved.saved_at = self._unpack_all, node.saved_at
+        node.saved_at = -1  # the engine looks before the node's backward, and unpacks
 
     @staticmethod
     def _as_tensor(saved, known: dict) -> Tensor:
