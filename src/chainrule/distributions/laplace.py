@@ -3,25 +3,12 @@ from __future__ import annotations
 
 import numpy
 
-from ..composites.shape import broadcast_tensors
 from ..creation import rand
 from ..tensor import Tensor
-from .distribution import Distribution
-from .normal import _tensors
+from .normal import LocationScale
 
 
-class Laplace(Distribution):
-    shown = ("loc", "scale")  # what repr lists, as PyTorch
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None) -> None:
-        self.loc, self.scale = broadcast_tensors(*_tensors(loc, scale))
-        super().__init__(tuple(self.loc.shape))
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
+class Laplace(LocationScale):
     @property
     def variance(self) -> Tensor:
         return 2 * self.scale ** 2

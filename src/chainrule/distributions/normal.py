@@ -9,7 +9,9 @@ from ..tensor import Tensor
 from .distribution import Distribution
 
 
-class Normal(Distribution):
+class LocationScale(Distribution):
+    """A distribution of loc + scale·z for a fixed law of z (Normal, Laplace): its
+    parameters broadcast together, its mean is loc, and it samples differentiably."""
     has_rsample = True
     shown = ("loc", "scale")
 
@@ -20,6 +22,9 @@ class Normal(Distribution):
     @property
     def mean(self) -> Tensor:
         return self.loc
+
+
+class Normal(LocationScale):
 
     @property
     def variance(self) -> Tensor:
