@@ -6,14 +6,17 @@ threadpoolctl = pytest.importorskip("threadpoolctl")
 from chainrule.kernels.threads import (  # noqa: E402
     OPENBLAS_ALONE,
     SMALL_PRODUCT,
+    _blas_libraries,
     blas_threads_for,
     one_blas_thread,
 )
 
 
 def blas_threads() -> list[int]:
-    return [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
-            if lib["user_api"] == "blas"]
+    """The thread counts of the BLAS libraries chainrule sets: those loaded when it first
+    looked (NumPy's; a BLAS that another library, such as torch, loads later is not
+    NumPy's and keeps its own setting)."""
+    return [lib.get_num_threads() for lib in _blas_libraries()]
 
 
 @pytest.fixture
