@@ -142,3 +142,17 @@ def test_linearize_and_batch_norms_without_running_statistics():
     ours, theirs = run(cr), run(torch)
     _close(ours[0], theirs[0])
     assert ours[1:] == theirs[1:] == (True, False)
+
+
+def test_functional_call_with_other_names_and_transforms_refusing_what_they_cannot_do():
+    model = cr.nn.Linear(2, 2)
+    seen = []
+    model.register_forward_pre_hook(lambda m, args: seen.append((m.extra, m.training)))
+    out = cr.func.functional_call(model, {"extra": cr.zeros(1), "training": False},
+                                  (cr.ones(1, 2),))
+    assert out.shape == (1, 2) and seen[0][1] is False and seen[0][0].shape == (1,)
+    assert not hasattr(model, "extra") and model.training is True  # both put back
+    with pytest.raises(ValueError, match="size 0"):
+        cr.func.vmap(lambda x: x.sum())(cr.ones(0, 3))
+    with pytest.raises(RuntimeError, match="floating point"):
+        cr.func.grad(lambda x: x.sum())(cr.ones(2, dtype=cr.int64))

@@ -81,6 +81,9 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
         trees, outer = [], False
         for n in nums:
             leaves, rebuild = _flatten(args[n])
+            if any(isinstance(t, Tensor) and t.dtype.kind != "f" for t in leaves):
+                raise RuntimeError("grad: only Tensors of floating point dtype can require "
+                                   f"gradients (argument {n})")
             outer = outer or _carries_graph(leaves)
             fresh = [_tracked(leaf) for leaf in leaves]
             args[n] = rebuild(fresh)
@@ -197,10 +200,12 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
                              f"{len(args)} positional arguments")
         sizes = {leaf.shape[d] for arg, d in zip(args, dims) if d is not None
                  for leaf in _flatten(arg)[0] if isinstance(leaf, Tensor)}
-        if len(sizes) != 1:
+        if len(sizes) != 1 or 0 in sizes:
             raise ValueError("vmap: the mapped inputs must have one size along their in_dims, "
-                             f"got sizes {sorted(sizes)}" if sizes else
-                             "vmap: at least one argument must be mapped (in_dims not None)")
+                             f"got sizes {sorted(sizes)}" if len(sizes) > 1 else
+                             "vmap: at least one argument must be mapped (in_dims not None)"
+                             if not sizes else "vmap: the mapped dimension is empty (size 0); "
+                             "chainrule's vmap runs the function once per example")
         results = [func(*(_example(arg, d, i) for arg, d in zip(args, dims)), **kwargs)
                    for i in range(sizes.pop())]
         columns, rebuild = _flatten(results[0])
@@ -243,14 +248,21 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     try:
         for name, value in values.items():
             for owner, table, leaf in _places(module, name, tie_weights):
-                swapped.append((owner, table, leaf, table[leaf]))
+                swapped.append((owner, table, leaf, table.get(leaf, _ABSENT)))
                 table[leaf] = value
                 owner.__dict__[leaf] = value  # a module's tensors are its attributes too
         return module(*args, **(kwargs or {}))
     finally:
         for owner, table, leaf, old in reversed(swapped):
-            table[leaf] = old
-            owner.__dict__[leaf] = old
+            if old is _ABSENT:  # a name the module did not have: removed again
+                table.pop(leaf, None)
+                owner.__dict__.pop(leaf, None)
+            else:
+                table[leaf] = old
+                owner.__dict__[leaf] = old
+
+
+_ABSENT = object()  # what functional_call puts back for a name the module did not have
 
 
 def _places(module, name: str, tie_weights: bool) -> list:
@@ -261,9 +273,8 @@ def _places(module, name: str, tie_weights: bool) -> list:
     for table in (owner._parameters, owner._buffers):
         if leaf in table:
             break
-    else:
-        raise AttributeError(f"functional_call: {type(module).__name__} has no parameter or "
-                             f"buffer {name!r}")
+    else:  # not a parameter or buffer: an attribute for this call, as PyTorch sets it
+        return [(owner, owner.__dict__, leaf)]
     if not tie_weights or table[leaf] is None:
         return [(owner, table, leaf)]
     original = table[leaf]
