@@ -13,7 +13,7 @@ import math
 from ...backend import xp
 from ...creation import as_tensor
 from ...tensor import Tensor
-from . import parametrizations, parametrize, rnn  # noqa: F401  (PyTorch's submodules)
+from . import parametrizations, parametrize, prune, rnn  # noqa: F401  (PyTorch's submodules)
 from .fusion import (  # noqa: F401
     fuse_conv_bn_eval,
     fuse_conv_bn_weights,
@@ -28,7 +28,7 @@ from .norm_hooks import (  # noqa: F401
 )
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
-           "parameters_to_vector", "vector_to_parameters", "rnn", "parametrize",
+           "parameters_to_vector", "vector_to_parameters", "rnn", "parametrize", "prune",
            "parametrizations", "weight_norm",
            "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "fuse_conv_bn_eval",
            "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights"]
