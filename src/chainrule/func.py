@@ -62,6 +62,18 @@ def _tracked(leaf):
     return leaf.clone() if leaf.requires_grad else leaf.detach().requires_grad_(True)
 
 
+def _gradients(outputs, leaves: list, keep_graph: bool, weights=None) -> list:
+    """d outputs / d leaf for each of `leaves` (the `_tracked` ones; zeros where the outputs
+    do not depend on one, None for a leaf that is not a tensor), the graph kept for later
+    calls (vjp) and, with keep_graph, differentiable in turn."""
+    inputs = [t for t in leaves if isinstance(t, Tensor) and t.requires_grad]
+    found = iter(autograd_grad(outputs, inputs, weights, retain_graph=True,
+                               create_graph=keep_graph, allow_unused=True))
+    grads = [next(found) if isinstance(t, Tensor) and t.requires_grad else None for t in leaves]
+    return [zeros_like(t) if g is None and isinstance(t, Tensor) else g
+            for g, t in zip(grads, leaves)]
+
+
 def _argnums(argnums, count: int, caller: str) -> tuple:
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for n in nums:
@@ -94,15 +106,8 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
         if not isinstance(output, Tensor) or output.numel() != 1:
             raise RuntimeError("grad(f)(*args): expected f(*args) to return a tensor of one "
                                f"element, got {getattr(output, 'shape', type(output).__name__)}")
-        inputs = [t for fresh, _ in trees for t in fresh if isinstance(t, Tensor) and
-                  t.requires_grad]
-        found = iter(autograd_grad(output, inputs, create_graph=outer, allow_unused=True))
-        grads = []
-        for fresh, rebuild in trees:
-            leaves = [next(found) if isinstance(t, Tensor) and t.requires_grad else None
-                      for t in fresh]
-            grads.append(rebuild([zeros_like(t) if g is None and t is not None else g
-                                  for g, t in zip(leaves, fresh)]))
+        found = iter(_gradients(output, [t for fresh, _ in trees for t in fresh], outer))
+        grads = [rebuild([next(found) for _ in fresh]) for fresh, rebuild in trees]
         grads = grads[0] if isinstance(argnums, int) else tuple(grads)
         value = output if outer else output.detach()
         return (grads, (value, aux)) if has_aux else (grads, value)
@@ -131,14 +136,7 @@ def vjp(func, *primals, has_aux: bool = False):
     outputs, _ = _flatten(output)
 
     def vjp_fn(cotangents):
-        weights, _ = _flatten(cotangents)
-        inputs = [t for t in fresh if isinstance(t, Tensor) and t.requires_grad]
-        found = iter(autograd_grad(outputs, inputs, weights, retain_graph=True,
-                                   create_graph=outer, allow_unused=True))
-        grads = [next(found) if isinstance(t, Tensor) and t.requires_grad else None
-                 for t in fresh]
-        return tuple(rebuild([zeros_like(t) if g is None and isinstance(t, Tensor) else g
-                              for g, t in zip(grads, fresh)]))
+        return tuple(rebuild(_gradients(outputs, fresh, outer, _flatten(cotangents)[0])))
     shown = output if outer else _detached(output)
     return (shown, vjp_fn, aux) if has_aux else (shown, vjp_fn)
 

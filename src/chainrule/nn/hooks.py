@@ -89,10 +89,14 @@ global_hooks: dict = defaultdict(OrderedDict)
 class GlobalHandle(RemovableHandle):
     """What `register_module_*_hook` returns: `.remove()` takes the hook off every module."""
 
+    def __init__(self, on_change, kind: str):
+        super().__init__(None, kind)
+        self._on_change = on_change
+
     def remove(self) -> None:
         global_hooks[self._kind].pop(self.id, None)
         if not any(global_hooks.values()):
-            self._module(False)  # back to the hook-free path
+            self._on_change(False)  # back to the hook-free path
 
 
 def register_global(kind: str, hook, on_change, with_kwargs: bool = False,
