@@ -187,8 +187,8 @@ def table() -> list[dict]:
 
 # Where a name exists but behaves differently from PyTorch on purpose or for now.
 DIFFERENCES = [
-    "`x.shape` is a plain tuple; `x.size()` is a `Size` (a tuple with `numel()`), as in "
-    "PyTorch.",
+    "`x.dtype` is a NumPy dtype, so it prints `float32` where PyTorch prints "
+    "`torch.float32` (it compares equal to `torch.float32` all the same).",
     "A device compares equal to its name as well as to another device "
     "(`x.device == \"cpu\"` is True; PyTorch compares a device only with a device).",
     "`cr.compile(model)` returns the model unchanged; `autocast` and `GradScaler` behave as "
